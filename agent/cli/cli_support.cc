@@ -1,0 +1,29 @@
+#include <iostream>
+
+#include "agent/cli/commands.h"
+#include "agent/exit_codes.h"
+#include "platform/paths.h"
+
+namespace holdfast::cli {
+
+Result<std::filesystem::path> VaultPath(const GlobalOptions& options) {
+  if (!options.vault_path.empty()) return std::filesystem::path(options.vault_path);
+  Result<std::filesystem::path> dir = platform::DefaultDataDir();
+  if (!dir) return dir.error();
+  return *dir / "vault.db";
+}
+
+Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options) {
+  Result<std::filesystem::path> path = VaultPath(options);
+  if (!path) return path.error();
+  return storage::Vault::Open(*path, storage::Vault::OpenMode::kExisting);
+}
+
+int ReportError(const Status& status) {
+  std::cerr << "holdfast: " << status.ToString() << "\n";
+  const char* hint = agent::HintFor(status.code());
+  if (hint[0] != '\0') std::cerr << "hint: " << hint << "\n";
+  return agent::ExitCodeFor(status.code());
+}
+
+}  // namespace holdfast::cli

@@ -1,0 +1,30 @@
+// The CLI's subcommands, one file each. Each returns the process exit status
+// (agent/exit_codes.h) and is the only place that writes to the terminal.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "platform/status.h"
+#include "storage/vault.h"
+
+namespace holdfast::cli {
+
+struct GlobalOptions {
+  std::string vault_path;  // --vault; empty means the default location
+};
+
+// The vault path to use: --vault, else $XDG_DATA_HOME/holdfast/vault.db.
+Result<std::filesystem::path> VaultPath(const GlobalOptions& options);
+
+// Opens the vault (never creating one) or prints why not.
+Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options);
+
+// Prints "holdfast: <what>: <message>" and a hint to stderr; returns the exit status.
+int ReportError(const Status& status);
+
+int RunInit(const GlobalOptions& options);
+int RunStatus(const GlobalOptions& options, bool json);
+int RunVerify(const GlobalOptions& options, bool json);
+
+}  // namespace holdfast::cli

@@ -1,0 +1,41 @@
+// `holdfast verify [--json]`: integrity check and every SHA-256 recomputed.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "agent/cli/commands.h"
+#include "agent/exit_codes.h"
+
+namespace holdfast::cli {
+
+int RunVerify(const GlobalOptions& options, bool json) {
+  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
+  if (!vault) return ReportError(vault.error());
+  Result<storage::VerifyReport> report = (*vault)->Verify();
+  if (!report) return ReportError(report.error());
+  if (json) {
+    nlohmann::json damage = nlohmann::json::array();
+    for (const storage::Damage& d : report->damage) {
+      damage.push_back({{"what", d.what}, {"where", d.where}, {"detail", d.detail}});
+    }
+    nlohmann::json doc = {{"vault", (*vault)->path().string()},
+                          {"ok", report->ok()},
+                          {"revisions_checked", report->revisions_checked},
+                          {"blobs_checked", report->blobs_checked},
+                          {"bytes_hashed", report->bytes_hashed},
+                          {"damage", damage}};
+    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << "Checked " << report->revisions_checked << " revisions and "
+              << report->blobs_checked << " blobs (" << report->bytes_hashed
+              << " bytes hashed) in " << (*vault)->path().string() << "\n";
+    for (const storage::Damage& d : report->damage) {
+      std::cout << "DAMAGED " << d.what << " " << d.where << ": " << d.detail << "\n";
+    }
+    std::cout << (report->ok() ? "OK: no damage found\n"
+                               : "FAILED: " + std::to_string(report->damage.size()) +
+                                     " problem(s) found; keep a copy of the vault file\n");
+  }
+  return report->ok() ? agent::kExitOk : agent::kExitDamage;
+}
+
+}  // namespace holdfast::cli

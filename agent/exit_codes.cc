@@ -1,0 +1,44 @@
+#include "agent/exit_codes.h"
+
+namespace holdfast::agent {
+
+int ExitCodeFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return kExitOk;
+    case ErrorCode::kDamageFound: return kExitDamage;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kAlreadyExists: return kExitUsage;
+    case ErrorCode::kNotFound: return kExitNotFound;
+    case ErrorCode::kVaultLocked: return kExitLocked;
+    case ErrorCode::kNotAVault:
+    case ErrorCode::kCorruptVault: return kExitBadVault;
+    case ErrorCode::kVaultTooNew: return kExitTooNew;
+    case ErrorCode::kPermission:
+    case ErrorCode::kIoError:
+    case ErrorCode::kNoSpace: return kExitIo;
+    case ErrorCode::kMalformedInput: return kExitBadInput;
+    case ErrorCode::kInternal: return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+const char* HintFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kVaultLocked:
+      return "wait for the other holdfast process to finish; the vault is safe";
+    case ErrorCode::kNotAVault:
+      return "check the --vault path: it points at a file Holdfast did not create";
+    case ErrorCode::kCorruptVault:
+      return "run `holdfast verify` for a report; keep a copy of the file before trying anything else";
+    case ErrorCode::kVaultTooNew:
+      return "install the Holdfast version that wrote this vault, or a newer one";
+    case ErrorCode::kNoSpace:
+      return "free some space; nothing acknowledged was lost, run the command again afterwards";
+    case ErrorCode::kInternal:
+      return "this is a bug in Holdfast: please report it with the message above";
+    default:
+      return "";
+  }
+}
+
+}  // namespace holdfast::agent

@@ -1,0 +1,108 @@
+#include "agent/status_report.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "platform/clock.h"
+
+namespace holdfast::agent {
+namespace {
+
+using storage::ItemKind;
+using storage::ItemKindName;
+using storage::KindStats;
+
+std::string HumanBytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return buffer;
+}
+
+}  // namespace
+
+Result<StatusReport> BuildStatusReport(storage::Vault& vault) {
+  StatusReport report;
+  report.vault_path = vault.path().string();
+  report.device_id = vault.device_id();
+  report.schema_version = vault.schema_version();
+  report.created_at_ms = vault.created_at_ms();
+  Result<storage::VaultStats> stats = vault.Stats();
+  if (!stats) return stats.error();
+  report.stats = *stats;
+  Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
+  if (!collections) return collections.error();
+  report.collections = std::move(*collections);
+  return report;
+}
+
+std::string StatusText(const StatusReport& report) {
+  std::string out;
+  out += "Vault      " + report.vault_path + "\n";
+  out += "Device     " + report.device_id + "\n";
+  out += "Created    " + platform::FormatUtc(report.created_at_ms) + "\n";
+  out += "Schema     " + std::to_string(report.schema_version) + "\n";
+  out += "Size       " + HumanBytes(report.stats.file_size_bytes) + "\n\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%-9s %11s %8s %8s %10s %11s\n", "kind", "collections", "items",
+                "deleted", "revisions", "size");
+  out += line;
+  for (ItemKind kind : storage::kAllItemKinds) {
+    const KindStats& k = report.stats.by_kind[static_cast<size_t>(kind)];
+    std::snprintf(line, sizeof line, "%-9s %11lld %8lld %8lld %10lld %11s\n", ItemKindName(kind),
+                  static_cast<long long>(k.collections), static_cast<long long>(k.items),
+                  static_cast<long long>(k.deleted_items), static_cast<long long>(k.revisions),
+                  HumanBytes(k.content_bytes).c_str());
+    out += line;
+  }
+  out += "\nBlobs      " + std::to_string(report.stats.blobs) + " (" +
+         HumanBytes(report.stats.blob_bytes) + ")\n";
+  if (!report.collections.empty()) {
+    out += "\nCollections\n";
+    for (const storage::CollectionInfo& c : report.collections) {
+      out += "  " + std::string(ItemKindName(c.kind)) + "\t" + c.name + "\t(from " + c.source + ")\n";
+    }
+  }
+  return out;
+}
+
+std::string StatusJson(const StatusReport& report) {
+  nlohmann::json kinds = nlohmann::json::object();
+  for (ItemKind kind : storage::kAllItemKinds) {
+    const KindStats& k = report.stats.by_kind[static_cast<size_t>(kind)];
+    kinds[ItemKindName(kind)] = {{"collections", k.collections},
+                                 {"items", k.items},
+                                 {"deleted_items", k.deleted_items},
+                                 {"revisions", k.revisions},
+                                 {"content_bytes", k.content_bytes}};
+  }
+  nlohmann::json collections = nlohmann::json::array();
+  for (const storage::CollectionInfo& c : report.collections) {
+    collections.push_back({{"id", c.id},
+                           {"kind", ItemKindName(c.kind)},
+                           {"name", c.name},
+                           {"source", c.source},
+                           {"created_at", platform::FormatUtc(c.created_at_ms)}});
+  }
+  nlohmann::json doc = {
+      {"vault", report.vault_path},
+      {"device_id", report.device_id},
+      {"schema_version", report.schema_version},
+      {"created_at", platform::FormatUtc(report.created_at_ms)},
+      {"file_size_bytes", report.stats.file_size_bytes},
+      {"kinds", kinds},
+      {"blobs", {{"count", report.stats.blobs}, {"bytes", report.stats.blob_bytes}}},
+      {"collections", collections},
+  };
+  // Names and sources come from the user's files and may hold invalid UTF-8:
+  // replace such bytes rather than fail.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace holdfast::agent

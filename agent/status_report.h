@@ -1,0 +1,28 @@
+// `holdfast status`: what the vault holds, for people and for scripts.
+//
+// Builds a snapshot from an open vault (read-only) and renders it as text or
+// JSON. The JSON field names are a stable interface (docs/cli.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "platform/status.h"
+#include "storage/vault.h"
+
+namespace holdfast::agent {
+
+struct StatusReport {
+  std::string vault_path;
+  std::string device_id;
+  int schema_version = 0;
+  int64_t created_at_ms = 0;
+  storage::VaultStats stats;
+  std::vector<storage::CollectionInfo> collections;
+};
+
+Result<StatusReport> BuildStatusReport(storage::Vault& vault);
+std::string StatusText(const StatusReport& report);
+std::string StatusJson(const StatusReport& report);
+
+}  // namespace holdfast::agent

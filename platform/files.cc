@@ -1,0 +1,162 @@
+#include "platform/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace holdfast::platform {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Closes a descriptor on every path out of a function.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  // Closes now and reports the error close() saw (it can report a failed write).
+  int Close() {
+    int rc = close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+Status WriteAll(int fd, std::string_view bytes, const fs::path& path) {
+  while (!bytes.empty()) {
+    ssize_t n = write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write " + path.string(), errno);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+fs::path ParentOf(const fs::path& path) {
+  fs::path parent = path.parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+}  // namespace
+
+Status SyncDir(const fs::path& dir) {
+  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("open folder " + dir.string(), errno);
+  if (fsync(fd.get()) != 0) return ErrnoStatus("fsync folder " + dir.string(), errno);
+  return Status::Ok();
+}
+
+Status EnsurePrivateDir(const fs::path& dir) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      return Status(ErrorCode::kAlreadyExists, dir.string() + ": exists and is not a folder");
+    }
+    return Status::Ok();
+  }
+  if (errno != ENOENT) return ErrnoStatus("stat " + dir.string(), errno);
+  fs::path parent = ParentOf(dir);
+  if (parent != dir) HF_RETURN_IF_ERROR(EnsurePrivateDir(parent));
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoStatus("create folder " + dir.string(), errno);
+  }
+  return SyncDir(parent);
+}
+
+Status CreateEmptyFile(const fs::path& path, mode_t mode) {
+  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (fd.get() < 0) return ErrnoStatus("create " + path.string(), errno);
+  // The umask may have narrowed the mode; a private file stays exactly `mode`.
+  if (fchmod(fd.get(), mode) != 0) return ErrnoStatus("chmod " + path.string(), errno);
+  if (fsync(fd.get()) != 0) return ErrnoStatus("fsync " + path.string(), errno);
+  if (fd.Close() != 0) return ErrnoStatus("close " + path.string(), errno);
+  return SyncDir(ParentOf(path));
+}
+
+Status WriteFileAtomically(const fs::path& path, std::string_view bytes, mode_t mode) {
+  const fs::path temp = path.string() + ".tmp-" + std::to_string(getpid());
+  // Step 1: write the temp file.
+  Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (fd.get() < 0) return ErrnoStatus("create " + temp.string(), errno);
+  Status status = WriteAll(fd.get(), bytes, temp);
+  // Step 2: make its content durable before it gets the real name.
+  if (status.ok() && fchmod(fd.get(), mode) != 0) status = ErrnoStatus("chmod " + temp.string(), errno);
+  if (status.ok() && fsync(fd.get()) != 0) status = ErrnoStatus("fsync " + temp.string(), errno);
+  if (status.ok() && fd.Close() != 0) status = ErrnoStatus("close " + temp.string(), errno);
+  // Step 3: the rename replaces the old file in one step.
+  if (status.ok() && rename(temp.c_str(), path.c_str()) != 0) {
+    status = ErrnoStatus("rename " + temp.string() + " to " + path.string(), errno);
+  }
+  if (!status.ok()) {
+    unlink(temp.c_str());
+    return status;
+  }
+  // Step 4: make the new name durable.
+  return SyncDir(ParentOf(path));
+}
+
+Result<std::string> ReadWholeFile(const fs::path& path, uint64_t max_size_bytes) {
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("open " + path.string(), errno);
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path.string(), errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Status(ErrorCode::kInvalidArgument, path.string() + ": not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_size_bytes) {
+    return Status(ErrorCode::kInvalidArgument,
+                  path.string() + ": file is " + std::to_string(st.st_size) +
+                      " bytes, more than the limit of " + std::to_string(max_size_bytes));
+  }
+  std::string bytes;
+  bytes.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (true) {
+    if (done == bytes.size()) {
+      // The file may have grown since fstat: read on, within the limit.
+      if (bytes.size() >= max_size_bytes) break;
+      bytes.resize(std::min<uint64_t>(bytes.size() + 65536, max_size_bytes));
+    }
+    ssize_t n = read(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read " + path.string(), errno);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+Result<std::string> ReadFilePrefix(const fs::path& path, size_t size_bytes) {
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("open " + path.string(), errno);
+  std::string bytes(size_bytes, '\0');
+  size_t done = 0;
+  while (done < size_bytes) {
+    ssize_t n = read(fd.get(), bytes.data() + done, size_bytes - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read " + path.string(), errno);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+}  // namespace holdfast::platform

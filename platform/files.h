@@ -1,0 +1,49 @@
+// Files and durable writes: the only way Holdfast writes outside SQLite.
+//
+// Durability promise: when WriteFileAtomically or CreateEmptyFile returns OK,
+// the file and its name survive a power cut (data fsynced, then renamed or
+// linked, then the folder fsynced). A failed write leaves any old file whole.
+// Functions are thread-safe as far as the OS calls they make are.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "platform/status.h"
+
+namespace holdfast::platform {
+
+// Creates `dir` and any missing parents with mode 0700 (existing folders keep
+// their mode) and fsyncs each parent that gained an entry. OK if it exists.
+// Errors: kNotFound/kPermission/kIoError/kNoSpace naming the folder.
+Status EnsurePrivateDir(const std::filesystem::path& dir);
+
+// Creates `path` empty with `mode` (O_EXCL: kAlreadyExists if it is there),
+// fsyncs it and its folder.
+Status CreateEmptyFile(const std::filesystem::path& path, mode_t mode);
+
+// Writes `bytes` to `path` so that a power cut leaves either the old file or
+// the new one whole:
+//   1. write a temp file "<name>.tmp-<pid>" in the same folder, mode `mode`
+//   2. fsync it
+//   3. rename it over `path`
+//   4. fsync the folder
+// On failure the temp file is removed. Idempotent.
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes,
+                           mode_t mode = 0600);
+
+// fsyncs a folder so that entries created, renamed or removed in it are durable.
+Status SyncDir(const std::filesystem::path& dir);
+
+// Reads a whole file; kInvalidArgument if it is larger than max_size_bytes.
+Result<std::string> ReadWholeFile(const std::filesystem::path& path,
+                                  uint64_t max_size_bytes);
+
+// Reads up to `size_bytes` from the start of a file (fewer if it is shorter).
+Result<std::string> ReadFilePrefix(const std::filesystem::path& path, size_t size_bytes);
+
+}  // namespace holdfast::platform

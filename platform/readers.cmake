@@ -1,0 +1,1 @@
+# vCard / iCalendar reader sources: target_sources(holdfast_platform PRIVATE ...)

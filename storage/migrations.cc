@@ -1,0 +1,141 @@
+#include "storage/migrations.h"
+
+#include <iterator>
+#include <string>
+
+namespace holdfast::storage {
+namespace {
+
+// Migration 1: the vault as first released.
+//   collections  one per address book, calendar, task list, notebook or photo folder
+//   items        the current state of each (collection, uid); head_revision_id
+//                points at the content it has now
+//   revisions    every distinct content an item ever had, with capture time;
+//                the bytes inline, or a blob for large content (photos)
+//   tombstones   deletions seen on the device; restored_at_ms set if it came back
+//   blobs        content-addressed large content, sha256 NULL while being written
+//   blob_chunks  a blob's bytes in order, chunk by chunk
+//   meta         device id, schema version, creation time
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE collections(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK(kind IN ('contact', 'event', 'task', 'note', 'photo')),
+  name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  UNIQUE(source, name)
+);
+
+CREATE TABLE blobs(
+  id INTEGER PRIMARY KEY,
+  sha256 BLOB UNIQUE,
+  size_bytes INTEGER NOT NULL,
+  chunk_count INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+
+CREATE TABLE blob_chunks(
+  id INTEGER PRIMARY KEY,
+  blob_id INTEGER NOT NULL REFERENCES blobs(id),
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  UNIQUE(blob_id, seq)
+);
+
+CREATE TABLE items(
+  id INTEGER PRIMARY KEY,
+  collection_id INTEGER NOT NULL REFERENCES collections(id),
+  uid TEXT NOT NULL,
+  summary TEXT NOT NULL DEFAULT '',
+  sha256 BLOB NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  head_revision_id INTEGER NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  UNIQUE(collection_id, uid)
+);
+
+CREATE TABLE revisions(
+  id INTEGER PRIMARY KEY,
+  item_id INTEGER NOT NULL REFERENCES items(id),
+  captured_at_ms INTEGER NOT NULL,
+  sha256 BLOB NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  content BLOB,
+  blob_id INTEGER REFERENCES blobs(id),
+  CHECK((content IS NULL) != (blob_id IS NULL))
+);
+CREATE INDEX revisions_by_item ON revisions(item_id, captured_at_ms);
+
+CREATE TABLE tombstones(
+  id INTEGER PRIMARY KEY,
+  item_id INTEGER NOT NULL REFERENCES items(id),
+  deleted_at_ms INTEGER NOT NULL,
+  restored_at_ms INTEGER
+);
+CREATE INDEX tombstones_by_item ON tombstones(item_id, restored_at_ms);
+
+INSERT INTO meta(key, value) VALUES
+  ('device_id', lower(hex(randomblob(16)))),
+  ('created_at_ms', CAST(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS TEXT));
+)sql";
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, kMigration1},
+};
+static_assert(std::size(kMigrations) == kCurrentSchemaVersion,
+              "one migration per schema version");
+
+Status ApplyOne(Db& db, const Migration& migration) {
+  Result<std::unique_ptr<Transaction>> txn = Transaction::Begin(db);
+  if (!txn) return txn.error();
+  const std::string context = "migration to schema " + std::to_string(migration.version);
+  Status status = db.Exec(migration.sql);
+  if (status.ok()) {
+    status = db.Exec("PRAGMA user_version = " + std::to_string(migration.version));
+  }
+  if (status.ok()) {
+    Result<Stmt> meta =
+        db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?1)");
+    status = meta ? meta->Bind(1, std::to_string(migration.version)).Run() : meta.error();
+  }
+  if (status.ok()) status = (*txn)->Commit();
+  return status.WithContext(context);
+}
+
+}  // namespace
+
+Result<int> SchemaVersion(Db& db) {
+  Result<int64_t> version = db.QueryInt("PRAGMA user_version");
+  if (!version) return version.error();
+  return static_cast<int>(*version);
+}
+
+Status MigrateTo(Db& db, int target_version) {
+  Result<int> current = SchemaVersion(db);
+  if (!current) return current.error();
+  if (*current > target_version) {
+    return Status(ErrorCode::kVaultTooNew,
+                  "the vault has schema version " + std::to_string(*current) +
+                      " but this Holdfast knows only up to " + std::to_string(target_version) +
+                      ": it was written by a newer Holdfast; upgrade Holdfast (the vault was left "
+                      "untouched)");
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= *current || migration.version > target_version) continue;
+    HF_RETURN_IF_ERROR(ApplyOne(db, migration));
+  }
+  return Status::Ok();
+}
+
+}  // namespace holdfast::storage

@@ -1,0 +1,106 @@
+// RAII owners for SQLite handles, private to storage/.
+//
+// Db owns a sqlite3 connection and a cache of prepared statements; Stmt is a
+// borrowed or owned prepared statement with typed binds and columns;
+// Transaction rolls back unless committed. Errors become Status values via
+// SqliteStatus. None of this is thread-safe: one Db per thread.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "platform/status.h"
+
+namespace holdfast::storage {
+
+// Maps an SQLite result code to a Status: FULL -> kNoSpace, CORRUPT/NOTADB ->
+// kCorruptVault, BUSY/LOCKED -> kVaultLocked, CANTOPEN -> kNotFound,
+// PERM/READONLY -> kPermission, IOERR -> kIoError, others -> kInternal.
+Status SqliteStatus(sqlite3* db, int rc, std::string_view context);
+
+class Stmt {
+ public:
+  Stmt() = default;
+  explicit Stmt(sqlite3_stmt* stmt, bool owned) : stmt_(stmt), owned_(owned) {}
+  Stmt(Stmt&& other) noexcept;
+  Stmt& operator=(Stmt&& other) noexcept;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
+
+  // Binds are 1-based, as in SQLite. Text and blobs are copied (SQLITE_TRANSIENT)
+  // unless BindStatic is used, whose bytes must outlive the next Step.
+  Stmt& Bind(int index, int64_t value);
+  Stmt& Bind(int index, std::string_view text);
+  Stmt& BindBlob(int index, const void* data, size_t size_bytes);
+  Stmt& BindBlobStatic(int index, const void* data, size_t size_bytes);
+  Stmt& BindNull(int index);
+
+  // true: a row is ready; false: done. An error comes back as a Status whose
+  // context is the SQL text.
+  Result<bool> Step();
+  // Steps until done, for statements that return no rows.
+  Status Run();
+
+  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::string Text(int column) const;
+  // Valid until the next Step or Reset.
+  std::string_view Blob(int column) const;
+
+  void Reset();
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  bool owned_ = false;
+};
+
+class Db {
+ public:
+  // Opens `uri` (a file: URI) with `flags` | SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE.
+  static Result<std::unique_ptr<Db>> Open(const std::string& uri, int flags);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  sqlite3* get() const { return db_; }
+
+  // Runs one or more statements that return no rows.
+  Status Exec(std::string_view sql);
+  // A statement owned by the caller.
+  Result<Stmt> Prepare(std::string_view sql);
+  // A statement cached for the life of the connection, reset and unbound.
+  // `sql` should be a string literal (it is the cache key).
+  Result<Stmt> Cached(const char* sql);
+  // Runs a query that returns one integer (the first column of the first row).
+  Result<int64_t> QueryInt(std::string_view sql);
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  struct StmtDeleter {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+  sqlite3* db_;
+  std::map<const char*, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
+// succeeded. Construct with Begin to learn whether BEGIN worked.
+class Transaction {
+ public:
+  static Result<std::unique_ptr<Transaction>> Begin(Db& db);
+  ~Transaction();
+  Status Commit();
+
+ private:
+  explicit Transaction(Db& db) : db_(db) {}
+  Db& db_;
+  bool done_ = false;
+};
+
+}  // namespace holdfast::storage

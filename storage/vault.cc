@@ -1,0 +1,553 @@
+#include "storage/vault.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "platform/files.h"
+#include "storage/migrations.h"
+#include "storage/sqlite_handle.h"
+
+namespace holdfast::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using platform::Digest;
+
+constexpr char kSqliteMagic[] = "SQLite format 3";  // 16 bytes with its NUL
+constexpr size_t kHeaderSizeBytes = 100;
+
+uint32_t BigEndian32(const std::string& bytes, size_t offset) {
+  return static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset])) << 24 |
+         static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset + 1])) << 16 |
+         static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset + 2])) << 8 |
+         static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset + 3]));
+}
+
+// A file: URI for SQLite, with the characters URIs reserve percent-encoded.
+std::string FileUri(const fs::path& path) {
+  std::string uri = "file:";
+  for (unsigned char c : path.string()) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 0xf];
+    } else {
+      uri += static_cast<char>(c);
+    }
+  }
+  // psow=0: do not assume a torn write leaves neighbouring bytes intact.
+  return uri + "?psow=0";
+}
+
+// Checks the first bytes of an existing, non-empty file without SQLite, so a
+// foreign file is refused before anything could write to it.
+Status ProbeHeader(const fs::path& path, bool* is_empty) {
+  Result<std::string> header = platform::ReadFilePrefix(path, kHeaderSizeBytes);
+  if (!header) return header.error();
+  *is_empty = header->empty();
+  if (*is_empty) return Status::Ok();
+  if (header->size() < kHeaderSizeBytes ||
+      std::memcmp(header->data(), kSqliteMagic, sizeof kSqliteMagic) != 0) {
+    return Status(ErrorCode::kNotAVault, path.string() + ": not a Holdfast vault (not an SQLite file)");
+  }
+  uint32_t application_id = BigEndian32(*header, 68);
+  if (application_id != static_cast<uint32_t>(kVaultApplicationId)) {
+    return Status(ErrorCode::kNotAVault,
+                  path.string() + ": not a Holdfast vault (an SQLite database of another program)");
+  }
+  return Status::Ok();
+}
+
+bool IsLive(const Stmt& stmt, int column) { return stmt.Int(column) == 0; }
+
+Digest DigestFrom(std::string_view bytes) {
+  Digest digest{};
+  if (bytes.size() == digest.size()) std::memcpy(digest.data(), bytes.data(), digest.size());
+  return digest;
+}
+
+}  // namespace
+
+const char* ItemKindName(ItemKind kind) {
+  switch (kind) {
+    case ItemKind::kContact: return "contact";
+    case ItemKind::kEvent: return "event";
+    case ItemKind::kTask: return "task";
+    case ItemKind::kNote: return "note";
+    case ItemKind::kPhoto: return "photo";
+  }
+  return "unknown";
+}
+
+std::optional<ItemKind> ParseItemKind(std::string_view name) {
+  for (ItemKind kind : kAllItemKinds) {
+    if (name == ItemKindName(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
+WriteBatch::WriteBatch(WriteBatch&& other) noexcept : vault_(other.vault_) { other.vault_ = nullptr; }
+
+WriteBatch::~WriteBatch() {
+  if (vault_ == nullptr) return;
+  (void)vault_->db_->Exec("ROLLBACK");
+  vault_->batch_open_ = false;
+}
+
+Status WriteBatch::Commit() {
+  if (vault_ == nullptr) return Status(ErrorCode::kInternal, "commit of a finished batch");
+  Vault* vault = vault_;
+  vault_ = nullptr;
+  vault->batch_open_ = false;
+  Status status = vault->db_->Exec("COMMIT");
+  if (!status.ok()) (void)vault->db_->Exec("ROLLBACK");
+  return status.WithContext("commit to " + vault->path_.string());
+}
+
+Vault::Vault(fs::path path, platform::FileLock lock, std::unique_ptr<Db> db)
+    : path_(std::move(path)), lock_(std::move(lock)), db_(std::move(db)) {}
+
+Vault::~Vault() = default;
+
+Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenMode mode) {
+  std::error_code ec;
+  fs::path path = fs::absolute(requested_path, ec);
+  if (ec) return Status(ErrorCode::kInvalidArgument, requested_path.string() + ": " + ec.message());
+  const std::string where = path.string();
+
+  struct stat st {};
+  bool exists = stat(path.c_str(), &st) == 0;
+  if (!exists && errno != ENOENT) return ErrnoStatus(where, errno);
+  if (!exists && mode == OpenMode::kExisting) {
+    return Status(ErrorCode::kNotFound, where + ": no vault here (create one with `holdfast init`)");
+  }
+  if (exists && !S_ISREG(st.st_mode)) {
+    return Status(ErrorCode::kNotAVault, where + ": not a Holdfast vault (not a regular file)");
+  }
+  bool is_empty = false;
+  if (exists) {
+    // A foreign file is refused before anything is created beside it.
+    HF_RETURN_IF_ERROR(ProbeHeader(path, &is_empty));
+  } else {
+    HF_RETURN_IF_ERROR(platform::EnsurePrivateDir(path.parent_path()));
+  }
+
+  // The lock comes first: nobody else may create, probe or migrate meanwhile.
+  Result<platform::FileLock> lock = platform::FileLock::Acquire(where + ".lock");
+  if (!lock) return lock.error().WithContext(where);
+
+  // Steps of creating a vault, each safe to crash after:
+  //   1. an empty file, 0600 (reopening an empty file resumes at step 2)
+  //   2. application_id written in a rollback-journal commit (a crash leaves
+  //      a vault at schema 0, which migration 1 brings up)
+  //   3. WAL mode, then migrations, each in its own transaction
+  bool created = false;
+  if (stat(path.c_str(), &st) != 0) {
+    HF_RETURN_IF_ERROR(platform::CreateEmptyFile(path, 0600));
+    created = true;
+  }
+  HF_RETURN_IF_ERROR(ProbeHeader(path, &is_empty));  // again: it may have changed before the lock
+  if (is_empty && mode == OpenMode::kExisting) {
+    return Status(ErrorCode::kNotAVault,
+                  where + ": empty file, not a vault (an interrupted `holdfast init`? run it again)");
+  }
+
+  Result<std::unique_ptr<Db>> db = Db::Open(FileUri(path), SQLITE_OPEN_READWRITE);
+  if (!db) return db.error();
+  std::unique_ptr<Vault> vault(new Vault(path, std::move(*lock), std::move(*db)));
+  Db& conn = *vault->db_;
+
+  if (is_empty) {
+    HF_RETURN_IF_ERROR(conn.Exec("PRAGMA application_id = " + std::to_string(kVaultApplicationId)));
+  }
+  // Reads only until the version is known to be ours: a vault from a newer
+  // Holdfast, or a damaged one, is refused before anything writes to it.
+  Result<int> version = SchemaVersion(conn);
+  if (!version) return version.error().WithContext(where);
+  if (*version > kCurrentSchemaVersion) {
+    return MigrateTo(conn, kCurrentSchemaVersion).WithContext(where);
+  }
+  Result<int64_t> tables = conn.QueryInt("SELECT count(*) FROM sqlite_schema");
+  if (!tables) return tables.error().WithContext(where);
+
+  {
+    Result<Stmt> mode_stmt = conn.Prepare("PRAGMA journal_mode = WAL");
+    if (!mode_stmt) return mode_stmt.error();
+    Result<bool> row = mode_stmt->Step();
+    if (!row) return row.error().WithContext(where);
+    if (!*row || mode_stmt->Text(0) != "wal") {
+      return Status(ErrorCode::kIoError, where + ": cannot switch the vault to WAL mode");
+    }
+  }
+  HF_RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+  HF_RETURN_IF_ERROR(MigrateTo(conn, kCurrentSchemaVersion).WithContext(where));
+  HF_RETURN_IF_ERROR(vault->LoadMeta().WithContext(where));
+  HF_RETURN_IF_ERROR(vault->RemoveIncompleteBlobs().WithContext(where));
+  if (created) HF_RETURN_IF_ERROR(platform::SyncDir(path.parent_path()));
+  return vault;
+}
+
+Status Vault::LoadMeta() {
+  Result<Stmt> stmt = db_->Prepare("SELECT key, value FROM meta");
+  if (!stmt) return stmt.error();
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    std::string key = stmt->Text(0);
+    std::string value = stmt->Text(1);
+    if (key == "device_id") device_id_ = value;
+    if (key == "created_at_ms") created_at_ms_ = std::strtoll(value.c_str(), nullptr, 10);
+    if (key == "schema_version") schema_version_ = std::atoi(value.c_str());
+  }
+  if (device_id_.empty() || schema_version_ == 0) {
+    return Status(ErrorCode::kCorruptVault, "the vault's meta table lacks its device id or schema version");
+  }
+  return Status::Ok();
+}
+
+Result<WriteBatch> Vault::BeginBatch() {
+  if (batch_open_) return Status(ErrorCode::kInternal, "a write batch is already open");
+  HF_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  batch_open_ = true;
+  return WriteBatch(this);
+}
+
+Status Vault::InTransaction(const std::function<Status()>& body) {
+  if (batch_open_) return body();
+  Result<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db_);
+  if (!txn) return txn.error();
+  HF_RETURN_IF_ERROR(body());
+  return (*txn)->Commit();
+}
+
+Result<int64_t> Vault::EnsureCollection(ItemKind kind, std::string_view name,
+                                        std::string_view source) {
+  Result<Stmt> find = db_->Cached("SELECT id, kind FROM collections WHERE source = ?1 AND name = ?2");
+  if (!find) return find.error();
+  find->Bind(1, source).Bind(2, name);
+  Result<bool> row = find->Step();
+  if (!row) return row.error();
+  if (*row) {
+    if (find->Text(1) != ItemKindName(kind)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "collection '" + std::string(name) + "' of source '" + std::string(source) +
+                        "' holds " + find->Text(1) + " items, not " + ItemKindName(kind));
+    }
+    return find->Int(0);
+  }
+  find->Reset();
+  int64_t id = 0;
+  Status status = InTransaction([&]() -> Status {
+    Result<Stmt> insert = db_->Cached(
+        "INSERT INTO collections(kind, name, source, created_at_ms) "
+        "VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+    if (!insert) return insert.error();
+    HF_RETURN_IF_ERROR(insert->Bind(1, ItemKindName(kind)).Bind(2, name).Bind(3, source).Run());
+    id = sqlite3_last_insert_rowid(db_->get());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return id;
+}
+
+Result<std::vector<CollectionInfo>> Vault::ListCollections() {
+  Result<Stmt> stmt =
+      db_->Prepare("SELECT id, kind, name, source, created_at_ms FROM collections ORDER BY id");
+  if (!stmt) return stmt.error();
+  std::vector<CollectionInfo> out;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    CollectionInfo info;
+    info.id = stmt->Int(0);
+    std::optional<ItemKind> kind = ParseItemKind(stmt->Text(1));
+    if (!kind) return Status(ErrorCode::kCorruptVault, "collection " + std::to_string(info.id) + " has an unknown kind");
+    info.kind = *kind;
+    info.name = stmt->Text(2);
+    info.source = stmt->Text(3);
+    info.created_at_ms = stmt->Int(4);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<PutOutcome> Vault::PutItem(int64_t collection_id, std::string_view uid,
+                                  std::string_view content, std::string_view summary,
+                                  int64_t now_ms) {
+  return PutContent(collection_id, uid, platform::Sha256Of(content), content.size(), content,
+                    std::nullopt, summary, now_ms);
+}
+
+Result<PutOutcome> Vault::PutItemBlob(int64_t collection_id, std::string_view uid,
+                                      const BlobRef& blob, std::string_view summary,
+                                      int64_t now_ms) {
+  Result<int64_t> blob_id = BlobId(blob.sha256);
+  if (!blob_id) return blob_id.error();
+  return PutContent(collection_id, uid, blob.sha256, blob.size_bytes, {}, *blob_id, summary, now_ms);
+}
+
+// Writes, in one transaction: the revision (if the bytes are new to this
+// item), the item row pointing at it, and the end of an open tombstone.
+Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid,
+                                     const Digest& sha256, uint64_t size_bytes,
+                                     std::string_view inline_content,
+                                     std::optional<int64_t> blob_id, std::string_view summary,
+                                     int64_t now_ms) {
+  PutOutcome outcome = PutOutcome::kUnchanged;
+  Status status = InTransaction([&]() -> Status {
+    Result<Stmt> find = db_->Cached(
+        "SELECT i.id, i.sha256, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
+        "AND t.restored_at_ms IS NULL) FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2");
+    if (!find) return find.error();
+    find->Bind(1, collection_id).Bind(2, uid);
+    Result<bool> row = find->Step();
+    if (!row) return row.error();
+    std::optional<int64_t> item_id;
+    bool same_bytes = false;
+    bool tombstoned = false;
+    if (*row) {
+      item_id = find->Int(0);
+      same_bytes = DigestFrom(find->Blob(1)) == sha256;
+      tombstoned = !IsLive(*find, 2);
+    }
+    find->Reset();
+    if (item_id && same_bytes && !tombstoned) return Status::Ok();  // the no-op
+
+    if (!item_id) {
+      Result<Stmt> insert = db_->Cached(
+          "INSERT INTO items(collection_id, uid, summary, sha256, size_bytes, head_revision_id, "
+          "first_seen_ms, last_seen_ms) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)");
+      if (!insert) return insert.error();
+      insert->Bind(1, collection_id).Bind(2, uid).Bind(3, summary);
+      insert->BindBlob(4, sha256.data(), sha256.size()).Bind(5, static_cast<int64_t>(size_bytes));
+      Status s = insert->Bind(6, now_ms).Run();
+      if (s.code() == ErrorCode::kInternal) {
+        return Status(ErrorCode::kNotFound, "collection " + std::to_string(collection_id) +
+                                                " does not exist (" + s.message() + ")");
+      }
+      HF_RETURN_IF_ERROR(s);
+      item_id = sqlite3_last_insert_rowid(db_->get());
+      outcome = PutOutcome::kCreated;
+    } else {
+      outcome = tombstoned ? PutOutcome::kRestored : PutOutcome::kChanged;
+    }
+
+    if (!same_bytes) {
+      Result<Stmt> revision = db_->Cached(
+          "INSERT INTO revisions(item_id, captured_at_ms, sha256, size_bytes, content, blob_id) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      if (!revision) return revision.error();
+      revision->Bind(1, *item_id).Bind(2, now_ms).BindBlob(3, sha256.data(), sha256.size());
+      revision->Bind(4, static_cast<int64_t>(size_bytes));
+      if (blob_id) {
+        revision->BindNull(5).Bind(6, *blob_id);
+      } else {
+        revision->BindBlobStatic(5, inline_content.data(), inline_content.size()).BindNull(6);
+      }
+      HF_RETURN_IF_ERROR(revision->Run());
+      int64_t revision_id = sqlite3_last_insert_rowid(db_->get());
+      Result<Stmt> update = db_->Cached(
+          "UPDATE items SET sha256 = ?2, size_bytes = ?3, head_revision_id = ?4, "
+          "last_seen_ms = ?5, summary = ?6 WHERE id = ?1");
+      if (!update) return update.error();
+      update->Bind(1, *item_id).BindBlob(2, sha256.data(), sha256.size());
+      update->Bind(3, static_cast<int64_t>(size_bytes)).Bind(4, revision_id).Bind(5, now_ms);
+      HF_RETURN_IF_ERROR(update->Bind(6, summary).Run());
+    }
+    if (tombstoned) {
+      Result<Stmt> restore = db_->Cached(
+          "UPDATE tombstones SET restored_at_ms = ?2 WHERE item_id = ?1 AND restored_at_ms IS NULL");
+      if (!restore) return restore.error();
+      HF_RETURN_IF_ERROR(restore->Bind(1, *item_id).Bind(2, now_ms).Run());
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status.WithContext("put item '" + std::string(uid) + "'");
+  return outcome;
+}
+
+Result<bool> Vault::TombstoneItem(int64_t collection_id, std::string_view uid, int64_t now_ms) {
+  bool recorded = false;
+  Status status = InTransaction([&]() -> Status {
+    Result<Stmt> insert = db_->Cached(
+        "INSERT INTO tombstones(item_id, deleted_at_ms) SELECT i.id, ?3 FROM items i "
+        "WHERE i.collection_id = ?1 AND i.uid = ?2 AND NOT EXISTS(SELECT 1 FROM tombstones t "
+        "WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+    if (!insert) return insert.error();
+    HF_RETURN_IF_ERROR(insert->Bind(1, collection_id).Bind(2, uid).Bind(3, now_ms).Run());
+    recorded = sqlite3_changes(db_->get()) > 0;
+    return Status::Ok();
+  });
+  if (!status.ok()) return status.WithContext("tombstone item '" + std::string(uid) + "'");
+  return recorded;
+}
+
+namespace {
+
+constexpr const char* kItemColumns =
+    "i.id, i.collection_id, i.uid, i.summary, i.sha256, i.size_bytes, i.head_revision_id, "
+    "i.first_seen_ms, i.last_seen_ms, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
+    "AND t.restored_at_ms IS NULL)";
+
+ItemRecord ReadItemRow(const Stmt& stmt) {
+  ItemRecord item;
+  item.id = stmt.Int(0);
+  item.collection_id = stmt.Int(1);
+  item.uid = stmt.Text(2);
+  item.summary = stmt.Text(3);
+  item.sha256 = DigestFrom(stmt.Blob(4));
+  item.size_bytes = static_cast<uint64_t>(stmt.Int(5));
+  item.head_revision_id = stmt.Int(6);
+  item.first_seen_ms = stmt.Int(7);
+  item.last_seen_ms = stmt.Int(8);
+  item.deleted = stmt.Int(9) != 0;
+  return item;
+}
+
+RevisionInfo ReadRevisionRow(const Stmt& stmt) {
+  RevisionInfo revision;
+  revision.id = stmt.Int(0);
+  revision.captured_at_ms = stmt.Int(1);
+  revision.sha256 = DigestFrom(stmt.Blob(2));
+  revision.size_bytes = static_cast<uint64_t>(stmt.Int(3));
+  revision.in_blob = !stmt.IsNull(4);
+  return revision;
+}
+
+}  // namespace
+
+Result<std::optional<ItemRecord>> Vault::FindItem(int64_t collection_id, std::string_view uid) {
+  Result<Stmt> stmt = db_->Prepare(std::string("SELECT ") + kItemColumns +
+                                   " FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, collection_id).Bind(2, uid);
+  Result<bool> row = stmt->Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<ItemRecord>();
+  return std::optional<ItemRecord>(ReadItemRow(*stmt));
+}
+
+Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
+  Result<Stmt> stmt = db_->Prepare(std::string("SELECT ") + kItemColumns +
+                                   " FROM items i WHERE i.collection_id = ?1 ORDER BY i.uid");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, collection_id);
+  std::vector<ItemRecord> items;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    items.push_back(ReadItemRow(*stmt));
+  }
+  return items;
+}
+
+Result<std::vector<RevisionInfo>> Vault::ListRevisions(int64_t collection_id, std::string_view uid) {
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT r.id, r.captured_at_ms, r.sha256, r.size_bytes, r.blob_id FROM revisions r "
+      "JOIN items i ON i.id = r.item_id WHERE i.collection_id = ?1 AND i.uid = ?2 "
+      "ORDER BY r.captured_at_ms, r.id");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, collection_id).Bind(2, uid);
+  std::vector<RevisionInfo> revisions;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    revisions.push_back(ReadRevisionRow(*stmt));
+  }
+  return revisions;
+}
+
+Result<std::optional<RevisionInfo>> Vault::RevisionAsOf(int64_t collection_id,
+                                                        std::string_view uid, int64_t time_ms) {
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT r.id, r.captured_at_ms, r.sha256, r.size_bytes, r.blob_id FROM revisions r "
+      "JOIN items i ON i.id = r.item_id WHERE i.collection_id = ?1 AND i.uid = ?2 "
+      "AND r.captured_at_ms <= ?3 AND NOT EXISTS(SELECT 1 FROM tombstones t WHERE "
+      "t.item_id = i.id AND t.deleted_at_ms <= ?3 AND (t.restored_at_ms IS NULL OR "
+      "t.restored_at_ms > ?3)) ORDER BY r.captured_at_ms DESC, r.id DESC LIMIT 1");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, collection_id).Bind(2, uid).Bind(3, time_ms);
+  Result<bool> row = stmt->Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<RevisionInfo>();
+  return std::optional<RevisionInfo>(ReadRevisionRow(*stmt));
+}
+
+Status Vault::ReadRevision(int64_t revision_id, const ByteSink& sink) {
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT r.content, b.sha256, r.blob_id FROM revisions r LEFT JOIN blobs b ON b.id = r.blob_id "
+      "WHERE r.id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, revision_id);
+  Result<bool> row = stmt->Step();
+  if (!row) return row.error();
+  if (!*row) {
+    return Status(ErrorCode::kNotFound, "revision " + std::to_string(revision_id) + " does not exist");
+  }
+  if (stmt->IsNull(2)) return sink(stmt->Blob(0));
+  Digest sha256 = DigestFrom(stmt->Blob(1));
+  stmt->Reset();
+  return ReadBlob(sha256, sink);
+}
+
+Result<std::string> Vault::ReadRevisionBytes(int64_t revision_id, uint64_t max_size_bytes) {
+  std::string bytes;
+  Status status = ReadRevision(revision_id, [&](std::string_view piece) -> Status {
+    if (bytes.size() + piece.size() > max_size_bytes) {
+      return Status(ErrorCode::kInvalidArgument, "revision " + std::to_string(revision_id) +
+                                                     " is larger than " + std::to_string(max_size_bytes) +
+                                                     " bytes");
+    }
+    bytes.append(piece);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return bytes;
+}
+
+Result<VaultStats> Vault::Stats() {
+  VaultStats stats;
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT c.kind, count(DISTINCT c.id), "
+      "count(i.id) - count(t.item_id), count(t.item_id), "
+      "coalesce(sum(CASE WHEN t.item_id IS NULL THEN i.size_bytes END), 0), "
+      "coalesce(sum((SELECT count(*) FROM revisions r WHERE r.item_id = i.id)), 0) "
+      "FROM collections c LEFT JOIN items i ON i.collection_id = c.id "
+      "LEFT JOIN (SELECT DISTINCT item_id FROM tombstones WHERE restored_at_ms IS NULL) t "
+      "ON t.item_id = i.id GROUP BY c.kind");
+  if (!stmt) return stmt.error();
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    std::optional<ItemKind> kind = ParseItemKind(stmt->Text(0));
+    if (!kind) continue;
+    KindStats& k = stats.by_kind[static_cast<size_t>(*kind)];
+    k.collections = stmt->Int(1);
+    k.items = stmt->Int(2);
+    k.deleted_items = stmt->Int(3);
+    k.content_bytes = stmt->Int(4);
+    k.revisions = stmt->Int(5);
+  }
+  Result<Stmt> blobs = db_->Prepare(
+      "SELECT count(*), coalesce(sum(size_bytes), 0) FROM blobs WHERE sha256 IS NOT NULL");
+  if (!blobs) return blobs.error();
+  Result<bool> row = blobs->Step();
+  if (!row) return row.error();
+  stats.blobs = blobs->Int(0);
+  stats.blob_bytes = blobs->Int(1);
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal"}) {
+    uintmax_t size = fs::file_size(path_.string() + suffix, ec);
+    if (!ec) stats.file_size_bytes += static_cast<int64_t>(size);
+  }
+  return stats;
+}
+
+}  // namespace holdfast::storage

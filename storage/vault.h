@@ -1,0 +1,236 @@
+// The vault: one SQLite file per device holding every collection, item,
+// revision, tombstone and blob Holdfast has captured.
+//
+// Ownership: a Vault owns its SQLite connection and an exclusive lock on
+// "<vault>.lock"; a second process opening the same vault gets kVaultLocked
+// naming the holder's pid. Not thread-safe: use a Vault from one thread.
+//
+// Durability: the file is opened in WAL mode with synchronous=FULL and
+// psow=0 (handset flash can tear whole sectors). A write method that returns
+// OK outside a WriteBatch is durable when it returns; inside a batch, all its
+// writes become durable together when WriteBatch::Commit returns OK, and none
+// of them survive if it is never committed.
+//
+// Nothing in the vault is ever deleted by these methods except blobs that
+// were never completed: deletions on the device become tombstones, and every
+// distinct content an item had is kept as a revision.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/file_lock.h"
+#include "platform/sha256.h"
+#include "platform/status.h"
+
+namespace holdfast::storage {
+
+class Db;
+
+enum class ItemKind { kContact, kEvent, kTask, kNote, kPhoto };
+inline constexpr ItemKind kAllItemKinds[] = {ItemKind::kContact, ItemKind::kEvent, ItemKind::kTask,
+                                             ItemKind::kNote, ItemKind::kPhoto};
+
+// "contact", "event", "task", "note", "photo" (the names stored in the vault).
+const char* ItemKindName(ItemKind kind);
+std::optional<ItemKind> ParseItemKind(std::string_view name);
+
+struct CollectionInfo {
+  int64_t id = 0;
+  ItemKind kind = ItemKind::kContact;
+  std::string name;    // display name, e.g. "personal"
+  std::string source;  // where it came from, e.g. the source name in the config
+  int64_t created_at_ms = 0;
+};
+
+// A completed blob: content-addressed by SHA-256.
+struct BlobRef {
+  platform::Digest sha256{};
+  uint64_t size_bytes = 0;
+};
+
+struct ItemRecord {
+  int64_t id = 0;
+  int64_t collection_id = 0;
+  std::string uid;
+  std::string summary;
+  platform::Digest sha256{};
+  uint64_t size_bytes = 0;
+  int64_t head_revision_id = 0;
+  int64_t first_seen_ms = 0;
+  int64_t last_seen_ms = 0;
+  bool deleted = false;  // tombstoned: deleted on the device, restorable
+};
+
+struct RevisionInfo {
+  int64_t id = 0;
+  int64_t captured_at_ms = 0;
+  platform::Digest sha256{};
+  uint64_t size_bytes = 0;
+  bool in_blob = false;  // content lives in the blob store
+};
+
+// What PutItem did.
+enum class PutOutcome {
+  kUnchanged,  // same bytes as the current content: nothing was written
+  kCreated,    // a new item with its first revision
+  kChanged,    // a new revision became the current content
+  kRestored,   // a tombstoned item came back (with a new revision if it differs)
+};
+
+struct KindStats {
+  int64_t collections = 0;
+  int64_t items = 0;          // live items
+  int64_t deleted_items = 0;  // tombstoned
+  int64_t revisions = 0;
+  int64_t content_bytes = 0;  // size of the current content of live items
+};
+
+struct VaultStats {
+  KindStats by_kind[std::size(kAllItemKinds)];
+  int64_t blobs = 0;
+  int64_t blob_bytes = 0;
+  int64_t file_size_bytes = 0;  // the vault file plus its WAL
+};
+
+// One thing `Verify` found wrong.
+struct Damage {
+  std::string what;    // "item", "revision", "blob", "database"
+  std::string where;   // "collection 'personal' uid 'abc' revision 12", "blob 9f86..."
+  std::string detail;  // "SHA-256 is 1a2b... but the stored bytes hash to 3c4d..."
+};
+
+struct VerifyReport {
+  int64_t revisions_checked = 0;
+  int64_t blobs_checked = 0;
+  int64_t bytes_hashed = 0;
+  std::vector<Damage> damage;
+  bool ok() const { return damage.empty(); }
+};
+
+// Reads the next bytes of a stream into `buffer`; returns how many, 0 at the end.
+using ByteSource = std::function<Result<size_t>(char* buffer, size_t capacity)>;
+// Receives content piece by piece, in order.
+using ByteSink = std::function<Status(std::string_view bytes)>;
+
+class Vault;
+
+// A group of writes committed together. Destroying it uncommitted rolls the
+// writes back. Only one batch can be open on a vault at a time.
+class WriteBatch {
+ public:
+  WriteBatch(WriteBatch&& other) noexcept;
+  WriteBatch& operator=(WriteBatch&&) = delete;
+  ~WriteBatch();
+  // Makes every write of the batch durable. After an error the batch is rolled back.
+  Status Commit();
+
+ private:
+  friend class Vault;
+  explicit WriteBatch(Vault* vault) : vault_(vault) {}
+  Vault* vault_;
+};
+
+class Vault {
+ public:
+  // Size of one chunk of blob content.
+  static constexpr size_t kChunkSizeBytes = 256 * 1024;
+
+  enum class OpenMode { kExisting, kCreate };
+
+  // Opens the vault at `path`. kCreate also makes the folder (0700) and the
+  // file (0600) if missing and brings an older schema up to date; kExisting
+  // brings an older schema up to date too but never creates a file.
+  // Errors: kNotFound (no vault there: run `holdfast init`), kVaultLocked,
+  // kNotAVault (some other file), kCorruptVault, kVaultTooNew (written by a
+  // newer Holdfast). On every error the file is left as it was.
+  static Result<std::unique_ptr<Vault>> Open(const std::filesystem::path& path, OpenMode mode);
+  ~Vault();
+
+  const std::filesystem::path& path() const { return path_; }
+  const std::string& device_id() const { return device_id_; }
+  int64_t created_at_ms() const { return created_at_ms_; }
+  int schema_version() const { return schema_version_; }
+
+  Result<WriteBatch> BeginBatch();
+
+  // Returns the collection's id, creating it if (source, name) is new. Idempotent.
+  Result<int64_t> EnsureCollection(ItemKind kind, std::string_view name, std::string_view source);
+  Result<std::vector<CollectionInfo>> ListCollections();
+
+  // Stores `content` as the current content of (collection_id, uid). Identical
+  // bytes are a no-op; different bytes add a revision captured at now_ms; a
+  // tombstoned item is restored. Errors: kNotFound for an unknown collection.
+  Result<PutOutcome> PutItem(int64_t collection_id, std::string_view uid, std::string_view content,
+                             std::string_view summary, int64_t now_ms);
+  // The same for content already in the blob store (photos).
+  Result<PutOutcome> PutItemBlob(int64_t collection_id, std::string_view uid, const BlobRef& blob,
+                                 std::string_view summary, int64_t now_ms);
+
+  // Records that the item was deleted on the device at now_ms. Returns false
+  // (and writes nothing) if there is no such live item.
+  Result<bool> TombstoneItem(int64_t collection_id, std::string_view uid, int64_t now_ms);
+
+  Result<std::optional<ItemRecord>> FindItem(int64_t collection_id, std::string_view uid);
+  // Every item of a collection, live and tombstoned, ordered by uid.
+  Result<std::vector<ItemRecord>> ListItems(int64_t collection_id);
+  // Every revision of an item, oldest first.
+  Result<std::vector<RevisionInfo>> ListRevisions(int64_t collection_id, std::string_view uid);
+  // The revision that was current at time_ms, or nullopt if the item did not
+  // exist then or was deleted on the device at that moment.
+  Result<std::optional<RevisionInfo>> RevisionAsOf(int64_t collection_id, std::string_view uid,
+                                                   int64_t time_ms);
+  // Streams a revision's content to `sink` (inline bytes or blob chunks).
+  Status ReadRevision(int64_t revision_id, const ByteSink& sink);
+  // A revision's content in memory; kInvalidArgument if larger than max_size_bytes.
+  Result<std::string> ReadRevisionBytes(int64_t revision_id, uint64_t max_size_bytes);
+
+  // Streams content from `source` into the blob store in chunks of
+  // kChunkSizeBytes, hashing as it goes; memory use is one chunk whatever the
+  // size. Content already stored is deduplicated. Durable on return. Commits
+  // as it goes, so it cannot be called inside a WriteBatch (kInvalidArgument).
+  // A blob interrupted by a crash is removed the next time the vault opens.
+  Result<BlobRef> PutBlob(const ByteSource& source);
+  Result<BlobRef> PutBlobFromFile(const std::filesystem::path& file);
+  Result<bool> HasBlob(const platform::Digest& sha256);
+  // Streams a blob to `sink`. kNotFound if absent, kCorruptVault if chunks are missing.
+  Status ReadBlob(const platform::Digest& sha256, const ByteSink& sink);
+
+  Result<VaultStats> Stats();
+
+  // Runs SQLite's integrity check, then recomputes the SHA-256 of every
+  // revision and every blob and compares it with the recorded one. Damage is
+  // reported in the result, not as an error; an error means verify could not run.
+  Result<VerifyReport> Verify();
+
+ private:
+  friend class WriteBatch;
+  Vault(std::filesystem::path path, platform::FileLock lock, std::unique_ptr<Db> db);
+  Status LoadMeta();
+  Status RemoveIncompleteBlobs();
+  Result<PutOutcome> PutContent(int64_t collection_id, std::string_view uid,
+                                const platform::Digest& sha256, uint64_t size_bytes,
+                                std::string_view inline_content, std::optional<int64_t> blob_id,
+                                std::string_view summary, int64_t now_ms);
+  Result<int64_t> BlobId(const platform::Digest& sha256);
+  // Runs `body` in the open batch, or in a transaction of its own.
+  Status InTransaction(const std::function<Status()>& body);
+  void VerifyBlobs(VerifyReport* report);
+  void VerifyRevisions(VerifyReport* report);
+
+  std::filesystem::path path_;
+  platform::FileLock lock_;
+  std::unique_ptr<Db> db_;
+  bool batch_open_ = false;
+  std::string device_id_;
+  int64_t created_at_ms_ = 0;
+  int schema_version_ = 0;
+};
+
+}  // namespace holdfast::storage

@@ -1,0 +1,2 @@
+# Tests of unit/platform
+include(${CMAKE_CURRENT_LIST_DIR}/readers.cmake)
