@@ -1,1 +1,2 @@
-# Tests of crash
+# Power cuts and kills: the vault after a crash at any moment.
+holdfast_test(vault_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/vault_kill_test.cc LIBS holdfast_storage)

@@ -1,1 +1,4 @@
-# Tests of unit/storage
+# Tests of the vault (storage/), each against real SQLite files in a temp folder.
+foreach(t vault_test blob_store_test vault_open_test vault_verify_test)
+  holdfast_test(${t} unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/${t}.cc LIBS holdfast_storage PkgConfig::SQLITE3)
+endforeach()
