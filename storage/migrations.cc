@@ -85,6 +85,47 @@ INSERT INTO meta(key, value) VALUES
   ('created_at_ms', CAST(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS TEXT));
 )sql";
 
+// Migration 2: what incremental capture needs.
+//   source_files      the stat cache: each file of a source as last read, so a
+//                     rescan reads only files whose size, mtime or inode changed
+//   items.source_path where in its source the item was last seen (restore
+//                     writes it back there; a vanished file tombstones it)
+//   loss_alerts       collections where capture suspects a loss on the device
+//                     and refuses to record deletions
+//   capture_problems  files the last capture of a source could not read
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE source_files(
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  collection_id INTEGER NOT NULL REFERENCES collections(id),
+  size_bytes INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  inode INTEGER NOT NULL,
+  sha256 BLOB NOT NULL,
+  UNIQUE(source, path)
+);
+
+ALTER TABLE items ADD COLUMN source_path TEXT;
+CREATE INDEX items_by_source_path ON items(collection_id, source_path);
+
+CREATE TABLE loss_alerts(
+  collection_id INTEGER PRIMARY KEY REFERENCES collections(id),
+  raised_at_ms INTEGER NOT NULL,
+  items_before INTEGER NOT NULL,
+  items_missing INTEGER NOT NULL
+);
+
+CREATE TABLE capture_problems(
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  seen_at_ms INTEGER NOT NULL,
+  PRIMARY KEY(source, path)
+);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -92,6 +133,7 @@ struct Migration {
 
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
+    {2, kMigration2},
 };
 static_assert(std::size(kMigrations) == kCurrentSchemaVersion,
               "one migration per schema version");

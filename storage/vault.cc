@@ -277,17 +277,18 @@ Result<std::vector<CollectionInfo>> Vault::ListCollections() {
 
 Result<PutOutcome> Vault::PutItem(int64_t collection_id, std::string_view uid,
                                   std::string_view content, std::string_view summary,
-                                  int64_t now_ms) {
+                                  int64_t now_ms, std::string_view source_path) {
   return PutContent(collection_id, uid, platform::Sha256Of(content), content.size(), content,
-                    std::nullopt, summary, now_ms);
+                    std::nullopt, summary, now_ms, source_path);
 }
 
 Result<PutOutcome> Vault::PutItemBlob(int64_t collection_id, std::string_view uid,
                                       const BlobRef& blob, std::string_view summary,
-                                      int64_t now_ms) {
+                                      int64_t now_ms, std::string_view source_path) {
   Result<int64_t> blob_id = BlobId(blob.sha256);
   if (!blob_id) return blob_id.error();
-  return PutContent(collection_id, uid, blob.sha256, blob.size_bytes, {}, *blob_id, summary, now_ms);
+  return PutContent(collection_id, uid, blob.sha256, blob.size_bytes, {}, *blob_id, summary, now_ms,
+                    source_path);
 }
 
 // Writes, in one transaction: the revision (if the bytes are new to this
@@ -296,12 +297,13 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
                                      const Digest& sha256, uint64_t size_bytes,
                                      std::string_view inline_content,
                                      std::optional<int64_t> blob_id, std::string_view summary,
-                                     int64_t now_ms) {
+                                     int64_t now_ms, std::string_view source_path) {
   PutOutcome outcome = PutOutcome::kUnchanged;
   Status status = InTransaction([&]() -> Status {
     Result<Stmt> find = db_->Cached(
         "SELECT i.id, i.sha256, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
-        "AND t.restored_at_ms IS NULL) FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2");
+        "AND t.restored_at_ms IS NULL), coalesce(i.source_path, '') FROM items i "
+        "WHERE i.collection_id = ?1 AND i.uid = ?2");
     if (!find) return find.error();
     find->Bind(1, collection_id).Bind(2, uid);
     Result<bool> row = find->Step();
@@ -309,21 +311,33 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
     std::optional<int64_t> item_id;
     bool same_bytes = false;
     bool tombstoned = false;
+    bool same_path = true;
     if (*row) {
       item_id = find->Int(0);
       same_bytes = DigestFrom(find->Blob(1)) == sha256;
       tombstoned = !IsLive(*find, 2);
+      same_path = source_path.empty() || find->Text(3) == source_path;
     }
     find->Reset();
-    if (item_id && same_bytes && !tombstoned) return Status::Ok();  // the no-op
+    if (item_id && same_bytes && !tombstoned) {
+      if (same_path) return Status::Ok();  // the no-op
+      Result<Stmt> move = db_->Cached("UPDATE items SET source_path = ?2 WHERE id = ?1");
+      if (!move) return move.error();
+      return move->Bind(1, *item_id).Bind(2, source_path).Run();
+    }
 
     if (!item_id) {
       Result<Stmt> insert = db_->Cached(
           "INSERT INTO items(collection_id, uid, summary, sha256, size_bytes, head_revision_id, "
-          "first_seen_ms, last_seen_ms) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)");
+          "first_seen_ms, last_seen_ms, source_path) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?7)");
       if (!insert) return insert.error();
       insert->Bind(1, collection_id).Bind(2, uid).Bind(3, summary);
       insert->BindBlob(4, sha256.data(), sha256.size()).Bind(5, static_cast<int64_t>(size_bytes));
+      if (source_path.empty()) {
+        insert->BindNull(7);
+      } else {
+        insert->Bind(7, source_path);
+      }
       Status s = insert->Bind(6, now_ms).Run();
       if (s.code() == ErrorCode::kInternal) {
         return Status(ErrorCode::kNotFound, "collection " + std::to_string(collection_id) +
@@ -352,17 +366,28 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
       int64_t revision_id = sqlite3_last_insert_rowid(db_->get());
       Result<Stmt> update = db_->Cached(
           "UPDATE items SET sha256 = ?2, size_bytes = ?3, head_revision_id = ?4, "
-          "last_seen_ms = ?5, summary = ?6 WHERE id = ?1");
+          "last_seen_ms = ?5, summary = ?6, source_path = coalesce(?7, source_path) WHERE id = ?1");
       if (!update) return update.error();
       update->Bind(1, *item_id).BindBlob(2, sha256.data(), sha256.size());
       update->Bind(3, static_cast<int64_t>(size_bytes)).Bind(4, revision_id).Bind(5, now_ms);
-      HF_RETURN_IF_ERROR(update->Bind(6, summary).Run());
+      update->Bind(6, summary);
+      if (source_path.empty()) {
+        update->BindNull(7);
+      } else {
+        update->Bind(7, source_path);
+      }
+      HF_RETURN_IF_ERROR(update->Run());
     }
     if (tombstoned) {
       Result<Stmt> restore = db_->Cached(
           "UPDATE tombstones SET restored_at_ms = ?2 WHERE item_id = ?1 AND restored_at_ms IS NULL");
       if (!restore) return restore.error();
       HF_RETURN_IF_ERROR(restore->Bind(1, *item_id).Bind(2, now_ms).Run());
+      if (same_bytes && !same_path) {
+        Result<Stmt> move = db_->Cached("UPDATE items SET source_path = ?2 WHERE id = ?1");
+        if (!move) return move.error();
+        HF_RETURN_IF_ERROR(move->Bind(1, *item_id).Bind(2, source_path).Run());
+      }
     }
     return Status::Ok();
   });
@@ -391,7 +416,7 @@ namespace {
 constexpr const char* kItemColumns =
     "i.id, i.collection_id, i.uid, i.summary, i.sha256, i.size_bytes, i.head_revision_id, "
     "i.first_seen_ms, i.last_seen_ms, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
-    "AND t.restored_at_ms IS NULL)";
+    "AND t.restored_at_ms IS NULL), coalesce(i.source_path, '')";
 
 ItemRecord ReadItemRow(const Stmt& stmt) {
   ItemRecord item;
@@ -405,6 +430,7 @@ ItemRecord ReadItemRow(const Stmt& stmt) {
   item.first_seen_ms = stmt.Int(7);
   item.last_seen_ms = stmt.Int(8);
   item.deleted = stmt.Int(9) != 0;
+  item.source_path = stmt.Text(10);
   return item;
 }
 
@@ -444,6 +470,55 @@ Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
     items.push_back(ReadItemRow(*stmt));
   }
   return items;
+}
+
+Result<std::vector<ItemRecord>> Vault::LiveItemsAtPath(int64_t collection_id,
+                                                       std::string_view source_path) {
+  Result<Stmt> stmt = db_->Cached(
+      "SELECT i.id, i.collection_id, i.uid, i.summary, i.sha256, i.size_bytes, "
+      "i.head_revision_id, i.first_seen_ms, i.last_seen_ms, 0, i.source_path FROM items i "
+      "WHERE i.collection_id = ?1 AND i.source_path = ?2 AND NOT EXISTS(SELECT 1 FROM "
+      "tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, collection_id).Bind(2, source_path);
+  std::vector<ItemRecord> items;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    items.push_back(ReadItemRow(*stmt));
+  }
+  return items;
+}
+
+Result<int64_t> Vault::CountLiveItems(int64_t collection_id) {
+  Result<Stmt> stmt = db_->Cached(
+      "SELECT count(*) FROM items i WHERE i.collection_id = ?1 AND NOT EXISTS(SELECT 1 FROM "
+      "tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, collection_id);
+  Result<bool> row = stmt->Step();
+  if (!row) return row.error();
+  return stmt->Int(0);
+}
+
+Status Vault::RenameItem(int64_t collection_id, std::string_view old_uid, std::string_view new_uid,
+                         std::string_view new_source_path) {
+  const std::string what = "rename item '" + std::string(old_uid) + "' to '" + std::string(new_uid) + "'";
+  return InTransaction([&]() -> Status {
+    Result<std::optional<ItemRecord>> taken = FindItem(collection_id, new_uid);
+    if (!taken) return taken.error();
+    if (taken->has_value() && old_uid != new_uid) {
+      return Status(ErrorCode::kAlreadyExists, what + ": the new uid is taken");
+    }
+    Result<Stmt> stmt = db_->Cached(
+        "UPDATE items SET uid = ?3, source_path = ?4 WHERE collection_id = ?1 AND uid = ?2");
+    if (!stmt) return stmt.error();
+    HF_RETURN_IF_ERROR(
+        stmt->Bind(1, collection_id).Bind(2, old_uid).Bind(3, new_uid).Bind(4, new_source_path).Run());
+    if (sqlite3_changes(db_->get()) == 0) return Status(ErrorCode::kNotFound, what + ": no such item");
+    return Status::Ok();
+  });
 }
 
 Result<std::vector<RevisionInfo>> Vault::ListRevisions(int64_t collection_id, std::string_view uid) {

@@ -66,6 +66,35 @@ struct ItemRecord {
   int64_t first_seen_ms = 0;
   int64_t last_seen_ms = 0;
   bool deleted = false;  // tombstoned: deleted on the device, restorable
+  std::string source_path;  // where in its source it was last seen; may be empty
+};
+
+// The stat cache entry of one file of a source, as it was when last read.
+struct SourceFileRecord {
+  std::string path;  // relative to the source's root ("" when the source is one file)
+  int64_t collection_id = 0;
+  uint64_t size_bytes = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  platform::Digest sha256{};  // of the whole file
+};
+
+// A collection where capture suspects a loss on the device ("source loss
+// suspected") and records no deletions until the user accepts them.
+struct LossAlert {
+  int64_t collection_id = 0;
+  int64_t raised_at_ms = 0;
+  int64_t items_before = 0;   // live items before the scan
+  int64_t items_missing = 0;  // of those, how many the scan did not find
+};
+
+// A file the last capture of a source could not read.
+struct CaptureProblem {
+  std::string source;
+  std::string path;
+  int line = 0;  // 0 when not about a line
+  std::string reason;
+  int64_t seen_at_ms = 0;
 };
 
 struct RevisionInfo {
@@ -167,11 +196,37 @@ class Vault {
   // Stores `content` as the current content of (collection_id, uid). Identical
   // bytes are a no-op; different bytes add a revision captured at now_ms; a
   // tombstoned item is restored. Errors: kNotFound for an unknown collection.
+  // `source_path`, when not empty, records where the item was seen; a new
+  // path alone updates the item without adding a revision.
   Result<PutOutcome> PutItem(int64_t collection_id, std::string_view uid, std::string_view content,
-                             std::string_view summary, int64_t now_ms);
+                             std::string_view summary, int64_t now_ms,
+                             std::string_view source_path = {});
   // The same for content already in the blob store (photos).
   Result<PutOutcome> PutItemBlob(int64_t collection_id, std::string_view uid, const BlobRef& blob,
-                                 std::string_view summary, int64_t now_ms);
+                                 std::string_view summary, int64_t now_ms,
+                                 std::string_view source_path = {});
+  // Gives an item a new uid and source path, keeping its revisions (a file
+  // moved on the device). kNotFound if absent, kAlreadyExists if taken.
+  Status RenameItem(int64_t collection_id, std::string_view old_uid, std::string_view new_uid,
+                    std::string_view new_source_path);
+  // Live items last seen at `source_path` in the collection.
+  Result<std::vector<ItemRecord>> LiveItemsAtPath(int64_t collection_id, std::string_view source_path);
+  Result<int64_t> CountLiveItems(int64_t collection_id);
+
+  // The stat cache of a source (see SourceFileRecord). Put replaces the entry
+  // for the same path. Idempotent.
+  Result<std::vector<SourceFileRecord>> ListSourceFiles(std::string_view source);
+  Status PutSourceFile(std::string_view source, const SourceFileRecord& file);
+  Status RemoveSourceFile(std::string_view source, std::string_view path);
+
+  // "Source loss suspected" marks, at most one per collection. Raise replaces.
+  Status RaiseLossAlert(const LossAlert& alert);
+  Status ClearLossAlert(int64_t collection_id);
+  Result<std::vector<LossAlert>> ListLossAlerts();
+
+  // Replaces the problems recorded for `source` by the given list.
+  Status ReplaceCaptureProblems(std::string_view source, const std::vector<CaptureProblem>& problems);
+  Result<std::vector<CaptureProblem>> ListCaptureProblems();
 
   // Records that the item was deleted on the device at now_ms. Returns false
   // (and writes nothing) if there is no such live item.
@@ -217,7 +272,8 @@ class Vault {
   Result<PutOutcome> PutContent(int64_t collection_id, std::string_view uid,
                                 const platform::Digest& sha256, uint64_t size_bytes,
                                 std::string_view inline_content, std::optional<int64_t> blob_id,
-                                std::string_view summary, int64_t now_ms);
+                                std::string_view summary, int64_t now_ms,
+                                std::string_view source_path);
   Result<int64_t> BlobId(const platform::Digest& sha256);
   // Runs `body` in the open batch, or in a transaction of its own.
   Status InTransaction(const std::function<Status()>& body);

@@ -1,0 +1,125 @@
+// The vault's record of capture itself: the stat cache of each source, the
+// "source loss suspected" alerts, and the files a capture could not read.
+#include "storage/sqlite_handle.h"
+#include "storage/vault.h"
+
+namespace holdfast::storage {
+
+Result<std::vector<SourceFileRecord>> Vault::ListSourceFiles(std::string_view source) {
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256 FROM source_files "
+      "WHERE source = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, source);
+  std::vector<SourceFileRecord> files;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    SourceFileRecord file;
+    file.path = stmt->Text(0);
+    file.collection_id = stmt->Int(1);
+    file.size_bytes = static_cast<uint64_t>(stmt->Int(2));
+    file.mtime_ns = stmt->Int(3);
+    file.inode = static_cast<uint64_t>(stmt->Int(4));
+    std::string_view sha = stmt->Blob(5);
+    if (sha.size() == file.sha256.size()) std::copy(sha.begin(), sha.end(), file.sha256.begin());
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+Status Vault::PutSourceFile(std::string_view source, const SourceFileRecord& file) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Cached(
+        "INSERT INTO source_files(source, path, collection_id, size_bytes, mtime_ns, inode, sha256) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(source, path) DO UPDATE SET "
+        "collection_id = excluded.collection_id, size_bytes = excluded.size_bytes, "
+        "mtime_ns = excluded.mtime_ns, inode = excluded.inode, sha256 = excluded.sha256");
+    if (!stmt) return stmt.error();
+    stmt->Bind(1, source).Bind(2, file.path).Bind(3, file.collection_id);
+    stmt->Bind(4, static_cast<int64_t>(file.size_bytes)).Bind(5, file.mtime_ns);
+    stmt->Bind(6, static_cast<int64_t>(file.inode));
+    return stmt->BindBlob(7, file.sha256.data(), file.sha256.size()).Run();
+  });
+}
+
+Status Vault::RemoveSourceFile(std::string_view source, std::string_view path) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Cached("DELETE FROM source_files WHERE source = ?1 AND path = ?2");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, source).Bind(2, path).Run();
+  });
+}
+
+Status Vault::RaiseLossAlert(const LossAlert& alert) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Cached(
+        "INSERT OR REPLACE INTO loss_alerts(collection_id, raised_at_ms, items_before, items_missing) "
+        "VALUES(?1, ?2, ?3, ?4)");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, alert.collection_id)
+        .Bind(2, alert.raised_at_ms)
+        .Bind(3, alert.items_before)
+        .Bind(4, alert.items_missing)
+        .Run();
+  });
+}
+
+Status Vault::ClearLossAlert(int64_t collection_id) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Cached("DELETE FROM loss_alerts WHERE collection_id = ?1");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, collection_id).Run();
+  });
+}
+
+Result<std::vector<LossAlert>> Vault::ListLossAlerts() {
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT collection_id, raised_at_ms, items_before, items_missing FROM loss_alerts "
+      "ORDER BY collection_id");
+  if (!stmt) return stmt.error();
+  std::vector<LossAlert> alerts;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    alerts.push_back({stmt->Int(0), stmt->Int(1), stmt->Int(2), stmt->Int(3)});
+  }
+  return alerts;
+}
+
+Status Vault::ReplaceCaptureProblems(std::string_view source,
+                                     const std::vector<CaptureProblem>& problems) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> clear = db_->Cached("DELETE FROM capture_problems WHERE source = ?1");
+    if (!clear) return clear.error();
+    HF_RETURN_IF_ERROR(clear->Bind(1, source).Run());
+    for (const CaptureProblem& p : problems) {
+      Result<Stmt> insert = db_->Cached(
+          "INSERT OR REPLACE INTO capture_problems(source, path, line, reason, seen_at_ms) "
+          "VALUES(?1, ?2, ?3, ?4, ?5)");
+      if (!insert) return insert.error();
+      HF_RETURN_IF_ERROR(
+          insert->Bind(1, source).Bind(2, p.path).Bind(3, p.line).Bind(4, p.reason).Bind(5, p.seen_at_ms).Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<CaptureProblem>> Vault::ListCaptureProblems() {
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT source, path, line, reason, seen_at_ms FROM capture_problems ORDER BY source, path");
+  if (!stmt) return stmt.error();
+  std::vector<CaptureProblem> problems;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    problems.push_back({stmt->Text(0), stmt->Text(1), static_cast<int>(stmt->Int(2)), stmt->Text(3),
+                        stmt->Int(4)});
+  }
+  return problems;
+}
+
+}  // namespace holdfast::storage
