@@ -15,6 +15,7 @@ inline constexpr int kExitBadVault = 5;       // not a vault, or a damaged one
 inline constexpr int kExitTooNew = 6;         // vault from a newer Holdfast
 inline constexpr int kExitIo = 7;             // I/O error, disk full, permission
 inline constexpr int kExitBadInput = 8;       // malformed input file
+inline constexpr int kExitAttention = 9;      // done, but a source was not captured or a loss is suspected
 inline constexpr int kExitInternal = 70;      // a bug in Holdfast
 
 int ExitCodeFor(ErrorCode code);

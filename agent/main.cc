@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   app.add_option("--vault", options.vault_path,
                  "vault file (default: $XDG_DATA_HOME/holdfast/vault.db)");
 
+  app.add_option("--config", options.config_path,
+                 "config file (default: $XDG_CONFIG_HOME/holdfast/config.json)");
+
   CLI::App* init = app.add_subcommand("init", "create the vault");
   CLI::App* status = app.add_subcommand("status", "show what the vault holds");
   bool status_json = false;
@@ -25,6 +28,25 @@ int main(int argc, char** argv) {
       app.add_subcommand("verify", "check the vault's integrity and every stored SHA-256");
   bool verify_json = false;
   verify->add_flag("--json", verify_json, "machine-readable output");
+
+  CLI::App* source = app.add_subcommand("source", "manage the device's PIM sources");
+  source->require_subcommand(1);
+  CLI::App* source_add = source->add_subcommand("add", "add a vdir folder, .vcf/.ics file or photo folder");
+  std::string source_kind;
+  std::string source_path;
+  std::string source_name;
+  source_add->add_option("--kind", source_kind, "contacts, calendar, tasks, notes or photos")->required();
+  source_add->add_option("PATH", source_path, "folder or file on the device")->required();
+  source_add->add_option("--name", source_name, "name of the source (default: the folder's name)");
+  CLI::App* source_list = source->add_subcommand("list", "list the configured sources");
+
+  CLI::App* capture = app.add_subcommand("capture", "copy the sources into the vault");
+  std::string capture_source;
+  bool accept_deletions = false;
+  capture->add_option("--source", capture_source, "capture only this source");
+  capture->add_option("--accept-deletions", capture_source,
+                      "record the deletions the loss guard refused, for this source");
+  capture->callback([&]() { accept_deletions = capture->count("--accept-deletions") > 0; });
 
   try {
     app.parse(argc, argv);
@@ -36,5 +58,10 @@ int main(int argc, char** argv) {
   if (init->parsed()) return holdfast::cli::RunInit(options);
   if (status->parsed()) return holdfast::cli::RunStatus(options, status_json);
   if (verify->parsed()) return holdfast::cli::RunVerify(options, verify_json);
+  if (source_add->parsed()) {
+    return holdfast::cli::RunSourceAdd(options, source_kind, source_path, source_name);
+  }
+  if (source_list->parsed()) return holdfast::cli::RunSourceList(options);
+  if (capture->parsed()) return holdfast::cli::RunCapture(options, capture_source, accept_deletions);
   return holdfast::agent::kExitUsage;
 }

@@ -25,6 +25,13 @@ std::string HumanBytes(int64_t bytes) {
   return buffer;
 }
 
+const storage::CollectionInfo* FindCollection(const StatusReport& report, int64_t id) {
+  for (const storage::CollectionInfo& c : report.collections) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Result<StatusReport> BuildStatusReport(storage::Vault& vault) {
@@ -39,6 +46,12 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault) {
   Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
   if (!collections) return collections.error();
   report.collections = std::move(*collections);
+  Result<std::vector<storage::LossAlert>> alerts = vault.ListLossAlerts();
+  if (!alerts) return alerts.error();
+  report.loss_alerts = std::move(*alerts);
+  Result<std::vector<storage::CaptureProblem>> problems = vault.ListCaptureProblems();
+  if (!problems) return problems.error();
+  report.capture_problems = std::move(*problems);
   return report;
 }
 
@@ -69,6 +82,23 @@ std::string StatusText(const StatusReport& report) {
       out += "  " + std::string(ItemKindName(c.kind)) + "\t" + c.name + "\t(from " + c.source + ")\n";
     }
   }
+  for (const storage::LossAlert& alert : report.loss_alerts) {
+    const storage::CollectionInfo* c = FindCollection(report, alert.collection_id);
+    const std::string name = c ? c->name : std::to_string(alert.collection_id);
+    const std::string source = c ? c->source : "?";
+    out += "\nSOURCE LOSS SUSPECTED in '" + name + "' (source '" + source + "') since " +
+           platform::FormatUtc(alert.raised_at_ms) + ": " + std::to_string(alert.items_missing) +
+           " of " + std::to_string(alert.items_before) +
+           " items are gone from the device; no deletion recorded.\n"
+           "  If you deleted them: holdfast capture --accept-deletions " + source + "\n";
+  }
+  if (!report.capture_problems.empty()) {
+    out += "\nSkipped by the last capture (" + std::to_string(report.capture_problems.size()) + ")\n";
+    for (const storage::CaptureProblem& p : report.capture_problems) {
+      out += "  " + p.source + ": " + p.path + (p.line > 0 ? " line " + std::to_string(p.line) : "") +
+             ": " + p.reason + "\n";
+    }
+  }
   return out;
 }
 
@@ -90,6 +120,19 @@ std::string StatusJson(const StatusReport& report) {
                            {"source", c.source},
                            {"created_at", platform::FormatUtc(c.created_at_ms)}});
   }
+  nlohmann::json alerts = nlohmann::json::array();
+  for (const storage::LossAlert& alert : report.loss_alerts) {
+    const storage::CollectionInfo* c = FindCollection(report, alert.collection_id);
+    alerts.push_back({{"collection", c ? c->name : ""},
+                      {"source", c ? c->source : ""},
+                      {"since", platform::FormatUtc(alert.raised_at_ms)},
+                      {"items_before", alert.items_before},
+                      {"items_missing", alert.items_missing}});
+  }
+  nlohmann::json problems = nlohmann::json::array();
+  for (const storage::CaptureProblem& p : report.capture_problems) {
+    problems.push_back({{"source", p.source}, {"path", p.path}, {"line", p.line}, {"reason", p.reason}});
+  }
   nlohmann::json doc = {
       {"vault", report.vault_path},
       {"device_id", report.device_id},
@@ -99,6 +142,8 @@ std::string StatusJson(const StatusReport& report) {
       {"kinds", kinds},
       {"blobs", {{"count", report.stats.blobs}, {"bytes", report.stats.blob_bytes}}},
       {"collections", collections},
+      {"source_loss_suspected", alerts},
+      {"capture_problems", problems},
   };
   // Names and sources come from the user's files and may hold invalid UTF-8:
   // replace such bytes rather than fail.

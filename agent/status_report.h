@@ -19,6 +19,8 @@ struct StatusReport {
   int64_t created_at_ms = 0;
   storage::VaultStats stats;
   std::vector<storage::CollectionInfo> collections;
+  std::vector<storage::LossAlert> loss_alerts;          // "source loss suspected"
+  std::vector<storage::CaptureProblem> capture_problems;  // files the last capture skipped
 };
 
 Result<StatusReport> BuildStatusReport(storage::Vault& vault);

@@ -55,8 +55,9 @@ Status Vault::RemoveSourceFile(std::string_view source, std::string_view path) {
 Status Vault::RaiseLossAlert(const LossAlert& alert) {
   return InTransaction([&]() -> Status {
     Result<Stmt> stmt = db_->Cached(
-        "INSERT OR REPLACE INTO loss_alerts(collection_id, raised_at_ms, items_before, items_missing) "
-        "VALUES(?1, ?2, ?3, ?4)");
+        "INSERT INTO loss_alerts(collection_id, raised_at_ms, items_before, items_missing) "
+        "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(collection_id) DO UPDATE SET "
+        "items_before = excluded.items_before, items_missing = excluded.items_missing");
     if (!stmt) return stmt.error();
     return stmt->Bind(1, alert.collection_id)
         .Bind(2, alert.raised_at_ms)

@@ -219,7 +219,8 @@ class Vault {
   Status PutSourceFile(std::string_view source, const SourceFileRecord& file);
   Status RemoveSourceFile(std::string_view source, std::string_view path);
 
-  // "Source loss suspected" marks, at most one per collection. Raise replaces.
+  // "Source loss suspected" marks, at most one per collection. Raising it
+  // again updates the counts and keeps the time it was first raised.
   Status RaiseLossAlert(const LossAlert& alert);
   Status ClearLossAlert(int64_t collection_id);
   Result<std::vector<LossAlert>> ListLossAlerts();

@@ -13,6 +13,11 @@ Result<std::filesystem::path> VaultPath(const GlobalOptions& options) {
   return *dir / "vault.db";
 }
 
+Result<std::filesystem::path> ConfigPath(const GlobalOptions& options) {
+  if (!options.config_path.empty()) return std::filesystem::path(options.config_path);
+  return agent::DefaultConfigPath();
+}
+
 Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options) {
   Result<std::filesystem::path> path = VaultPath(options);
   if (!path) return path.error();

@@ -5,14 +5,19 @@
 #include <filesystem>
 #include <string>
 
+#include "agent/config.h"
 #include "platform/status.h"
 #include "storage/vault.h"
 
 namespace holdfast::cli {
 
 struct GlobalOptions {
-  std::string vault_path;  // --vault; empty means the default location
+  std::string vault_path;   // --vault; empty means the default location
+  std::string config_path;  // --config; empty means the default location
 };
+
+// The config file to use: --config, else $XDG_CONFIG_HOME/holdfast/config.json.
+Result<std::filesystem::path> ConfigPath(const GlobalOptions& options);
 
 // The vault path to use: --vault, else $XDG_DATA_HOME/holdfast/vault.db.
 Result<std::filesystem::path> VaultPath(const GlobalOptions& options);
@@ -26,5 +31,9 @@ int ReportError(const Status& status);
 int RunInit(const GlobalOptions& options);
 int RunStatus(const GlobalOptions& options, bool json);
 int RunVerify(const GlobalOptions& options, bool json);
+int RunSourceAdd(const GlobalOptions& options, const std::string& kind, const std::string& path,
+                 std::string name);
+int RunSourceList(const GlobalOptions& options);
+int RunCapture(const GlobalOptions& options, const std::string& source, bool accept_deletions);
 
 }  // namespace holdfast::cli

@@ -1,0 +1,419 @@
+#include "agent/capture.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "platform/dir_scan.h"
+#include "platform/files.h"
+#include "platform/icalendar_reader.h"
+#include "platform/sha256.h"
+#include "platform/vcard_reader.h"
+
+namespace holdfast::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using platform::Digest;
+using platform::FileEntry;
+using storage::CaptureProblem;
+using storage::ItemRecord;
+using storage::PutOutcome;
+using storage::SourceFileRecord;
+using storage::Vault;
+
+// A batch is committed after this many files or bytes: large enough that
+// fsync is not the bottleneck, small enough that a kill loses little work.
+constexpr int64_t kFilesPerBatch = 2000;
+constexpr int64_t kBytesPerBatch = 32ll << 20;
+constexpr int kPhotoTreeDepth = 64;
+constexpr int64_t kProgressEveryFiles = 256;
+
+std::string DerivedUid(const std::string& source, const std::string& path, size_t index) {
+  platform::Sha256 hasher;
+  hasher.Update(source);
+  hasher.Update("\0", 1);
+  hasher.Update(path);
+  hasher.Update("\0", 1);
+  hasher.Update(std::to_string(index));
+  return "hf-" + platform::ToHex(hasher.Finish()).substr(0, 32);
+}
+
+bool HasExtension(const std::string& path, const char* extension) {
+  size_t dot = path.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = path.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == extension;
+}
+
+// A skipped file for the report. The readers' messages have the form
+// "<path>:<line>: <reason>"; the line goes into its own field.
+CaptureProblem ProblemFrom(const std::string& source, const std::string& path, const Status& status,
+                           int64_t now_ms) {
+  CaptureProblem problem{source, path, 0, status.message(), now_ms};
+  const std::string& message = status.message();
+  if (message.rfind(path + ":", 0) != 0) return problem;
+  size_t digits_begin = path.size() + 1;
+  size_t digits_end = digits_begin;
+  while (digits_end < message.size() && std::isdigit(static_cast<unsigned char>(message[digits_end]))) {
+    ++digits_end;
+  }
+  if (digits_end == digits_begin || message.compare(digits_end, 2, ": ") != 0) return problem;
+  problem.line = std::atoi(message.substr(digits_begin, digits_end - digits_begin).c_str());
+  problem.reason = message.substr(digits_end + 2);
+  return problem;
+}
+
+// Groups writes into batches; photos' blobs must be written between batches.
+class BatchWriter {
+ public:
+  explicit BatchWriter(Vault& vault) : vault_(vault) {}
+
+  Status Open() {
+    if (batch_) return Status::Ok();
+    Result<storage::WriteBatch> batch = vault_.BeginBatch();
+    if (!batch) return batch.error();
+    batch_.emplace(std::move(*batch));
+    files_ = 0;
+    bytes_ = 0;
+    return Status::Ok();
+  }
+  // Counts one file's worth of writes; commits when the batch is full.
+  Status Wrote(int64_t bytes) {
+    ++files_;
+    bytes_ += bytes;
+    if (files_ >= kFilesPerBatch || bytes_ >= kBytesPerBatch) return Commit();
+    return Status::Ok();
+  }
+  Status Commit() {
+    if (!batch_) return Status::Ok();
+    Status status = batch_->Commit();
+    batch_.reset();
+    return status;
+  }
+
+ private:
+  Vault& vault_;
+  std::optional<storage::WriteBatch> batch_;
+  int64_t files_ = 0;
+  int64_t bytes_ = 0;
+};
+
+class SourceCapturer {
+ public:
+  SourceCapturer(Vault& vault, const SourceConfig& source, const CaptureOptions& options,
+                 SourceCapture* report)
+      : vault_(vault), source_(source), options_(options), report_(report), writer_(vault) {}
+
+  // Vault failures come back as errors; source failures go into the report.
+  Status Run() {
+    std::vector<FileEntry> files;
+    if (!Scan(&files)) return Status::Ok();
+    report_->files_seen = static_cast<int64_t>(files.size());
+    HF_RETURN_IF_ERROR(LoadState(files));
+
+    std::vector<const FileEntry*> to_read;
+    for (const FileEntry& file : files) {
+      auto cached = cache_.find(file.path);
+      if (cached == cache_.end() || cached->second.size_bytes != file.size_bytes ||
+          cached->second.mtime_ns != file.mtime_ns || cached->second.inode != file.inode) {
+        to_read.push_back(&file);
+      } else {
+        ++report_->files_unchanged;
+      }
+    }
+    for (const auto& [path, record] : cache_) {
+      if (present_.count(path) == 0) missing_by_content_[{record.collection_id, record.sha256}] = path;
+    }
+
+    CaptureProgress progress{source_.name, 0, static_cast<int64_t>(to_read.size()), 0};
+    for (const FileEntry* file : to_read) {
+      HF_RETURN_IF_ERROR(source_.kind == SourceKind::kPhotos ? ReadPhoto(*file) : ReadPimFile(*file));
+      ++progress.files_done;
+      progress.bytes_done = report_->bytes_read;
+      if (options_.progress && progress.files_done % kProgressEveryFiles == 0) options_.progress(progress);
+    }
+    if (options_.progress && !to_read.empty()) options_.progress(progress);
+    HF_RETURN_IF_ERROR(writer_.Commit());
+    HF_RETURN_IF_ERROR(ApplyDeletions());
+    return vault_.ReplaceCaptureProblems(source_.name, report_->problems);
+  }
+
+ private:
+  struct LostItem {
+    std::string uid;
+    std::string missing_path;  // empty when the file is there but the item left it
+  };
+
+  // Lists the source's files. False (with report_->error set) when the source
+  // cannot be scanned at all: then nothing else may happen to it.
+  bool Scan(std::vector<FileEntry>* files) {
+    const fs::path root(source_.path);
+    const char* ext = source_.kind == SourceKind::kContacts ? "vcf" : "ics";
+    std::error_code ec;
+    bool is_file = source_.kind != SourceKind::kPhotos && fs::is_regular_file(root, ec);
+    if (is_file) {
+      Result<FileEntry> entry = platform::StatFile(root);
+      if (!entry) return Fail(entry.error());
+      files->push_back(*entry);
+      single_file_collection_ = root.stem().string();
+      return true;
+    }
+    Result<platform::ScanResult> scan =
+        platform::ScanTree(root, source_.kind == SourceKind::kPhotos ? kPhotoTreeDepth : 1);
+    if (!scan) return Fail(scan.error());
+    for (const std::string& problem : scan->problems) {
+      report_->problems.push_back({source_.name, problem.substr(0, problem.find(':')), 0,
+                                   "cannot be listed: " + problem, options_.now_ms});
+    }
+    for (FileEntry& file : scan->files) {
+      if (source_.kind == SourceKind::kPhotos || HasExtension(file.path, ext)) {
+        files->push_back(std::move(file));
+      }
+    }
+    return true;
+  }
+
+  bool Fail(const Status& status) {
+    report_->error = Status(status.code(), "source '" + source_.name + "': " + status.message() +
+                                               " (the folder is missing, not mounted or unreadable; "
+                                               "no deletion was recorded)");
+    return false;
+  }
+
+  std::string CollectionName(const std::string& path) const {
+    if (!single_file_collection_.empty()) return single_file_collection_;
+    if (source_.kind == SourceKind::kPhotos) return source_.name;
+    size_t slash = path.find('/');
+    if (slash != std::string::npos) return path.substr(0, slash);
+    return fs::path(source_.path).filename().string();
+  }
+
+  Result<int64_t> CollectionFor(const std::string& path) {
+    const std::string name = CollectionName(path);
+    auto it = collection_ids_.find(name);
+    if (it != collection_ids_.end()) return it->second;
+    Result<int64_t> id = vault_.EnsureCollection(ItemKindOf(source_.kind), name, source_.name);
+    if (!id) return id.error();
+    collection_ids_[name] = *id;
+    return *id;
+  }
+
+  Status LoadState(const std::vector<FileEntry>& files) {
+    Result<std::vector<SourceFileRecord>> cached = vault_.ListSourceFiles(source_.name);
+    if (!cached) return cached.error();
+    std::set<int64_t> collections;
+    for (SourceFileRecord& record : *cached) {
+      collections.insert(record.collection_id);
+      std::string path = record.path;
+      cache_.emplace(std::move(path), std::move(record));
+    }
+    for (const FileEntry& file : files) {
+      present_.insert(file.path);
+      Result<int64_t> id = CollectionFor(file.path);
+      if (!id) return id.error();
+      collections.insert(*id);
+      ++present_files_[*id];
+    }
+    for (int64_t id : collections) {
+      Result<int64_t> live = vault_.CountLiveItems(id);
+      if (!live) return live.error();
+      items_before_[id] = *live;
+    }
+    return Status::Ok();
+  }
+
+  // A new path whose bytes equal a vanished file of the same collection is
+  // that file, moved: its items keep their revisions.
+  Result<std::optional<std::string>> TakeMovedFrom(int64_t collection_id, const std::string& path,
+                                                   const Digest& sha256) {
+    if (cache_.count(path) != 0) return std::optional<std::string>();
+    auto it = missing_by_content_.find({collection_id, sha256});
+    if (it == missing_by_content_.end()) return std::optional<std::string>();
+    std::string old_path = it->second;
+    missing_by_content_.erase(it);
+    moved_away_.insert(old_path);
+    HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, old_path));
+    return std::optional<std::string>(old_path);
+  }
+
+  Status ReadPimFile(const FileEntry& file) {
+    const fs::path full = single_file_collection_.empty() ? fs::path(source_.path) / file.path
+                                                          : fs::path(source_.path);
+    Result<std::string> bytes = platform::ReadWholeFile(full, platform::kMaxPimFileBytes);
+    if (!bytes) {
+      report_->problems.push_back(ProblemFrom(source_.name, file.path, bytes.error(), options_.now_ms));
+      return Status::Ok();
+    }
+    report_->bytes_read += static_cast<int64_t>(bytes->size());
+    ++report_->files_read;
+    Result<std::vector<platform::PimItem>> items =
+        source_.kind == SourceKind::kContacts ? platform::ReadVcardFile(*bytes, file.path)
+                                              : platform::ReadIcalendarFile(*bytes, file.path);
+    if (!items) {
+      // Skipped: what an earlier capture stored from this file stays as it is.
+      report_->problems.push_back(ProblemFrom(source_.name, file.path, items.error(), options_.now_ms));
+      return Status::Ok();
+    }
+    Result<int64_t> collection_id = CollectionFor(file.path);
+    if (!collection_id) return collection_id.error();
+    const Digest file_sha = platform::Sha256Of(*bytes);
+
+    HF_RETURN_IF_ERROR(writer_.Open());
+    Result<std::optional<std::string>> moved_from = TakeMovedFrom(*collection_id, file.path, file_sha);
+    if (!moved_from) return moved_from.error();
+    // Items this file held before, to find the ones that left it.
+    std::set<std::string> before;
+    const std::string& previous_path = moved_from->value_or(file.path);
+    Result<std::vector<ItemRecord>> previous = vault_.LiveItemsAtPath(*collection_id, previous_path);
+    if (!previous) return previous.error();
+    for (const ItemRecord& item : *previous) before.insert(item.uid);
+
+    for (size_t i = 0; i < items->size(); ++i) {
+      const platform::PimItem& item = (*items)[i];
+      std::string uid = item.uid.empty() ? DerivedUid(source_.name, file.path, i) : item.uid;
+      // A path-derived uid follows its file to the new path.
+      std::string old_uid =
+          *moved_from && item.uid.empty() ? DerivedUid(source_.name, **moved_from, i) : uid;
+      const bool was_in_file = before.erase(old_uid) > 0;
+      if (was_in_file && old_uid != uid) {
+        HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, old_uid, uid, file.path));
+      }
+      if (was_in_file && *moved_from) ++report_->items_moved;
+      Result<PutOutcome> put =
+          vault_.PutItem(*collection_id, uid, item.raw, item.summary, options_.now_ms, file.path);
+      if (!put) return put.error();
+      Count(*put);
+    }
+    for (const std::string& uid : before) lost_[*collection_id].push_back({uid, ""});
+
+    SourceFileRecord record{file.path, *collection_id, file.size_bytes, file.mtime_ns, file.inode, file_sha};
+    HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
+    return writer_.Wrote(static_cast<int64_t>(bytes->size()));
+  }
+
+  Status ReadPhoto(const FileEntry& file) {
+    HF_RETURN_IF_ERROR(writer_.Commit());  // a blob streams in transactions of its own
+    Result<storage::BlobRef> blob = vault_.PutBlobFromFile(fs::path(source_.path) / file.path);
+    if (!blob) {
+      if (blob.error().code() == ErrorCode::kNoSpace || blob.error().code() == ErrorCode::kCorruptVault) {
+        return blob.error();
+      }
+      report_->problems.push_back(ProblemFrom(source_.name, file.path, blob.error(), options_.now_ms));
+      return Status::Ok();
+    }
+    report_->bytes_read += static_cast<int64_t>(blob->size_bytes);
+    ++report_->files_read;
+    Result<int64_t> collection_id = CollectionFor(file.path);
+    if (!collection_id) return collection_id.error();
+    HF_RETURN_IF_ERROR(writer_.Open());
+    Result<std::optional<std::string>> moved_from = TakeMovedFrom(*collection_id, file.path, blob->sha256);
+    if (!moved_from) return moved_from.error();
+    if (*moved_from) {
+      HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, **moved_from, file.path, file.path));
+      ++report_->items_moved;
+    }
+    const std::string name = fs::path(file.path).filename().string();
+    Result<PutOutcome> put =
+        vault_.PutItemBlob(*collection_id, file.path, *blob, name, options_.now_ms, file.path);
+    if (!put) return put.error();
+    Count(*put);
+    SourceFileRecord record{file.path, *collection_id, file.size_bytes, file.mtime_ns, file.inode, blob->sha256};
+    HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
+    return writer_.Wrote(static_cast<int64_t>(blob->size_bytes));
+  }
+
+  void Count(PutOutcome outcome) {
+    switch (outcome) {
+      case PutOutcome::kCreated: ++report_->items_new; break;
+      case PutOutcome::kChanged: ++report_->items_changed; break;
+      case PutOutcome::kRestored: ++report_->items_restored; break;
+      case PutOutcome::kUnchanged: ++report_->items_unchanged; break;
+    }
+  }
+
+  // Tombstones what vanished, collection by collection, unless the guard trips.
+  Status ApplyDeletions() {
+    std::map<int64_t, std::vector<std::string>> missing_paths;
+    for (const auto& [path, record] : cache_) {
+      if (present_.count(path) != 0 || moved_away_.count(path) != 0) continue;
+      missing_paths[record.collection_id].push_back(path);
+      Result<std::vector<ItemRecord>> items = vault_.LiveItemsAtPath(record.collection_id, path);
+      if (!items) return items.error();
+      for (const ItemRecord& item : *items) lost_[record.collection_id].push_back({item.uid, path});
+    }
+    std::map<int64_t, std::string> names;
+    for (const auto& [name, id] : collection_ids_) names[id] = name;
+    Result<std::vector<storage::CollectionInfo>> all = vault_.ListCollections();
+    if (!all) return all.error();
+    for (const storage::CollectionInfo& c : *all) names[c.id] = c.name;
+
+    HF_RETURN_IF_ERROR(writer_.Open());
+    for (const auto& [collection_id, before] : items_before_) {
+      const std::vector<LostItem>& lost = lost_[collection_id];
+      const int64_t missing = static_cast<int64_t>(lost.size());
+      const bool emptied = present_files_[collection_id] == 0 && before > 0 && missing > 0;
+      const bool too_many = missing * 100 > before * source_.loss_percent && missing > source_.loss_min_items;
+      if ((emptied || too_many) && !options_.accept_deletions) {
+        HF_RETURN_IF_ERROR(vault_.RaiseLossAlert({collection_id, options_.now_ms, before, missing}));
+        report_->losses_suspected.push_back({names[collection_id], before, missing});
+        continue;
+      }
+      for (const LostItem& item : lost) {
+        Result<bool> gone = vault_.TombstoneItem(collection_id, item.uid, options_.now_ms);
+        if (!gone) return gone.error();
+        if (*gone) ++report_->items_deleted;
+      }
+      for (const std::string& path : missing_paths[collection_id]) {
+        HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, path));
+      }
+      HF_RETURN_IF_ERROR(vault_.ClearLossAlert(collection_id));
+    }
+    return writer_.Commit();
+  }
+
+  Vault& vault_;
+  const SourceConfig& source_;
+  const CaptureOptions& options_;
+  SourceCapture* report_;
+  BatchWriter writer_;
+  std::string single_file_collection_;  // set when the source is one export file
+  std::map<std::string, int64_t> collection_ids_;
+  std::unordered_map<std::string, SourceFileRecord> cache_;
+  std::set<std::string> present_;
+  std::set<std::string> moved_away_;
+  std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
+  std::map<int64_t, int64_t> items_before_;
+  std::map<int64_t, int64_t> present_files_;
+  std::map<int64_t, std::vector<LostItem>> lost_;
+};
+
+}  // namespace
+
+bool CaptureReport::all_scanned() const {
+  return std::all_of(sources.begin(), sources.end(),
+                     [](const SourceCapture& s) { return s.error.ok(); });
+}
+
+Result<CaptureReport> Capture(Vault& vault, const Config& config, const CaptureOptions& options) {
+  if (options.accept_deletions && options.only_source.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "--accept-deletions needs the name of one source");
+  }
+  if (!options.only_source.empty() && config.FindSource(options.only_source) == nullptr) {
+    return Status(ErrorCode::kNotFound, "no source named '" + options.only_source +
+                                            "' (see `holdfast source list`)");
+  }
+  CaptureReport report;
+  for (const SourceConfig& source : config.sources) {
+    if (!options.only_source.empty() && source.name != options.only_source) continue;
+    SourceCapture& result = report.sources.emplace_back();
+    result.source = source.name;
+    SourceCapturer capturer(vault, source, options, &result);
+    HF_RETURN_IF_ERROR(capturer.Run().WithContext("capture of source '" + source.name + "'"));
+  }
+  return report;
+}
+
+}  // namespace holdfast::agent

@@ -1,0 +1,75 @@
+// `holdfast capture [--source NAME] [--accept-deletions]`.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "agent/capture.h"
+#include "agent/cli/commands.h"
+#include "agent/exit_codes.h"
+#include "platform/clock.h"
+
+namespace holdfast::cli {
+namespace {
+
+void PrintProgress(const agent::CaptureProgress& p) {
+  std::fprintf(stderr, "\r%s: %lld/%lld files, %.1f MiB   ", p.source.c_str(),
+               static_cast<long long>(p.files_done), static_cast<long long>(p.files_total),
+               static_cast<double>(p.bytes_done) / (1 << 20));
+  if (p.files_done == p.files_total) std::fputc('\n', stderr);
+}
+
+void PrintSummary(const agent::SourceCapture& s) {
+  std::cout << s.source << ": ";
+  if (!s.error.ok()) {
+    std::cout << "NOT CAPTURED: " << s.error.message() << "\n";
+    return;
+  }
+  std::cout << s.files_seen << " files (" << s.files_read << " read, " << s.files_unchanged
+            << " unchanged); items: " << s.items_new << " new, " << s.items_changed << " changed, "
+            << s.items_restored << " back, " << s.items_moved << " moved, " << s.items_deleted
+            << " deleted; " << s.problems.size() << " skipped\n";
+  for (const storage::CaptureProblem& p : s.problems) {
+    std::cout << "  skipped " << p.path;
+    if (p.line > 0) std::cout << " line " << p.line;
+    std::cout << ": " << p.reason << "\n";
+  }
+  for (const agent::CollectionLoss& loss : s.losses_suspected) {
+    std::cout << "  SOURCE LOSS SUSPECTED in '" << loss.collection << "': " << loss.items_missing
+              << " of " << loss.items_before
+              << " items are gone from the device; no deletion was recorded. If you deleted them, "
+                 "run: holdfast capture --accept-deletions "
+              << s.source << "\n";
+  }
+}
+
+}  // namespace
+
+int RunCapture(const GlobalOptions& options, const std::string& source, bool accept_deletions) {
+  Result<std::filesystem::path> config_path = ConfigPath(options);
+  if (!config_path) return ReportError(config_path.error());
+  Result<agent::Config> config = agent::LoadConfig(*config_path);
+  if (!config) return ReportError(config.error());
+  if (config->sources.empty()) {
+    return ReportError(Status(ErrorCode::kNotFound, config_path->string() +
+                                                        ": no sources configured (add one with "
+                                                        "`holdfast source add`)"));
+  }
+  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
+  if (!vault) return ReportError(vault.error());
+  agent::CaptureOptions capture_options;
+  capture_options.only_source = source;
+  capture_options.accept_deletions = accept_deletions;
+  capture_options.now_ms = platform::NowMs();
+  if (isatty(STDERR_FILENO)) capture_options.progress = PrintProgress;
+  Result<agent::CaptureReport> report = agent::Capture(**vault, *config, capture_options);
+  if (!report) return ReportError(report.error());
+  bool attention = false;
+  for (const agent::SourceCapture& s : report->sources) {
+    PrintSummary(s);
+    attention = attention || !s.error.ok() || !s.losses_suspected.empty();
+  }
+  return attention ? agent::kExitAttention : agent::kExitOk;
+}
+
+}  // namespace holdfast::cli

@@ -1,0 +1,143 @@
+#include "agent/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "platform/files.h"
+#include "platform/paths.h"
+
+namespace holdfast::agent {
+namespace {
+
+using nlohmann::json;
+
+constexpr uint64_t kMaxConfigBytes = 1 << 20;
+constexpr int kConfigVersion = 1;
+
+Status Malformed(const std::filesystem::path& path, const std::string& what) {
+  return Status(ErrorCode::kMalformedInput, path.string() + ": " + what);
+}
+
+}  // namespace
+
+const char* SourceKindName(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kContacts: return "contacts";
+    case SourceKind::kCalendar: return "calendar";
+    case SourceKind::kTasks: return "tasks";
+    case SourceKind::kNotes: return "notes";
+    case SourceKind::kPhotos: return "photos";
+  }
+  return "unknown";
+}
+
+std::optional<SourceKind> ParseSourceKind(std::string_view name) {
+  for (SourceKind kind : {SourceKind::kContacts, SourceKind::kCalendar, SourceKind::kTasks,
+                          SourceKind::kNotes, SourceKind::kPhotos}) {
+    if (name == SourceKindName(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
+storage::ItemKind ItemKindOf(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kContacts: return storage::ItemKind::kContact;
+    case SourceKind::kCalendar: return storage::ItemKind::kEvent;
+    case SourceKind::kTasks: return storage::ItemKind::kTask;
+    case SourceKind::kNotes: return storage::ItemKind::kNote;
+    case SourceKind::kPhotos: return storage::ItemKind::kPhoto;
+  }
+  return storage::ItemKind::kContact;
+}
+
+const SourceConfig* Config::FindSource(std::string_view name) const {
+  for (const SourceConfig& s : sources) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+Result<std::filesystem::path> DefaultConfigPath() {
+  Result<std::filesystem::path> dir = platform::DefaultConfigDir();
+  if (!dir) return dir.error();
+  return *dir / "config.json";
+}
+
+Result<Config> LoadConfig(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Config{};
+  Result<std::string> bytes = platform::ReadWholeFile(path, kMaxConfigBytes);
+  if (!bytes) return bytes.error();
+  json doc = json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Malformed(path, "not valid JSON");
+  if (!doc.is_object()) return Malformed(path, "the top level must be a JSON object");
+  if (doc.contains("version") && (!doc["version"].is_number_integer() || doc["version"] != kConfigVersion)) {
+    return Malformed(path, "\"version\" must be " + std::to_string(kConfigVersion));
+  }
+  Config config;
+  if (!doc.contains("sources")) return config;
+  if (!doc["sources"].is_array()) return Malformed(path, "\"sources\" must be an array");
+  for (size_t i = 0; i < doc["sources"].size(); ++i) {
+    const json& entry = doc["sources"][i];
+    const std::string where = "sources[" + std::to_string(i) + "]";
+    if (!entry.is_object()) return Malformed(path, where + " must be an object");
+    for (const char* field : {"name", "kind", "path"}) {
+      if (!entry.contains(field) || !entry[field].is_string()) {
+        return Malformed(path, where + "." + field + " must be a string");
+      }
+    }
+    SourceConfig source;
+    source.name = entry["name"].get<std::string>();
+    std::optional<SourceKind> kind = ParseSourceKind(entry["kind"].get<std::string>());
+    if (!kind) {
+      return Malformed(path, where + ".kind must be one of contacts, calendar, tasks, notes, photos");
+    }
+    source.kind = *kind;
+    source.path = entry["path"].get<std::string>();
+    if (entry.contains("loss_threshold")) {
+      const json& t = entry["loss_threshold"];
+      if (!t.is_object() || !t.value("percent", json(20)).is_number_integer() ||
+          !t.value("min_items", json(5)).is_number_integer()) {
+        return Malformed(path, where + ".loss_threshold must be {\"percent\": N, \"min_items\": N}");
+      }
+      source.loss_percent = t.value("percent", 20);
+      source.loss_min_items = t.value("min_items", 5);
+      if (source.loss_percent < 0 || source.loss_percent > 100 || source.loss_min_items < 0) {
+        return Malformed(path, where + ".loss_threshold: percent must be 0..100, min_items >= 0");
+      }
+    }
+    Status added = AddSource(&config, source);
+    if (!added.ok()) return Malformed(path, where + ": " + added.message());
+  }
+  return config;
+}
+
+Status SaveConfig(const std::filesystem::path& path, const Config& config) {
+  json sources = json::array();
+  for (const SourceConfig& s : config.sources) {
+    sources.push_back({{"name", s.name},
+                       {"kind", SourceKindName(s.kind)},
+                       {"path", s.path},
+                       {"loss_threshold", {{"percent", s.loss_percent}, {"min_items", s.loss_min_items}}}});
+  }
+  json doc = {{"version", kConfigVersion}, {"sources", sources}};
+  HF_RETURN_IF_ERROR(platform::EnsurePrivateDir(path.parent_path()));
+  return platform::WriteFileAtomically(
+      path, doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
+}
+
+Status AddSource(Config* config, SourceConfig source) {
+  if (source.name.empty()) return Status(ErrorCode::kInvalidArgument, "a source needs a name");
+  if (config->FindSource(source.name) != nullptr) {
+    return Status(ErrorCode::kAlreadyExists, "a source named '" + source.name + "' already exists");
+  }
+  if (source.path.empty()) return Status(ErrorCode::kInvalidArgument, "source '" + source.name + "' has no path");
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(source.path, ec);
+  if (ec) return Status(ErrorCode::kInvalidArgument, source.path + ": " + ec.message());
+  source.path = absolute.lexically_normal().string();
+  if (source.path.size() > 1 && source.path.back() == '/') source.path.pop_back();
+  config->sources.push_back(std::move(source));
+  return Status::Ok();
+}
+
+}  // namespace holdfast::agent
