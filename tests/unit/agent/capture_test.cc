@@ -1,0 +1,346 @@
+// Capture against real folders and a real vault file: incremental rescans,
+// edits, moves, deletions and the device-loss guard.
+#include "agent/capture.h"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "platform/content_line.h"
+#include "platform/sha256.h"
+#include "tests/support/temp_dir.h"
+
+namespace holdfast::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using storage::ItemRecord;
+using storage::Vault;
+using testing::ReadFileBytes;
+using testing::TempDir;
+using testing::WriteFileBytes;
+
+std::string Card(const std::string& uid, const std::string& name) {
+  std::string card = "BEGIN:VCARD\r\nVERSION:3.0\r\n";
+  if (!uid.empty()) card += "UID:" + uid + "\r\n";
+  return card + "FN:" + name + "\r\nEND:VCARD\r\n";
+}
+
+// A handset folder and a vault, with helpers to capture and look inside.
+struct Fixture {
+  TempDir dir;
+  fs::path book = dir / "contacts/personal";
+  std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
+  Config config;
+  int64_t clock_ms = 1'000'000;
+
+  Fixture() {
+    fs::create_directories(book);
+    SourceConfig contacts;
+    contacts.name = "contacts";
+    contacts.kind = SourceKind::kContacts;
+    contacts.path = (dir / "contacts").string();
+    REQUIRE(AddSource(&config, contacts).ok());
+  }
+
+  void WriteCards(int count, const std::string& prefix = "c") {
+    for (int i = 0; i < count; ++i) {
+      std::string uid = prefix + std::to_string(i);
+      WriteFileBytes(book / (uid + ".vcf"), Card(uid, "Person " + uid));
+    }
+  }
+
+  SourceCapture Run(const std::string& only = "", bool accept = false) {
+    CaptureOptions options;
+    options.only_source = only;
+    options.accept_deletions = accept;
+    options.now_ms = ++clock_ms;
+    Result<CaptureReport> report = Capture(*vault, config, options);
+    REQUIRE_MESSAGE(report.has_value(), (report ? "" : report.error().ToString()));
+    REQUIRE(!report->sources.empty());
+    return report->sources[0];
+  }
+
+  int64_t Collection(const std::string& name = "personal") {
+    for (const storage::CollectionInfo& c : *vault->ListCollections()) {
+      if (c.name == name) return c.id;
+    }
+    FAIL("no collection " << name);
+    return 0;
+  }
+  int64_t Live(const std::string& name = "personal") { return *vault->CountLiveItems(Collection(name)); }
+  std::string Content(const std::string& uid, const std::string& name = "personal") {
+    std::optional<ItemRecord> item = *vault->FindItem(Collection(name), uid);
+    REQUIRE_MESSAGE(item.has_value(), "no item " << uid);
+    return *vault->ReadRevisionBytes(item->head_revision_id, 1 << 26);
+  }
+};
+
+TEST_CASE("capture stores every card byte for byte and a rescan of an unchanged tree reads nothing") {
+  Fixture f;
+  f.WriteCards(12);
+  // Odd bytes that must survive untouched: a BOM, LF endings, a folded line.
+  const std::string odd = "\xEF\xBB\xBF" "BEGIN:VCARD\nVERSION:4.0\nUID:odd\nFN:Fol\n ded\nEND:VCARD\n";
+  WriteFileBytes(f.book / "odd.vcf", odd);
+  SourceCapture first = f.Run();
+  CHECK(first.items_new == 13);
+  CHECK(first.files_read == 13);
+  for (const auto& entry : fs::directory_iterator(f.book)) {
+    std::string uid = entry.path().stem().string();
+    CHECK(f.Content(uid) == ReadFileBytes(entry.path()));
+  }
+  std::optional<ItemRecord> item = *f.vault->FindItem(f.Collection(), "odd");
+  CHECK(item->summary == "Folded");
+  CHECK(item->source_path == "personal/odd.vcf");
+
+  SourceCapture again = f.Run();
+  CHECK(again.files_read == 0);
+  CHECK(again.files_unchanged == 13);
+  CHECK(again.items_new + again.items_changed + again.items_deleted == 0);
+}
+
+TEST_CASE("an edited file becomes a new revision of its item") {
+  Fixture f;
+  f.WriteCards(3);
+  f.Run();
+  WriteFileBytes(f.book / "c1.vcf", Card("c1", "Renamed Person"));
+  SourceCapture edit = f.Run();
+  CHECK(edit.files_read == 1);
+  CHECK(edit.items_changed == 1);
+  CHECK(f.vault->ListRevisions(f.Collection(), "c1")->size() == 2);
+  CHECK(f.Content("c1") == Card("c1", "Renamed Person"));
+}
+
+TEST_CASE("a renamed file is recognised by its content: no new revision, no deletion") {
+  Fixture f;
+  f.WriteCards(3);
+  WriteFileBytes(f.book / "anon.vcf", Card("", "No Uid"));
+  f.Run();
+  std::vector<ItemRecord> before = *f.vault->ListItems(f.Collection());
+  REQUIRE(before.size() == 4);
+
+  fs::rename(f.book / "anon.vcf", f.book / "anon-moved.vcf");
+  fs::rename(f.book / "c0.vcf", f.book / "zero.vcf");
+  SourceCapture moved = f.Run();
+  CHECK(moved.items_moved == 2);
+  CHECK(moved.items_deleted == 0);
+  CHECK(moved.items_new == 0);
+  std::vector<ItemRecord> after = *f.vault->ListItems(f.Collection());
+  REQUIRE(after.size() == 4);
+  int64_t revisions = 0;
+  for (const ItemRecord& item : after) {
+    CHECK_FALSE(item.deleted);
+    revisions += static_cast<int64_t>(f.vault->ListRevisions(f.Collection(), item.uid)->size());
+  }
+  CHECK(revisions == 4);
+  CHECK(f.vault->FindItem(f.Collection(), "c0")->value().source_path == "personal/zero.vcf");
+}
+
+TEST_CASE("an item without UID gets a stable identity from its source and path") {
+  Fixture f;
+  WriteFileBytes(f.book / "anon.vcf", Card("", "No Uid"));
+  f.Run();
+  std::vector<ItemRecord> items = *f.vault->ListItems(f.Collection());
+  REQUIRE(items.size() == 1);
+  const std::string uid = items[0].uid;
+  CHECK(uid.rfind("hf-", 0) == 0);
+  CHECK(uid.size() == 35);
+  // Another vault capturing the same source and path derives the same uid.
+  Fixture g;
+  WriteFileBytes(g.book / "anon.vcf", Card("", "Different content, same place"));
+  g.Run();
+  CHECK(g.vault->ListItems(g.Collection())->at(0).uid == uid);
+}
+
+TEST_CASE("a single deletion under the threshold becomes a tombstone") {
+  Fixture f;
+  f.WriteCards(10);
+  f.Run();
+  fs::remove(f.book / "c3.vcf");
+  SourceCapture run = f.Run();
+  CHECK(run.items_deleted == 1);
+  CHECK(run.losses_suspected.empty());
+  std::optional<ItemRecord> gone = *f.vault->FindItem(f.Collection(), "c3");
+  REQUIRE(gone);
+  CHECK(gone->deleted);
+  CHECK(f.Content("c3") == Card("c3", "Person c3"));  // restorable
+  CHECK(f.vault->ListLossAlerts()->empty());
+}
+
+TEST_CASE("the guard records no deletion when a folder comes back empty, and clears when items return") {
+  Fixture f;
+  f.WriteCards(8);
+  f.Run();
+  const std::string saved = ReadFileBytes(f.book / "c0.vcf");
+  for (int i = 0; i < 8; ++i) fs::remove(f.book / ("c" + std::to_string(i) + ".vcf"));
+  SourceCapture empty = f.Run();
+  CHECK(empty.items_deleted == 0);
+  REQUIRE(empty.losses_suspected.size() == 1);
+  CHECK(empty.losses_suspected[0].collection == "personal");
+  CHECK(empty.losses_suspected[0].items_before == 8);
+  CHECK(empty.losses_suspected[0].items_missing == 8);
+  CHECK(f.Live() == 8);
+  REQUIRE(f.vault->ListLossAlerts()->size() == 1);
+  // A second scan of the empty folder still records nothing.
+  CHECK(f.Run().items_deleted == 0);
+  CHECK(f.Live() == 8);
+
+  f.WriteCards(8);  // the user restored the phone
+  SourceCapture back = f.Run();
+  CHECK(back.items_deleted == 0);
+  CHECK(back.losses_suspected.empty());
+  CHECK(f.vault->ListLossAlerts()->empty());
+  CHECK(f.Live() == 8);
+  CHECK(f.Content("c0") == saved);
+}
+
+TEST_CASE("the guard treats a missing source folder as an error for that source only") {
+  Fixture f;
+  f.WriteCards(4);
+  SourceConfig photos;
+  photos.name = "photos";
+  photos.kind = SourceKind::kPhotos;
+  photos.path = (f.dir / "DCIM").string();
+  fs::create_directories(f.dir / "DCIM/Camera");
+  WriteFileBytes(f.dir / "DCIM/Camera/IMG_1.jpg", "\xFF\xD8 not really a jpeg \xFF\xD9");
+  REQUIRE(AddSource(&f.config, photos).ok());
+  f.Run();
+  fs::remove_all(f.dir / "contacts");  // unmounted card
+
+  CaptureOptions options;
+  options.now_ms = ++f.clock_ms;
+  Result<CaptureReport> report = Capture(*f.vault, f.config, options);
+  REQUIRE(report);
+  CHECK_FALSE(report->all_scanned());
+  REQUIRE(report->sources.size() == 2);
+  CHECK(report->sources[0].error.code() == ErrorCode::kNotFound);
+  CHECK(report->sources[0].error.message().find("no deletion was recorded") != std::string::npos);
+  CHECK(report->sources[0].items_deleted == 0);
+  CHECK(report->sources[1].error.ok());
+  CHECK(report->sources[1].files_unchanged == 1);
+  CHECK(f.Live() == 4);
+}
+
+TEST_CASE("the guard trips on a 30% loss and --accept-deletions records it") {
+  Fixture f;
+  f.WriteCards(30);
+  f.Run();
+  for (int i = 0; i < 9; ++i) fs::remove(f.book / ("c" + std::to_string(i) + ".vcf"));
+  SourceCapture lossy = f.Run();
+  CHECK(lossy.items_deleted == 0);
+  REQUIRE(lossy.losses_suspected.size() == 1);
+  CHECK(lossy.losses_suspected[0].items_missing == 9);
+  CHECK(f.Live() == 30);
+
+  SourceCapture accepted = f.Run("contacts", /*accept=*/true);
+  CHECK(accepted.items_deleted == 9);
+  CHECK(accepted.losses_suspected.empty());
+  CHECK(f.Live() == 21);
+  CHECK(f.vault->ListLossAlerts()->empty());
+  // The deletions were recorded once; the next scan is quiet.
+  SourceCapture quiet = f.Run();
+  CHECK(quiet.items_deleted == 0);
+  CHECK(quiet.losses_suspected.empty());
+}
+
+TEST_CASE("losses at or under the threshold are ordinary deletions; the threshold is per source") {
+  Fixture f;
+  f.WriteCards(30);
+  f.Run();
+  for (int i = 0; i < 6; ++i) fs::remove(f.book / ("c" + std::to_string(i) + ".vcf"));  // 20%
+  SourceCapture run = f.Run();
+  CHECK(run.items_deleted == 6);
+  CHECK(run.losses_suspected.empty());
+
+  f.config.sources[0].loss_percent = 5;
+  f.config.sources[0].loss_min_items = 1;
+  for (int i = 6; i < 8; ++i) fs::remove(f.book / ("c" + std::to_string(i) + ".vcf"));  // 2 of 24
+  SourceCapture strict = f.Run();
+  CHECK(strict.items_deleted == 0);
+  CHECK(strict.losses_suspected.size() == 1);
+}
+
+TEST_CASE("accept_deletions needs one named source and an unknown source is refused") {
+  Fixture f;
+  CaptureOptions options;
+  options.accept_deletions = true;
+  CHECK(Capture(*f.vault, f.config, options).error().code() == ErrorCode::kInvalidArgument);
+  options.only_source = "nope";
+  CHECK(Capture(*f.vault, f.config, options).error().code() == ErrorCode::kNotFound);
+}
+
+TEST_CASE("a malformed file is reported with path and line, and the copy captured earlier stays") {
+  Fixture f;
+  f.WriteCards(3);
+  f.Run();
+  const std::string good = ReadFileBytes(f.book / "c1.vcf");
+  WriteFileBytes(f.book / "c1.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:cut off\r\n");
+  WriteFileBytes(f.book / "junk.vcf", std::string("\x00\x01\x02garbage", 10));
+  SourceCapture run = f.Run();
+  REQUIRE(run.problems.size() == 2);
+  CHECK(run.problems[0].path == "personal/c1.vcf");
+  CHECK(run.problems[0].line == 1);
+  CHECK(run.problems[0].reason.find("END") != std::string::npos);
+  CHECK(run.problems[1].path == "personal/junk.vcf");
+  CHECK(run.items_deleted == 0);
+  CHECK(f.Content("c1") == good);
+  CHECK(f.vault->ListRevisions(f.Collection(), "c1")->size() == 1);
+  CHECK(f.vault->ListCaptureProblems()->size() == 2);
+  // Fixed on the device: the problem list empties.
+  WriteFileBytes(f.book / "c1.vcf", good);
+  fs::remove(f.book / "junk.vcf");
+  f.Run();
+  CHECK(f.vault->ListCaptureProblems()->empty());
+}
+
+TEST_CASE("a file too large for its kind is skipped with a clear reason") {
+  Fixture f;
+  std::string huge = Card("big", "Big");
+  huge.resize(platform::kMaxPimFileBytes + 1, 'x');
+  WriteFileBytes(f.book / "big.vcf", huge);
+  SourceCapture run = f.Run();
+  REQUIRE(run.problems.size() == 1);
+  CHECK(run.problems[0].reason.find("more than the limit") != std::string::npos);
+}
+
+TEST_CASE("a whole-address-book export holds one item per card; a card removed from it is deleted") {
+  Fixture f;
+  std::string all;
+  for (int i = 0; i < 3; ++i) all += Card("e" + std::to_string(i), "Export " + std::to_string(i));
+  WriteFileBytes(f.dir / "export.vcf", all);
+  f.config.sources[0].path = (f.dir / "export.vcf").string();
+  SourceCapture run = f.Run();
+  CHECK(run.items_new == 3);
+  CHECK(f.Content("e1", "export") == Card("e1", "Export 1"));
+  WriteFileBytes(f.dir / "export.vcf", Card("e0", "Export 0") + Card("e2", "Export 2"));
+  SourceCapture smaller = f.Run();
+  CHECK(smaller.items_deleted == 1);
+  CHECK(f.vault->FindItem(f.Collection("export"), "e1")->value().deleted);
+}
+
+TEST_CASE("photos of any depth go into the blob store and a moved photo keeps its revision") {
+  Fixture f;
+  SourceConfig photos;
+  photos.name = "photos";
+  photos.kind = SourceKind::kPhotos;
+  photos.path = (f.dir / "DCIM").string();
+  REQUIRE(AddSource(&f.config, photos).ok());
+  fs::create_directories(f.dir / "DCIM/a/b/c");
+  std::string jpeg = "\xFF\xD8" + std::string(700'000, 'j') + "\xFF\xD9";
+  WriteFileBytes(f.dir / "DCIM/a/b/c/IMG_1.jpg", jpeg);
+  WriteFileBytes(f.dir / "DCIM/.thumbnail", "hidden files are not photos");
+  SourceCapture run = f.Run("photos");
+  CHECK(run.items_new == 1);
+  CHECK(f.Content("a/b/c/IMG_1.jpg", "photos") == jpeg);
+  CHECK(f.vault->Stats()->blobs == 1);
+
+  fs::rename(f.dir / "DCIM/a/b/c/IMG_1.jpg", f.dir / "DCIM/IMG_1.jpg");
+  SourceCapture moved = f.Run("photos");
+  CHECK(moved.items_moved == 1);
+  CHECK(moved.items_deleted == 0);
+  CHECK(f.vault->ListRevisions(f.Collection("photos"), "IMG_1.jpg")->size() == 1);
+  CHECK(f.vault->Stats()->blobs == 1);
+}
+
+}  // namespace
+}  // namespace holdfast::agent

@@ -1,0 +1,83 @@
+// The config file: round trip, defaults, and clear errors for bad content.
+#include "agent/config.h"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace holdfast::agent {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFileBytes;
+
+TEST_CASE("a missing config file is an empty configuration") {
+  TempDir dir;
+  Result<Config> config = LoadConfig(dir / "none.json");
+  REQUIRE(config);
+  CHECK(config->sources.empty());
+}
+
+TEST_CASE("sources survive a save and load, with absolute paths and thresholds") {
+  TempDir dir;
+  Config config;
+  SourceConfig s;
+  s.name = "phone-contacts";
+  s.kind = SourceKind::kContacts;
+  s.path = "relative/contacts/";
+  s.loss_percent = 35;
+  s.loss_min_items = 2;
+  REQUIRE(AddSource(&config, s).ok());
+  CHECK(config.sources[0].path.front() == '/');
+  CHECK(config.sources[0].path.back() != '/');
+  const auto path = dir / "cfg/holdfast/config.json";
+  REQUIRE(SaveConfig(path, config).ok());
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  Result<Config> loaded = LoadConfig(path);
+  REQUIRE(loaded);
+  REQUIRE(loaded->sources.size() == 1);
+  CHECK(loaded->sources[0].name == "phone-contacts");
+  CHECK(loaded->sources[0].kind == SourceKind::kContacts);
+  CHECK(loaded->sources[0].path == config.sources[0].path);
+  CHECK(loaded->sources[0].loss_percent == 35);
+  CHECK(loaded->sources[0].loss_min_items == 2);
+}
+
+TEST_CASE("a duplicate source name is refused") {
+  Config config;
+  SourceConfig s;
+  s.name = "a";
+  s.path = "/x";
+  REQUIRE(AddSource(&config, s).ok());
+  CHECK(AddSource(&config, s).code() == ErrorCode::kAlreadyExists);
+}
+
+TEST_CASE("malformed config files give errors naming the file and the field") {
+  TempDir dir;
+  const auto path = dir / "config.json";
+  struct Case {
+    const char* content;
+    const char* expected;
+  };
+  for (const Case& c : {Case{"{not json", "not valid JSON"}, Case{"[1,2]", "JSON object"},
+                        Case{R"({"sources": 3})", "\"sources\" must be an array"},
+                        Case{R"({"sources": [{"name": "a", "kind": "fax", "path": "/x"}]})", "sources[0].kind"},
+                        Case{R"({"sources": [{"name": "a", "kind": "photos"}]})", "sources[0].path"},
+                        Case{R"({"sources": [{"name": "a", "kind": "photos", "path": "/x",
+                                 "loss_threshold": {"percent": 101}}]})", "percent must be 0..100"},
+                        Case{R"({"version": 7})", "\"version\" must be 1"}}) {
+    CAPTURE(c.content);
+    WriteFileBytes(path, c.content);
+    Result<Config> config = LoadConfig(path);
+    REQUIRE_FALSE(config.has_value());
+    CHECK(config.error().code() == ErrorCode::kMalformedInput);
+    CHECK(config.error().message().find(path.string()) != std::string::npos);
+    CHECK(config.error().message().find(c.expected) != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace holdfast::agent
