@@ -1,2 +1,4 @@
 # Tests of integration
 holdfast_test(blob_memory_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/blob_memory_test.cc)
+holdfast_test(handset_gen_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/handset_gen_test.cc LIBS JPEG::JPEG)
+add_dependencies(handset_gen_test holdfast-handset-gen)
