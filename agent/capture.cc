@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "agent/file_prefetcher.h"
 #include "platform/dir_scan.h"
 #include "platform/files.h"
 #include "platform/icalendar_reader.h"
@@ -124,24 +125,46 @@ class SourceCapturer {
         ++report_->files_unchanged;
       }
     }
-    for (const auto& [path, record] : cache_) {
-      if (present_.count(path) == 0) missing_by_content_[{record.collection_id, record.sha256}] = path;
+    for (const auto& [path, cached] : cache_) {
+      if (!cached.present) missing_by_content_[{cached.collection_id, cached.sha256}] = path;
     }
 
-    CaptureProgress progress{source_.name, 0, static_cast<int64_t>(to_read.size()), 0};
-    for (const FileEntry* file : to_read) {
-      HF_RETURN_IF_ERROR(source_.kind == SourceKind::kPhotos ? ReadPhoto(*file) : ReadPimFile(*file));
-      ++progress.files_done;
-      progress.bytes_done = report_->bytes_read;
-      if (options_.progress && progress.files_done % kProgressEveryFiles == 0) options_.progress(progress);
+    progress_ = {source_.name, 0, static_cast<int64_t>(to_read.size()), 0};
+    if (source_.kind == SourceKind::kPhotos) {
+      for (const FileEntry* file : to_read) {
+        HF_RETURN_IF_ERROR(ReadPhoto(*file));
+        ReportProgress();
+      }
+    } else {
+      std::vector<std::pair<std::string, std::string>> paths;
+      for (const FileEntry* file : to_read) paths.emplace_back(FullPath(*file).string(), file->path);
+      FilePrefetcher prefetcher(std::move(paths),
+                                source_.kind == SourceKind::kContacts ? platform::ReadVcardFile
+                                                                      : platform::ReadIcalendarFile,
+                                platform::kMaxPimFileBytes);
+      PrefetchedFile prefetched;
+      while (prefetcher.Next(&prefetched)) {
+        HF_RETURN_IF_ERROR(StorePimFile(*to_read[prefetched.index], prefetched));
+        ReportProgress();
+      }
     }
-    if (options_.progress && !to_read.empty()) options_.progress(progress);
+    if (options_.progress && !to_read.empty()) options_.progress(progress_);
     HF_RETURN_IF_ERROR(writer_.Commit());
     HF_RETURN_IF_ERROR(ApplyDeletions());
     return vault_.ReplaceCaptureProblems(source_.name, report_->problems);
   }
 
  private:
+  // A stat cache entry, keyed by path in cache_.
+  struct CachedFile {
+    int64_t collection_id;
+    uint64_t size_bytes;
+    int64_t mtime_ns;
+    uint64_t inode;
+    Digest sha256;
+    bool present;  // found by this scan
+  };
+
   struct LostItem {
     std::string uid;
     std::string missing_path;  // empty when the file is there but the item left it
@@ -202,16 +225,17 @@ class SourceCapturer {
   }
 
   Status LoadState(const std::vector<FileEntry>& files) {
-    Result<std::vector<SourceFileRecord>> cached = vault_.ListSourceFiles(source_.name);
-    if (!cached) return cached.error();
     std::set<int64_t> collections;
-    for (SourceFileRecord& record : *cached) {
+    HF_RETURN_IF_ERROR(vault_.ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
       collections.insert(record.collection_id);
-      std::string path = record.path;
-      cache_.emplace(std::move(path), std::move(record));
-    }
+      std::string path = std::move(record.path);
+      cache_.emplace(std::move(path), CachedFile{record.collection_id, record.size_bytes,
+                                                 record.mtime_ns, record.inode, record.sha256, false});
+      return Status::Ok();
+    }));
     for (const FileEntry& file : files) {
-      present_.insert(file.path);
+      auto cached = cache_.find(file.path);
+      if (cached != cache_.end()) cached->second.present = true;
       Result<int64_t> id = CollectionFor(file.path);
       if (!id) return id.error();
       collections.insert(*id);
@@ -239,19 +263,25 @@ class SourceCapturer {
     return std::optional<std::string>(old_path);
   }
 
-  Status ReadPimFile(const FileEntry& file) {
-    const fs::path full = single_file_collection_.empty() ? fs::path(source_.path) / file.path
-                                                          : fs::path(source_.path);
-    Result<std::string> bytes = platform::ReadWholeFile(full, platform::kMaxPimFileBytes);
-    if (!bytes) {
-      report_->problems.push_back(ProblemFrom(source_.name, file.path, bytes.error(), options_.now_ms));
+  fs::path FullPath(const FileEntry& file) const {
+    return single_file_collection_.empty() ? fs::path(source_.path) / file.path : fs::path(source_.path);
+  }
+
+  void ReportProgress() {
+    ++progress_.files_done;
+    progress_.bytes_done = report_->bytes_read;
+    if (options_.progress && progress_.files_done % kProgressEveryFiles == 0) options_.progress(progress_);
+  }
+
+  // Writes one read and parsed .vcf/.ics file's items and its stat cache entry.
+  Status StorePimFile(const FileEntry& file, const PrefetchedFile& prefetched) {
+    if (!prefetched.read_error.ok()) {
+      report_->problems.push_back(ProblemFrom(source_.name, file.path, prefetched.read_error, options_.now_ms));
       return Status::Ok();
     }
-    report_->bytes_read += static_cast<int64_t>(bytes->size());
+    report_->bytes_read += static_cast<int64_t>(prefetched.size_bytes);
     ++report_->files_read;
-    Result<std::vector<platform::PimItem>> items =
-        source_.kind == SourceKind::kContacts ? platform::ReadVcardFile(*bytes, file.path)
-                                              : platform::ReadIcalendarFile(*bytes, file.path);
+    const Result<std::vector<platform::PimItem>>& items = prefetched.items;
     if (!items) {
       // Skipped: what an earlier capture stored from this file stays as it is.
       report_->problems.push_back(ProblemFrom(source_.name, file.path, items.error(), options_.now_ms));
@@ -259,7 +289,7 @@ class SourceCapturer {
     }
     Result<int64_t> collection_id = CollectionFor(file.path);
     if (!collection_id) return collection_id.error();
-    const Digest file_sha = platform::Sha256Of(*bytes);
+    const Digest& file_sha = prefetched.sha256;
 
     HF_RETURN_IF_ERROR(writer_.Open());
     Result<std::optional<std::string>> moved_from = TakeMovedFrom(*collection_id, file.path, file_sha);
@@ -282,8 +312,8 @@ class SourceCapturer {
         HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, old_uid, uid, file.path));
       }
       if (was_in_file && *moved_from) ++report_->items_moved;
-      Result<PutOutcome> put =
-          vault_.PutItem(*collection_id, uid, item.raw, item.summary, options_.now_ms, file.path);
+      Result<PutOutcome> put = vault_.PutItemHashed(*collection_id, uid, item.raw, prefetched.item_sha256[i],
+                                                    item.summary, options_.now_ms, file.path);
       if (!put) return put.error();
       Count(*put);
     }
@@ -291,7 +321,7 @@ class SourceCapturer {
 
     SourceFileRecord record{file.path, *collection_id, file.size_bytes, file.mtime_ns, file.inode, file_sha};
     HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
-    return writer_.Wrote(static_cast<int64_t>(bytes->size()));
+    return writer_.Wrote(static_cast<int64_t>(prefetched.size_bytes));
   }
 
   Status ReadPhoto(const FileEntry& file) {
@@ -337,12 +367,12 @@ class SourceCapturer {
   // Tombstones what vanished, collection by collection, unless the guard trips.
   Status ApplyDeletions() {
     std::map<int64_t, std::vector<std::string>> missing_paths;
-    for (const auto& [path, record] : cache_) {
-      if (present_.count(path) != 0 || moved_away_.count(path) != 0) continue;
-      missing_paths[record.collection_id].push_back(path);
-      Result<std::vector<ItemRecord>> items = vault_.LiveItemsAtPath(record.collection_id, path);
+    for (const auto& [path, cached] : cache_) {
+      if (cached.present || moved_away_.count(path) != 0) continue;
+      missing_paths[cached.collection_id].push_back(path);
+      Result<std::vector<ItemRecord>> items = vault_.LiveItemsAtPath(cached.collection_id, path);
       if (!items) return items.error();
-      for (const ItemRecord& item : *items) lost_[record.collection_id].push_back({item.uid, path});
+      for (const ItemRecord& item : *items) lost_[cached.collection_id].push_back({item.uid, path});
     }
     std::map<int64_t, std::string> names;
     for (const auto& [name, id] : collection_ids_) names[id] = name;
@@ -379,10 +409,10 @@ class SourceCapturer {
   const CaptureOptions& options_;
   SourceCapture* report_;
   BatchWriter writer_;
+  CaptureProgress progress_;
   std::string single_file_collection_;  // set when the source is one export file
   std::map<std::string, int64_t> collection_ids_;
-  std::unordered_map<std::string, SourceFileRecord> cache_;
-  std::set<std::string> present_;
+  std::unordered_map<std::string, CachedFile> cache_;
   std::set<std::string> moved_away_;
   std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
   std::map<int64_t, int64_t> items_before_;

@@ -5,17 +5,17 @@
 
 namespace holdfast::storage {
 
-Result<std::vector<SourceFileRecord>> Vault::ListSourceFiles(std::string_view source) {
+Status Vault::ForEachSourceFile(std::string_view source,
+                               const std::function<Status(SourceFileRecord&&)>& visit) {
   Result<Stmt> stmt = db_->Prepare(
       "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256 FROM source_files "
       "WHERE source = ?1");
   if (!stmt) return stmt.error();
   stmt->Bind(1, source);
-  std::vector<SourceFileRecord> files;
   while (true) {
     Result<bool> row = stmt->Step();
     if (!row) return row.error();
-    if (!*row) break;
+    if (!*row) return Status::Ok();
     SourceFileRecord file;
     file.path = stmt->Text(0);
     file.collection_id = stmt->Int(1);
@@ -24,9 +24,8 @@ Result<std::vector<SourceFileRecord>> Vault::ListSourceFiles(std::string_view so
     file.inode = static_cast<uint64_t>(stmt->Int(4));
     std::string_view sha = stmt->Blob(5);
     if (sha.size() == file.sha256.size()) std::copy(sha.begin(), sha.end(), file.sha256.begin());
-    files.push_back(std::move(file));
+    HF_RETURN_IF_ERROR(visit(std::move(file)));
   }
-  return files;
 }
 
 Status Vault::PutSourceFile(std::string_view source, const SourceFileRecord& file) {

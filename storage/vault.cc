@@ -16,6 +16,7 @@ using platform::Digest;
 
 constexpr char kSqliteMagic[] = "SQLite format 3";  // 16 bytes with its NUL
 constexpr size_t kHeaderSizeBytes = 100;
+constexpr int kPageSizeBytes = 65536;
 
 uint32_t BigEndian32(const std::string& bytes, size_t offset) {
   return static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset])) << 24 |
@@ -160,6 +161,10 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
   Db& conn = *vault->db_;
 
   if (is_empty) {
+    // 64 KiB pages: a photo chunk spans a few pages instead of 64, which cuts
+    // the WAL's write and checkpoint calls sixteenfold (docs/benchmarks.md).
+    // Only a new, empty database takes a page size.
+    HF_RETURN_IF_ERROR(conn.Exec("PRAGMA page_size = " + std::to_string(kPageSizeBytes)));
     HF_RETURN_IF_ERROR(conn.Exec("PRAGMA application_id = " + std::to_string(kVaultApplicationId)));
   }
   // Reads only until the version is known to be ours: a vault from a newer
@@ -280,6 +285,14 @@ Result<PutOutcome> Vault::PutItem(int64_t collection_id, std::string_view uid,
                                   int64_t now_ms, std::string_view source_path) {
   return PutContent(collection_id, uid, platform::Sha256Of(content), content.size(), content,
                     std::nullopt, summary, now_ms, source_path);
+}
+
+Result<PutOutcome> Vault::PutItemHashed(int64_t collection_id, std::string_view uid,
+                                        std::string_view content, const Digest& sha256,
+                                        std::string_view summary, int64_t now_ms,
+                                        std::string_view source_path) {
+  return PutContent(collection_id, uid, sha256, content.size(), content, std::nullopt, summary,
+                    now_ms, source_path);
 }
 
 Result<PutOutcome> Vault::PutItemBlob(int64_t collection_id, std::string_view uid,

@@ -201,6 +201,11 @@ class Vault {
   Result<PutOutcome> PutItem(int64_t collection_id, std::string_view uid, std::string_view content,
                              std::string_view summary, int64_t now_ms,
                              std::string_view source_path = {});
+  // PutItem for a caller that already computed sha256 = SHA-256(content).
+  Result<PutOutcome> PutItemHashed(int64_t collection_id, std::string_view uid,
+                                   std::string_view content, const platform::Digest& sha256,
+                                   std::string_view summary, int64_t now_ms,
+                                   std::string_view source_path);
   // The same for content already in the blob store (photos).
   Result<PutOutcome> PutItemBlob(int64_t collection_id, std::string_view uid, const BlobRef& blob,
                                  std::string_view summary, int64_t now_ms,
@@ -215,7 +220,10 @@ class Vault {
 
   // The stat cache of a source (see SourceFileRecord). Put replaces the entry
   // for the same path. Idempotent.
-  Result<std::vector<SourceFileRecord>> ListSourceFiles(std::string_view source);
+  // Calls `visit` for each entry of the source's cache, streaming (a source
+  // may have 100,000 files); an error from `visit` stops and is returned.
+  Status ForEachSourceFile(std::string_view source,
+                           const std::function<Status(SourceFileRecord&&)>& visit);
   Status PutSourceFile(std::string_view source, const SourceFileRecord& file);
   Status RemoveSourceFile(std::string_view source, std::string_view path);
 
