@@ -28,6 +28,7 @@ using storage::Vault;
 // fsync is not the bottleneck, small enough that a kill loses little work.
 constexpr int64_t kFilesPerBatch = 2000;
 constexpr int64_t kBytesPerBatch = 32ll << 20;
+constexpr int64_t kMaxBlobBytesInBatch = 16ll << 20;
 constexpr int kPhotoTreeDepth = 64;
 constexpr int64_t kProgressEveryFiles = 256;
 
@@ -294,12 +295,16 @@ class SourceCapturer {
     HF_RETURN_IF_ERROR(writer_.Open());
     Result<std::optional<std::string>> moved_from = TakeMovedFrom(*collection_id, file.path, file_sha);
     if (!moved_from) return moved_from.error();
-    // Items this file held before, to find the ones that left it.
+    // Items this file held before, to find the ones that left it. A path
+    // without a cache entry holds none: items and cache entries are written
+    // in the same transaction.
     std::set<std::string> before;
-    const std::string& previous_path = moved_from->value_or(file.path);
-    Result<std::vector<ItemRecord>> previous = vault_.LiveItemsAtPath(*collection_id, previous_path);
-    if (!previous) return previous.error();
-    for (const ItemRecord& item : *previous) before.insert(item.uid);
+    if (*moved_from || cache_.count(file.path) != 0) {
+      Result<std::vector<ItemRecord>> previous =
+          vault_.LiveItemsAtPath(*collection_id, moved_from->value_or(file.path));
+      if (!previous) return previous.error();
+      for (const ItemRecord& item : *previous) before.insert(item.uid);
+    }
 
     for (size_t i = 0; i < items->size(); ++i) {
       const platform::PimItem& item = (*items)[i];
@@ -325,7 +330,13 @@ class SourceCapturer {
   }
 
   Status ReadPhoto(const FileEntry& file) {
-    HF_RETURN_IF_ERROR(writer_.Commit());  // a blob streams in transactions of its own
+    // A photo joins the open batch; a large video streams in transactions of
+    // its own so that no batch grows without bound.
+    if (file.size_bytes > kMaxBlobBytesInBatch) {
+      HF_RETURN_IF_ERROR(writer_.Commit());
+    } else {
+      HF_RETURN_IF_ERROR(writer_.Open());
+    }
     Result<storage::BlobRef> blob = vault_.PutBlobFromFile(fs::path(source_.path) / file.path);
     if (!blob) {
       if (blob.error().code() == ErrorCode::kNoSpace || blob.error().code() == ErrorCode::kCorruptVault) {

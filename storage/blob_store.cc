@@ -47,7 +47,8 @@ Status Vault::RemoveIncompleteBlobs() {
   });
 }
 
-// Steps, each safe to crash after (tests/crash covers the kill at any point):
+// Steps outside a batch, each safe to crash after (tests/crash kills a writer
+// at random points):
 //   1. a blobs row with sha256 NULL marks the blob as being written
 //   2. chunks are appended and committed every kChunksPerTransaction chunks
 //   3. one last transaction either gives the row its SHA-256 and size, or,
@@ -55,9 +56,8 @@ Status Vault::RemoveIncompleteBlobs() {
 // A crash before step 3 commits leaves an incomplete blob that the next Open
 // removes (RemoveIncompleteBlobs); the caller was never told OK.
 Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
-  if (batch_open_) {
-    return Status(ErrorCode::kInvalidArgument, "PutBlob cannot run inside a write batch");
-  }
+  // Inside a batch every step runs in the batch's one transaction: the blob
+  // is committed, or rolled back, with the rest of the batch.
   int64_t blob_id = 0;
   HF_RETURN_IF_ERROR(InTransaction([&]() -> Status {  // step 1
     HF_RETURN_IF_ERROR(db_->Exec(

@@ -95,7 +95,6 @@ INSERT INTO meta(key, value) VALUES
 //   capture_problems  files the last capture of a source could not read
 constexpr const char* kMigration2 = R"sql(
 CREATE TABLE source_files(
-  id INTEGER PRIMARY KEY,
   source TEXT NOT NULL,
   path TEXT NOT NULL,
   collection_id INTEGER NOT NULL REFERENCES collections(id),
@@ -103,8 +102,8 @@ CREATE TABLE source_files(
   mtime_ns INTEGER NOT NULL,
   inode INTEGER NOT NULL,
   sha256 BLOB NOT NULL,
-  UNIQUE(source, path)
-);
+  PRIMARY KEY(source, path)
+) WITHOUT ROWID;
 
 ALTER TABLE items ADD COLUMN source_path TEXT;
 CREATE INDEX items_by_source_path ON items(collection_id, source_path);

@@ -257,9 +257,11 @@ class Vault {
 
   // Streams content from `source` into the blob store in chunks of
   // kChunkSizeBytes, hashing as it goes; memory use is one chunk whatever the
-  // size. Content already stored is deduplicated. Durable on return. Commits
-  // as it goes, so it cannot be called inside a WriteBatch (kInvalidArgument).
-  // A blob interrupted by a crash is removed the next time the vault opens.
+  // size. Content already stored is deduplicated. Outside a WriteBatch it
+  // commits every 16 MiB and is durable on return; a blob interrupted by a
+  // crash is removed the next time the vault opens. Inside a batch it writes
+  // into the batch's transaction and is durable when the batch commits, so
+  // callers should bound the bytes they put in one batch.
   Result<BlobRef> PutBlob(const ByteSource& source);
   Result<BlobRef> PutBlobFromFile(const std::filesystem::path& file);
   Result<bool> HasBlob(const platform::Digest& sha256);

@@ -143,15 +143,24 @@ TEST_CASE("a photo item refers to its blob and its revision streams the blob's b
   CHECK(vault->ListRevisions(camera, "IMG_1.jpg")->at(0).in_blob);
 }
 
-TEST_CASE("a blob cannot be streamed inside a write batch") {
+TEST_CASE("a blob streamed inside a write batch commits and rolls back with the batch") {
   TempDir dir;
   std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
+  const std::string kept = RandomBytes(3 * Vault::kChunkSizeBytes, 5);
+  const std::string dropped = RandomBytes(2 * Vault::kChunkSizeBytes, 6);
+  {
+    Result<WriteBatch> batch = vault->BeginBatch();
+    REQUIRE(batch);
+    REQUIRE(vault->PutBlob(SourceOf(dropped, 4096)));
+  }
+  CHECK_FALSE(*vault->HasBlob(platform::Sha256Of(dropped)));
   Result<WriteBatch> batch = vault->BeginBatch();
   REQUIRE(batch);
-  const std::string content = "x";
-  Result<BlobRef> ref = vault->PutBlob(SourceOf(content, 1));
-  REQUIRE_FALSE(ref.has_value());
-  CHECK(ref.error().code() == ErrorCode::kInvalidArgument);
+  Result<BlobRef> ref = vault->PutBlob(SourceOf(kept, 4096));
+  REQUIRE(ref);
+  REQUIRE(batch->Commit().ok());
+  CHECK(ReadAll(*vault, ref->sha256) == kept);
+  CHECK(vault->Stats()->blobs == 1);
 }
 
 }  // namespace
