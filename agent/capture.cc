@@ -131,23 +131,20 @@ class SourceCapturer {
     }
 
     progress_ = {source_.name, 0, static_cast<int64_t>(to_read.size()), 0};
-    if (source_.kind == SourceKind::kPhotos) {
-      for (const FileEntry* file : to_read) {
-        HF_RETURN_IF_ERROR(ReadPhoto(*file));
-        ReportProgress();
-      }
-    } else {
-      std::vector<std::pair<std::string, std::string>> paths;
-      for (const FileEntry* file : to_read) paths.emplace_back(FullPath(*file).string(), file->path);
-      FilePrefetcher prefetcher(std::move(paths),
-                                source_.kind == SourceKind::kContacts ? platform::ReadVcardFile
-                                                                      : platform::ReadIcalendarFile,
-                                platform::kMaxPimFileBytes);
-      PrefetchedFile prefetched;
-      while (prefetcher.Next(&prefetched)) {
-        HF_RETURN_IF_ERROR(StorePimFile(*to_read[prefetched.index], prefetched));
-        ReportProgress();
-      }
+    std::vector<std::pair<std::string, std::string>> paths;
+    for (const FileEntry* file : to_read) paths.emplace_back(FullPath(*file).string(), file->path);
+    const bool photos = source_.kind == SourceKind::kPhotos;
+    FilePrefetcher::Parser parser;
+    if (!photos) {
+      parser = source_.kind == SourceKind::kContacts ? platform::ReadVcardFile : platform::ReadIcalendarFile;
+    }
+    FilePrefetcher prefetcher(std::move(paths), parser,
+                              photos ? kMaxBlobBytesInBatch : platform::kMaxPimFileBytes);
+    PrefetchedFile prefetched;
+    while (prefetcher.Next(&prefetched)) {
+      const FileEntry& file = *to_read[prefetched.index];
+      HF_RETURN_IF_ERROR(photos ? StorePhoto(file, prefetched) : StorePimFile(file, prefetched));
+      ReportProgress();
     }
     if (options_.progress && !to_read.empty()) options_.progress(progress_);
     HF_RETURN_IF_ERROR(writer_.Commit());
@@ -329,15 +326,26 @@ class SourceCapturer {
     return writer_.Wrote(static_cast<int64_t>(prefetched.size_bytes));
   }
 
-  Status ReadPhoto(const FileEntry& file) {
-    // A photo joins the open batch; a large video streams in transactions of
-    // its own so that no batch grows without bound.
+  // Writes one photo into the blob store, its item and its stat cache entry.
+  // A photo read ahead joins the open batch; a large video is streamed from
+  // its file in transactions of its own, so that no batch grows unbounded.
+  Status StorePhoto(const FileEntry& file, PrefetchedFile& prefetched) {
+    Result<storage::BlobRef> blob = Status(ErrorCode::kInternal, "unset");
     if (file.size_bytes > kMaxBlobBytesInBatch) {
       HF_RETURN_IF_ERROR(writer_.Commit());
+      blob = vault_.PutBlobFromFile(FullPath(file));
+    } else if (!prefetched.read_error.ok()) {
+      blob = prefetched.read_error;
     } else {
       HF_RETURN_IF_ERROR(writer_.Open());
+      std::string_view rest = prefetched.content;
+      blob = vault_.PutBlob([&rest](char* buffer, size_t capacity) -> Result<size_t> {
+        size_t n = std::min(capacity, rest.size());
+        std::copy_n(rest.data(), n, buffer);
+        rest.remove_prefix(n);
+        return n;
+      });
     }
-    Result<storage::BlobRef> blob = vault_.PutBlobFromFile(fs::path(source_.path) / file.path);
     if (!blob) {
       if (blob.error().code() == ErrorCode::kNoSpace || blob.error().code() == ErrorCode::kCorruptVault) {
         return blob.error();

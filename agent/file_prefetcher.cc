@@ -26,6 +26,9 @@ void FilePrefetcher::Work() {
     Result<std::string> bytes = platform::ReadWholeFile(files_[i].first, max_file_bytes_);
     if (!bytes) {
       file.read_error = bytes.error();
+    } else if (!parser_) {
+      file.size_bytes = bytes->size();
+      file.content = std::move(*bytes);
     } else {
       file.size_bytes = bytes->size();
       file.sha256 = platform::Sha256Of(*bytes);

@@ -1,5 +1,6 @@
-// Reads, parses and hashes a source's .vcf/.ics files on a worker thread, a
-// bounded distance ahead of the thread that writes them into the vault.
+// Reads a source's files on a worker thread, a bounded distance ahead of the
+// thread that writes them into the vault: .vcf/.ics files are also parsed
+// and hashed there; photos are only read (the blob store hashes them).
 //
 // Capture is half file reading and parsing, half SQLite writing; on a
 // handset's two or more cores the two halves overlap. The worker touches no
@@ -29,6 +30,7 @@ struct PrefetchedFile {
   platform::Digest sha256{};  // of the whole file
   Result<std::vector<platform::PimItem>> items = std::vector<platform::PimItem>();
   std::vector<platform::Digest> item_sha256;  // one per item
+  std::string content;  // the file's bytes, kept only when there is no parser
 };
 
 class FilePrefetcher {
@@ -39,7 +41,9 @@ class FilePrefetcher {
   using Parser = std::function<Result<std::vector<platform::PimItem>>(std::string_view bytes,
                                                                      std::string_view path)>;
 
-  // Starts reading `files` (full path, path for messages) in order.
+  // Starts reading `files` (full path, path for messages) in order. With an
+  // empty `parser` each file's bytes are delivered as they are, unhashed.
+  // Files over max_file_bytes are delivered with a read error.
   FilePrefetcher(std::vector<std::pair<std::string, std::string>> files, Parser parser,
                  uint64_t max_file_bytes);
   ~FilePrefetcher();

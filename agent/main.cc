@@ -1,5 +1,7 @@
 // holdfast: the device-side recovery agent's command line. Parses arguments,
 // initialises libraries once, and hands over to one subcommand.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -8,6 +10,11 @@
 #include "holdfast/version.h"
 
 int main(int argc, char** argv) {
+  // Buffers of 256 KiB and more (photos read ahead, blob chunks) come from
+  // mmap and go back to the OS when freed. Left to glibc's sliding threshold
+  // they would be carved from the heap after the first free and stay in the
+  // resident set (measured: 60 MiB instead of 44 MiB for the large capture).
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   using holdfast::cli::GlobalOptions;
   CLI::App app{"Holdfast keeps the handset's contacts, calendars, tasks, notes and photos in a "
                "durable local vault, and puts them back when a server or the device loses them."};
