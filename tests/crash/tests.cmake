@@ -1,2 +1,4 @@
 # Power cuts and kills: the vault after a crash at any moment.
 holdfast_test(vault_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/vault_kill_test.cc LIBS holdfast_storage)
+holdfast_test(capture_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/capture_kill_test.cc LIBS holdfast_storage)
+add_dependencies(capture_kill_test holdfast-handset-gen holdfast)

@@ -1,0 +1,179 @@
+// holdfast capture as a user runs it, on generated handsets.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "storage/vault.h"
+#include "tests/support/temp_dir.h"
+
+namespace holdfast {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ProcessResult;
+using testing::ReadFileBytes;
+using testing::RunProcess;
+using testing::TempDir;
+
+constexpr const char* kSources[][2] = {{"contacts", "contacts"}, {"calendar", "calendars"},
+                                       {"tasks", "tasks"},       {"notes", "notes"},
+                                       {"photos", "photos"}};
+
+// A generated handset with a vault and the five sources configured.
+struct Handset {
+  TempDir dir;
+  fs::path tree = dir / "handset";
+  std::string vault = (dir / "vault.db").string();
+  std::string config = (dir / "config.json").string();
+
+  explicit Handset(bool malformed = false) {
+    const char* gen = std::getenv("HOLDFAST_GEN_BIN");
+    REQUIRE_MESSAGE(gen != nullptr, "run with ctest: HOLDFAST_GEN_BIN is not set");
+    std::vector<std::string> args = {gen, "--profile", "small", "--seed", "3", "--out", tree.string()};
+    if (malformed) args.push_back("--malformed");
+    ProcessResult made = RunProcess(args);
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+    REQUIRE(Holdfast({"init"}).exit_code == 0);
+    for (const auto& source : kSources) {
+      ProcessResult added = Holdfast({"source", "add", "--kind", source[0], (tree / source[1]).string(),
+                                      "--name", source[1]});
+      REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+    }
+  }
+
+  ProcessResult Holdfast(std::vector<std::string> args) const {
+    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
+    return RunProcess(args);
+  }
+
+  nlohmann::json Status() const {
+    ProcessResult status = Holdfast({"status", "--json"});
+    REQUIRE_MESSAGE(status.exit_code == 0, status.err);
+    return nlohmann::json::parse(status.out);
+  }
+};
+
+TEST_CASE("the small handset is captured byte for byte and a rescan reads no file") {
+  Handset h;
+  ProcessResult capture = h.Holdfast({"capture"});
+  REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+
+  nlohmann::json status = h.Status();
+  CHECK(status["kinds"]["contact"]["items"] == 200);
+  CHECK(status["kinds"]["event"]["items"] == 300);
+  CHECK(status["kinds"]["task"]["items"] == 50);
+  CHECK(status["kinds"]["note"]["items"] == 20);
+  CHECK(status["kinds"]["photo"]["items"] == 20);
+  CHECK(status["capture_problems"].empty());
+  CHECK(status["source_loss_suspected"].empty());
+
+  // Every item against its file, byte for byte.
+  {
+    std::unique_ptr<storage::Vault> vault = *storage::Vault::Open(h.vault, storage::Vault::OpenMode::kExisting);
+    size_t compared = 0;
+    for (const storage::CollectionInfo& c : *vault->ListCollections()) {
+      const char* folder = nullptr;
+      for (const auto& source : kSources) {
+        if (c.source == source[1]) folder = source[1];
+      }
+      REQUIRE(folder != nullptr);
+      for (const storage::ItemRecord& item : *vault->ListItems(c.id)) {
+        CAPTURE(item.source_path);
+        const std::string file = ReadFileBytes(h.tree / folder / item.source_path);
+        REQUIRE(!file.empty());
+        CHECK(*vault->ReadRevisionBytes(item.head_revision_id, 1 << 26) == file);
+        ++compared;
+      }
+    }
+    CHECK(compared == 590);
+    CHECK((*vault->Verify()).ok());
+  }
+
+  ProcessResult rescan = h.Holdfast({"capture"});
+  CHECK(rescan.exit_code == 0);
+  size_t lines = 0;
+  for (const auto& source : kSources) {
+    CHECK_MESSAGE(rescan.out.find(std::string(source[1]) + ": ") != std::string::npos, rescan.out);
+    ++lines;
+  }
+  CHECK(lines == 5);
+  CHECK(rescan.out.find(" read,") != std::string::npos);
+  size_t pos = 0;
+  size_t zero_reads = 0;
+  while ((pos = rescan.out.find("(0 read, ", pos)) != std::string::npos) {
+    ++zero_reads;
+    ++pos;
+  }
+  CHECK_MESSAGE(zero_reads == 5, rescan.out);
+}
+
+TEST_CASE("malformed files are reported with path and line by capture and status, and skipped") {
+  Handset h(/*malformed=*/true);
+  ProcessResult capture = h.Holdfast({"capture"});
+  CHECK_MESSAGE(capture.exit_code == 0, capture.err);
+  CHECK(capture.out.find("skipped personal/malformed-truncated.vcf line 1: BEGIN:VCARD has no END:VCARD") !=
+        std::string::npos);
+  CHECK(capture.out.find("skipped personal/malformed-binary-junk.vcf") != std::string::npos);
+  CHECK(capture.out.find("skipped home/malformed-empty.ics") != std::string::npos);
+  ProcessResult status = h.Holdfast({"status"});
+  CHECK(status.out.find("Skipped by the last capture") != std::string::npos);
+  CHECK(status.out.find("contacts: personal/malformed-invalid-utf8.vcf line") != std::string::npos);
+  // The valid whole-address-book export in the same folder was read item by item.
+  nlohmann::json json = h.Status();
+  CHECK(json["kinds"]["contact"]["items"].get<int>() > 200);
+}
+
+TEST_CASE("an emptied address book trips the guard; --accept-deletions records the deletions") {
+  Handset h;
+  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  size_t removed = 0;
+  for (const auto& entry : fs::directory_iterator(h.tree / "contacts/work")) {
+    fs::remove(entry.path());
+    ++removed;
+  }
+  REQUIRE(removed > 5);
+  ProcessResult guarded = h.Holdfast({"capture"});
+  CHECK(guarded.exit_code == 9);
+  CHECK(guarded.out.find("SOURCE LOSS SUSPECTED in 'work'") != std::string::npos);
+  nlohmann::json status = h.Status();
+  REQUIRE(status["source_loss_suspected"].size() == 1);
+  CHECK(status["source_loss_suspected"][0]["items_missing"] == removed);
+  CHECK(status["kinds"]["contact"]["deleted_items"] == 0);
+  CHECK(h.Holdfast({"status"}).out.find("SOURCE LOSS SUSPECTED in 'work'") != std::string::npos);
+
+  ProcessResult accepted = h.Holdfast({"capture", "--accept-deletions", "contacts"});
+  CHECK_MESSAGE(accepted.exit_code == 0, accepted.out);
+  status = h.Status();
+  CHECK(status["source_loss_suspected"].empty());
+  CHECK(status["kinds"]["contact"]["deleted_items"] == removed);
+  CHECK(status["kinds"]["contact"]["items"] == 200 - removed);
+}
+
+TEST_CASE("a missing source folder is reported, exits 9, and records no deletion") {
+  Handset h;
+  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  fs::rename(h.tree / "calendars", h.dir / "unmounted");
+  ProcessResult capture = h.Holdfast({"capture"});
+  CHECK(capture.exit_code == 9);
+  CHECK(capture.out.find("calendars: NOT CAPTURED") != std::string::npos);
+  CHECK(capture.out.find("no deletion was recorded") != std::string::npos);
+  nlohmann::json status = h.Status();
+  CHECK(status["kinds"]["event"]["items"] == 300);
+  CHECK(status["kinds"]["event"]["deleted_items"] == 0);
+}
+
+TEST_CASE("capture without a vault or without sources says what to do") {
+  Handset h;
+  ProcessResult no_vault = RunProcess({testing::HoldfastBinary(), "--vault", (h.dir / "none.db").string(),
+                                       "--config", h.config, "capture"});
+  CHECK(no_vault.exit_code == 3);
+  CHECK(no_vault.err.find("holdfast init") != std::string::npos);
+  ProcessResult no_sources = RunProcess({testing::HoldfastBinary(), "--vault", h.vault, "--config",
+                                         (h.dir / "empty.json").string(), "capture"});
+  CHECK(no_sources.exit_code == 3);
+  CHECK(no_sources.err.find("holdfast source add") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace holdfast

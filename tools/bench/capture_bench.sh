@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Capture benchmark (issue 3), measured side by side in one run:
+#   full capture of a fresh vault (+ sync)   vs  tar -cf of the same tree to a file on the same disk + sync
+#   no-op rescan                             vs  find TREE -newer FILE
+#   peak resident memory of each capture (target: 64 MiB), items/s and MB/s.
+# Runs alternate (baseline, holdfast, baseline, holdfast, ...) and medians are
+# reported, so a noisy shared machine affects both sides alike.
+#
+# usage: tools/bench/capture_bench.sh [--profile large|small] [--runs N] [--work DIR]
+# Needs a built tree (tools/dev.sh test or demo) and /usr/bin/time. Prints a
+# Markdown section for docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$(pwd)
+BUILD=${HOLDFAST_BUILD_DIR:-$ROOT/build}
+PROFILE=large
+RUNS=3
+WORK=${TMPDIR:-/tmp}/holdfast-bench
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile) PROFILE=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --work) WORK=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+HF="$BUILD/agent/holdfast"
+GEN="$BUILD/tools/holdfast-handset-gen"
+[ -x "$HF" ] && [ -x "$GEN" ] || { echo "build first: tools/dev.sh test" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+
+TREE="$WORK/handset-$PROFILE"
+mkdir -p "$WORK"
+if [ ! -f "$TREE.done" ]; then
+  rm -rf "$TREE"
+  echo "generating the $PROFILE handset in $TREE" >&2
+  "$GEN" --profile "$PROFILE" --seed 2009 --out "$TREE" >&2
+  touch "$TREE.done"
+fi
+FILES=$(find "$TREE" -type f | wc -l)
+BYTES=$(du -sb "$TREE" | cut -f1)
+
+export XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
+rm -rf "$XDG_CONFIG_HOME"
+for spec in contacts:contacts calendar:calendars tasks:tasks notes:notes photos:photos; do
+  "$HF" source add --kind "${spec%%:*}" "$TREE/${spec#*:}" --name "${spec#*:}" >/dev/null
+done
+
+now() { date +%s.%N; }
+# seconds and peak RSS (KiB) of a command, as "SECONDS KIB"
+measure() {
+  /usr/bin/time -o "$WORK/time.out" -f "%e %M" "$@" >/dev/null 2>&1 || true
+  cat "$WORK/time.out"
+}
+
+declare -a TAR CAP CAP_RSS FIND RESCAN RESCAN_RSS
+for run in $(seq 1 "$RUNS"); do
+  echo "run $run/$RUNS" >&2
+  rm -f "$WORK/tree.tar"; sync
+  t0=$(now); tar -cf "$WORK/tree.tar" -C "$WORK" "handset-$PROFILE"; sync; t1=$(now)
+  TAR+=("$(echo "$t1 - $t0" | bc)")
+  rm -f "$WORK/tree.tar"
+
+  rm -rf "$XDG_DATA_HOME"; "$HF" init >/dev/null; sync
+  t0=$(now); read -r _ rss <<<"$(measure "$HF" capture)"; sync; t1=$(now)
+  CAP+=("$(echo "$t1 - $t0" | bc)"); CAP_RSS+=("$rss")
+
+  touch "$WORK/ref"
+  t0=$(now); find "$TREE" -newer "$WORK/ref" >/dev/null; t1=$(now)
+  FIND+=("$(echo "$t1 - $t0" | bc)")
+
+  t0=$(now); read -r _ rss <<<"$(measure "$HF" capture)"; t1=$(now)
+  RESCAN+=("$(echo "$t1 - $t0" | bc)"); RESCAN_RSS+=("$rss")
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+max() { printf '%s\n' "$@" | sort -g | tail -1; }
+tar_s=$(median "${TAR[@]}"); cap_s=$(median "${CAP[@]}")
+find_s=$(median "${FIND[@]}"); rescan_s=$(median "${RESCAN[@]}")
+cap_rss=$(max "${CAP_RSS[@]}"); rescan_rss=$(max "${RESCAN_RSS[@]}")
+fmt() { awk -v x="$1" 'BEGIN {printf "%.2f", x}'; }
+
+cat <<MD
+### Capture, \`$PROFILE\` handset ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(df -T "$WORK" | awk 'NR==2 {print $2}'))
+
+$FILES files, $(fmt "$(echo "$BYTES / 1048576" | bc -l)") MiB; $RUNS runs, medians (all runs: capture ${CAP[*]} s; tar ${TAR[*]} s; rescan ${RESCAN[*]} s; find ${FIND[*]} s).
+
+| measure | holdfast | baseline | ratio | target |
+|---|---|---|---|---|
+| full capture (+ sync) vs \`tar -cf\` + \`sync\` | $(fmt "$cap_s") s | $(fmt "$tar_s") s | $(fmt "$(echo "$cap_s / $tar_s" | bc -l)") | ≤ 2.0 |
+| no-op rescan vs \`find TREE -newer FILE\` | $(fmt "$rescan_s") s | $(fmt "$find_s") s | $(fmt "$(echo "$rescan_s / $find_s" | bc -l)") | ≤ 2.0 |
+| peak RSS, full capture | $(fmt "$(echo "$cap_rss / 1024" | bc -l)") MiB | | | ≤ 64 MiB |
+| peak RSS, rescan | $(fmt "$(echo "$rescan_rss / 1024" | bc -l)") MiB | | | ≤ 64 MiB |
+| throughput, full capture (one item per file) | $(fmt "$(echo "$FILES / $cap_s" | bc -l)") items/s, $(fmt "$(echo "$BYTES / 1048576 / $cap_s" | bc -l)") MiB/s | | | |
+MD
