@@ -26,7 +26,7 @@ using storage::Vault;
 
 // A batch is committed after this many files or bytes: large enough that
 // fsync is not the bottleneck, small enough that a kill loses little work.
-constexpr int64_t kFilesPerBatch = 2000;
+constexpr int64_t kFilesPerBatch = 10000;
 constexpr int64_t kBytesPerBatch = 32ll << 20;
 constexpr int64_t kMaxBlobBytesInBatch = 16ll << 20;
 constexpr int kPhotoTreeDepth = 64;
