@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "platform/files.h"
+#include "storage/checkpointer.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_handle.h"
 
@@ -63,6 +64,22 @@ Status ProbeHeader(const fs::path& path, bool* is_empty) {
 
 bool IsLive(const Stmt& stmt, int column) { return stmt.Int(column) == 0; }
 
+// Past this many WAL pages (64 MiB) the writer checkpoints itself, so the WAL
+// stays bounded even if the background checkpointer falls behind.
+constexpr int kWalBackstopPages = 4096;
+// The background checkpointer is woken once the WAL holds this many pages.
+constexpr int kWalNudgePages = 256;
+
+// SQLite calls this after each commit with the WAL's size in pages.
+int OnWalCommit(void* checkpointer, sqlite3* db, const char* name, int wal_pages) {
+  if (wal_pages >= kWalBackstopPages) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (wal_pages >= kWalNudgePages) {
+    static_cast<Checkpointer*>(checkpointer)->Nudge();
+  }
+  return SQLITE_OK;
+}
+
 Digest DigestFrom(std::string_view bytes) {
   Digest digest{};
   if (bytes.size() == digest.size()) std::memcpy(digest.data(), bytes.data(), digest.size());
@@ -110,7 +127,9 @@ Status WriteBatch::Commit() {
 Vault::Vault(fs::path path, platform::FileLock lock, std::unique_ptr<Db> db)
     : path_(std::move(path)), lock_(std::move(lock)), db_(std::move(db)) {}
 
-Vault::~Vault() = default;
+Vault::~Vault() {
+  checkpointer_.reset();  // its thread must not outlive the writer's connection
+}
 
 Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenMode mode) {
   std::error_code ec;
@@ -193,6 +212,12 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
   HF_RETURN_IF_ERROR(conn.Exec(
       "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"));
   HF_RETURN_IF_ERROR(MigrateTo(conn, kCurrentSchemaVersion).WithContext(where));
+  // Checkpoints move to a second thread; the hook replaces SQLite's
+  // autocheckpoint (which it disables) with a nudge and a backstop.
+  Result<std::unique_ptr<Checkpointer>> checkpointer = Checkpointer::Start(FileUri(path));
+  if (!checkpointer) return checkpointer.error().WithContext(where);
+  vault->checkpointer_ = std::move(*checkpointer);
+  sqlite3_wal_hook(conn.get(), &OnWalCommit, vault->checkpointer_.get());
   HF_RETURN_IF_ERROR(vault->LoadMeta().WithContext(where));
   HF_RETURN_IF_ERROR(vault->RemoveIncompleteBlobs().WithContext(where));
   if (created) HF_RETURN_IF_ERROR(platform::SyncDir(path.parent_path()));

@@ -31,6 +31,7 @@
 
 namespace holdfast::storage {
 
+class Checkpointer;
 class Db;
 
 enum class ItemKind { kContact, kEvent, kTask, kNote, kPhoto };
@@ -294,6 +295,7 @@ class Vault {
   std::filesystem::path path_;
   platform::FileLock lock_;
   std::unique_ptr<Db> db_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // stopped before db_ closes
   bool batch_open_ = false;
   std::string device_id_;
   int64_t created_at_ms_ = 0;
