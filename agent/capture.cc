@@ -173,8 +173,10 @@ class SourceCapturer {
   bool Scan(std::vector<FileEntry>* files) {
     const fs::path root(source_.path);
     const char* ext = source_.kind == SourceKind::kContacts ? "vcf" : "ics";
-    std::error_code ec;
-    bool is_file = source_.kind != SourceKind::kPhotos && fs::is_regular_file(root, ec);
+    // A path named *.vcf / *.ics is a single export file, anything else a
+    // folder: decided by the name, not by what is there now, so a folder
+    // replaced by a file is an error rather than a different source.
+    const bool is_file = source_.kind != SourceKind::kPhotos && HasExtension(source_.path, ext);
     if (is_file) {
       Result<FileEntry> entry = platform::StatFile(root);
       if (!entry) return Fail(entry.error());

@@ -221,6 +221,20 @@ TEST_CASE("the guard treats a missing source folder as an error for that source 
   CHECK(f.Live() == 4);
 }
 
+TEST_CASE("a source path that is a file where a folder is expected is an error, not an empty source") {
+  Fixture f;
+  f.WriteCards(4);
+  f.Run();
+  fs::remove_all(f.dir / "contacts");
+  WriteFileBytes(f.dir / "contacts", "a file where the address books were");
+  SourceCapture run = f.Run();
+  CHECK(run.error.code() == ErrorCode::kInvalidArgument);
+  CHECK(run.error.message().find("not a folder") != std::string::npos);
+  CHECK(run.items_deleted == 0);
+  CHECK(run.losses_suspected.empty());
+  CHECK(f.Live() == 4);
+}
+
 TEST_CASE("the guard trips on a 30% loss and --accept-deletions records it") {
   Fixture f;
   f.WriteCards(30);
