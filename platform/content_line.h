@@ -18,6 +18,8 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +64,20 @@ inline constexpr int kMaxNestingDepth = 16;
 
 // Status(kMalformedInput, "<path>:<line>: <reason>").
 Status MalformedInput(std::string_view path, int line, std::string_view reason);
+
+// Runs a reader, so that no exception leaves it: std::bad_alloc becomes
+// kIoError ("not enough memory"), any other exception kInternal, both naming
+// the file.
+template <typename Read>
+Result<std::vector<PimItem>> GuardedRead(std::string_view path, Read read) {
+  try {
+    return read();
+  } catch (const std::bad_alloc&) {
+    return Status(ErrorCode::kIoError, std::string(path) + ": not enough memory to read it");
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kInternal, std::string(path) + ": " + e.what());
+  }
+}
 
 // `text` made fit for an error message: at most ~40 bytes (cut on a UTF-8
 // character boundary, "..." added when cut), control bytes shown as '?',

@@ -262,13 +262,7 @@ Result<std::vector<PimItem>> ReadCalendars(std::string_view bytes, std::string_v
 }  // namespace
 
 Result<std::vector<PimItem>> ReadIcalendarFile(std::string_view bytes, std::string_view path) {
-  try {
-    return ReadCalendars(bytes, path);
-  } catch (const std::bad_alloc&) {
-    return Status(ErrorCode::kIoError, std::string(path) + ": not enough memory to read it");
-  } catch (const std::exception& e) {
-    return Status(ErrorCode::kInternal, std::string(path) + ": " + e.what());
-  }
+  return GuardedRead(path, [&] { return ReadCalendars(bytes, path); });
 }
 
 }  // namespace holdfast::platform

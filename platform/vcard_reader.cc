@@ -194,13 +194,7 @@ Result<std::vector<PimItem>> ReadCards(std::string_view bytes, std::string_view 
 }  // namespace
 
 Result<std::vector<PimItem>> ReadVcardFile(std::string_view bytes, std::string_view path) {
-  try {
-    return ReadCards(bytes, path);
-  } catch (const std::bad_alloc&) {
-    return Status(ErrorCode::kIoError, std::string(path) + ": not enough memory to read it");
-  } catch (const std::exception& e) {
-    return Status(ErrorCode::kInternal, std::string(path) + ": " + e.what());
-  }
+  return GuardedRead(path, [&] { return ReadCards(bytes, path); });
 }
 
 }  // namespace holdfast::platform

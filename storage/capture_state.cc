@@ -79,14 +79,9 @@ Result<std::vector<LossAlert>> Vault::ListLossAlerts() {
       "SELECT collection_id, raised_at_ms, items_before, items_missing FROM loss_alerts "
       "ORDER BY collection_id");
   if (!stmt) return stmt.error();
-  std::vector<LossAlert> alerts;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    alerts.push_back({stmt->Int(0), stmt->Int(1), stmt->Int(2), stmt->Int(3)});
-  }
-  return alerts;
+  return CollectRows(*stmt, [](const Stmt& row) {
+    return LossAlert{row.Int(0), row.Int(1), row.Int(2), row.Int(3)};
+  });
 }
 
 Status Vault::ReplaceCaptureProblems(std::string_view source,
@@ -111,15 +106,10 @@ Result<std::vector<CaptureProblem>> Vault::ListCaptureProblems() {
   Result<Stmt> stmt = db_->Prepare(
       "SELECT source, path, line, reason, seen_at_ms FROM capture_problems ORDER BY source, path");
   if (!stmt) return stmt.error();
-  std::vector<CaptureProblem> problems;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    problems.push_back({stmt->Text(0), stmt->Text(1), static_cast<int>(stmt->Int(2)), stmt->Text(3),
-                        stmt->Int(4)});
-  }
-  return problems;
+  return CollectRows(*stmt, [](const Stmt& row) {
+    return CaptureProblem{row.Text(0), row.Text(1), static_cast<int>(row.Int(2)), row.Text(3),
+                          row.Int(4)};
+  });
 }
 
 }  // namespace holdfast::storage

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "platform/status.h"
 
@@ -88,6 +89,18 @@ class Db {
   sqlite3* db_;
   std::map<const char*, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
 };
+
+// Steps `stmt` to the end and returns read_row(stmt) for each row.
+template <typename ReadRow>
+auto CollectRows(Stmt& stmt, ReadRow read_row) -> Result<std::vector<decltype(read_row(stmt))>> {
+  std::vector<decltype(read_row(stmt))> rows;
+  while (true) {
+    Result<bool> row = stmt.Step();
+    if (!row) return row.error();
+    if (!*row) return rows;
+    rows.push_back(read_row(stmt));
+  }
+}
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
 // succeeded. Construct with Begin to learn whether BEGIN worked.

@@ -505,14 +505,7 @@ Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
                                    " FROM items i WHERE i.collection_id = ?1 ORDER BY i.uid");
   if (!stmt) return stmt.error();
   stmt->Bind(1, collection_id);
-  std::vector<ItemRecord> items;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    items.push_back(ReadItemRow(*stmt));
-  }
-  return items;
+  return CollectRows(*stmt, ReadItemRow);
 }
 
 Result<std::vector<ItemRecord>> Vault::LiveItemsAtPath(int64_t collection_id,
@@ -524,14 +517,7 @@ Result<std::vector<ItemRecord>> Vault::LiveItemsAtPath(int64_t collection_id,
       "tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
   if (!stmt) return stmt.error();
   stmt->Bind(1, collection_id).Bind(2, source_path);
-  std::vector<ItemRecord> items;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    items.push_back(ReadItemRow(*stmt));
-  }
-  return items;
+  return CollectRows(*stmt, ReadItemRow);
 }
 
 Result<int64_t> Vault::CountLiveItems(int64_t collection_id) {
@@ -571,14 +557,7 @@ Result<std::vector<RevisionInfo>> Vault::ListRevisions(int64_t collection_id, st
       "ORDER BY r.captured_at_ms, r.id");
   if (!stmt) return stmt.error();
   stmt->Bind(1, collection_id).Bind(2, uid);
-  std::vector<RevisionInfo> revisions;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    revisions.push_back(ReadRevisionRow(*stmt));
-  }
-  return revisions;
+  return CollectRows(*stmt, ReadRevisionRow);
 }
 
 Result<std::optional<RevisionInfo>> Vault::RevisionAsOf(int64_t collection_id,
