@@ -340,13 +340,7 @@ class SourceCapturer {
       blob = prefetched.read_error;
     } else {
       HF_RETURN_IF_ERROR(writer_.Open());
-      std::string_view rest = prefetched.content;
-      blob = vault_.PutBlob([&rest](char* buffer, size_t capacity) -> Result<size_t> {
-        size_t n = std::min(capacity, rest.size());
-        std::copy_n(rest.data(), n, buffer);
-        rest.remove_prefix(n);
-        return n;
-      });
+      blob = vault_.PutBlobBytes(prefetched.content, prefetched.sha256);
     }
     if (!blob) {
       if (blob.error().code() == ErrorCode::kNoSpace || blob.error().code() == ErrorCode::kCorruptVault) {

@@ -28,6 +28,7 @@ void FilePrefetcher::Work() {
       file.read_error = bytes.error();
     } else if (!parser_) {
       file.size_bytes = bytes->size();
+      file.sha256 = platform::Sha256Of(*bytes);
       file.content = std::move(*bytes);
     } else {
       file.size_bytes = bytes->size();

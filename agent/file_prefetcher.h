@@ -1,6 +1,6 @@
 // Reads a source's files on a worker thread, a bounded distance ahead of the
-// thread that writes them into the vault: .vcf/.ics files are also parsed
-// and hashed there; photos are only read (the blob store hashes them).
+// thread that writes them into the vault. Files are hashed there too, and
+// .vcf/.ics files parsed.
 //
 // Capture is half file reading and parsing, half SQLite writing; on a
 // handset's two or more cores the two halves overlap. The worker touches no
@@ -42,7 +42,7 @@ class FilePrefetcher {
                                                                      std::string_view path)>;
 
   // Starts reading `files` (full path, path for messages) in order. With an
-  // empty `parser` each file's bytes are delivered as they are, unhashed.
+  // empty `parser` each file's bytes are delivered as they are.
   // Files over max_file_bytes are delivered with a read error.
   FilePrefetcher(std::vector<std::pair<std::string, std::string>> files, Parser parser,
                  uint64_t max_file_bytes);

@@ -146,6 +146,37 @@ Result<BlobRef> Vault::PutBlobFromFile(const std::filesystem::path& file) {
   return ref;
 }
 
+Result<BlobRef> Vault::PutBlobBytes(std::string_view content, const Digest& sha256) {
+  BlobRef ref{sha256, content.size()};
+  Result<bool> exists = HasBlob(sha256);
+  if (!exists) return exists.error();
+  if (*exists) return ref;
+  // One transaction: the blob row is complete (it has its SHA-256) from the
+  // start, so there is no incomplete state for a crash to leave.
+  Status status = InTransaction([&]() -> Status {
+    const int64_t chunks =
+        static_cast<int64_t>((content.size() + kChunkSizeBytes - 1) / kChunkSizeBytes);
+    Result<Stmt> blob = db_->Cached(
+        "INSERT INTO blobs(sha256, size_bytes, chunk_count, created_at_ms) VALUES(?1, ?2, ?3, "
+        "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+    if (!blob) return blob.error();
+    blob->BindBlob(1, sha256.data(), sha256.size()).Bind(2, static_cast<int64_t>(content.size()));
+    HF_RETURN_IF_ERROR(blob->Bind(3, chunks).Run());
+    const int64_t blob_id = sqlite3_last_insert_rowid(db_->get());
+    for (int64_t seq = 0; seq < chunks; ++seq) {
+      std::string_view chunk = content.substr(static_cast<size_t>(seq) * kChunkSizeBytes, kChunkSizeBytes);
+      Result<Stmt> insert =
+          db_->Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
+      if (!insert) return insert.error();
+      HF_RETURN_IF_ERROR(
+          insert->Bind(1, blob_id).Bind(2, seq).BindBlobStatic(3, chunk.data(), chunk.size()).Run());
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return ref;
+}
+
 Status Vault::ReadBlob(const Digest& sha256, const ByteSink& sink) {
   const std::string where = "blob " + platform::ToHex(sha256);
   Result<Stmt> blob = db_->Prepare("SELECT id, size_bytes, chunk_count FROM blobs WHERE sha256 = ?1");

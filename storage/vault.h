@@ -54,6 +54,7 @@ struct CollectionInfo {
 struct BlobRef {
   platform::Digest sha256{};
   uint64_t size_bytes = 0;
+  bool operator==(const BlobRef&) const = default;
 };
 
 struct ItemRecord {
@@ -265,6 +266,10 @@ class Vault {
   // callers should bound the bytes they put in one batch.
   Result<BlobRef> PutBlob(const ByteSource& source);
   Result<BlobRef> PutBlobFromFile(const std::filesystem::path& file);
+  // Stores content already in memory whose SHA-256 the caller computed (on
+  // another thread, say); content the vault holds is not written again.
+  // In a batch it commits with the batch, else it is durable on return.
+  Result<BlobRef> PutBlobBytes(std::string_view content, const platform::Digest& sha256);
   Result<bool> HasBlob(const platform::Digest& sha256);
   // Streams a blob to `sink`. kNotFound if absent, kCorruptVault if chunks are missing.
   Status ReadBlob(const platform::Digest& sha256, const ByteSink& sink);

@@ -80,6 +80,22 @@ TEST_CASE("the same content stored twice is kept once") {
   CHECK(CountRows(dir / "vault.db", "SELECT count(*) FROM blob_chunks") == 3);
 }
 
+TEST_CASE("content put from memory with its digest reads back, chunked like a stream, once") {
+  TempDir dir;
+  std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
+  const std::string content = RandomBytes(2 * Vault::kChunkSizeBytes + 7, 9);
+  const platform::Digest sha = platform::Sha256Of(content);
+  BlobRef ref = *vault->PutBlobBytes(content, sha);
+  CHECK(ref.sha256 == sha);
+  CHECK(ref.size_bytes == content.size());
+  CHECK(ReadAll(*vault, sha) == content);
+  // The same content streamed later is the same blob.
+  CHECK(vault->PutBlob(SourceOf(content, 1000))->sha256 == sha);
+  CHECK(*vault->PutBlobBytes(content, sha) == ref);
+  CHECK(vault->Stats()->blobs == 1);
+  CHECK((*vault->Verify()).ok());
+}
+
 TEST_CASE("an empty blob is a valid blob") {
   TempDir dir;
   std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
