@@ -120,14 +120,19 @@ Result<std::string> ReadWholeFile(const fs::path& path, uint64_t max_size_bytes)
                   path.string() + ": file is " + std::to_string(st.st_size) +
                       " bytes, more than the limit of " + std::to_string(max_size_bytes));
   }
+  // One byte more than fstat promised, so that reaching the end takes one
+  // read of 0 bytes and a file that grew meanwhile is noticed and read whole.
   std::string bytes;
-  bytes.resize(static_cast<size_t>(st.st_size));
+  bytes.resize(std::min<uint64_t>(static_cast<uint64_t>(st.st_size) + 1, max_size_bytes + 1));
   size_t done = 0;
   while (true) {
     if (done == bytes.size()) {
-      // The file may have grown since fstat: read on, within the limit.
-      if (bytes.size() >= max_size_bytes) break;
-      bytes.resize(std::min<uint64_t>(bytes.size() + 65536, max_size_bytes));
+      if (bytes.size() > max_size_bytes) {
+        return Status(ErrorCode::kInvalidArgument,
+                      path.string() + ": file grew past the limit of " + std::to_string(max_size_bytes) +
+                          " bytes while being read");
+      }
+      bytes.resize(std::min<uint64_t>(bytes.size() + 65536, max_size_bytes + 1));
     }
     ssize_t n = read(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0) {
