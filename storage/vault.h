@@ -276,8 +276,9 @@ class Vault {
 
   Result<VaultStats> Stats();
 
-  // Runs SQLite's integrity check, then recomputes the SHA-256 of every
-  // revision and every blob and compares it with the recorded one. Damage is
+  // Runs SQLite's integrity check, looks for rows whose parent is missing,
+  // then recomputes the SHA-256 of every revision and every blob and compares
+  // it with the recorded one. Damage is
   // reported in the result, not as an error; an error means verify could not run.
   Result<VerifyReport> Verify();
 
@@ -295,6 +296,7 @@ class Vault {
   // Runs `body` in the open batch, or in a transaction of its own.
   Status InTransaction(const std::function<Status()>& body);
   void VerifyBlobs(VerifyReport* report);
+  void VerifyReferences(VerifyReport* report);
   void VerifyRevisions(VerifyReport* report);
 
   std::filesystem::path path_;

@@ -1,6 +1,7 @@
 // verify: one flipped byte anywhere in stored content is found and named.
 #include <doctest/doctest.h>
 
+#include "storage/sqlite_handle.h"
 #include "storage/vault.h"
 #include "tests/support/temp_dir.h"
 
@@ -77,6 +78,21 @@ TEST_CASE("verify finds a single flipped byte in a blob chunk and names the blob
   REQUIRE(report.damage.size() == 1);
   CHECK(report.damage[0].what == "blob");
   CHECK(report.damage[0].where.find("blob ") == 0);
+}
+
+TEST_CASE("verify reports rows whose parent is missing") {
+  TempDir dir;
+  std::filesystem::path path = MakeVault(dir);
+  {
+    Result<std::unique_ptr<Db>> db = Db::Open("file:" + path.string(), SQLITE_OPEN_READWRITE);
+    REQUIRE(db);
+    REQUIRE((*db)->Exec("DELETE FROM collections WHERE name = 'personal'").ok());
+  }
+  std::unique_ptr<Vault> vault = *Vault::Open(path, Vault::OpenMode::kExisting);
+  VerifyReport report = *vault->Verify();
+  REQUIRE(report.damage.size() == 1);
+  CHECK(report.damage[0].what == "item");
+  CHECK(report.damage[0].detail.find("(uid 'ada') belongs to missing collection") != std::string::npos);
 }
 
 TEST_CASE("holdfast verify exits non-zero and reports the damage") {
