@@ -1,5 +1,6 @@
 #include "storage/sqlite_handle.h"
 
+#include <mutex>
 #include <utility>
 
 namespace holdfast::storage {
@@ -114,8 +115,15 @@ void Stmt::Reset() {
 }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& uri, int flags) {
+  // No memory statistics: they take a global mutex on every allocation. Must
+  // precede SQLite's initialisation; later calls are refused harmlessly.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(uri.c_str(), &raw, flags | SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE,
+  // NOMUTEX: each connection is used by one thread only (see the header), so
+  // SQLite need not lock it on every call.
+  int rc = sqlite3_open_v2(uri.c_str(), &raw,
+                           flags | SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
     Status status = SqliteStatus(raw, rc, "open " + uri);

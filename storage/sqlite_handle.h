@@ -3,7 +3,8 @@
 // Db owns a sqlite3 connection and a cache of prepared statements; Stmt is a
 // borrowed or owned prepared statement with typed binds and columns;
 // Transaction rolls back unless committed. Errors become Status values via
-// SqliteStatus. None of this is thread-safe: one Db per thread.
+// SqliteStatus. None of this is thread-safe: a Db is opened without SQLite's
+// per-connection mutex and must be used by one thread at a time.
 #pragma once
 
 #include <sqlite3.h>
