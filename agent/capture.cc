@@ -163,11 +163,6 @@ class SourceCapturer {
     bool present;  // found by this scan
   };
 
-  struct LostItem {
-    std::string uid;
-    std::string missing_path;  // empty when the file is there but the item left it
-  };
-
   // Lists the source's files. False (with report_->error set) when the source
   // cannot be scanned at all: then nothing else may happen to it.
   bool Scan(std::vector<FileEntry>* files) {
@@ -321,7 +316,7 @@ class SourceCapturer {
       if (!put) return put.error();
       Count(*put);
     }
-    for (const std::string& uid : before) lost_[*collection_id].push_back({uid, ""});
+    for (const std::string& uid : before) lost_[*collection_id].push_back(uid);
 
     SourceFileRecord record{file.path, *collection_id, file.size_bytes, file.mtime_ns, file.inode, file_sha};
     HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
@@ -387,7 +382,7 @@ class SourceCapturer {
       missing_paths[cached.collection_id].push_back(path);
       Result<std::vector<ItemRecord>> items = vault_.LiveItemsAtPath(cached.collection_id, path);
       if (!items) return items.error();
-      for (const ItemRecord& item : *items) lost_[cached.collection_id].push_back({item.uid, path});
+      for (const ItemRecord& item : *items) lost_[cached.collection_id].push_back(item.uid);
     }
     std::map<int64_t, std::string> names;
     for (const auto& [name, id] : collection_ids_) names[id] = name;
@@ -397,7 +392,7 @@ class SourceCapturer {
 
     HF_RETURN_IF_ERROR(writer_.Open());
     for (const auto& [collection_id, before] : items_before_) {
-      const std::vector<LostItem>& lost = lost_[collection_id];
+      const std::vector<std::string>& lost = lost_[collection_id];
       const int64_t missing = static_cast<int64_t>(lost.size());
       const bool emptied = present_files_[collection_id] == 0 && before > 0 && missing > 0;
       const bool too_many = missing * 100 > before * source_.loss_percent && missing > source_.loss_min_items;
@@ -406,8 +401,8 @@ class SourceCapturer {
         report_->losses_suspected.push_back({names[collection_id], before, missing});
         continue;
       }
-      for (const LostItem& item : lost) {
-        Result<bool> gone = vault_.TombstoneItem(collection_id, item.uid, options_.now_ms);
+      for (const std::string& uid : lost) {
+        Result<bool> gone = vault_.TombstoneItem(collection_id, uid, options_.now_ms);
         if (!gone) return gone.error();
         if (*gone) ++report_->items_deleted;
       }
@@ -432,7 +427,9 @@ class SourceCapturer {
   std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
   std::map<int64_t, int64_t> items_before_;
   std::map<int64_t, int64_t> present_files_;
-  std::map<int64_t, std::vector<LostItem>> lost_;
+  // Per collection, the uids of live items this scan did not find: in files
+  // that vanished, or gone from a file that is still there.
+  std::map<int64_t, std::vector<std::string>> lost_;
 };
 
 }  // namespace

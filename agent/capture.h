@@ -8,7 +8,7 @@
 // Crash safety: a file's items and its stat cache entry are written in the
 // same transaction, so a capture killed at any moment leaves the vault
 // consistent and the next capture re-reads exactly the files not yet recorded
-// (tests/integration/capture_test.cc kills it mid-run).
+// (tests/crash/capture_kill_test.cc kills it mid-run, 30 times).
 //
 // Device-loss guard: a source root that is missing or unreadable is an error
 // for that source and records no deletion. A collection whose files all

@@ -27,7 +27,7 @@ done
 HF="$BUILD/agent/holdfast"
 GEN="$BUILD/tools/holdfast-handset-gen"
 [ -x "$HF" ] && [ -x "$GEN" ] || { echo "build first: tools/dev.sh test" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+command -v bc >/dev/null && [ -x /usr/bin/time ] || { echo "needs bc and /usr/bin/time (apt-get install bc time)" >&2; exit 2; }
 
 TREE="$WORK/handset-$PROFILE"
 mkdir -p "$WORK"
