@@ -365,12 +365,14 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
       same_path = source_path.empty() || find->Text(3) == source_path;
     }
     find->Reset();
-    if (item_id && same_bytes && !tombstoned) {
-      if (same_path) return Status::Ok();  // the no-op
+    // An item seen at another path keeps its content and takes the new path.
+    auto record_path = [&]() -> Status {
+      if (same_path) return Status::Ok();
       Result<Stmt> move = db_->Cached("UPDATE items SET source_path = ?2 WHERE id = ?1");
       if (!move) return move.error();
       return move->Bind(1, *item_id).Bind(2, source_path).Run();
-    }
+    };
+    if (item_id && same_bytes && !tombstoned) return record_path();  // no new content
 
     if (!item_id) {
       Result<Stmt> parent = db_->Cached("SELECT 1 FROM collections WHERE id = ?1");
@@ -412,30 +414,28 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
       }
       HF_RETURN_IF_ERROR(revision->Run());
       int64_t revision_id = sqlite3_last_insert_rowid(db_->get());
-      Result<Stmt> update = db_->Cached(
-          "UPDATE items SET sha256 = ?2, size_bytes = ?3, head_revision_id = ?4, "
-          "last_seen_ms = ?5, summary = ?6, source_path = coalesce(?7, source_path) WHERE id = ?1");
-      if (!update) return update.error();
-      update->Bind(1, *item_id).BindBlob(2, sha256.data(), sha256.size());
-      update->Bind(3, static_cast<int64_t>(size_bytes)).Bind(4, revision_id).Bind(5, now_ms);
-      update->Bind(6, summary);
-      if (source_path.empty()) {
-        update->BindNull(7);
+      if (outcome == PutOutcome::kCreated) {
+        // The new row has all but this; touching no indexed column keeps
+        // SQLite from rewriting index entries.
+        Result<Stmt> head = db_->Cached("UPDATE items SET head_revision_id = ?2 WHERE id = ?1");
+        if (!head) return head.error();
+        HF_RETURN_IF_ERROR(head->Bind(1, *item_id).Bind(2, revision_id).Run());
       } else {
-        update->Bind(7, source_path);
+        Result<Stmt> update = db_->Cached(
+            "UPDATE items SET sha256 = ?2, size_bytes = ?3, head_revision_id = ?4, "
+            "last_seen_ms = ?5, summary = ?6 WHERE id = ?1");
+        if (!update) return update.error();
+        update->Bind(1, *item_id).BindBlob(2, sha256.data(), sha256.size());
+        update->Bind(3, static_cast<int64_t>(size_bytes)).Bind(4, revision_id).Bind(5, now_ms);
+        HF_RETURN_IF_ERROR(update->Bind(6, summary).Run());
       }
-      HF_RETURN_IF_ERROR(update->Run());
     }
+    HF_RETURN_IF_ERROR(record_path());
     if (tombstoned) {
       Result<Stmt> restore = db_->Cached(
           "UPDATE tombstones SET restored_at_ms = ?2 WHERE item_id = ?1 AND restored_at_ms IS NULL");
       if (!restore) return restore.error();
       HF_RETURN_IF_ERROR(restore->Bind(1, *item_id).Bind(2, now_ms).Run());
-      if (same_bytes && !same_path) {
-        Result<Stmt> move = db_->Cached("UPDATE items SET source_path = ?2 WHERE id = ?1");
-        if (!move) return move.error();
-        HF_RETURN_IF_ERROR(move->Bind(1, *item_id).Bind(2, source_path).Run());
-      }
     }
     return Status::Ok();
   });
