@@ -112,6 +112,7 @@ WriteBatch::~WriteBatch() {
   if (vault_ == nullptr) return;
   (void)vault_->db_->Exec("ROLLBACK");
   vault_->batch_open_ = false;
+  vault_->known_collections_.clear();  // a collection made in the batch is gone
 }
 
 Status WriteBatch::Commit() {
@@ -120,7 +121,10 @@ Status WriteBatch::Commit() {
   vault_ = nullptr;
   vault->batch_open_ = false;
   Status status = vault->db_->Exec("COMMIT");
-  if (!status.ok()) (void)vault->db_->Exec("ROLLBACK");
+  if (!status.ok()) {
+    (void)vault->db_->Exec("ROLLBACK");
+    vault->known_collections_.clear();
+  }
   return status.WithContext("commit to " + vault->path_.string());
 }
 
@@ -257,8 +261,10 @@ Status Vault::InTransaction(const std::function<Status()>& body) {
   if (batch_open_) return body();
   Result<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db_);
   if (!txn) return txn.error();
-  HF_RETURN_IF_ERROR(body());
-  return (*txn)->Commit();
+  Status status = body();
+  if (status.ok()) status = (*txn)->Commit();
+  if (!status.ok()) known_collections_.clear();  // rolled back with the transaction
+  return status;
 }
 
 Result<int64_t> Vault::EnsureCollection(ItemKind kind, std::string_view name,
@@ -375,12 +381,16 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
     if (item_id && same_bytes && !tombstoned) return record_path();  // no new content
 
     if (!item_id) {
-      Result<Stmt> parent = db_->Cached("SELECT 1 FROM collections WHERE id = ?1");
-      if (!parent) return parent.error();
-      Result<bool> exists = parent->Bind(1, collection_id).Step();
-      if (!exists) return exists.error();
-      if (!*exists) {
-        return Status(ErrorCode::kNotFound, "collection " + std::to_string(collection_id) + " does not exist");
+      // Collections are never deleted, so one confirmation per collection will do.
+      if (known_collections_.count(collection_id) == 0) {
+        Result<Stmt> parent = db_->Cached("SELECT 1 FROM collections WHERE id = ?1");
+        if (!parent) return parent.error();
+        Result<bool> exists = parent->Bind(1, collection_id).Step();
+        if (!exists) return exists.error();
+        if (!*exists) {
+          return Status(ErrorCode::kNotFound, "collection " + std::to_string(collection_id) + " does not exist");
+        }
+        known_collections_.insert(collection_id);
       }
       Result<Stmt> insert = db_->Cached(
           "INSERT INTO items(collection_id, uid, summary, sha256, size_bytes, head_revision_id, "

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -304,6 +305,7 @@ class Vault {
   std::unique_ptr<Db> db_;
   std::unique_ptr<Checkpointer> checkpointer_;  // stopped before db_ closes
   bool batch_open_ = false;
+  std::set<int64_t> known_collections_;  // confirmed to exist (none is ever deleted)
   std::string device_id_;
   int64_t created_at_ms_ = 0;
   int schema_version_ = 0;
