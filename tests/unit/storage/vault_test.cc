@@ -154,6 +154,22 @@ TEST_CASE("putting into an unknown collection is an error that names it") {
   CHECK(put.error().message().find("collection 42") != std::string::npos);
 }
 
+TEST_CASE("a collection created in a rolled-back batch cannot receive items afterwards") {
+  TempDir dir;
+  std::unique_ptr<Vault> vault = NewVault(dir);
+  int64_t id = 0;
+  {
+    Result<WriteBatch> batch = vault->BeginBatch();
+    REQUIRE(batch);
+    id = *vault->EnsureCollection(ItemKind::kNote, "gone", "phone");
+    REQUIRE(vault->PutItem(id, "n1", "inside the batch", "", 1));
+  }
+  Result<PutOutcome> put = vault->PutItem(id, "n2", "after the rollback", "", 2);
+  REQUIRE_FALSE(put.has_value());
+  CHECK(put.error().code() == ErrorCode::kNotFound);
+  CHECK(vault->ListCollections()->empty());
+}
+
 TEST_CASE("a collection keeps its kind: the same source and name with another kind is refused") {
   TempDir dir;
   std::unique_ptr<Vault> vault = NewVault(dir);
