@@ -55,6 +55,22 @@ int main(int argc, char** argv) {
                       "record the deletions the loss guard refused, for this source");
   capture->callback([&]() { accept_deletions = capture->count("--accept-deletions") > 0; });
 
+  // CLI11 would only say "a subcommand is required" for a mistyped command:
+  // name the word it did not know.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--vault" || arg == "--config") {
+      ++i;
+      continue;
+    }
+    if (arg.empty() || arg[0] == '-') continue;
+    if (app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == arg; }).empty()) {
+      std::cerr << "holdfast: unknown command '" << arg << "'\nRun with --help for the commands.\n";
+      return holdfast::agent::kExitUsage;
+    }
+    break;
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
