@@ -161,6 +161,7 @@ class SourceCapturer {
     uint64_t inode;
     Digest sha256;
     bool present;  // found by this scan
+    std::vector<std::string> item_uids;
   };
 
   // Lists the source's files. False (with report_->error set) when the source
@@ -224,8 +225,9 @@ class SourceCapturer {
     HF_RETURN_IF_ERROR(vault_.ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
       collections.insert(record.collection_id);
       std::string path = std::move(record.path);
-      cache_.emplace(std::move(path), CachedFile{record.collection_id, record.size_bytes,
-                                                 record.mtime_ns, record.inode, record.sha256, false});
+      cache_.emplace(std::move(path),
+                     CachedFile{record.collection_id, record.size_bytes, record.mtime_ns, record.inode,
+                                record.sha256, false, std::move(record.item_uids)});
       return Status::Ok();
     }));
     for (const FileEntry& file : files) {
@@ -294,13 +296,15 @@ class SourceCapturer {
     // Items this file held before, to find the ones that left it. A path
     // without a cache entry holds none: items and cache entries are written
     // in the same transaction.
+    const std::string previous_path = moved_from->value_or(file.path);
     std::set<std::string> before;
-    if (*moved_from || cache_.count(file.path) != 0) {
-      Result<std::vector<ItemRecord>> previous =
-          vault_.LiveItemsAtPath(*collection_id, moved_from->value_or(file.path));
-      if (!previous) return previous.error();
-      for (const ItemRecord& item : *previous) before.insert(item.uid);
+    if (auto previous = cache_.find(previous_path); previous != cache_.end()) {
+      Result<std::vector<std::string>> live =
+          vault_.LiveAtPath(*collection_id, previous_path, previous->second.item_uids);
+      if (!live) return live.error();
+      before.insert(live->begin(), live->end());
     }
+    std::vector<std::string> uids;
 
     for (size_t i = 0; i < items->size(); ++i) {
       const platform::PimItem& item = (*items)[i];
@@ -317,10 +321,14 @@ class SourceCapturer {
                                                     item.summary, options_.now_ms, file.path);
       if (!put) return put.error();
       Count(*put);
+      uids.push_back(std::move(uid));
     }
-    for (const std::string& uid : before) lost_[*collection_id].push_back(uid);
+    // Gone from this file; checked again at the end, as another file of this
+    // scan may hold them now.
+    for (const std::string& uid : before) lost_[*collection_id][file.path].push_back(uid);
 
-    SourceFileRecord record{file.path, *collection_id, file.size_bytes, file.mtime_ns, file.inode, file_sha};
+    SourceFileRecord record{file.path,  *collection_id, file.size_bytes, file.mtime_ns,
+                            file.inode, file_sha,       std::move(uids)};
     HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
     return writer_.Wrote(static_cast<int64_t>(prefetched.size_bytes));
   }
@@ -362,7 +370,8 @@ class SourceCapturer {
         vault_.PutItemBlob(*collection_id, file.path, *blob, name, options_.now_ms, file.path);
     if (!put) return put.error();
     Count(*put);
-    SourceFileRecord record{file.path, *collection_id, file.size_bytes, file.mtime_ns, file.inode, blob->sha256};
+    SourceFileRecord record{file.path,  *collection_id, file.size_bytes, file.mtime_ns,
+                            file.inode, blob->sha256,   {file.path}};
     HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
     return writer_.Wrote(static_cast<int64_t>(blob->size_bytes));
   }
@@ -382,9 +391,8 @@ class SourceCapturer {
     for (const auto& [path, cached] : cache_) {
       if (cached.present || moved_away_.count(path) != 0) continue;
       missing_paths[cached.collection_id].push_back(path);
-      Result<std::vector<ItemRecord>> items = vault_.LiveItemsAtPath(cached.collection_id, path);
-      if (!items) return items.error();
-      for (const ItemRecord& item : *items) lost_[cached.collection_id].push_back(item.uid);
+      std::vector<std::string>& candidates = lost_[cached.collection_id][path];
+      candidates.insert(candidates.end(), cached.item_uids.begin(), cached.item_uids.end());
     }
     std::map<int64_t, std::string> names;
     for (const auto& [name, id] : collection_ids_) names[id] = name;
@@ -394,7 +402,13 @@ class SourceCapturer {
 
     HF_RETURN_IF_ERROR(writer_.Open());
     for (const auto& [collection_id, before] : items_before_) {
-      const std::vector<std::string>& lost = lost_[collection_id];
+      // Only what is still live and still last seen where it went missing.
+      std::vector<std::string> lost;
+      for (const auto& [path, candidates] : lost_[collection_id]) {
+        Result<std::vector<std::string>> live = vault_.LiveAtPath(collection_id, path, candidates);
+        if (!live) return live.error();
+        lost.insert(lost.end(), live->begin(), live->end());
+      }
       const int64_t missing = static_cast<int64_t>(lost.size());
       const bool emptied = present_files_[collection_id] == 0 && before > 0 && missing > 0;
       const bool too_many = missing * 100 > before * source_.loss_percent && missing > source_.loss_min_items;
@@ -429,9 +443,9 @@ class SourceCapturer {
   std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
   std::map<int64_t, int64_t> items_before_;
   std::map<int64_t, int64_t> present_files_;
-  // Per collection, the uids of live items this scan did not find: in files
+  // Per collection and path, the uids this scan did not find there: in files
   // that vanished, or gone from a file that is still there.
-  std::map<int64_t, std::vector<std::string>> lost_;
+  std::map<int64_t, std::map<std::string, std::vector<std::string>>> lost_;
 };
 
 }  // namespace

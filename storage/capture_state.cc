@@ -4,11 +4,36 @@
 #include "storage/vault.h"
 
 namespace holdfast::storage {
+namespace {
+
+// A file's item uids are stored NUL-separated: a uid comes from a file that
+// held no NUL byte (the readers refuse those), or is a path.
+std::string JoinUids(const std::vector<std::string>& uids) {
+  std::string joined;
+  for (const std::string& uid : uids) {
+    if (!joined.empty()) joined.push_back('\0');
+    joined += uid;
+  }
+  return joined;
+}
+
+std::vector<std::string> SplitUids(std::string_view joined) {
+  std::vector<std::string> uids;
+  while (!joined.empty()) {
+    size_t end = joined.find('\0');
+    uids.emplace_back(joined.substr(0, end));
+    if (end == std::string_view::npos) break;
+    joined.remove_prefix(end + 1);
+  }
+  return uids;
+}
+
+}  // namespace
 
 Status Vault::ForEachSourceFile(std::string_view source,
                                const std::function<Status(SourceFileRecord&&)>& visit) {
   Result<Stmt> stmt = db_->Prepare(
-      "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256 FROM source_files "
+      "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256, item_uids FROM source_files "
       "WHERE source = ?1");
   if (!stmt) return stmt.error();
   stmt->Bind(1, source);
@@ -24,6 +49,7 @@ Status Vault::ForEachSourceFile(std::string_view source,
     file.inode = static_cast<uint64_t>(stmt->Int(4));
     std::string_view sha = stmt->Blob(5);
     if (sha.size() == file.sha256.size()) std::copy(sha.begin(), sha.end(), file.sha256.begin());
+    file.item_uids = SplitUids(stmt->Blob(6));
     HF_RETURN_IF_ERROR(visit(std::move(file)));
   }
 }
@@ -31,15 +57,19 @@ Status Vault::ForEachSourceFile(std::string_view source,
 Status Vault::PutSourceFile(std::string_view source, const SourceFileRecord& file) {
   return InTransaction([&]() -> Status {
     Result<Stmt> stmt = db_->Cached(
-        "INSERT INTO source_files(source, path, collection_id, size_bytes, mtime_ns, inode, sha256) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(source, path) DO UPDATE SET "
+        "INSERT INTO source_files(source, path, collection_id, size_bytes, mtime_ns, inode, sha256, "
+        "item_uids) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(source, path) DO UPDATE SET "
         "collection_id = excluded.collection_id, size_bytes = excluded.size_bytes, "
-        "mtime_ns = excluded.mtime_ns, inode = excluded.inode, sha256 = excluded.sha256");
+        "mtime_ns = excluded.mtime_ns, inode = excluded.inode, sha256 = excluded.sha256, "
+        "item_uids = excluded.item_uids");
     if (!stmt) return stmt.error();
     stmt->Bind(1, source).Bind(2, file.path).Bind(3, file.collection_id);
     stmt->Bind(4, static_cast<int64_t>(file.size_bytes)).Bind(5, file.mtime_ns);
     stmt->Bind(6, static_cast<int64_t>(file.inode));
-    return stmt->BindBlob(7, file.sha256.data(), file.sha256.size()).Run();
+    const std::string uids = JoinUids(file.item_uids);
+    return stmt->BindBlob(7, file.sha256.data(), file.sha256.size())
+        .BindBlob(8, uids.data(), uids.size())
+        .Run();
   });
 }
 

@@ -87,7 +87,8 @@ INSERT INTO meta(key, value) VALUES
 
 // Migration 2: what incremental capture needs.
 //   source_files      the stat cache: each file of a source as last read, so a
-//                     rescan reads only files whose size, mtime or inode changed
+//                     rescan reads only files whose size, mtime or inode changed,
+//                     with the uids of the items it held (NUL-separated)
 //   items.source_path where in its source the item was last seen (restore
 //                     writes it back there; a vanished file tombstones it)
 //   loss_alerts       collections where capture suspects a loss on the device
@@ -102,11 +103,11 @@ CREATE TABLE source_files(
   mtime_ns INTEGER NOT NULL,
   inode INTEGER NOT NULL,
   sha256 BLOB NOT NULL,
+  item_uids BLOB NOT NULL,
   PRIMARY KEY(source, path)
 ) WITHOUT ROWID;
 
 ALTER TABLE items ADD COLUMN source_path TEXT;
-CREATE INDEX items_by_source_path ON items(collection_id, source_path);
 
 CREATE TABLE loss_alerts(
   collection_id INTEGER PRIMARY KEY REFERENCES collections(id),

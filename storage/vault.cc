@@ -523,16 +523,20 @@ Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
   return CollectRows(*stmt, ReadItemRow);
 }
 
-Result<std::vector<ItemRecord>> Vault::LiveItemsAtPath(int64_t collection_id,
-                                                       std::string_view source_path) {
-  Result<Stmt> stmt = db_->Cached(
-      "SELECT i.id, i.collection_id, i.uid, i.summary, i.sha256, i.size_bytes, "
-      "i.head_revision_id, i.first_seen_ms, i.last_seen_ms, 0, i.source_path FROM items i "
-      "WHERE i.collection_id = ?1 AND i.source_path = ?2 AND NOT EXISTS(SELECT 1 FROM "
-      "tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
-  if (!stmt) return stmt.error();
-  stmt->Bind(1, collection_id).Bind(2, source_path);
-  return CollectRows(*stmt, ReadItemRow);
+Result<std::vector<std::string>> Vault::LiveAtPath(int64_t collection_id,
+                                                   std::string_view source_path,
+                                                   const std::vector<std::string>& uids) {
+  std::vector<std::string> live;
+  for (const std::string& uid : uids) {
+    Result<Stmt> stmt = db_->Cached(
+        "SELECT 1 FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2 AND i.source_path = ?3 "
+        "AND NOT EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+    if (!stmt) return stmt.error();
+    Result<bool> row = stmt->Bind(1, collection_id).Bind(2, uid).Bind(3, source_path).Step();
+    if (!row) return row.error();
+    if (*row) live.push_back(uid);
+  }
+  return live;
 }
 
 Result<int64_t> Vault::CountLiveItems(int64_t collection_id) {

@@ -80,6 +80,7 @@ struct SourceFileRecord {
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
   platform::Digest sha256{};  // of the whole file
+  std::vector<std::string> item_uids;  // the items read from it, in file order
 };
 
 // A collection where capture suspects a loss on the device ("source loss
@@ -217,8 +218,10 @@ class Vault {
   // moved on the device). kNotFound if absent, kAlreadyExists if taken.
   Status RenameItem(int64_t collection_id, std::string_view old_uid, std::string_view new_uid,
                     std::string_view new_source_path);
-  // Live items last seen at `source_path` in the collection.
-  Result<std::vector<ItemRecord>> LiveItemsAtPath(int64_t collection_id, std::string_view source_path);
+  // Those of `uids` that are live items of the collection last seen at
+  // `source_path` (one index lookup each).
+  Result<std::vector<std::string>> LiveAtPath(int64_t collection_id, std::string_view source_path,
+                                              const std::vector<std::string>& uids);
   Result<int64_t> CountLiveItems(int64_t collection_id);
 
   // The stat cache of a source (see SourceFileRecord). Put replaces the entry

@@ -332,6 +332,26 @@ TEST_CASE("a whole-address-book export holds one item per card; a card removed f
   CHECK(f.vault->FindItem(f.Collection("export"), "e1")->value().deleted);
 }
 
+TEST_CASE("a card that moves from one file to another in the same scan is not deleted") {
+  Fixture f;
+  WriteFileBytes(f.book / "a.vcf", Card("c1", "One") + Card("c2", "Two"));
+  f.Run();
+  // c2 leaves a.vcf (read first) and turns up, edited, in b.vcf (read later).
+  WriteFileBytes(f.book / "a.vcf", Card("c1", "One"));
+  WriteFileBytes(f.book / "b.vcf", Card("c2", "Two, edited"));
+  SourceCapture run = f.Run();
+  CHECK(run.items_deleted == 0);
+  CHECK(run.items_changed == 1);
+  std::optional<ItemRecord> c2 = *f.vault->FindItem(f.Collection(), "c2");
+  REQUIRE(c2);
+  CHECK_FALSE(c2->deleted);
+  CHECK(c2->source_path == "personal/b.vcf");
+  // Later removed from b.vcf for good: now it is a deletion.
+  WriteFileBytes(f.book / "b.vcf", Card("c3", "Three"));
+  CHECK(f.Run().items_deleted == 1);
+  CHECK(f.vault->FindItem(f.Collection(), "c2")->value().deleted);
+}
+
 TEST_CASE("photos of any depth go into the blob store and a moved photo keeps its revision") {
   Fixture f;
   SourceConfig photos;
