@@ -161,7 +161,6 @@ class SourceCapturer {
     uint64_t inode;
     Digest sha256;
     bool present;  // found by this scan
-    std::vector<std::string> item_uids;
   };
 
   // Lists the source's files. False (with report_->error set) when the source
@@ -225,9 +224,8 @@ class SourceCapturer {
     HF_RETURN_IF_ERROR(vault_.ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
       collections.insert(record.collection_id);
       std::string path = std::move(record.path);
-      cache_.emplace(std::move(path),
-                     CachedFile{record.collection_id, record.size_bytes, record.mtime_ns, record.inode,
-                                record.sha256, false, std::move(record.item_uids)});
+      cache_.emplace(std::move(path), CachedFile{record.collection_id, record.size_bytes,
+                                                 record.mtime_ns, record.inode, record.sha256, false});
       return Status::Ok();
     }));
     for (const FileEntry& file : files) {
@@ -248,16 +246,16 @@ class SourceCapturer {
 
   // A new path whose bytes equal a vanished file of the same collection is
   // that file, moved: its items keep their revisions.
-  Result<std::optional<std::string>> TakeMovedFrom(int64_t collection_id, const std::string& path,
-                                                   const Digest& sha256) {
-    if (cache_.count(path) != 0) return std::optional<std::string>();
+  // The caller removes the old path's cache entry once its items have moved.
+  std::optional<std::string> TakeMovedFrom(int64_t collection_id, const std::string& path,
+                                           const Digest& sha256) {
+    if (cache_.count(path) != 0) return std::nullopt;
     auto it = missing_by_content_.find({collection_id, sha256});
-    if (it == missing_by_content_.end()) return std::optional<std::string>();
+    if (it == missing_by_content_.end()) return std::nullopt;
     std::string old_path = it->second;
     missing_by_content_.erase(it);
     moved_away_.insert(old_path);
-    HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, old_path));
-    return std::optional<std::string>(old_path);
+    return old_path;
   }
 
   // Plain string concatenation: std::filesystem::path costs more here, once
@@ -291,19 +289,20 @@ class SourceCapturer {
     const Digest& file_sha = prefetched.sha256;
 
     HF_RETURN_IF_ERROR(writer_.Open());
-    Result<std::optional<std::string>> moved_from = TakeMovedFrom(*collection_id, file.path, file_sha);
-    if (!moved_from) return moved_from.error();
+    const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file.path, file_sha);
     // Items this file held before, to find the ones that left it. A path
     // without a cache entry holds none: items and cache entries are written
     // in the same transaction.
-    const std::string previous_path = moved_from->value_or(file.path);
+    const std::string previous_path = moved_from.value_or(file.path);
     std::set<std::string> before;
-    if (auto previous = cache_.find(previous_path); previous != cache_.end()) {
-      Result<std::vector<std::string>> live =
-          vault_.LiveAtPath(*collection_id, previous_path, previous->second.item_uids);
+    if (cache_.count(previous_path) != 0) {
+      Result<std::vector<std::string>> held = vault_.SourceFileItemUids(source_.name, previous_path);
+      if (!held) return held.error();
+      Result<std::vector<std::string>> live = vault_.LiveAtPath(*collection_id, previous_path, *held);
       if (!live) return live.error();
       before.insert(live->begin(), live->end());
     }
+    if (moved_from) HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, *moved_from));
     std::vector<std::string> uids;
 
     for (size_t i = 0; i < items->size(); ++i) {
@@ -311,12 +310,12 @@ class SourceCapturer {
       std::string uid = item.uid.empty() ? DerivedUid(source_.name, file.path, i) : item.uid;
       // A path-derived uid follows its file to the new path.
       std::string old_uid =
-          *moved_from && item.uid.empty() ? DerivedUid(source_.name, **moved_from, i) : uid;
+          moved_from && item.uid.empty() ? DerivedUid(source_.name, *moved_from, i) : uid;
       const bool was_in_file = before.erase(old_uid) > 0;
       if (was_in_file && old_uid != uid) {
         HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, old_uid, uid, file.path));
       }
-      if (was_in_file && *moved_from) ++report_->items_moved;
+      if (was_in_file && moved_from) ++report_->items_moved;
       Result<PutOutcome> put = vault_.PutItemHashed(*collection_id, uid, item.raw, prefetched.item_sha256[i],
                                                     item.summary, options_.now_ms, file.path);
       if (!put) return put.error();
@@ -359,10 +358,10 @@ class SourceCapturer {
     Result<int64_t> collection_id = CollectionFor(file.path);
     if (!collection_id) return collection_id.error();
     HF_RETURN_IF_ERROR(writer_.Open());
-    Result<std::optional<std::string>> moved_from = TakeMovedFrom(*collection_id, file.path, blob->sha256);
-    if (!moved_from) return moved_from.error();
-    if (*moved_from) {
-      HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, **moved_from, file.path, file.path));
+    const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file.path, blob->sha256);
+    if (moved_from) {
+      HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, *moved_from, file.path, file.path));
+      HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, *moved_from));
       ++report_->items_moved;
     }
     const std::string name = fs::path(file.path).filename().string();
@@ -391,8 +390,10 @@ class SourceCapturer {
     for (const auto& [path, cached] : cache_) {
       if (cached.present || moved_away_.count(path) != 0) continue;
       missing_paths[cached.collection_id].push_back(path);
+      Result<std::vector<std::string>> held = vault_.SourceFileItemUids(source_.name, path);
+      if (!held) return held.error();
       std::vector<std::string>& candidates = lost_[cached.collection_id][path];
-      candidates.insert(candidates.end(), cached.item_uids.begin(), cached.item_uids.end());
+      candidates.insert(candidates.end(), held->begin(), held->end());
     }
     std::map<int64_t, std::string> names;
     for (const auto& [name, id] : collection_ids_) names[id] = name;

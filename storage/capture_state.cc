@@ -33,7 +33,7 @@ std::vector<std::string> SplitUids(std::string_view joined) {
 Status Vault::ForEachSourceFile(std::string_view source,
                                const std::function<Status(SourceFileRecord&&)>& visit) {
   Result<Stmt> stmt = db_->Prepare(
-      "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256, item_uids FROM source_files "
+      "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256 FROM source_files "
       "WHERE source = ?1");
   if (!stmt) return stmt.error();
   stmt->Bind(1, source);
@@ -49,7 +49,6 @@ Status Vault::ForEachSourceFile(std::string_view source,
     file.inode = static_cast<uint64_t>(stmt->Int(4));
     std::string_view sha = stmt->Blob(5);
     if (sha.size() == file.sha256.size()) std::copy(sha.begin(), sha.end(), file.sha256.begin());
-    file.item_uids = SplitUids(stmt->Blob(6));
     HF_RETURN_IF_ERROR(visit(std::move(file)));
   }
 }
@@ -71,6 +70,16 @@ Status Vault::PutSourceFile(std::string_view source, const SourceFileRecord& fil
         .BindBlob(8, uids.data(), uids.size())
         .Run();
   });
+}
+
+Result<std::vector<std::string>> Vault::SourceFileItemUids(std::string_view source,
+                                                           std::string_view path) {
+  Result<Stmt> stmt = db_->Cached("SELECT item_uids FROM source_files WHERE source = ?1 AND path = ?2");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, source).Bind(2, path).Step();
+  if (!row) return row.error();
+  if (!*row) return std::vector<std::string>();
+  return SplitUids(stmt->Blob(0));
 }
 
 Status Vault::RemoveSourceFile(std::string_view source, std::string_view path) {

@@ -80,7 +80,9 @@ struct SourceFileRecord {
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
   platform::Digest sha256{};  // of the whole file
-  std::vector<std::string> item_uids;  // the items read from it, in file order
+  // The items read from it, in file order. Written by PutSourceFile; left
+  // empty by ForEachSourceFile (see SourceFileItemUids).
+  std::vector<std::string> item_uids;
 };
 
 // A collection where capture suspects a loss on the device ("source loss
@@ -231,6 +233,8 @@ class Vault {
   Status ForEachSourceFile(std::string_view source,
                            const std::function<Status(SourceFileRecord&&)>& visit);
   Status PutSourceFile(std::string_view source, const SourceFileRecord& file);
+  // The item uids recorded for one file of the cache; empty if it is not there.
+  Result<std::vector<std::string>> SourceFileItemUids(std::string_view source, std::string_view path);
   Status RemoveSourceFile(std::string_view source, std::string_view path);
 
   // "Source loss suspected" marks, at most one per collection. Raising it
