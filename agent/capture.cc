@@ -7,7 +7,6 @@
 
 #include "agent/file_prefetcher.h"
 #include "platform/dir_scan.h"
-#include "platform/files.h"
 #include "platform/icalendar_reader.h"
 #include "platform/sha256.h"
 #include "platform/vcard_reader.h"
@@ -19,7 +18,6 @@ namespace fs = std::filesystem;
 using platform::Digest;
 using platform::FileEntry;
 using storage::CaptureProblem;
-using storage::ItemRecord;
 using storage::PutOutcome;
 using storage::SourceFileRecord;
 using storage::Vault;
