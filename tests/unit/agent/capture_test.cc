@@ -332,6 +332,26 @@ TEST_CASE("a whole-address-book export holds one item per card; a card removed f
   CHECK(f.vault->FindItem(f.Collection("export"), "e1")->value().deleted);
 }
 
+TEST_CASE("a video too large to read ahead is streamed into the vault between batches") {
+  Fixture f;
+  SourceConfig photos;
+  photos.name = "photos";
+  photos.kind = SourceKind::kPhotos;
+  photos.path = (f.dir / "DCIM").string();
+  REQUIRE(AddSource(&f.config, photos).ok());
+  fs::create_directories(f.dir / "DCIM");
+  std::string video(20 << 20, '\0');
+  for (size_t i = 0; i < video.size(); i += 4096) video[i] = static_cast<char>(i / 4096);
+  WriteFileBytes(f.dir / "DCIM/VID_1.mp4", video);
+  WriteFileBytes(f.dir / "DCIM/IMG_1.jpg", "\xFF\xD8 small \xFF\xD9");
+  SourceCapture run = f.Run("photos");
+  CHECK(run.items_new == 2);
+  CHECK(run.problems.empty());
+  CHECK(f.Content("VID_1.mp4", "photos") == video);
+  CHECK(f.Content("IMG_1.jpg", "photos") == "\xFF\xD8 small \xFF\xD9");
+  CHECK((*f.vault->Verify()).ok());
+}
+
 TEST_CASE("a card that moves from one file to another in the same scan is not deleted") {
   Fixture f;
   WriteFileBytes(f.book / "a.vcf", Card("c1", "One") + Card("c2", "Two"));
