@@ -134,6 +134,33 @@ const char* PimKindName(PimKind kind) {
   return "unknown";
 }
 
+Status BlockStack::Begin(std::string_view name, int line, std::string_view path) {
+  if (open_.size() >= static_cast<size_t>(kMaxNestingDepth)) {
+    return MalformedInput(path, line,
+                          "BEGIN blocks are nested more than " + std::to_string(kMaxNestingDepth) + " deep");
+  }
+  open_.push_back({std::string(name), line});
+  return Status::Ok();
+}
+
+Status BlockStack::End(std::string_view name, int line, std::string_view path) {
+  if (open_.empty()) return MalformedInput(path, line, "END:" + std::string(name) + " without a BEGIN");
+  if (!EqualsIgnoreCase(name, open_.back().name)) {
+    return MalformedInput(path, line,
+                          "END:" + std::string(name) + " does not match BEGIN:" + open_.back().name +
+                              " at line " + std::to_string(open_.back().line));
+  }
+  open_.pop_back();
+  return Status::Ok();
+}
+
+Status BlockStack::CheckAllClosed(std::string_view path) const {
+  if (open_.empty()) return Status::Ok();
+  return MalformedInput(path, open_.back().line,
+                        "BEGIN:" + open_.back().name + " has no END:" + open_.back().name +
+                            " (the file may be cut short)");
+}
+
 Status MalformedInput(std::string_view path, int line, std::string_view reason) {
   std::string message;
   message.reserve(path.size() + reason.size() + 16);

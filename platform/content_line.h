@@ -65,6 +65,31 @@ inline constexpr int kMaxNestingDepth = 16;
 // Status(kMalformedInput, "<path>:<line>: <reason>").
 Status MalformedInput(std::string_view path, int line, std::string_view reason);
 
+// The BEGIN ... END blocks open at a point of a vCard or iCalendar file, with
+// the errors both formats report the same way ("<path>:<line>: <reason>").
+class BlockStack {
+ public:
+  size_t depth() const { return open_.size(); }
+  bool empty() const { return open_.empty(); }
+
+  // Opens a block named as written after BEGIN:. kMalformedInput when that
+  // would nest deeper than kMaxNestingDepth.
+  Status Begin(std::string_view name, int line, std::string_view path);
+  // Closes the innermost block. kMalformedInput when there is none or `name`
+  // (case-insensitive) is not its name.
+  Status End(std::string_view name, int line, std::string_view path);
+  // OK when every block was closed; else the error for the innermost one
+  // still open (a file cut short).
+  Status CheckAllClosed(std::string_view path) const;
+
+ private:
+  struct Open {
+    std::string name;
+    int line;
+  };
+  std::vector<Open> open_;
+};
+
 // Runs a reader, so that no exception leaves it: std::bad_alloc becomes
 // kIoError ("not enough memory"), any other exception kInternal, both naming
 // the file.

@@ -9,11 +9,6 @@
 namespace holdfast::platform {
 namespace {
 
-struct OpenBlock {
-  std::string name;  // as written after BEGIN:
-  int line;
-};
-
 struct Range {
   size_t begin;
   size_t end;
@@ -147,7 +142,7 @@ std::string SplitItemRaw(std::string_view bytes, const Group& group) {
 Result<std::vector<PimItem>> ReadCalendars(std::string_view bytes, std::string_view path) {
   HF_RETURN_IF_ERROR(CheckTextBytes(bytes, path));
   ContentLineReader reader(bytes, path, /*qp_soft_breaks=*/true);
-  std::vector<OpenBlock> open;
+  BlockStack open;
   std::vector<Calendar> calendars;
   Calendar calendar;
   Component component;
@@ -163,7 +158,7 @@ Result<std::vector<PimItem>> ReadCalendars(std::string_view bytes, std::string_v
           EqualsIgnoreCase(TrimWhitespace(parts.value), "VCALENDAR")) {
         calendar = Calendar();
         calendar.prefix.begin = calendars.empty() ? 0 : line.begin_offset;
-        open.push_back({"VCALENDAR", line.line_number});
+        HF_RETURN_IF_ERROR(open.Begin("VCALENDAR", line.line_number, path));
         continue;
       }
       if (calendars.empty()) {
@@ -187,32 +182,21 @@ Result<std::vector<PimItem>> ReadCalendars(std::string_view bytes, std::string_v
           "content line has no property name and ':' before its value: " + QuoteForMessage(text));
     }
     if (EqualsIgnoreCase(parts.name, "BEGIN")) {
-      if (open.size() >= static_cast<size_t>(kMaxNestingDepth)) {
-        return MalformedInput(
-            path, line.line_number,
-            "BEGIN blocks are nested more than " + std::to_string(kMaxNestingDepth) + " deep");
-      }
       std::string_view what = TrimWhitespace(parts.value);
-      if (open.size() == 1) {  // a component of the VCALENDAR starts
+      const bool component_starts = open.depth() == 1;  // a component of the VCALENDAR
+      HF_RETURN_IF_ERROR(open.Begin(what, line.line_number, path));
+      if (component_starts) {
         if (calendar.prefix.end == std::string_view::npos) calendar.prefix.end = line.begin_offset;
         component = Component();
         component.bytes.begin = line.begin_offset;
         component.line = line.line_number;
         child = ClassifyChild(what, &component.kind);
       }
-      open.push_back({std::string(what), line.line_number});
       continue;
     }
     if (EqualsIgnoreCase(parts.name, "END")) {
-      std::string_view what = TrimWhitespace(parts.value);
-      if (!EqualsIgnoreCase(what, open.back().name)) {
-        return MalformedInput(path, line.line_number,
-                              "END:" + std::string(what) +
-                                  " does not match BEGIN:" + open.back().name + " at line " +
-                                  std::to_string(open.back().line));
-      }
-      open.pop_back();
-      if (open.size() == 1) {  // a component of the VCALENDAR ends
+      HF_RETURN_IF_ERROR(open.End(TrimWhitespace(parts.value), line.line_number, path));
+      if (open.depth() == 1) {  // a component of the VCALENDAR ends
         component.bytes.end = line.end_offset;
         if (child == ChildType::kTimezone) calendar.timezones.push_back(component.bytes);
         if (child == ChildType::kItem) calendar.components.push_back(std::move(component));
@@ -225,14 +209,10 @@ Result<std::vector<PimItem>> ReadCalendars(std::string_view bytes, std::string_v
       }
       continue;
     }
-    if (open.size() == 2 && child == ChildType::kItem) NoteComponentProperty(parts, &component);
+    if (open.depth() == 2 && child == ChildType::kItem) NoteComponentProperty(parts, &component);
   }
   if (!reader.status().ok()) return reader.status();
-  if (!open.empty()) {
-    return MalformedInput(path, open.back().line,
-                          "BEGIN:" + open.back().name + " has no END:" + open.back().name +
-                              " (the file may be cut short)");
-  }
+  HF_RETURN_IF_ERROR(open.CheckAllClosed(path));
   if (calendars.empty()) {
     return MalformedInput(path, 1, "no calendar in the file (no BEGIN:VCALENDAR line)");
   }

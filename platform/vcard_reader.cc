@@ -8,11 +8,6 @@
 namespace holdfast::platform {
 namespace {
 
-struct OpenBlock {
-  std::string name;  // as written after BEGIN:
-  int line;
-};
-
 // What the reader has seen of the top-level card it is in.
 struct CardState {
   size_t begin_offset = 0;
@@ -106,7 +101,7 @@ bool IsBegin(const ContentLineParts& parts, std::string_view what) {
 Result<std::vector<PimItem>> ReadCards(std::string_view bytes, std::string_view path) {
   HF_RETURN_IF_ERROR(CheckTextBytes(bytes, path));
   ContentLineReader reader(bytes, path, /*qp_soft_breaks=*/true);
-  std::vector<OpenBlock> open;
+  BlockStack open;
   std::vector<PimItem> items;
   std::vector<std::pair<size_t, size_t>> ranges;  // [begin, end) of each card
   CardState card;
@@ -123,7 +118,7 @@ Result<std::vector<PimItem>> ReadCards(std::string_view bytes, std::string_view 
         card.begin_offset = line.begin_offset;
         card.first_line = line.line_number;
         if (!IsValidUtf8(text)) card.invalid_utf8_line = line.line_number;
-        open.push_back({std::string(TrimWhitespace(parts.value)), line.line_number});
+        HF_RETURN_IF_ERROR(open.Begin(TrimWhitespace(parts.value), line.line_number, path));
         continue;
       }
       if (items.empty()) {
@@ -143,23 +138,11 @@ Result<std::vector<PimItem>> ReadCards(std::string_view bytes, std::string_view 
           "content line has no property name and ':' before its value: " + QuoteForMessage(text));
     }
     if (EqualsIgnoreCase(parts.name, "BEGIN")) {
-      if (open.size() >= static_cast<size_t>(kMaxNestingDepth)) {
-        return MalformedInput(
-            path, line.line_number,
-            "BEGIN blocks are nested more than " + std::to_string(kMaxNestingDepth) + " deep");
-      }
-      open.push_back({std::string(TrimWhitespace(parts.value)), line.line_number});
+      HF_RETURN_IF_ERROR(open.Begin(TrimWhitespace(parts.value), line.line_number, path));
       continue;
     }
     if (EqualsIgnoreCase(parts.name, "END")) {
-      std::string_view what = TrimWhitespace(parts.value);
-      if (!EqualsIgnoreCase(what, open.back().name)) {
-        return MalformedInput(path, line.line_number,
-                              "END:" + std::string(what) +
-                                  " does not match BEGIN:" + open.back().name + " at line " +
-                                  std::to_string(open.back().line));
-      }
-      open.pop_back();
+      HF_RETURN_IF_ERROR(open.End(TrimWhitespace(parts.value), line.line_number, path));
       if (!open.empty()) continue;
       if (card.invalid_utf8_line != 0 && !IsLegacyVersion(card.version)) {
         return MalformedInput(path, card.invalid_utf8_line,
@@ -170,14 +153,10 @@ Result<std::vector<PimItem>> ReadCards(std::string_view bytes, std::string_view 
       items.push_back(MakeItem(std::move(card)));
       continue;
     }
-    if (open.size() == 1) NoteCardProperty(parts, &card);
+    if (open.depth() == 1) NoteCardProperty(parts, &card);
   }
   if (!reader.status().ok()) return reader.status();
-  if (!open.empty()) {
-    return MalformedInput(path, open.back().line,
-                          "BEGIN:" + open.back().name + " has no END:" + open.back().name +
-                              " (the file may be cut short)");
-  }
+  HF_RETURN_IF_ERROR(open.CheckAllClosed(path));
   if (items.empty()) {
     return MalformedInput(path, 1, "no vCard in the file (no BEGIN:VCARD line)");
   }
