@@ -8,8 +8,8 @@ namespace {
 
 // Migration 1: the vault as first released.
 //   collections  one per address book, calendar, task list, notebook or photo folder
-//   items        the current state of each (collection, uid); head_revision_id
-//                points at the content it has now
+//   items        the current state of each (collection, uid); its current
+//                content is its newest revision (the highest revision id)
 //   revisions    every distinct content an item ever had, with capture time;
 //                the bytes inline, or a blob for large content (photos)
 //   tombstones   deletions seen on the device; restored_at_ms set if it came back
@@ -54,7 +54,6 @@ CREATE TABLE items(
   summary TEXT NOT NULL DEFAULT '',
   sha256 BLOB NOT NULL,
   size_bytes INTEGER NOT NULL,
-  head_revision_id INTEGER NOT NULL,
   first_seen_ms INTEGER NOT NULL,
   last_seen_ms INTEGER NOT NULL,
   UNIQUE(collection_id, uid)

@@ -393,8 +393,8 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
         known_collections_.insert(collection_id);
       }
       Result<Stmt> insert = db_->Cached(
-          "INSERT INTO items(collection_id, uid, summary, sha256, size_bytes, head_revision_id, "
-          "first_seen_ms, last_seen_ms, source_path) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?7)");
+          "INSERT INTO items(collection_id, uid, summary, sha256, size_bytes, first_seen_ms, "
+          "last_seen_ms, source_path) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)");
       if (!insert) return insert.error();
       insert->Bind(1, collection_id).Bind(2, uid).Bind(3, summary);
       insert->BindBlob(4, sha256.data(), sha256.size()).Bind(5, static_cast<int64_t>(size_bytes));
@@ -423,21 +423,15 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
         revision->BindBlobStatic(5, inline_content.data(), inline_content.size()).BindNull(6);
       }
       HF_RETURN_IF_ERROR(revision->Run());
-      int64_t revision_id = sqlite3_last_insert_rowid(db_->get());
-      if (outcome == PutOutcome::kCreated) {
-        // The new row has all but this; touching no indexed column keeps
-        // SQLite from rewriting index entries.
-        Result<Stmt> head = db_->Cached("UPDATE items SET head_revision_id = ?2 WHERE id = ?1");
-        if (!head) return head.error();
-        HF_RETURN_IF_ERROR(head->Bind(1, *item_id).Bind(2, revision_id).Run());
-      } else {
+      // The new revision, having the highest id, is now the current content;
+      // a new item's row already says the rest.
+      if (outcome != PutOutcome::kCreated) {
         Result<Stmt> update = db_->Cached(
-            "UPDATE items SET sha256 = ?2, size_bytes = ?3, head_revision_id = ?4, "
-            "last_seen_ms = ?5, summary = ?6 WHERE id = ?1");
+            "UPDATE items SET sha256 = ?2, size_bytes = ?3, last_seen_ms = ?4, summary = ?5 WHERE id = ?1");
         if (!update) return update.error();
         update->Bind(1, *item_id).BindBlob(2, sha256.data(), sha256.size());
-        update->Bind(3, static_cast<int64_t>(size_bytes)).Bind(4, revision_id).Bind(5, now_ms);
-        HF_RETURN_IF_ERROR(update->Bind(6, summary).Run());
+        update->Bind(3, static_cast<int64_t>(size_bytes)).Bind(4, now_ms);
+        HF_RETURN_IF_ERROR(update->Bind(5, summary).Run());
       }
     }
     HF_RETURN_IF_ERROR(record_path());
@@ -472,7 +466,8 @@ Result<bool> Vault::TombstoneItem(int64_t collection_id, std::string_view uid, i
 namespace {
 
 constexpr const char* kItemColumns =
-    "i.id, i.collection_id, i.uid, i.summary, i.sha256, i.size_bytes, i.head_revision_id, "
+    "i.id, i.collection_id, i.uid, i.summary, i.sha256, i.size_bytes, "
+    "(SELECT max(r.id) FROM revisions r WHERE r.item_id = i.id), "
     "i.first_seen_ms, i.last_seen_ms, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
     "AND t.restored_at_ms IS NULL), coalesce(i.source_path, '')";
 

@@ -65,7 +65,7 @@ struct ItemRecord {
   std::string summary;
   platform::Digest sha256{};
   uint64_t size_bytes = 0;
-  int64_t head_revision_id = 0;
+  int64_t head_revision_id = 0;  // the current content: the item's newest revision
   int64_t first_seen_ms = 0;
   int64_t last_seen_ms = 0;
   bool deleted = false;  // tombstoned: deleted on the device, restorable

@@ -54,8 +54,8 @@ void Vault::VerifyReferences(VerifyReport* report) {
   static constexpr Check kChecks[] = {
       {"item", "SELECT id, 'item ' || id || ' (uid ' || quote(uid) || ') belongs to missing collection ' || "
                "collection_id FROM items WHERE collection_id NOT IN (SELECT id FROM collections)"},
-      {"item", "SELECT id, 'item ' || id || ' (uid ' || quote(uid) || ') has no current revision ' || "
-               "head_revision_id FROM items WHERE head_revision_id NOT IN (SELECT id FROM revisions)"},
+      {"item", "SELECT id, 'item ' || id || ' (uid ' || quote(uid) || ') has no revision' FROM items i "
+               "WHERE NOT EXISTS(SELECT 1 FROM revisions r WHERE r.item_id = i.id)"},
       {"revision", "SELECT id, 'revision ' || id || ' belongs to missing item ' || item_id FROM revisions "
                    "WHERE item_id NOT IN (SELECT id FROM items)"},
       {"revision", "SELECT id, 'revision ' || id || ' refers to missing blob ' || blob_id FROM revisions "
@@ -84,7 +84,8 @@ void Vault::VerifyReferences(VerifyReport* report) {
 void Vault::VerifyRevisions(VerifyReport* report) {
   Result<Stmt> stmt = db_->Prepare(
       "SELECT r.id, c.name, i.uid, r.sha256, r.size_bytes, r.content, r.blob_id, b.sha256, "
-      "i.head_revision_id = r.id, i.sha256 FROM revisions r JOIN items i ON i.id = r.item_id "
+      "r.id = (SELECT max(h.id) FROM revisions h WHERE h.item_id = i.id), i.sha256 "
+      "FROM revisions r JOIN items i ON i.id = r.item_id "
       "JOIN collections c ON c.id = i.collection_id LEFT JOIN blobs b ON b.id = r.blob_id "
       "ORDER BY r.id");
   if (!stmt) {
