@@ -343,8 +343,79 @@ Result<PutOutcome> Vault::PutItemBlob(int64_t collection_id, std::string_view ui
                     source_path);
 }
 
-// Writes, in one transaction: the revision (if the bytes are new to this
-// item), the item row pointing at it, and the end of an open tombstone.
+namespace {
+
+// What a put needs to know of an item already in the vault.
+struct ExistingItem {
+  int64_t id = 0;
+  bool same_bytes = false;  // its current content has the SHA-256 being put
+  bool tombstoned = false;
+  bool same_path = true;    // last seen where it is being put from
+};
+
+Result<ExistingItem> LookUpForPut(Db& db, int64_t collection_id, std::string_view uid,
+                                  const Digest& sha256, std::string_view source_path) {
+  Result<Stmt> find = db.Cached(
+      "SELECT i.id, i.sha256, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
+      "AND t.restored_at_ms IS NULL), coalesce(i.source_path, '') FROM items i "
+      "WHERE i.collection_id = ?1 AND i.uid = ?2");
+  if (!find) return find.error();
+  Result<bool> row = find->Bind(1, collection_id).Bind(2, uid).Step();
+  if (!row) return row.error();
+  if (!*row) return Status(ErrorCode::kInternal, "item '" + std::string(uid) + "' vanished mid-put");
+  ExistingItem item;
+  item.id = find->Int(0);
+  item.same_bytes = DigestFrom(find->Blob(1)) == sha256;
+  item.tombstoned = !IsLive(*find, 2);
+  item.same_path = source_path.empty() || find->Text(3) == source_path;
+  return item;
+}
+
+// Inserts the item unless (collection, uid) exists; its id if it was new.
+Result<std::optional<int64_t>> InsertItemIfNew(Db& db, int64_t collection_id, std::string_view uid,
+                                               const Digest& sha256, uint64_t size_bytes,
+                                               std::string_view summary, int64_t now_ms,
+                                               std::string_view source_path) {
+  Result<Stmt> insert = db.Cached(
+      "INSERT INTO items(collection_id, uid, summary, sha256, size_bytes, first_seen_ms, "
+      "last_seen_ms, source_path) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7) "
+      "ON CONFLICT(collection_id, uid) DO NOTHING");
+  if (!insert) return insert.error();
+  insert->Bind(1, collection_id).Bind(2, uid).Bind(3, summary);
+  insert->BindBlob(4, sha256.data(), sha256.size()).Bind(5, static_cast<int64_t>(size_bytes));
+  insert->Bind(6, now_ms);
+  if (source_path.empty()) {
+    insert->BindNull(7);
+  } else {
+    insert->Bind(7, source_path);
+  }
+  HF_RETURN_IF_ERROR(insert->Run());
+  if (sqlite3_changes(db.get()) == 0) return std::optional<int64_t>();
+  return std::optional<int64_t>(sqlite3_last_insert_rowid(db.get()));
+}
+
+Status InsertRevision(Db& db, int64_t item_id, int64_t now_ms, const Digest& sha256,
+                      uint64_t size_bytes, std::string_view inline_content,
+                      std::optional<int64_t> blob_id) {
+  Result<Stmt> revision = db.Cached(
+      "INSERT INTO revisions(item_id, captured_at_ms, sha256, size_bytes, content, blob_id) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!revision) return revision.error();
+  revision->Bind(1, item_id).Bind(2, now_ms).BindBlob(3, sha256.data(), sha256.size());
+  revision->Bind(4, static_cast<int64_t>(size_bytes));
+  if (blob_id) {
+    revision->BindNull(5).Bind(6, *blob_id);
+  } else {
+    revision->BindBlobStatic(5, inline_content.data(), inline_content.size()).BindNull(6);
+  }
+  return revision->Run();
+}
+
+}  // namespace
+
+// Writes, in one transaction: the item if new, a revision if the bytes are
+// new to it (the newest revision is the current content), its path if it
+// moved, and the end of an open tombstone.
 Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid,
                                      const Digest& sha256, uint64_t size_bytes,
                                      std::string_view inline_content,
@@ -352,94 +423,48 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
                                      int64_t now_ms, std::string_view source_path) {
   PutOutcome outcome = PutOutcome::kUnchanged;
   Status status = InTransaction([&]() -> Status {
-    Result<Stmt> find = db_->Cached(
-        "SELECT i.id, i.sha256, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
-        "AND t.restored_at_ms IS NULL), coalesce(i.source_path, '') FROM items i "
-        "WHERE i.collection_id = ?1 AND i.uid = ?2");
-    if (!find) return find.error();
-    find->Bind(1, collection_id).Bind(2, uid);
-    Result<bool> row = find->Step();
-    if (!row) return row.error();
-    std::optional<int64_t> item_id;
-    bool same_bytes = false;
-    bool tombstoned = false;
-    bool same_path = true;
-    if (*row) {
-      item_id = find->Int(0);
-      same_bytes = DigestFrom(find->Blob(1)) == sha256;
-      tombstoned = !IsLive(*find, 2);
-      same_path = source_path.empty() || find->Text(3) == source_path;
+    // Collections are never deleted, so one confirmation per collection will do.
+    if (known_collections_.count(collection_id) == 0) {
+      Result<Stmt> parent = db_->Cached("SELECT 1 FROM collections WHERE id = ?1");
+      if (!parent) return parent.error();
+      Result<bool> exists = parent->Bind(1, collection_id).Step();
+      if (!exists) return exists.error();
+      if (!*exists) {
+        return Status(ErrorCode::kNotFound, "collection " + std::to_string(collection_id) + " does not exist");
+      }
+      known_collections_.insert(collection_id);
     }
-    find->Reset();
-    // An item seen at another path keeps its content and takes the new path.
-    auto record_path = [&]() -> Status {
-      if (same_path) return Status::Ok();
+    // Most puts of a first capture are new items: insert first, look up after.
+    Result<std::optional<int64_t>> created = InsertItemIfNew(*db_, collection_id, uid, sha256, size_bytes,
+                                                             summary, now_ms, source_path);
+    if (!created) return created.error();
+    if (*created) {
+      outcome = PutOutcome::kCreated;
+      return InsertRevision(*db_, **created, now_ms, sha256, size_bytes, inline_content, blob_id);
+    }
+    Result<ExistingItem> item = LookUpForPut(*db_, collection_id, uid, sha256, source_path);
+    if (!item) return item.error();
+    if (!item->same_bytes) {
+      HF_RETURN_IF_ERROR(InsertRevision(*db_, item->id, now_ms, sha256, size_bytes, inline_content, blob_id));
+      Result<Stmt> update = db_->Cached(
+          "UPDATE items SET sha256 = ?2, size_bytes = ?3, last_seen_ms = ?4, summary = ?5 WHERE id = ?1");
+      if (!update) return update.error();
+      update->Bind(1, item->id).BindBlob(2, sha256.data(), sha256.size());
+      update->Bind(3, static_cast<int64_t>(size_bytes)).Bind(4, now_ms);
+      HF_RETURN_IF_ERROR(update->Bind(5, summary).Run());
+      outcome = PutOutcome::kChanged;
+    }
+    if (!item->same_path) {
       Result<Stmt> move = db_->Cached("UPDATE items SET source_path = ?2 WHERE id = ?1");
       if (!move) return move.error();
-      return move->Bind(1, *item_id).Bind(2, source_path).Run();
-    };
-    if (item_id && same_bytes && !tombstoned) return record_path();  // no new content
-
-    if (!item_id) {
-      // Collections are never deleted, so one confirmation per collection will do.
-      if (known_collections_.count(collection_id) == 0) {
-        Result<Stmt> parent = db_->Cached("SELECT 1 FROM collections WHERE id = ?1");
-        if (!parent) return parent.error();
-        Result<bool> exists = parent->Bind(1, collection_id).Step();
-        if (!exists) return exists.error();
-        if (!*exists) {
-          return Status(ErrorCode::kNotFound, "collection " + std::to_string(collection_id) + " does not exist");
-        }
-        known_collections_.insert(collection_id);
-      }
-      Result<Stmt> insert = db_->Cached(
-          "INSERT INTO items(collection_id, uid, summary, sha256, size_bytes, first_seen_ms, "
-          "last_seen_ms, source_path) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)");
-      if (!insert) return insert.error();
-      insert->Bind(1, collection_id).Bind(2, uid).Bind(3, summary);
-      insert->BindBlob(4, sha256.data(), sha256.size()).Bind(5, static_cast<int64_t>(size_bytes));
-      if (source_path.empty()) {
-        insert->BindNull(7);
-      } else {
-        insert->Bind(7, source_path);
-      }
-      HF_RETURN_IF_ERROR(insert->Bind(6, now_ms).Run());
-      item_id = sqlite3_last_insert_rowid(db_->get());
-      outcome = PutOutcome::kCreated;
-    } else {
-      outcome = tombstoned ? PutOutcome::kRestored : PutOutcome::kChanged;
+      HF_RETURN_IF_ERROR(move->Bind(1, item->id).Bind(2, source_path).Run());
     }
-
-    if (!same_bytes) {
-      Result<Stmt> revision = db_->Cached(
-          "INSERT INTO revisions(item_id, captured_at_ms, sha256, size_bytes, content, blob_id) "
-          "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-      if (!revision) return revision.error();
-      revision->Bind(1, *item_id).Bind(2, now_ms).BindBlob(3, sha256.data(), sha256.size());
-      revision->Bind(4, static_cast<int64_t>(size_bytes));
-      if (blob_id) {
-        revision->BindNull(5).Bind(6, *blob_id);
-      } else {
-        revision->BindBlobStatic(5, inline_content.data(), inline_content.size()).BindNull(6);
-      }
-      HF_RETURN_IF_ERROR(revision->Run());
-      // The new revision, having the highest id, is now the current content;
-      // a new item's row already says the rest.
-      if (outcome != PutOutcome::kCreated) {
-        Result<Stmt> update = db_->Cached(
-            "UPDATE items SET sha256 = ?2, size_bytes = ?3, last_seen_ms = ?4, summary = ?5 WHERE id = ?1");
-        if (!update) return update.error();
-        update->Bind(1, *item_id).BindBlob(2, sha256.data(), sha256.size());
-        update->Bind(3, static_cast<int64_t>(size_bytes)).Bind(4, now_ms);
-        HF_RETURN_IF_ERROR(update->Bind(5, summary).Run());
-      }
-    }
-    HF_RETURN_IF_ERROR(record_path());
-    if (tombstoned) {
+    if (item->tombstoned) {
       Result<Stmt> restore = db_->Cached(
           "UPDATE tombstones SET restored_at_ms = ?2 WHERE item_id = ?1 AND restored_at_ms IS NULL");
       if (!restore) return restore.error();
-      HF_RETURN_IF_ERROR(restore->Bind(1, *item_id).Bind(2, now_ms).Run());
+      HF_RETURN_IF_ERROR(restore->Bind(1, item->id).Bind(2, now_ms).Run());
+      outcome = PutOutcome::kRestored;
     }
     return Status::Ok();
   });
