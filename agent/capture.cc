@@ -29,6 +29,8 @@ constexpr int64_t kBytesPerBatch = 32ll << 20;
 constexpr int64_t kMaxBlobBytesInBatch = 16ll << 20;
 constexpr int kPhotoTreeDepth = 64;
 constexpr int64_t kProgressEveryFiles = 256;
+// A stat cache mtime that no file has: the file is read again at the next scan.
+constexpr int64_t kRereadMtime = -1;
 
 std::string DerivedUid(const std::string& source, const std::string& path, size_t index) {
   platform::Sha256 hasher;
@@ -181,8 +183,11 @@ class SourceCapturer {
         platform::ScanTree(root, source_.kind == SourceKind::kPhotos ? kPhotoTreeDepth : 1);
     if (!scan) return Fail(scan.error());
     for (const std::string& problem : scan->problems) {
-      report_->problems.push_back({source_.name, problem.substr(0, problem.find(':')), 0,
-                                   "cannot be listed: " + problem, options_.now_ms});
+      std::string path = problem.substr(0, problem.rfind(": "));
+      report_->problems.push_back(
+          {source_.name, path, 0, "cannot be listed: " + problem + " (no deletion recorded below it)",
+           options_.now_ms});
+      unreadable_.push_back(std::move(path));
     }
     for (FileEntry& file : scan->files) {
       if (source_.kind == SourceKind::kPhotos || HasExtension(file.path, ext)) {
@@ -226,6 +231,13 @@ class SourceCapturer {
                                                  record.mtime_ns, record.inode, record.sha256, false});
       return Status::Ok();
     }));
+    // What lies in or below a folder that could not be listed is not known
+    // to be gone: it counts as present, so no deletion is recorded for it.
+    for (auto& [path, cached] : cache_) {
+      for (const std::string& folder : unreadable_) {
+        if (path == folder || path.compare(0, folder.size() + 1, folder + "/") == 0) cached.present = true;
+      }
+    }
     for (const FileEntry& file : files) {
       auto cached = cache_.find(file.path);
       if (cached != cache_.end()) cached->second.present = true;
@@ -324,7 +336,14 @@ class SourceCapturer {
     // scan may hold them now.
     for (const std::string& uid : before) lost_[*collection_id][file.path].push_back(uid);
 
-    SourceFileRecord record{file.path,  *collection_id, file.size_bytes, file.mtime_ns,
+    // Until their deletion is recorded, items gone from a file that is still
+    // there stay listed in its cache entry, and the entry's mtime is one no
+    // file has: the next scan reads the file again and finds them missing
+    // again. Otherwise a guard that tripped (or a kill before the deletions
+    // were recorded) would be forgotten once the file looked unchanged.
+    const bool lost_some = !before.empty();
+    uids.insert(uids.end(), before.begin(), before.end());
+    SourceFileRecord record{file.path,  *collection_id, file.size_bytes, lost_some ? kRereadMtime : file.mtime_ns,
                             file.inode, file_sha,       std::move(uids)};
     HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
     return writer_.Wrote(static_cast<int64_t>(prefetched.size_bytes));
@@ -439,6 +458,7 @@ class SourceCapturer {
   std::map<std::string, int64_t> collection_ids_;
   std::unordered_map<std::string, CachedFile> cache_;
   std::set<std::string> moved_away_;
+  std::vector<std::string> unreadable_;  // folders of the source the scan could not list
   std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
   std::map<int64_t, int64_t> items_before_;
   std::map<int64_t, int64_t> present_files_;

@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "platform/content_line.h"
@@ -330,6 +333,97 @@ TEST_CASE("a whole-address-book export holds one item per card; a card removed f
   SourceCapture smaller = f.Run();
   CHECK(smaller.items_deleted == 1);
   CHECK(f.vault->FindItem(f.Collection("export"), "e1")->value().deleted);
+}
+
+TEST_CASE("a guard tripped by cards lost inside an export file holds until they are accepted") {
+  Fixture f;
+  std::string all;
+  for (int i = 0; i < 25; ++i) all += Card("e" + std::to_string(i), "Export " + std::to_string(i));
+  WriteFileBytes(f.dir / "export.vcf", all);
+  f.config.sources[0].path = (f.dir / "export.vcf").string();
+  REQUIRE(f.Run().items_new == 25);
+  std::string five;
+  for (int i = 0; i < 5; ++i) five += Card("e" + std::to_string(i), "Export " + std::to_string(i));
+  WriteFileBytes(f.dir / "export.vcf", five);
+
+  SourceCapture tripped = f.Run();
+  REQUIRE(tripped.losses_suspected.size() == 1);
+  CHECK(tripped.losses_suspected[0].items_missing == 20);
+  // The file is unchanged now; the loss it showed is still there.
+  SourceCapture again = f.Run();
+  REQUIRE(again.losses_suspected.size() == 1);
+  CHECK(again.losses_suspected[0].items_missing == 20);
+  CHECK(f.vault->ListLossAlerts()->size() == 1);
+  CHECK(f.Live("export") == 25);
+
+  SourceCapture accepted = f.Run("contacts", /*accept=*/true);
+  CHECK(accepted.items_deleted == 20);
+  CHECK(f.Live("export") == 5);
+  CHECK(f.vault->ListLossAlerts()->empty());
+  SourceCapture after = f.Run();
+  CHECK(after.items_deleted == 0);
+  CHECK(after.losses_suspected.empty());
+  CHECK(f.Live("export") == 5);
+}
+
+// Captures a photo tree, makes one of its folders unlistable and captures
+// again. Returns what went wrong, or "" when the folder's photos were
+// reported and kept. Root lists any folder whatever its mode, so as root
+// this runs in a child process that has become the unprivileged "nobody".
+std::string CaptureWithUnlistableFolder() {
+  Fixture f;
+  SourceConfig photos;
+  photos.name = "photos";
+  photos.kind = SourceKind::kPhotos;
+  photos.path = (f.dir / "DCIM").string();
+  if (!AddSource(&f.config, photos).ok()) return "AddSource failed";
+  fs::create_directories(f.dir / "DCIM/Camera");
+  fs::create_directories(f.dir / "DCIM/Screenshots");
+  for (int i = 0; i < 4; ++i) {
+    WriteFileBytes(f.dir / ("DCIM/Screenshots/S" + std::to_string(i) + ".png"), "png " + std::to_string(i));
+    WriteFileBytes(f.dir / ("DCIM/Camera/C" + std::to_string(i) + ".jpg"), "jpg " + std::to_string(i));
+  }
+  if (f.Run("photos").items_new != 8) return "first capture did not store 8 photos";
+  fs::permissions(f.dir / "DCIM/Screenshots", fs::perms::none);
+  if (access((f.dir / "DCIM/Screenshots").c_str(), R_OK | X_OK) == 0) return "folder still listable";
+  SourceCapture run = f.Run("photos");
+  fs::permissions(f.dir / "DCIM/Screenshots", fs::perms::owner_all);
+  if (run.items_deleted != 0) return std::to_string(run.items_deleted) + " photos were deleted";
+  if (f.Live("photos") != 8) return "live photos: " + std::to_string(f.Live("photos"));
+  if (run.problems.size() != 1 || run.problems[0].path != "Screenshots") return "the folder was not reported";
+  return "";
+}
+
+TEST_CASE("photos in a folder that cannot be listed are reported, not deleted") {
+  if (geteuid() != 0) {
+    CHECK(CaptureWithUnlistableFolder() == "");
+    return;
+  }
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(pipe_fds[0]);
+    std::string error = "could not become nobody";
+    try {
+      if (setgid(65534) == 0 && setuid(65534) == 0) error = CaptureWithUnlistableFolder();
+    } catch (...) {
+      error = "a check failed inside the unprivileged child";
+    }
+    (void)!write(pipe_fds[1], error.data(), error.size());
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  std::string error;
+  char buffer[256];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buffer, sizeof buffer)) > 0) error.append(buffer, static_cast<size_t>(n));
+  close(pipe_fds[0]);
+  int wstatus = 0;
+  waitpid(pid, &wstatus, 0);
+  REQUIRE(WIFEXITED(wstatus));
+  CHECK(error == "");
 }
 
 TEST_CASE("a video too large to read ahead is streamed into the vault between batches") {
