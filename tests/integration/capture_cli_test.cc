@@ -1,6 +1,7 @@
 // holdfast capture as a user runs it, on generated handsets.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -148,6 +149,74 @@ TEST_CASE("an emptied address book trips the guard; --accept-deletions records t
   CHECK(status["source_loss_suspected"].empty());
   CHECK(status["kinds"]["contact"]["deleted_items"] == removed);
   CHECK(status["kinds"]["contact"]["items"] == 200 - removed);
+}
+
+// The files of one folder of the handset, sorted.
+std::vector<fs::path> FilesIn(const fs::path& folder) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST_CASE("edits, renames and single deletions on a generated handset; a 30% loss trips the guard") {
+  Handset h;
+  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  nlohmann::json before = h.Status();
+
+  // An edit: a card gains a NOTE line before its END:VCARD.
+  std::vector<fs::path> cards = FilesIn(h.tree / "contacts/personal");
+  REQUIRE(cards.size() > 10);
+  std::string card = ReadFileBytes(cards[0]);
+  size_t end = card.rfind("END:VCARD");
+  REQUIRE(end != std::string::npos);
+  card.insert(end, "NOTE:edited on the device\r\n");
+  testing::WriteFileBytes(cards[0], card);
+  // A rename: an event file gets a new name in the same calendar.
+  std::vector<fs::path> events = FilesIn(h.tree / "calendars/home");
+  REQUIRE(events.size() > 10);
+  fs::rename(events[0], h.tree / "calendars/home/renamed-by-the-user.ics");
+  // A single deletion: one task.
+  std::vector<fs::path> tasks = FilesIn(h.tree / "tasks");
+  if (tasks.empty()) {
+    for (const auto& entry : fs::directory_iterator(h.tree / "tasks")) {
+      if (entry.is_directory()) tasks = FilesIn(entry.path());
+    }
+  }
+  REQUIRE(!tasks.empty());
+  fs::remove(tasks[0]);
+
+  ProcessResult capture = h.Holdfast({"capture"});
+  CHECK_MESSAGE(capture.exit_code == 0, capture.out);
+  CHECK_MESSAGE(capture.out.find("items: 0 new, 1 changed, 0 back, 0 moved, 0 deleted") != std::string::npos,
+                capture.out);
+  CHECK_MESSAGE(capture.out.find("items: 0 new, 0 changed, 0 back, 1 moved, 0 deleted") != std::string::npos,
+                capture.out);
+  CHECK_MESSAGE(capture.out.find("items: 0 new, 0 changed, 0 back, 0 moved, 1 deleted") != std::string::npos,
+                capture.out);
+  nlohmann::json after = h.Status();
+  CHECK(after["kinds"]["contact"]["revisions"] == before["kinds"]["contact"]["revisions"].get<int>() + 1);
+  CHECK(after["kinds"]["event"]["revisions"] == before["kinds"]["event"]["revisions"]);
+  CHECK(after["kinds"]["event"]["items"] == 300);
+  CHECK(after["kinds"]["task"]["deleted_items"] == 1);
+  CHECK(after["kinds"]["task"]["items"] == 49);
+
+  // 30% of the work calendar gone in one scan: no deletion, an alert.
+  std::vector<fs::path> work = FilesIn(h.tree / "calendars/work");
+  const size_t lose = work.size() * 3 / 10;
+  REQUIRE(lose > 5);
+  for (size_t i = 0; i < lose; ++i) fs::remove(work[i]);
+  ProcessResult guarded = h.Holdfast({"capture"});
+  CHECK(guarded.exit_code == 9);
+  CHECK_MESSAGE(guarded.out.find("SOURCE LOSS SUSPECTED in 'work': " + std::to_string(lose) + " of " +
+                                 std::to_string(work.size())) != std::string::npos,
+                guarded.out);
+  CHECK(h.Status()["kinds"]["event"]["deleted_items"] == 0);
+  ProcessResult accepted = h.Holdfast({"capture", "--accept-deletions", "calendars"});
+  CHECK_MESSAGE(accepted.exit_code == 0, accepted.out);
+  CHECK(h.Status()["kinds"]["event"]["deleted_items"] == lose);
 }
 
 TEST_CASE("a missing source folder is reported, exits 9, and records no deletion") {
