@@ -29,7 +29,8 @@ const char* HintFor(ErrorCode code) {
     case ErrorCode::kNotAVault:
       return "check the --vault path: it points at a file Holdfast did not create";
     case ErrorCode::kCorruptVault:
-      return "run `holdfast verify` for a report; keep a copy of the file before trying anything else";
+      return "keep a copy of the file and its -wal file; if the vault cannot be opened, move it aside, "
+             "`holdfast init` a new one, `holdfast import` your latest export archive and capture again";
     case ErrorCode::kVaultTooNew:
       return "install the Holdfast version that wrote this vault, or a newer one";
     case ErrorCode::kNoSpace:

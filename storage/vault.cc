@@ -137,7 +137,9 @@ Vault::~Vault() {
 
 Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenMode mode) {
   std::error_code ec;
-  fs::path path = fs::absolute(requested_path, ec);
+  // Symbolic links resolved: the lock beside the vault must be the same
+  // lock whichever name a second agent uses for the file.
+  fs::path path = fs::weakly_canonical(fs::absolute(requested_path, ec), ec);
   if (ec) return Status(ErrorCode::kInvalidArgument, requested_path.string() + ": " + ec.message());
   const std::string where = path.string();
 
@@ -182,6 +184,10 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
   if (!db) return db.error();
   std::unique_ptr<Vault> vault(new Vault(path, std::move(*lock), std::move(*db)));
   Db& conn = *vault->db_;
+  // Until the vault is known to be one this Holdfast may write, closing the
+  // connection must not fold a WAL left by a crash into the file: a refused
+  // vault is left exactly as it was.
+  sqlite3_db_config(conn.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
 
   if (is_empty) {
     // 16 KiB pages: a photo chunk spans 16 pages instead of 64, cutting the
@@ -200,6 +206,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
   }
   Result<int64_t> tables = conn.QueryInt("SELECT count(*) FROM sqlite_schema");
   if (!tables) return tables.error().WithContext(where);
+  sqlite3_db_config(conn.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
 
   {
     Result<Stmt> mode_stmt = conn.Prepare("PRAGMA journal_mode = WAL");

@@ -152,6 +152,41 @@ TEST_CASE("a vault written by a newer Holdfast is refused and left untouched") {
   CHECK(ReadFileBytes(path) == before);
 }
 
+TEST_CASE("a second opener that names the vault through a symbolic link gets the lock error") {
+  TempDir dir;
+  std::filesystem::path path = MakeVault(dir);
+  std::filesystem::create_symlink(path, dir / "link.db");
+  std::unique_ptr<Vault> first = *OpenExisting(path);
+  Result<std::unique_ptr<Vault>> second = OpenExisting(dir / "link.db");
+  REQUIRE_FALSE(second.has_value());
+  CHECK(second.error().code() == ErrorCode::kVaultLocked);
+}
+
+TEST_CASE("a newer vault whose WAL still holds commits is refused with file and WAL untouched") {
+  TempDir dir;
+  std::filesystem::path path = MakeVault(dir);
+  {
+    Result<std::unique_ptr<Db>> db = Db::Open("file:" + path.string(), SQLITE_OPEN_READWRITE);
+    REQUIRE(db);
+    // What a crash leaves: commits in the WAL, never checkpointed.
+    sqlite3_db_config((*db)->get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    REQUIRE((*db)->Exec("PRAGMA journal_mode = WAL").ok());
+    REQUIRE((*db)->Exec("CREATE TABLE newer_feature(x); INSERT INTO newer_feature VALUES (randomblob(100000));").ok());
+    REQUIRE((*db)->Exec("PRAGMA user_version = " + std::to_string(kCurrentSchemaVersion + 1)).ok());
+  }
+  const std::filesystem::path wal = path.string() + "-wal";
+  REQUIRE(std::filesystem::exists(wal));
+  const std::string file_before = ReadFileBytes(path);
+  const std::string wal_before = ReadFileBytes(wal);
+  REQUIRE(!wal_before.empty());
+  Result<std::unique_ptr<Vault>> vault = OpenExisting(path);
+  REQUIRE_FALSE(vault.has_value());
+  CHECK(vault.error().code() == ErrorCode::kVaultTooNew);
+  CHECK(ReadFileBytes(path) == file_before);
+  REQUIRE(std::filesystem::exists(wal));
+  CHECK(ReadFileBytes(wal) == wal_before);
+}
+
 TEST_CASE("an init interrupted after creating the empty file is completed by the next init") {
   TempDir dir;
   std::filesystem::path path = dir / "vault.db";
