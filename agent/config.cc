@@ -120,7 +120,11 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
                        {"loss_threshold", {{"percent", s.loss_percent}, {"min_items", s.loss_min_items}}}});
   }
   json doc = {{"version", kConfigVersion}, {"sources", sources}};
-  HF_RETURN_IF_ERROR(platform::EnsurePrivateDir(path.parent_path()));
+  // A bare file name ("--config c.json") lives in the current folder.
+  std::error_code ec;
+  const std::filesystem::path folder = std::filesystem::absolute(path, ec).parent_path();
+  if (ec) return Status(ErrorCode::kInvalidArgument, path.string() + ": " + ec.message());
+  HF_RETURN_IF_ERROR(platform::EnsurePrivateDir(folder));
   return platform::WriteFileAtomically(
       path, doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
 }

@@ -55,6 +55,31 @@ int main(int argc, char** argv) {
                       "record the deletions the loss guard refused, for this source");
   capture->callback([&]() { accept_deletions = capture->count("--accept-deletions") > 0; });
 
+  CLI::App* export_cmd = app.add_subcommand("export", "write the vault's data out in an open format");
+  holdfast::cli::ExportArgs export_args;
+  export_cmd->add_option("--format", export_args.format, "vdir, vcf, ics, json or archive")->required();
+  export_cmd->add_option("--to", export_args.to, "folder (vdir, vcf, ics) or file (json, archive)")->required();
+  export_cmd->add_option("--collection", export_args.snapshot.collection, "only this collection");
+  export_cmd->add_option("--kind", export_args.snapshot.kind, "only contact, event, task, note or photo");
+  export_cmd->add_option("--as-of", export_args.snapshot.as_of,
+                         "the vault as it was then: 2026-11-25, 2026-11-25T09:56Z, @UNIX_SECONDS");
+  export_cmd->add_flag("--force", export_args.force, "replace an existing target");
+  export_cmd->add_flag("--zstd", export_args.zstd, "compress the archive with zstd");
+
+  CLI::App* import_cmd = app.add_subcommand("import", "bring an export archive back into the vault");
+  std::string import_archive;
+  import_cmd->add_option("ARCHIVE", import_archive, "a file written by `holdfast export --format archive`")
+      ->required();
+
+  CLI::App* restore_cmd =
+      app.add_subcommand("restore-device", "write the vault's items back into the device's sources");
+  holdfast::cli::RestoreArgs restore_args;
+  restore_cmd->add_option("--source", restore_args.snapshot.source, "only this source");
+  restore_cmd->add_option("--as-of", restore_args.snapshot.as_of, "the items as they were then");
+  restore_cmd->add_flag("--dry-run", restore_args.dry_run, "say what would be written, write nothing");
+  restore_cmd->add_flag("--overwrite", restore_args.overwrite,
+                        "also replace device files whose content differs from the vault's");
+
   // CLI11 would only say "a subcommand is required" for a mistyped command:
   // name the word it did not know.
   for (int i = 1; i < argc; ++i) {
@@ -86,5 +111,8 @@ int main(int argc, char** argv) {
   }
   if (source_list->parsed()) return holdfast::cli::RunSourceList(options);
   if (capture->parsed()) return holdfast::cli::RunCapture(options, capture_source, accept_deletions);
+  if (export_cmd->parsed()) return holdfast::cli::RunExport(options, export_args);
+  if (import_cmd->parsed()) return holdfast::cli::RunImport(options, import_archive);
+  if (restore_cmd->parsed()) return holdfast::cli::RunRestoreDevice(options, restore_args);
   return holdfast::agent::kExitUsage;
 }

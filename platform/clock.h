@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "platform/status.h"
 
 namespace holdfast::platform {
 
@@ -12,5 +15,13 @@ int64_t NowMs();
 
 // "2026-11-25T09:56:44Z" (seconds precision, UTC).
 std::string FormatUtc(int64_t time_ms);
+
+// Parses a point in time given by a user: "2026-11-25", "2026-11-25T09:56",
+// "2026-11-25T09:56:44", with 'T' or a space, optionally followed by "Z" or
+// an offset "+01:00" / "-0500"; without one the time is UTC. "@SECONDS" is a
+// Unix time. A date alone means its end (23:59:59.999 UTC), so that
+// "--as-of 2026-11-25" includes everything captured that day.
+// Errors: kInvalidArgument naming the text and the accepted forms.
+Result<int64_t> ParseTime(std::string_view text);
 
 }  // namespace holdfast::platform

@@ -3,4 +3,5 @@ target_sources(holdfast_platform PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/content_line.cc
   ${CMAKE_CURRENT_LIST_DIR}/vcard_reader.cc
   ${CMAKE_CURRENT_LIST_DIR}/icalendar_reader.cc
+  ${CMAKE_CURRENT_LIST_DIR}/icalendar_merge.cc
 )

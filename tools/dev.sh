@@ -12,7 +12,7 @@ BUILD_DIR=${HOLDFAST_BUILD_DIR:-$ROOT/build}
 PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libcurl4-openssl-dev libssl-dev
-  nlohmann-json3-dev doctest-dev libcli11-dev libjpeg62-turbo-dev
+  nlohmann-json3-dev doctest-dev libcli11-dev libjpeg62-turbo-dev libarchive-dev zstd
 )
 
 install_packages() {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "agent/config.h"
+#include "agent/snapshot.h"
 #include "platform/status.h"
 #include "storage/vault.h"
 
@@ -28,6 +29,31 @@ Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options);
 // Prints "holdfast: <what>: <message>" and a hint to stderr; returns the exit status.
 int ReportError(const Status& status);
 
+// Which part of the vault export and restore-device look at.
+struct SnapshotArgs {
+  std::string collection;  // --collection
+  std::string kind;        // --kind
+  std::string source;      // --source
+  std::string as_of;       // --as-of
+};
+
+// --collection, --kind, --source and --as-of checked and parsed.
+Result<agent::SnapshotFilter> ParseFilter(const SnapshotArgs& args);
+
+struct ExportArgs {
+  std::string format;
+  std::string to;
+  SnapshotArgs snapshot;
+  bool force = false;
+  bool zstd = false;
+};
+
+struct RestoreArgs {
+  SnapshotArgs snapshot;
+  bool dry_run = false;
+  bool overwrite = false;
+};
+
 int RunInit(const GlobalOptions& options);
 int RunStatus(const GlobalOptions& options, bool json);
 int RunVerify(const GlobalOptions& options, bool json);
@@ -35,5 +61,8 @@ int RunSourceAdd(const GlobalOptions& options, const std::string& kind, const st
                  std::string name);
 int RunSourceList(const GlobalOptions& options);
 int RunCapture(const GlobalOptions& options, const std::string& source, bool accept_deletions);
+int RunExport(const GlobalOptions& options, const ExportArgs& args);
+int RunImport(const GlobalOptions& options, const std::string& archive);
+int RunRestoreDevice(const GlobalOptions& options, const RestoreArgs& args);
 
 }  // namespace holdfast::cli

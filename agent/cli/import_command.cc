@@ -1,0 +1,31 @@
+// `holdfast import ARCHIVE`: an export archive back into the vault (created if missing).
+#include <iostream>
+
+#include "agent/archive_import.h"
+#include "agent/cli/commands.h"
+#include "agent/exit_codes.h"
+
+namespace holdfast::cli {
+
+int RunImport(const GlobalOptions& options, const std::string& archive) {
+  Result<std::filesystem::path> path = VaultPath(options);
+  if (!path) return ReportError(path.error());
+  // A phone that lost its vault: import creates a new one, once the archive
+  // has been checked.
+  std::unique_ptr<storage::Vault> vault;
+  Result<agent::ImportReport> report = agent::ImportArchive(archive, [&]() -> Result<storage::Vault*> {
+    Result<std::unique_ptr<storage::Vault>> opened = storage::Vault::Open(*path, storage::Vault::OpenMode::kCreate);
+    if (!opened) return opened.error();
+    vault = std::move(*opened);
+    return vault.get();
+  });
+  if (!report) return ReportError(report.error());
+  std::cout << "Checked " << report->members_checked << " members of " << archive << " against its manifest: OK\n"
+            << "Imported into " << vault->path().string() << ": " << report->items_new << " new, "
+            << report->items_updated << " updated, " << report->items_unchanged << " already there, "
+            << report->items_kept << " kept as the vault had them (newer there); " << report->bytes
+            << " bytes\n";
+  return agent::kExitOk;
+}
+
+}  // namespace holdfast::cli

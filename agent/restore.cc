@@ -1,0 +1,242 @@
+#include "agent/restore.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "agent/snapshot.h"
+#include "platform/files.h"
+#include "platform/icalendar_merge.h"
+#include "platform/icalendar_reader.h"
+#include "platform/sha256.h"
+#include "platform/staged_files.h"
+#include "platform/vcard_reader.h"
+
+namespace holdfast::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using storage::CollectionInfo;
+using storage::ItemKind;
+using storage::Vault;
+
+// Files are published in sets: one syncfs per set instead of one fsync per file.
+constexpr size_t kFilesPerSet = 2000;
+constexpr uint64_t kBytesPerSet = uint64_t{64} << 20;
+
+enum class OnDevice { kMissing, kSame, kDiffers };
+
+// Compares a device file with an item: by size, then (for small files, or
+// when it matters) by SHA-256.
+Result<OnDevice> Compare(const fs::path& file, const SnapshotItem& s, bool need_exact) {
+  struct stat st {};
+  if (lstat(file.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return OnDevice::kMissing;
+    return ErrnoStatus(file.string(), errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status(ErrorCode::kAlreadyExists, file.string() + ": not a regular file; left as it is");
+  }
+  if (static_cast<uint64_t>(st.st_size) != s.revision.size_bytes) return OnDevice::kDiffers;
+  if (!need_exact && s.revision.size_bytes > (uint64_t{1} << 20)) return OnDevice::kSame;
+  platform::Sha256 hasher;
+  Result<std::string> bytes = platform::ReadWholeFile(file, std::max<uint64_t>(s.revision.size_bytes, 1));
+  if (!bytes) return bytes.error();
+  return platform::Sha256Of(*bytes) == s.revision.sha256 ? OnDevice::kSame : OnDevice::kDiffers;
+}
+
+class SourceRestorer {
+ public:
+  SourceRestorer(Vault& vault, const SourceConfig& source, const RestoreOptions& options,
+                 SourceRestore* report)
+      : vault_(vault), source_(source), options_(options), report_(report) {}
+
+  Status Run() {
+    SnapshotFilter filter;
+    filter.source = source_.name;
+    filter.as_of_ms = options_.as_of_ms;
+    const fs::path root(source_.path);
+    const bool single_file = source_.kind != SourceKind::kPhotos &&
+                             (root.extension() == ".vcf" || root.extension() == ".ics");
+    Status status = ForEachSnapshotCollection(
+        vault_, filter, [&](const CollectionInfo& c, std::vector<SnapshotItem>&& items) {
+          collections_.push_back(c.id);
+          return single_file ? RestoreIntoFile(root, c, items) : RestoreFiles(root, c, items);
+        });
+    if (status.ok()) status = Publish();
+    if (!status.ok()) {
+      files_.Abandon();
+      return status;
+    }
+    if (options_.dry_run) return Status::Ok();
+    Result<std::vector<storage::LossAlert>> alerts = vault_.ListLossAlerts();
+    if (!alerts) return alerts.error();
+    for (const storage::LossAlert& alert : *alerts) {
+      if (std::find(collections_.begin(), collections_.end(), alert.collection_id) == collections_.end()) continue;
+      HF_RETURN_IF_ERROR(vault_.ClearLossAlert(alert.collection_id));
+      ++report_->alerts_cleared;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // vdir folders and photo trees: one file per item, at its path.
+  Status RestoreFiles(const fs::path& root, const CollectionInfo& c, const std::vector<SnapshotItem>& items) {
+    for (const SnapshotItem& s : items) {
+      const fs::path target = root / s.path;
+      Result<OnDevice> state = Compare(target, s, options_.overwrite);
+      if (!state) return state.error();
+      if (*state == OnDevice::kSame) {
+        ++report_->files_present;
+        continue;
+      }
+      if (*state == OnDevice::kDiffers && !options_.overwrite) {
+        ++report_->files_differ;
+        continue;
+      }
+      ++(*state == OnDevice::kMissing ? report_->files_written : report_->files_replaced);
+      ++report_->items_written;
+      report_->bytes_written += static_cast<int64_t>(s.revision.size_bytes);
+      if (options_.dry_run) continue;
+      Result<size_t> handle = files_.Create(target);
+      if (!handle) return handle.error();
+      HF_RETURN_IF_ERROR(StreamSnapshotItem(vault_, c, s, [&](std::string_view bytes) {
+        return files_.Append(*handle, bytes);
+      }));
+      if (files_.pending() >= kFilesPerSet || files_.pending_bytes() >= kBytesPerSet) {
+        HF_RETURN_IF_ERROR(Publish());
+      }
+    }
+    return Status::Ok();
+  }
+
+  // A source that is one export file: the items it lacks are added to it
+  // (all of them when it is gone); with overwrite it is rebuilt from the vault.
+  Status RestoreIntoFile(const fs::path& file, const CollectionInfo& c, const std::vector<SnapshotItem>& items) {
+    const bool contacts = c.kind == ItemKind::kContact;
+    std::vector<std::string> contents;
+    for (const SnapshotItem& s : items) {
+      Result<std::string> content = vault_.ReadRevisionBytes(s.revision.id, platform::kMaxPimFileBytes);
+      if (!content) return content.error();
+      if (platform::Sha256Of(*content) != s.revision.sha256) {
+        return Status(ErrorCode::kDamageFound, DescribeItem(c, s) + ": its bytes in the vault no longer match "
+                                                                   "their SHA-256 (run `holdfast verify`)");
+      }
+      contents.push_back(std::move(*content));
+    }
+    struct stat st {};
+    const bool exists = lstat(file.c_str(), &st) == 0;
+    std::string existing;
+    std::set<std::string> held_uids;
+    std::set<platform::Digest> held_shas;
+    if (exists) {
+      Result<std::string> bytes = platform::ReadWholeFile(file, platform::kMaxPimFileBytes);
+      if (!bytes) return bytes.error();
+      existing = std::move(*bytes);
+      Result<std::vector<platform::PimItem>> parsed = contacts ? platform::ReadVcardFile(existing, file.string())
+                                                               : platform::ReadIcalendarFile(existing, file.string());
+      if (!parsed) {
+        if (!options_.overwrite) {
+          return parsed.error().WithContext("the device's file cannot be read; left as it is (--overwrite rebuilds it)");
+        }
+      } else {
+        for (const platform::PimItem& item : *parsed) {
+          held_uids.insert(item.uid);
+          held_shas.insert(platform::Sha256Of(item.raw));
+        }
+      }
+    }
+    std::vector<std::string_view> missing;
+    int64_t present = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const bool held = held_shas.count(items[i].revision.sha256) != 0 ||
+                        (!items[i].item.uid.empty() && items[i].item.uid.rfind("hf-", 0) != 0 &&
+                         held_uids.count(items[i].item.uid) != 0);
+      if (held) {
+        ++present;
+      } else {
+        missing.push_back(contents[i]);
+      }
+    }
+    if (missing.empty() && exists) {
+      ++report_->files_present;
+      return Status::Ok();
+    }
+    std::string out;
+    if (!exists || options_.overwrite) {
+      std::vector<std::string_view> all(contents.begin(), contents.end());
+      if (contacts) {
+        for (std::string_view card : all) {
+          out.append(card);
+          if (!card.empty() && card.back() != '\n') out.append("\r\n");
+        }
+      } else {
+        Result<std::string> merged = platform::MergeCalendars(all, file.string(), /*first_header=*/true);
+        if (!merged) return merged.error();
+        out = std::move(*merged);
+      }
+      ++(exists ? report_->files_replaced : report_->files_written);
+      report_->items_written += static_cast<int64_t>(all.size());
+    } else {
+      if (contacts) {
+        out = existing;
+        if (!out.empty() && out.back() != '\n') out.append("\r\n");
+        for (std::string_view card : missing) {
+          out.append(card);
+          if (!card.empty() && card.back() != '\n') out.append("\r\n");
+        }
+      } else {
+        Result<std::string> added = platform::AddToCalendar(existing, missing, file.string());
+        if (!added) return added.error();
+        out = std::move(*added);
+      }
+      ++report_->files_replaced;
+      report_->items_written += static_cast<int64_t>(missing.size());
+    }
+    report_->bytes_written += static_cast<int64_t>(out.size());
+    if (options_.dry_run) return Status::Ok();
+    return files_.Write(file, out);
+  }
+
+  Status Publish() {
+    if (options_.dry_run) return Status::Ok();
+    return files_.Commit();
+  }
+
+  Vault& vault_;
+  const SourceConfig& source_;
+  const RestoreOptions& options_;
+  SourceRestore* report_;
+  platform::FileSet files_;
+  std::vector<int64_t> collections_;
+};
+
+}  // namespace
+
+bool RestoreReport::ok() const {
+  return std::all_of(sources.begin(), sources.end(), [](const SourceRestore& s) { return s.error.ok(); });
+}
+
+Result<RestoreReport> RestoreDevice(Vault& vault, const Config& config, const RestoreOptions& options) {
+  if (!options.only_source.empty() && config.FindSource(options.only_source) == nullptr) {
+    return Status(ErrorCode::kNotFound, "no source named '" + options.only_source + "' (see `holdfast source list`)");
+  }
+  RestoreReport report;
+  for (const SourceConfig& source : config.sources) {
+    if (!options.only_source.empty() && source.name != options.only_source) continue;
+    SourceRestore& result = report.sources.emplace_back();
+    result.source = source.name;
+    SourceRestorer restorer(vault, source, options, &result);
+    Status status = restorer.Run();
+    if (status.ok()) continue;
+    // The vault failing is everyone's error; the device failing is this source's.
+    if (status.code() == ErrorCode::kCorruptVault || status.code() == ErrorCode::kDamageFound) {
+      return status.WithContext("restore of source '" + source.name + "'");
+    }
+    result.error = status.WithContext("source '" + source.name + "'");
+  }
+  return report;
+}
+
+}  // namespace holdfast::agent

@@ -1,0 +1,69 @@
+// What the vault held at one moment, collection by collection: the view that
+// export and restore-device write out.
+//
+// A snapshot is read, never written. "Now" means every live item with its
+// current content; "as of T" means every item that existed and was not
+// deleted on the device at T, with the revision that was current then
+// (Vault::RevisionAsOf), so deleted items and older contents come back.
+//
+// Each item also gets a file name inside its source (SnapshotItem::path):
+// where capture last saw it when that name is its own; otherwise a name made
+// from its collection and uid (items that shared one file, or came from a
+// single export file). Thread-safety: one thread, like the Vault it reads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/status.h"
+#include "storage/vault.h"
+
+namespace holdfast::agent {
+
+struct SnapshotFilter {
+  std::optional<std::string> collection;  // by name
+  std::optional<storage::ItemKind> kind;
+  std::optional<std::string> source;  // by source name
+  std::optional<int64_t> as_of_ms;    // the vault as it was then; now if unset
+};
+
+struct SnapshotItem {
+  storage::ItemRecord item;
+  storage::RevisionInfo revision;  // the content to write
+  std::string path;                // relative to the source's root, '/'-separated
+};
+
+// Calls `visit` once per collection that passes the filter, with its items
+// in uid order. Collections with no item at that moment are visited too
+// (with none), so an empty address book is still exported as one. An error
+// from `visit` stops the walk and is returned.
+Status ForEachSnapshotCollection(
+    storage::Vault& vault, const SnapshotFilter& filter,
+    const std::function<Status(const storage::CollectionInfo&, std::vector<SnapshotItem>&&)>& visit);
+
+// "collection 'personal' item 'abc'", for messages.
+std::string DescribeItem(const storage::CollectionInfo& collection, const SnapshotItem& item);
+
+// Streams an item's content to `sink`, hashing it on the way. Bytes that no
+// longer match the recorded SHA-256 give kDamageFound (after they were
+// handed to `sink`: callers write to temp files they then discard).
+Status StreamSnapshotItem(storage::Vault& vault, const storage::CollectionInfo& collection,
+                          const SnapshotItem& item, const storage::ByteSink& sink);
+
+// "vcf", "ics", or "" for photos (they keep their own names).
+const char* FileExtensionFor(storage::ItemKind kind);
+
+// Accepts "contact"/"contacts", "event"/"events"/"calendar", "task"/"tasks",
+// "note"/"notes", "photo"/"photos".
+std::optional<storage::ItemKind> ParseKindWord(std::string_view word);
+
+// A name made safe as one path component: characters other than letters,
+// digits, '.', '-', '_' and '@' become '_'; a name that is empty, starts
+// with '.', or is over 100 bytes is replaced by the first 32 hex digits of
+// its SHA-256 (with the same prefix kept readable where possible).
+std::string SafeFileName(std::string_view name);
+
+}  // namespace holdfast::agent

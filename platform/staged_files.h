@@ -1,0 +1,149 @@
+// Writing many files so that a failure or a power cut never leaves a
+// half-written one: what export and restore-device use outside SQLite.
+//
+// Three shapes, each with the same promise (nothing half-written is ever
+// visible under the final name; on failure the temp files are removed):
+//   AtomicFile     one file written as a stream: temp name, fsync, rename,
+//                  folder fsync (platform/files.h does the same for bytes
+//                  already in memory).
+//   StagedFolder   a whole folder tree built under a temp name beside the
+//                  target, flushed with one syncfs(2), then renamed into place.
+//   FileSet        files written into existing folders (a device's vdir),
+//                  each under a hidden temp name beside its final name; Commit
+//                  flushes them all with one syncfs(2), renames each, and
+//                  fsyncs each folder.
+//
+// Temp names start with ".holdfast-" so that capture (which skips hidden
+// files) never mistakes a leftover for an item. Not thread-safe; one owner.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/status.h"
+
+namespace holdfast::platform {
+
+// Owns a file descriptor; closes it when destroyed.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  // Closes now; returns close(2)'s result (it can report a failed write).
+  int Close();
+
+ private:
+  int fd_ = -1;
+};
+
+// One file written piece by piece and published atomically.
+//   1. Open creates "<dir>/.holdfast-<name>.<pid>.tmp" (mode `mode`)
+//   2. Append writes to it
+//   3. Commit fsyncs it, renames it over `path`, fsyncs the folder
+// Destroying it uncommitted removes the temp file. Crash tests:
+// tests/unit/platform/staged_files_test.cc checks each step's leftovers.
+class AtomicFile {
+ public:
+  AtomicFile() = default;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  // Errors: kAlreadyExists if `path` exists and !replace; kNotFound if its
+  // folder is missing; kPermission, kNoSpace, kIoError naming the file.
+  Status Open(const std::filesystem::path& path, bool replace, mode_t mode = 0644);
+  Status Append(std::string_view bytes);
+  // The temp file's descriptor, for libraries that write to an fd.
+  int fd() const { return fd_; }
+  Status Commit();
+
+ private:
+  void Abandon();
+  std::filesystem::path path_;
+  std::filesystem::path temp_;
+  int fd_ = -1;
+  bool replace_ = false;
+};
+
+// A folder tree built aside and moved into place in one rename.
+class StagedFolder {
+ public:
+  StagedFolder() = default;
+  StagedFolder(const StagedFolder&) = delete;
+  StagedFolder& operator=(const StagedFolder&) = delete;
+  ~StagedFolder();
+
+  // Creates "<parent>/.holdfast-<name>.<pid>.staging". Errors: kAlreadyExists
+  // if `target` exists and !replace; kNotFound if its parent is missing.
+  Status Open(const std::filesystem::path& target, bool replace);
+  // The folder to write into (a temp name until Commit).
+  const std::filesystem::path& root() const { return staging_; }
+  // Writes one file at `relative` (a '/'-separated path inside the tree,
+  // folders created as needed). kInvalidArgument for an absolute path or one
+  // with "..", so that a hostile name cannot escape the tree.
+  Status WriteFile(std::string_view relative, std::string_view bytes);
+  // Opens one file for streaming into it.
+  Result<UniqueFd> CreateFile(std::string_view relative);
+  // 1. syncfs: every file of the tree is on disk
+  // 2. an existing target is renamed aside (replace only)
+  // 3. the tree is renamed to `target`, the parent fsynced
+  // 4. the old target is removed
+  Status Commit();
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path staging_;
+  bool replace_ = false;
+  bool open_ = false;
+};
+
+// Files written into existing folders, published together by Commit.
+class FileSet {
+ public:
+  FileSet() = default;
+  FileSet(const FileSet&) = delete;
+  FileSet& operator=(const FileSet&) = delete;
+  ~FileSet();
+
+  // Starts a file at `path`; its parent folders are created (0755) if
+  // missing. Returns a handle for Append, valid until the next Create
+  // (files are written one at a time). Errors name the path.
+  Result<size_t> Create(const std::filesystem::path& path);
+  Status Append(size_t handle, std::string_view bytes);
+  // Create and Append in one.
+  Status Write(const std::filesystem::path& path, std::string_view bytes);
+  size_t pending() const { return files_.size(); }
+  uint64_t pending_bytes() const { return pending_bytes_; }
+  // 1. syncfs of the file system holding the files
+  // 2. each temp file renamed to its final name (replacing what is there)
+  // 3. each folder that gained a name fsynced
+  // On error, the files not yet renamed are removed; those renamed stay.
+  Status Commit();
+  // Removes every temp file not yet committed.
+  void Abandon();
+
+ private:
+  struct Pending {
+    std::filesystem::path final_path;
+    std::filesystem::path temp_path;
+    UniqueFd fd;
+  };
+  std::vector<Pending> files_;
+  uint64_t pending_bytes_ = 0;
+};
+
+// Writes all of `bytes` to `fd`; errors name `path`.
+Status WriteFd(int fd, std::string_view bytes, const std::filesystem::path& path);
+
+}  // namespace holdfast::platform
