@@ -57,7 +57,10 @@ struct VerifiedArchive {
 
 Result<VerifiedArchive> VerifyArchive(const std::filesystem::path& archive, ImportReport* report) {
   TarReader tar;
-  HF_RETURN_IF_ERROR(tar.Open(archive.string()));
+  Status opened = tar.Open(archive.string());
+  if (!opened.ok()) {
+    return opened.code() == ErrorCode::kMalformedInput ? Refuse(archive, opened.message()) : opened;
+  }
   std::unordered_map<std::string, Checked> seen;
   std::string sums;
   std::string manifest;

@@ -22,6 +22,14 @@ std::string ErrorText(archive* a) {
   return text != nullptr ? text : "unknown archive error";
 }
 
+// A failed write: the OS's errno when libarchive kept one (ENOSPC becomes
+// kNoSpace), else kIoError with libarchive's text.
+Status WriteError(archive* a, const std::string& where) {
+  const int err = archive_errno(a);
+  if (err > 0) return ErrnoStatus(where + ": " + ErrorText(a), err);
+  return Status(ErrorCode::kIoError, where + ": " + ErrorText(a));
+}
+
 }  // namespace
 
 struct TarWriter::Impl {
@@ -62,7 +70,7 @@ Status TarWriter::BeginFile(std::string_view member_path, uint64_t size_bytes, i
   archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size_bytes));
   archive_entry_set_mtime(entry.get(), mtime_ms / 1000, static_cast<long>((mtime_ms % 1000) * 1000000));
   if (archive_write_header(impl_->a.get(), entry.get()) != ARCHIVE_OK) {
-    return Status(ErrorCode::kIoError, impl_->name + ": member " + path + ": " + ErrorText(impl_->a.get()));
+    return WriteError(impl_->a.get(), impl_->name + ": member " + path);
   }
   impl_->remaining = size_bytes;
   return Status::Ok();
@@ -74,7 +82,7 @@ Status TarWriter::Write(std::string_view bytes) {
   }
   while (!bytes.empty()) {
     la_ssize_t n = archive_write_data(impl_->a.get(), bytes.data(), bytes.size());
-    if (n <= 0) return Status(ErrorCode::kIoError, impl_->name + ": " + ErrorText(impl_->a.get()));
+    if (n <= 0) return WriteError(impl_->a.get(), impl_->name);
     bytes.remove_prefix(static_cast<size_t>(n));
     impl_->remaining -= static_cast<uint64_t>(n);
   }
@@ -85,9 +93,7 @@ Status TarWriter::Close() {
   if (impl_->remaining != 0) {
     return Status(ErrorCode::kInternal, impl_->name + ": last member is short of bytes");
   }
-  if (archive_write_close(impl_->a.get()) != ARCHIVE_OK) {
-    return Status(ErrorCode::kIoError, impl_->name + ": " + ErrorText(impl_->a.get()));
-  }
+  if (archive_write_close(impl_->a.get()) != ARCHIVE_OK) return WriteError(impl_->a.get(), impl_->name);
   return Status::Ok();
 }
 

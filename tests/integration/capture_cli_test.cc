@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/vault.h"
+#include "tests/support/handset.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast {
@@ -17,43 +18,9 @@ using testing::ReadFileBytes;
 using testing::RunProcess;
 using testing::TempDir;
 
-constexpr const char* kSources[][2] = {{"contacts", "contacts"}, {"calendar", "calendars"},
-                                       {"tasks", "tasks"},       {"notes", "notes"},
-                                       {"photos", "photos"}};
-
-// A generated handset with a vault and the five sources configured.
-struct Handset {
-  TempDir dir;
-  fs::path tree = dir / "handset";
-  std::string vault = (dir / "vault.db").string();
-  std::string config = (dir / "config.json").string();
-
-  explicit Handset(bool malformed = false) {
-    const char* gen = std::getenv("HOLDFAST_GEN_BIN");
-    REQUIRE_MESSAGE(gen != nullptr, "run with ctest: HOLDFAST_GEN_BIN is not set");
-    std::vector<std::string> args = {gen, "--profile", "small", "--seed", "3", "--out", tree.string()};
-    if (malformed) args.push_back("--malformed");
-    ProcessResult made = RunProcess(args);
-    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
-    REQUIRE(Holdfast({"init"}).exit_code == 0);
-    for (const auto& source : kSources) {
-      ProcessResult added = Holdfast({"source", "add", "--kind", source[0], (tree / source[1]).string(),
-                                      "--name", source[1]});
-      REQUIRE_MESSAGE(added.exit_code == 0, added.err);
-    }
-  }
-
-  ProcessResult Holdfast(std::vector<std::string> args) const {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return RunProcess(args);
-  }
-
-  nlohmann::json Status() const {
-    ProcessResult status = Holdfast({"status", "--json"});
-    REQUIRE_MESSAGE(status.exit_code == 0, status.err);
-    return nlohmann::json::parse(status.out);
-  }
-};
+using testing::FilesIn;
+using testing::Handset;
+constexpr auto& kSources = testing::kHandsetSources;
 
 TEST_CASE("the small handset is captured byte for byte and a rescan reads no file") {
   Handset h;
@@ -149,16 +116,6 @@ TEST_CASE("an emptied address book trips the guard; --accept-deletions records t
   CHECK(status["source_loss_suspected"].empty());
   CHECK(status["kinds"]["contact"]["deleted_items"] == removed);
   CHECK(status["kinds"]["contact"]["items"] == 200 - removed);
-}
-
-// The files of one folder of the handset, sorted.
-std::vector<fs::path> FilesIn(const fs::path& folder) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 TEST_CASE("edits, renames and single deletions on a generated handset; a 30% loss trips the guard") {
