@@ -8,3 +8,5 @@ holdfast_test(cli_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_test.cc
 add_dependencies(cli_test holdfast)
 holdfast_test(export_import_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/export_import_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
 add_dependencies(export_import_test holdfast-handset-gen holdfast)
+holdfast_test(restore_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/restore_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
+add_dependencies(restore_test holdfast-handset-gen holdfast)
