@@ -93,7 +93,11 @@ Result<int64_t> ParseTime(std::string_view text) {
   if (!ReadNumber(text, &pos, 2, &hour) || !Expect(text, &pos, ':') || !ReadNumber(text, &pos, 2, &minute)) {
     return bad;
   }
-  if (Expect(text, &pos, ':') && !ReadNumber(text, &pos, 2, &second)) return bad;
+  bool has_seconds = false;
+  if (Expect(text, &pos, ':')) {
+    if (!ReadNumber(text, &pos, 2, &second)) return bad;
+    has_seconds = true;
+  }
   if (hour > 23 || minute > 59 || second > 60) return bad;
   int64_t offset_minutes = 0;
   if (Expect(text, &pos, 'Z')) {
@@ -107,7 +111,8 @@ Result<int64_t> ParseTime(std::string_view text) {
     offset_minutes = sign * (oh * 60 + om);
   }
   if (pos != text.size()) return bad;
-  return day_ms + ((hour * 60 + minute - offset_minutes) * 60 + second) * int64_t{1000} + 999;
+  const int64_t end_of_unit_ms = has_seconds ? 999 : 59'999;
+  return day_ms + ((hour * 60 + minute - offset_minutes) * 60 + second) * int64_t{1000} + end_of_unit_ms;
 }
 
 }  // namespace holdfast::platform

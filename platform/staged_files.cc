@@ -265,7 +265,9 @@ Result<size_t> FileSet::Create(const fs::path& path) {
   HF_RETURN_IF_ERROR(MakeFolders(ParentOf(path)));
   Pending file;
   file.final_path = path;
-  file.temp_path = TempBeside(path, ".tmp");
+  // Numbered, so that the same path written twice in a set gets two temp
+  // files; the later one is renamed last and wins.
+  file.temp_path = TempBeside(path, ("." + std::to_string(files_.size()) + ".tmp").c_str());
   file.fd = UniqueFd(open(file.temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (file.fd.get() < 0) return ErrnoStatus("create " + file.temp_path.string(), errno);
   files_.push_back(std::move(file));

@@ -4,6 +4,8 @@
 #include <archive_entry.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 namespace holdfast::platform {
 namespace {
 
@@ -68,7 +70,8 @@ Status TarWriter::BeginFile(std::string_view member_path, uint64_t size_bytes, i
   archive_entry_set_filetype(entry.get(), AE_IFREG);
   archive_entry_set_perm(entry.get(), 0644);
   archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size_bytes));
-  archive_entry_set_mtime(entry.get(), mtime_ms / 1000, static_cast<long>((mtime_ms % 1000) * 1000000));
+  const int64_t clamped_ms = std::max<int64_t>(mtime_ms, 0);  // tar has no time before 1970
+  archive_entry_set_mtime(entry.get(), clamped_ms / 1000, static_cast<long>((clamped_ms % 1000) * 1000000));
   if (archive_write_header(impl_->a.get(), entry.get()) != ARCHIVE_OK) {
     return WriteError(impl_->a.get(), impl_->name + ": member " + path);
   }

@@ -56,6 +56,9 @@ class TarReader {
   Status Open(const std::string& path);
   // Moves to the next member. Returns false at the end of the archive.
   // Errors: kMalformedInput naming the archive (truncated, damaged header).
+  // An archive cut exactly between two members reads as a shorter, valid
+  // one: callers that need every member check against a list of their own
+  // (import checks its manifest).
   Result<bool> Next(TarMember* member);
   // Reads the current member's next bytes; 0 at its end. Errors:
   // kMalformedInput (truncated or damaged data).
