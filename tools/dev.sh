@@ -13,11 +13,14 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev doctest-dev libcli11-dev libjpeg62-turbo-dev libarchive-dev zstd
+  bc time
 )
+# Real PIM clients the tests check restored data with (tests/integration/real_clients_test.cc).
+TEST_PACKAGES=(khard khal todoman)
 
 install_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi
@@ -67,7 +70,7 @@ run_demo() {
 }
 
 case "${1:-}" in
-  test) install_packages; build; run_tests ;;
-  demo) install_packages; build; run_demo ;;
+  test) install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"; build; run_tests ;;
+  demo) install_packages "${PACKAGES[@]}"; build; run_demo ;;
   *) echo "usage: tools/dev.sh demo|test" >&2; exit 2 ;;
 esac
