@@ -1,6 +1,7 @@
 #include "platform/staged_files.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +65,26 @@ bool IsSafeRelative(std::string_view relative) {
   return true;
 }
 
+// Removes what an export of the same target left when it was killed:
+// ".holdfast-<name>.<pid>.<suffix>" entries whose process is gone.
+void RemoveStaleTemps(const fs::path& target) {
+  const std::string prefix = ".holdfast-" + target.filename().string() + ".";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(ParentOf(target), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const size_t dot = rest.find('.');
+    if (dot == 0 || dot == std::string::npos) continue;
+    const std::string digits = rest.substr(0, dot);
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    fs::remove_all(entry.path(), ignored);
+  }
+}
+
 }  // namespace
 
 UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
@@ -115,6 +136,7 @@ Status AtomicFile::Open(const fs::path& path, bool replace, mode_t mode) {
   if (!replace && Exists(path)) {
     return Status(ErrorCode::kAlreadyExists, path.string() + ": already exists (use --force to replace it)");
   }
+  RemoveStaleTemps(path);
   temp_ = TempBeside(path, ".tmp");
   fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd_ < 0) return ErrnoStatus("create " + temp_.string(), errno);
@@ -179,6 +201,7 @@ Status StagedFolder::Open(const fs::path& target, bool replace) {
   }
   const fs::path parent = ParentOf(target);
   if (stat(parent.c_str(), &st) != 0) return ErrnoStatus("folder " + parent.string(), errno);
+  RemoveStaleTemps(target);
   staging_ = TempBeside(target, ".staging");
   std::error_code ec;
   fs::remove_all(staging_, ec);  // a leftover of this pid from an earlier crash

@@ -14,7 +14,9 @@
 //                  fsyncs each folder.
 //
 // Temp names start with ".holdfast-" so that capture (which skips hidden
-// files) never mistakes a leftover for an item. Not thread-safe; one owner.
+// files) never mistakes a leftover for an item. A process killed mid-write
+// leaves its temp name behind; AtomicFile and StagedFolder remove those of
+// dead processes for the same target when they open. Not thread-safe; one owner.
 #pragma once
 
 #include <sys/types.h>

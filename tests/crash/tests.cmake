@@ -2,3 +2,5 @@
 holdfast_test(vault_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/vault_kill_test.cc LIBS holdfast_storage)
 holdfast_test(capture_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/capture_kill_test.cc LIBS holdfast_storage)
 add_dependencies(capture_kill_test holdfast-handset-gen holdfast)
+holdfast_test(export_restore_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/export_restore_kill_test.cc)
+add_dependencies(export_restore_kill_test holdfast-handset-gen holdfast)
