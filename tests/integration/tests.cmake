@@ -10,3 +10,5 @@ holdfast_test(export_import_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/e
 add_dependencies(export_import_test holdfast-handset-gen holdfast)
 holdfast_test(restore_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/restore_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
 add_dependencies(restore_test holdfast-handset-gen holdfast)
+holdfast_test(real_clients_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/real_clients_test.cc LIBS nlohmann_json::nlohmann_json)
+add_dependencies(real_clients_test holdfast-handset-gen holdfast)
