@@ -6,6 +6,7 @@
 #include <set>
 
 #include "agent/archive_format.h"
+#include "platform/base64.h"
 #include "platform/clock.h"
 #include "platform/content_line.h"
 #include "platform/icalendar_merge.h"
@@ -160,36 +161,6 @@ Status ExportIcs(Vault& vault, const ExportOptions& options, ExportReport* repor
   return folder.Commit();
 }
 
-// Base64 (RFC 4648) of a stream, three bytes at a time across pieces.
-class Base64Stream {
- public:
-  explicit Base64Stream(std::string* out) : out_(out) {}
-  void Add(std::string_view bytes) {
-    for (unsigned char c : bytes) {
-      pending_[count_++] = c;
-      if (count_ == 3) Emit(3);
-    }
-  }
-  void Finish() {
-    if (count_ > 0) Emit(count_);
-  }
-
- private:
-  void Emit(int n) {
-    static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    uint32_t v = (uint32_t{pending_[0]} << 16) | (n > 1 ? uint32_t{pending_[1]} << 8 : 0) | (n > 2 ? pending_[2] : 0);
-    out_->push_back(kAlphabet[(v >> 18) & 63]);
-    out_->push_back(kAlphabet[(v >> 12) & 63]);
-    out_->push_back(n > 1 ? kAlphabet[(v >> 6) & 63] : '=');
-    out_->push_back(n > 2 ? kAlphabet[v & 63] : '=');
-    count_ = 0;
-    pending_[0] = pending_[1] = pending_[2] = 0;
-  }
-  std::string* out_;
-  unsigned char pending_[3] = {0, 0, 0};
-  int count_ = 0;
-};
-
 Status ExportJson(Vault& vault, const ExportOptions& options, ExportReport* report) {
   platform::AtomicFile file;
   HF_RETURN_IF_ERROR(file.Open(options.to, options.force));
@@ -219,7 +190,7 @@ Status ExportJson(Vault& vault, const ExportOptions& options, ExportReport* repo
           text = line.dump();
           text.pop_back();
           text += ",\"content_base64\":\"";
-          Base64Stream base64(&text);
+          platform::Base64Encoder base64(&text);
           base64.Add(*content);
           base64.Finish();
           text += "\"}\n";
@@ -232,7 +203,7 @@ Status ExportJson(Vault& vault, const ExportOptions& options, ExportReport* repo
         text += ",\"content_base64\":\"";
         HF_RETURN_IF_ERROR(file.Append(text));
         std::string piece;
-        Base64Stream base64(&piece);
+        platform::Base64Encoder base64(&piece);
         HF_RETURN_IF_ERROR(StreamSnapshotItem(vault, c, s, [&](std::string_view bytes) {
           base64.Add(bytes);
           Status status = file.Append(piece);

@@ -1,6 +1,7 @@
 #include "platform/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <cstdlib>
 
@@ -70,6 +71,18 @@ bool FromHex(std::string_view hex, Digest* digest) {
     (*digest)[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return true;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) return "";
+  static const char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : raw) {
+    hex.push_back(kDigits[c >> 4]);
+    hex.push_back(kDigits[c & 15]);
+  }
+  return hex;
 }
 
 }  // namespace holdfast::platform

@@ -42,4 +42,8 @@ std::string ToHex(const Digest& digest);
 // Parses 64 hex characters (either case); false on anything else.
 bool FromHex(std::string_view hex, Digest* digest);
 
+// `bytes` random bytes from OpenSSL's generator, as lower-case hex: tokens,
+// epochs. Empty only if the generator fails.
+std::string RandomHex(size_t bytes);
+
 }  // namespace holdfast::platform

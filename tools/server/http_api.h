@@ -1,0 +1,36 @@
+// The reference server's HTTP routes: docs/protocol.md, version 1, over
+// cpp-httplib. Every handler checks the bearer token, bounds what it reads,
+// answers errors as application/problem+json, and never lets an exception
+// or a bad request take the server down.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+
+#include "tools/server/faults.h"
+#include "tools/server/server_store.h"
+
+namespace holdfast::server {
+
+inline constexpr size_t kMaxJsonBodyBytes = size_t{16} << 20;
+inline constexpr size_t kMaxChunkBytes = size_t{8} << 20;
+inline constexpr size_t kMaxInlineContentBytes = size_t{1} << 20;
+inline constexpr size_t kMaxBatchEntries = 1000;
+inline constexpr int kMaxInventoryPage = 5000;
+
+class Routes;
+
+// The routes of one server. `faults` may be null (no fault injection).
+// `store` and `faults` must outlive the Api, and the Api the server.
+class Api {
+ public:
+  Api(ServerStore& store, FaultInjector* faults);
+  ~Api();
+  void Install(httplib::Server& server);
+
+ private:
+  std::unique_ptr<Routes> routes_;
+};
+
+}  // namespace holdfast::server

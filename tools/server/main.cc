@@ -1,0 +1,171 @@
+// holdfast-server: the reference server of the sync protocol (docs/protocol.md)
+// and its operator commands. One SQLite file under --data holds every account.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "platform/clock.h"
+#include "tools/server/faults.h"
+#include "tools/server/http_api.h"
+#include "tools/server/server_store.h"
+
+namespace {
+
+using holdfast::Result;
+using holdfast::Status;
+using holdfast::server::ServerStore;
+
+int Fail(const Status& status) {
+  std::cerr << "holdfast-server: " << status.ToString() << "\n";
+  return 1;
+}
+
+Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& data) {
+  if (data.empty()) return Status(holdfast::ErrorCode::kInvalidArgument, "--data is required");
+  return ServerStore::Open(data);
+}
+
+// "90s", "30m", "1h", "2d" or plain milliseconds.
+Result<int64_t> ParseDuration(const std::string& text) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  const std::string unit = end != nullptr ? end : "";
+  const std::map<std::string, int64_t> kUnits = {{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+  if (text.empty() || value < 0 || kUnits.count(unit) == 0) {
+    return Status(holdfast::ErrorCode::kInvalidArgument, "--spread " + text + ": use e.g. 90s, 30m, 1h");
+  }
+  return static_cast<int64_t>(value * static_cast<double>(kUnits.at(unit)));
+}
+
+int Serve(const std::string& data, const std::string& listen, const std::string& cert, const std::string& key,
+          const std::string& faults_text) {
+  Result<std::unique_ptr<ServerStore>> store = OpenStore(data);
+  if (!store) return Fail(store.error());
+  Result<holdfast::server::FaultSpec> spec = holdfast::server::ParseFaultSpec(faults_text);
+  if (!spec) return Fail(spec.error());
+  std::unique_ptr<holdfast::server::FaultInjector> faults;
+  if (!faults_text.empty()) faults = std::make_unique<holdfast::server::FaultInjector>(*spec);
+
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return Fail(Status(holdfast::ErrorCode::kInvalidArgument, "--listen HOST:PORT"));
+  const std::string host = listen.substr(0, colon);
+  const int port = std::atoi(listen.substr(colon + 1).c_str());
+
+  std::unique_ptr<httplib::Server> server;
+  if (!cert.empty() || !key.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
+    if (!tls->is_valid()) {
+      return Fail(Status(holdfast::ErrorCode::kInvalidArgument, "cannot load --tls-cert " + cert + " / --tls-key " + key));
+    }
+    server = std::move(tls);
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  server->set_payload_max_length(holdfast::server::kMaxJsonBodyBytes + 4096);
+  server->set_keep_alive_max_count(100000);
+  server->set_keep_alive_timeout(30);
+  server->set_read_timeout(30);
+  server->set_write_timeout(30);
+  holdfast::server::Api api(**store, faults.get());
+  api.Install(*server);
+
+  const int bound = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
+  if (bound < 0) return Fail(Status(holdfast::ErrorCode::kIoError, "cannot listen on " + listen));
+  // Tests read this line to learn the port.
+  std::cout << "listening on " << host << ":" << bound << (cert.empty() ? " (http)" : " (https)") << std::endl;
+
+  // SIGTERM and SIGINT stop the server cleanly: in-flight requests finish.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread stopper([&]() {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    server->stop();
+  });
+  const bool ok = server->listen_after_bind();
+  if (stopper.joinable()) {
+    pthread_kill(stopper.native_handle(), SIGTERM);
+    stopper.join();
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"holdfast-server: the reference server of Holdfast's sync protocol (docs/protocol.md)"};
+  app.require_subcommand(1);
+  std::string data;
+  app.add_option("--data", data, "folder holding the server's SQLite file");
+
+  CLI::App* serve = app.add_subcommand("serve", "serve the protocol over HTTP or HTTPS");
+  std::string listen = "127.0.0.1:8443", cert, key, faults;
+  serve->add_option("--data", data, "folder holding the server's SQLite file");
+  serve->add_option("--listen", listen, "HOST:PORT (port 0: any free port, printed)");
+  serve->add_option("--tls-cert", cert, "PEM certificate (chain) for HTTPS");
+  serve->add_option("--tls-key", key, "PEM private key for HTTPS");
+  serve->add_option("--faults", faults, "seeded fault injection, e.g. seed=7,error503=0.05,reset_after=0.02");
+
+  std::string account;
+  bool all = false;
+  CLI::App* add = app.add_subcommand("add-account", "create an account and print its token");
+  add->add_option("--data", data, "folder holding the server's SQLite file");
+  add->add_option("--account", account, "account name")->required();
+  CLI::App* wipe = app.add_subcommand("wipe", "drop an account's data (or all) and start a new epoch");
+  wipe->add_option("--data", data, "folder holding the server's SQLite file");
+  wipe->add_option("--account", account, "account name");
+  wipe->add_flag("--all", all, "every account");
+  std::string spread = "0";
+  CLI::App* reupload = app.add_subcommand("request-reupload", "ask devices to upload everything again");
+  reupload->add_option("--data", data, "folder holding the server's SQLite file");
+  reupload->add_option("--account", account, "account name");
+  reupload->add_flag("--all", all, "every account");
+  reupload->add_option("--spread", spread, "spread the devices over this long (e.g. 1h)");
+  CLI::App* inventory = app.add_subcommand("inventory", "what the server holds for an account");
+  inventory->add_option("--data", data, "folder holding the server's SQLite file");
+  inventory->add_option("--account", account, "account name")->required();
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve->parsed()) return Serve(data, listen, cert, key, faults);
+  Result<std::unique_ptr<ServerStore>> store = OpenStore(data);
+  if (!store) return Fail(store.error());
+  if ((wipe->parsed() || reupload->parsed()) && all == !account.empty()) {
+    return Fail(Status(holdfast::ErrorCode::kInvalidArgument, "give --account A or --all"));
+  }
+  if (add->parsed()) {
+    Result<std::string> token = (*store)->AddAccount(account);
+    if (!token) return Fail(token.error());
+    std::cout << *token << "\n";
+    return 0;
+  }
+  if (wipe->parsed()) {
+    Status status = (*store)->Wipe(account);
+    if (!status.ok()) return Fail(status);
+    std::cout << "wiped " << (all ? "every account" : "account " + account) << ": new epoch\n";
+    return 0;
+  }
+  if (reupload->parsed()) {
+    Result<int64_t> spread_ms = ParseDuration(spread);
+    if (!spread_ms) return Fail(spread_ms.error());
+    Status status = (*store)->RequestReupload(account, holdfast::platform::NowMs(), *spread_ms);
+    if (!status.ok()) return Fail(status);
+    std::cout << "re-upload requested for " << (all ? "every account" : "account " + account) << "\n";
+    return 0;
+  }
+  if (inventory->parsed()) {
+    Result<holdfast::server::AccountState> state = (*store)->State(account);
+    if (!state) return Fail(state.error());
+    std::cout << "account " << account << ", epoch " << state->epoch << "\n";
+    for (const auto& c : state->collections) {
+      std::cout << "  " << c.id << "  " << c.kind << "  " << c.name << "  " << c.items << " items  digest "
+                << c.digest << "\n";
+    }
+    return 0;
+  }
+  return 2;
+}

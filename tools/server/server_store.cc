@@ -1,0 +1,384 @@
+#include "tools/server/server_store.h"
+
+#include "platform/files.h"
+#include "storage/sqlite_handle.h"
+
+namespace holdfast::server {
+namespace {
+
+using storage::Db;
+using storage::Stmt;
+using storage::Transaction;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS accounts(
+  name TEXT PRIMARY KEY,
+  token_sha256 TEXT NOT NULL UNIQUE,
+  epoch TEXT NOT NULL,
+  reupload_id TEXT,
+  reupload_requested_ms INTEGER,
+  reupload_not_before_ms INTEGER,
+  reupload_spread_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS collections(
+  account TEXT NOT NULL,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY(account, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS items(
+  account TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  content BLOB,
+  blob_sha256 TEXT,
+  PRIMARY KEY(account, collection, uid)
+);
+CREATE TABLE IF NOT EXISTS blobs(
+  account TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  complete INTEGER NOT NULL,
+  PRIMARY KEY(account, sha256)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blob_chunks(
+  account TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  offset INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(account, sha256, offset)
+);
+)sql";
+
+}  // namespace
+
+ServerStore::ServerStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+ServerStore::~ServerStore() = default;
+
+Result<std::unique_ptr<ServerStore>> ServerStore::Open(const std::filesystem::path& data_dir) {
+  HF_RETURN_IF_ERROR(platform::EnsurePrivateDir(data_dir));
+  const std::string uri = "file:" + (data_dir / "server.db").string();
+  Result<std::unique_ptr<Db>> db = Db::Open(uri, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
+  if (!db) return db.error();
+  sqlite3_busy_timeout((*db)->get(), 10000);
+  HF_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"));
+  HF_RETURN_IF_ERROR((*db)->Exec(kSchema));
+  return std::unique_ptr<ServerStore>(new ServerStore(std::move(*db)));
+}
+
+Result<std::string> ServerStore::AddAccount(const std::string& account) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::string token = platform::RandomHex(32);
+  if (token.empty()) return Status(ErrorCode::kInternal, "no random bytes for a token");
+  Result<Stmt> stmt = db_->Prepare("INSERT INTO accounts(name, token_sha256, epoch) VALUES(?1, ?2, ?3)");
+  if (!stmt) return stmt.error();
+  Status status = stmt->Bind(1, account).Bind(2, platform::ToHex(platform::Sha256Of(token)))
+                      .Bind(3, platform::RandomHex(16)).Run();
+  if (!status.ok()) {
+    return Status(ErrorCode::kAlreadyExists, "account '" + account + "' exists already (or: " + status.message() + ")");
+  }
+  return token;
+}
+
+Result<std::string> ServerStore::AccountForToken(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Cached("SELECT name FROM accounts WHERE token_sha256 = ?1");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, platform::ToHex(platform::Sha256Of(token))).Step();
+  if (!row) return row.error();
+  if (!*row) return Status(ErrorCode::kNotFound, "unknown token");
+  return stmt->Text(0);
+}
+
+Result<std::vector<std::string>> ServerStore::ListAccounts() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Prepare("SELECT name FROM accounts ORDER BY name");
+  if (!stmt) return stmt.error();
+  return storage::CollectRows(*stmt, [](Stmt& s) { return s.Text(0); });
+}
+
+Status ServerStore::NewEpoch(const std::string& account) {
+  Result<Stmt> stmt = db_->Prepare("UPDATE accounts SET epoch = ?2, reupload_id = NULL WHERE name = ?1");
+  if (!stmt) return stmt.error();
+  return stmt->Bind(1, account).Bind(2, platform::RandomHex(16)).Run();
+}
+
+Status ServerStore::Wipe(const std::string& account) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db_);
+  if (!txn) return txn.error();
+  std::vector<std::string> accounts;
+  {
+    Result<Stmt> list = db_->Prepare("SELECT name FROM accounts WHERE ?1 = '' OR name = ?1");
+    if (!list) return list.error();
+    list->Bind(1, account);
+    Result<std::vector<std::string>> names = storage::CollectRows(*list, [](Stmt& s) { return s.Text(0); });
+    if (!names) return names.error();
+    accounts = *names;
+  }
+  if (accounts.empty()) return Status(ErrorCode::kNotFound, "no account '" + account + "'");
+  for (const std::string& name : accounts) {
+    for (const char* table : {"collections", "items", "blobs", "blob_chunks"}) {
+      Result<Stmt> del = db_->Prepare(std::string("DELETE FROM ") + table + " WHERE account = ?1");
+      if (!del) return del.error();
+      HF_RETURN_IF_ERROR(del->Bind(1, name).Run());
+    }
+    HF_RETURN_IF_ERROR(NewEpoch(name));
+  }
+  return (*txn)->Commit();
+}
+
+Status ServerStore::RequestReupload(const std::string& account, int64_t now_ms, int64_t spread_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Prepare(
+      "UPDATE accounts SET reupload_id = ?2, reupload_requested_ms = ?3, reupload_not_before_ms = ?3, "
+      "reupload_spread_ms = ?4 WHERE ?1 = '' OR name = ?1");
+  if (!stmt) return stmt.error();
+  HF_RETURN_IF_ERROR(stmt->Bind(1, account).Bind(2, "r-" + platform::RandomHex(8)).Bind(3, now_ms)
+                         .Bind(4, spread_ms).Run());
+  Result<int64_t> changed = db_->QueryInt("SELECT changes()");
+  if (!changed) return changed.error();
+  if (*changed == 0) return Status(ErrorCode::kNotFound, "no account '" + account + "'");
+  return Status::Ok();
+}
+
+Result<std::string> ServerStore::Digest(const std::string& account, const std::string& collection, int64_t* count) {
+  Result<Stmt> stmt = db_->Cached("SELECT uid, sha256 FROM items WHERE account = ?1 AND collection = ?2 ORDER BY uid");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, account).Bind(2, collection);
+  platform::Sha256 hasher;
+  *count = 0;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    hasher.Update(stmt->Text(0));
+    hasher.Update(std::string_view("\0", 1));
+    hasher.Update(stmt->Text(1));
+    hasher.Update("\n");
+    ++*count;
+  }
+  return platform::ToHex(hasher.Finish());
+}
+
+Result<AccountState> ServerStore::State(const std::string& account) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  AccountState state;
+  {
+    Result<Stmt> stmt = db_->Cached(
+        "SELECT epoch, reupload_id, reupload_requested_ms, reupload_not_before_ms, reupload_spread_ms "
+        "FROM accounts WHERE name = ?1");
+    if (!stmt) return stmt.error();
+    Result<bool> row = stmt->Bind(1, account).Step();
+    if (!row) return row.error();
+    if (!*row) return Status(ErrorCode::kNotFound, "no account '" + account + "'");
+    state.epoch = stmt->Text(0);
+    if (!stmt->IsNull(1)) state.reupload = Reupload{stmt->Text(1), stmt->Int(2), stmt->Int(3), stmt->Int(4)};
+  }
+  Result<Stmt> list = db_->Prepare("SELECT id, kind, name FROM collections WHERE account = ?1 ORDER BY id");
+  if (!list) return list.error();
+  list->Bind(1, account);
+  Result<std::vector<CollectionState>> collections =
+      storage::CollectRows(*list, [](Stmt& s) { return CollectionState{s.Text(0), s.Text(1), s.Text(2), 0, ""}; });
+  if (!collections) return collections.error();
+  for (CollectionState& c : *collections) {
+    Result<std::string> digest = Digest(account, c.id, &c.items);
+    if (!digest) return digest.error();
+    c.digest = *digest;
+  }
+  state.collections = std::move(*collections);
+  return state;
+}
+
+Result<CollectionState> ServerStore::PutCollection(const std::string& account, const std::string& id,
+                                                   const std::string& kind, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Cached(
+      "INSERT INTO collections(account, id, kind, name) VALUES(?1, ?2, ?3, ?4) "
+      "ON CONFLICT(account, id) DO UPDATE SET name = excluded.name");
+  if (!stmt) return stmt.error();
+  HF_RETURN_IF_ERROR(stmt->Bind(1, account).Bind(2, id).Bind(3, kind).Bind(4, name).Run());
+  CollectionState state{id, kind, name, 0, ""};
+  Result<std::string> digest = Digest(account, id, &state.items);
+  if (!digest) return digest.error();
+  state.digest = *digest;
+  return state;
+}
+
+Status ServerStore::CheckCollection(const std::string& account, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Cached("SELECT 1 FROM collections WHERE account = ?1 AND id = ?2");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, account).Bind(2, id).Step();
+  if (!row) return row.error();
+  if (!*row) return Status(ErrorCode::kNotFound, "no collection '" + id + "'");
+  return Status::Ok();
+}
+
+Result<PutResult> ServerStore::PutItem(const std::string& account, const std::string& collection,
+                                       const std::string& uid, const std::string& sha256_hex,
+                                       std::string_view content) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> same = db_->Cached("SELECT 1 FROM items WHERE account = ?1 AND collection = ?2 AND uid = ?3 AND sha256 = ?4");
+  if (!same) return same.error();
+  Result<bool> row = same->Bind(1, account).Bind(2, collection).Bind(3, uid).Bind(4, sha256_hex).Step();
+  if (!row) return row.error();
+  if (*row) return PutResult::kUnchanged;
+  Result<Stmt> put = db_->Cached(
+      "INSERT OR REPLACE INTO items(account, collection, uid, sha256, content, blob_sha256) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, NULL)");
+  if (!put) return put.error();
+  HF_RETURN_IF_ERROR(put->Bind(1, account).Bind(2, collection).Bind(3, uid).Bind(4, sha256_hex)
+                         .BindBlob(5, content.data(), content.size()).Run());
+  return PutResult::kStored;
+}
+
+Result<PutResult> ServerStore::PutItemBlob(const std::string& account, const std::string& collection,
+                                           const std::string& uid, const std::string& sha256_hex) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> blob = db_->Cached("SELECT 1 FROM blobs WHERE account = ?1 AND sha256 = ?2 AND complete = 1");
+  if (!blob) return blob.error();
+  Result<bool> complete = blob->Bind(1, account).Bind(2, sha256_hex).Step();
+  if (!complete) return complete.error();
+  if (!*complete) return PutResult::kMissingBlob;
+  blob->Reset();
+  Result<Stmt> same = db_->Cached("SELECT 1 FROM items WHERE account = ?1 AND collection = ?2 AND uid = ?3 AND sha256 = ?4");
+  if (!same) return same.error();
+  Result<bool> row = same->Bind(1, account).Bind(2, collection).Bind(3, uid).Bind(4, sha256_hex).Step();
+  if (!row) return row.error();
+  if (*row) return PutResult::kUnchanged;
+  Result<Stmt> put = db_->Cached(
+      "INSERT OR REPLACE INTO items(account, collection, uid, sha256, content, blob_sha256) "
+      "VALUES(?1, ?2, ?3, ?4, NULL, ?4)");
+  if (!put) return put.error();
+  HF_RETURN_IF_ERROR(put->Bind(1, account).Bind(2, collection).Bind(3, uid).Bind(4, sha256_hex).Run());
+  return PutResult::kStored;
+}
+
+Status ServerStore::DeleteItem(const std::string& account, const std::string& collection, const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> del = db_->Cached("DELETE FROM items WHERE account = ?1 AND collection = ?2 AND uid = ?3");
+  if (!del) return del.error();
+  return del->Bind(1, account).Bind(2, collection).Bind(3, uid).Run();
+}
+
+Result<std::vector<InventoryEntry>> ServerStore::Inventory(const std::string& account, const std::string& collection,
+                                                           const std::string& after, int limit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Cached(
+      "SELECT uid, sha256 FROM items WHERE account = ?1 AND collection = ?2 AND uid > ?3 ORDER BY uid LIMIT ?4");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, account).Bind(2, collection).Bind(3, after).Bind(4, limit);
+  return storage::CollectRows(*stmt, [](Stmt& s) { return InventoryEntry{s.Text(0), s.Text(1)}; });
+}
+
+Result<std::string> ServerStore::ItemContent(const std::string& account, const std::string& collection,
+                                             const std::string& uid, std::string* sha256_hex) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT sha256, content, blob_sha256 FROM items WHERE account = ?1 AND collection = ?2 AND uid = ?3");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, account).Bind(2, collection).Bind(3, uid).Step();
+  if (!row) return row.error();
+  if (!*row) return Status(ErrorCode::kNotFound, "no item '" + uid + "'");
+  *sha256_hex = stmt->Text(0);
+  if (stmt->IsNull(2)) return std::string(stmt->Blob(1));
+  const std::string blob_sha = stmt->Text(2);
+  Result<Stmt> chunks = db_->Prepare("SELECT data FROM blob_chunks WHERE account = ?1 AND sha256 = ?2 ORDER BY offset");
+  if (!chunks) return chunks.error();
+  chunks->Bind(1, account).Bind(2, blob_sha);
+  std::string content;
+  while (true) {
+    Result<bool> next = chunks->Step();
+    if (!next) return next.error();
+    if (!*next) break;
+    content.append(chunks->Blob(0));
+  }
+  return content;
+}
+
+Result<std::optional<BlobState>> ServerStore::Blob(const std::string& account, const std::string& sha256_hex) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Cached("SELECT size, received, complete FROM blobs WHERE account = ?1 AND sha256 = ?2");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, account).Bind(2, sha256_hex).Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<BlobState>();
+  return std::optional<BlobState>(BlobState{static_cast<uint64_t>(stmt->Int(0)),
+                                            static_cast<uint64_t>(stmt->Int(1)), stmt->Int(2) != 0});
+}
+
+Result<BlobState> ServerStore::PutBlobChunk(const std::string& account, const std::string& sha256_hex,
+                                            uint64_t offset, uint64_t size_bytes, std::string_view bytes,
+                                            uint64_t* held) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db_);
+  if (!txn) return txn.error();
+  BlobState state{size_bytes, 0, false};
+  {
+    Result<Stmt> stmt = db_->Cached("SELECT size, received, complete FROM blobs WHERE account = ?1 AND sha256 = ?2");
+    if (!stmt) return stmt.error();
+    Result<bool> row = stmt->Bind(1, account).Bind(2, sha256_hex).Step();
+    if (!row) return row.error();
+    if (*row) {
+      state = BlobState{static_cast<uint64_t>(stmt->Int(0)), static_cast<uint64_t>(stmt->Int(1)), stmt->Int(2) != 0};
+    }
+  }
+  if (state.complete) return state;  // a chunk of a complete blob: nothing to do
+  if (state.size_bytes != size_bytes && state.received_bytes > 0) {
+    return Status(ErrorCode::kInvalidArgument, "size " + std::to_string(size_bytes) + " differs from the " +
+                                                   std::to_string(state.size_bytes) + " declared before");
+  }
+  if (offset != state.received_bytes) {
+    *held = state.received_bytes;
+    return Status(ErrorCode::kAlreadyExists, "offset " + std::to_string(offset) + " but the server holds " +
+                                                 std::to_string(state.received_bytes) + " bytes");
+  }
+  if (offset + bytes.size() > size_bytes) {
+    return Status(ErrorCode::kInvalidArgument, "chunk goes past the declared size");
+  }
+  if (!bytes.empty()) {
+    Result<Stmt> chunk = db_->Cached("INSERT INTO blob_chunks(account, sha256, offset, data) VALUES(?1, ?2, ?3, ?4)");
+    if (!chunk) return chunk.error();
+    HF_RETURN_IF_ERROR(chunk->Bind(1, account).Bind(2, sha256_hex).Bind(3, static_cast<int64_t>(offset))
+                           .BindBlob(4, bytes.data(), bytes.size()).Run());
+  }
+  state.size_bytes = size_bytes;
+  state.received_bytes = offset + bytes.size();
+  if (state.received_bytes == size_bytes) {
+    platform::Sha256 hasher;
+    Result<Stmt> chunks = db_->Prepare("SELECT data FROM blob_chunks WHERE account = ?1 AND sha256 = ?2 ORDER BY offset");
+    if (!chunks) return chunks.error();
+    chunks->Bind(1, account).Bind(2, sha256_hex);
+    while (true) {
+      Result<bool> next = chunks->Step();
+      if (!next) return next.error();
+      if (!*next) break;
+      hasher.Update(chunks->Blob(0));
+    }
+    if (platform::ToHex(hasher.Finish()) != sha256_hex) {
+      chunks->Reset();
+      Result<Stmt> drop = db_->Prepare("DELETE FROM blob_chunks WHERE account = ?1 AND sha256 = ?2");
+      if (!drop) return drop.error();
+      HF_RETURN_IF_ERROR(drop->Bind(1, account).Bind(2, sha256_hex).Run());
+      Result<Stmt> drop_blob = db_->Prepare("DELETE FROM blobs WHERE account = ?1 AND sha256 = ?2");
+      if (!drop_blob) return drop_blob.error();
+      HF_RETURN_IF_ERROR(drop_blob->Bind(1, account).Bind(2, sha256_hex).Run());
+      HF_RETURN_IF_ERROR((*txn)->Commit());
+      return Status(ErrorCode::kDamageFound, "the blob's bytes do not hash to " + sha256_hex + "; discarded");
+    }
+    state.complete = true;
+  }
+  Result<Stmt> up = db_->Cached(
+      "INSERT OR REPLACE INTO blobs(account, sha256, size, received, complete) VALUES(?1, ?2, ?3, ?4, ?5)");
+  if (!up) return up.error();
+  HF_RETURN_IF_ERROR(up->Bind(1, account).Bind(2, sha256_hex).Bind(3, static_cast<int64_t>(state.size_bytes))
+                         .Bind(4, static_cast<int64_t>(state.received_bytes)).Bind(5, state.complete ? 1 : 0).Run());
+  HF_RETURN_IF_ERROR((*txn)->Commit());
+  return state;
+}
+
+}  // namespace holdfast::server

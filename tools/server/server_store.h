@@ -1,0 +1,112 @@
+// The reference server's storage: accounts, collections, items and blobs of
+// every device, in one SQLite file (WAL, synchronous=FULL: a write the server
+// acknowledged survives a power cut).
+//
+// Thread-safety: every method locks one mutex; the HTTP threads share one
+// store. Operator commands (wipe, request-reupload) open the same file from
+// another process; SQLite's locking (with a busy timeout) keeps them apart.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/sha256.h"
+#include "platform/status.h"
+
+namespace holdfast::storage {
+class Db;
+}
+
+namespace holdfast::server {
+
+struct Reupload {
+  std::string id;
+  int64_t requested_at_ms = 0;
+  int64_t not_before_ms = 0;
+  int64_t spread_ms = 0;
+};
+
+struct CollectionState {
+  std::string id;
+  std::string kind;
+  std::string name;
+  int64_t items = 0;
+  std::string digest;  // hex, see docs/protocol.md
+};
+
+struct AccountState {
+  std::string epoch;
+  std::vector<CollectionState> collections;
+  std::optional<Reupload> reupload;
+};
+
+struct BlobState {
+  uint64_t size_bytes = 0;
+  uint64_t received_bytes = 0;
+  bool complete = false;
+};
+
+enum class PutResult { kStored, kUnchanged, kMissingBlob };
+
+struct InventoryEntry {
+  std::string uid;
+  std::string sha256_hex;
+};
+
+class ServerStore {
+ public:
+  static Result<std::unique_ptr<ServerStore>> Open(const std::filesystem::path& data_dir);
+  ~ServerStore();
+
+  // Operator: creates an account and returns its token (only its SHA-256 is kept).
+  Result<std::string> AddAccount(const std::string& account);
+  // The account a token belongs to; kNotFound for an unknown token.
+  Result<std::string> AccountForToken(const std::string& token);
+  // Operator: deletes every collection, item and blob of the account (all
+  // accounts when empty) and gives it a new epoch.
+  Status Wipe(const std::string& account);
+  Status RequestReupload(const std::string& account, int64_t now_ms, int64_t spread_ms);
+  Result<std::vector<std::string>> ListAccounts();
+
+  Result<AccountState> State(const std::string& account);
+  Result<CollectionState> PutCollection(const std::string& account, const std::string& id, const std::string& kind,
+                                        const std::string& name);
+  // kNotFound if the collection does not exist.
+  Status CheckCollection(const std::string& account, const std::string& id);
+
+  // Inline content: the caller checked its SHA-256.
+  Result<PutResult> PutItem(const std::string& account, const std::string& collection, const std::string& uid,
+                            const std::string& sha256_hex, std::string_view content);
+  // Content of a complete blob of the account.
+  Result<PutResult> PutItemBlob(const std::string& account, const std::string& collection, const std::string& uid,
+                                const std::string& sha256_hex);
+  Status DeleteItem(const std::string& account, const std::string& collection, const std::string& uid);
+  // A page of the inventory: uids after `after`, at most `limit`.
+  Result<std::vector<InventoryEntry>> Inventory(const std::string& account, const std::string& collection,
+                                                const std::string& after, int limit);
+  // An item's content; kNotFound if absent.
+  Result<std::string> ItemContent(const std::string& account, const std::string& collection, const std::string& uid,
+                                  std::string* sha256_hex);
+
+  Result<std::optional<BlobState>> Blob(const std::string& account, const std::string& sha256_hex);
+  // Appends a chunk at `offset` of a blob of `size_bytes`. kAlreadyExists
+  // with the held offset in *held when offset does not match; kInvalidArgument
+  // ("checksum") when the completed blob does not hash to sha256 (discarded).
+  Result<BlobState> PutBlobChunk(const std::string& account, const std::string& sha256_hex, uint64_t offset,
+                                 uint64_t size_bytes, std::string_view bytes, uint64_t* held);
+
+ private:
+  explicit ServerStore(std::unique_ptr<storage::Db> db);
+  Status NewEpoch(const std::string& account);
+  Result<std::string> Digest(const std::string& account, const std::string& collection, int64_t* count);
+
+  std::mutex mutex_;
+  std::unique_ptr<storage::Db> db_;
+};
+
+}  // namespace holdfast::server
