@@ -1,8 +1,12 @@
 #include "agent/config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "platform/files.h"
+#include "platform/http_client.h"
 #include "platform/paths.h"
 
 namespace holdfast::agent {
@@ -56,11 +60,99 @@ const SourceConfig* Config::FindSource(std::string_view name) const {
   return nullptr;
 }
 
+const RemoteConfig* Config::FindRemote(std::string_view name) const {
+  for (const RemoteConfig& r : remotes) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+Status AddRemote(Config* config, RemoteConfig remote) {
+  if (remote.name.empty()) return Status(ErrorCode::kInvalidArgument, "a remote needs a name");
+  if (config->FindRemote(remote.name) != nullptr) {
+    return Status(ErrorCode::kAlreadyExists, "a remote named '" + remote.name + "' already exists");
+  }
+  const bool https = remote.url.rfind("https://", 0) == 0;
+  const bool http = remote.url.rfind("http://", 0) == 0;
+  if (!https && !http) {
+    return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "': the URL must start with https://");
+  }
+  while (!remote.url.empty() && remote.url.back() == '/') remote.url.pop_back();
+  if (http && !platform::IsLoopbackUrl(remote.url) && !remote.insecure_plain_http) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "remote '" + remote.name + "': plain http would send the token and your data unencrypted; use "
+                  "https, or --insecure-plain-http if you really mean it");
+  }
+  if (remote.account.empty()) return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "' needs --account");
+  if (remote.token_file.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "' needs --token-file");
+  }
+  std::error_code ec;
+  remote.token_file = std::filesystem::absolute(remote.token_file, ec).lexically_normal().string();
+  if (!remote.ca_file.empty()) remote.ca_file = std::filesystem::absolute(remote.ca_file, ec).lexically_normal().string();
+  config->remotes.push_back(std::move(remote));
+  return Status::Ok();
+}
+
+Result<std::string> ReadToken(const RemoteConfig& remote) {
+  const std::string where = "token file " + remote.token_file + " of remote '" + remote.name + "'";
+  struct stat st {};
+  if (stat(remote.token_file.c_str(), &st) != 0) return ErrnoStatus(where, errno);
+  if (!S_ISREG(st.st_mode)) return Status(ErrorCode::kAuthFailed, where + ": not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    return Status(ErrorCode::kAuthFailed, where + ": others can read it; run chmod 600 on it");
+  }
+  if (st.st_uid != geteuid()) return Status(ErrorCode::kAuthFailed, where + ": belongs to another user");
+  Result<std::string> bytes = platform::ReadWholeFile(remote.token_file, 4096);
+  if (!bytes) return bytes.error();
+  std::string token = *bytes;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
+    return Status(ErrorCode::kAuthFailed, where + ": must hold one token on one line");
+  }
+  return token;
+}
+
 Result<std::filesystem::path> DefaultConfigPath() {
   Result<std::filesystem::path> dir = platform::DefaultConfigDir();
   if (!dir) return dir.error();
   return *dir / "config.json";
 }
+
+namespace {
+
+Status LoadRemotes(const json& doc, const std::filesystem::path& path, Config* config) {
+  if (!doc.contains("remotes")) return Status::Ok();
+  if (!doc["remotes"].is_array()) return Malformed(path, "\"remotes\" must be an array");
+  for (size_t i = 0; i < doc["remotes"].size(); ++i) {
+    const json& entry = doc["remotes"][i];
+    const std::string where = "remotes[" + std::to_string(i) + "]";
+    if (!entry.is_object()) return Malformed(path, where + " must be an object");
+    for (const char* field : {"name", "url", "account", "token_file"}) {
+      if (!entry.contains(field) || !entry[field].is_string()) {
+        return Malformed(path, where + "." + field + " must be a string");
+      }
+    }
+    RemoteConfig remote;
+    remote.name = entry["name"].get<std::string>();
+    remote.url = entry["url"].get<std::string>();
+    remote.account = entry["account"].get<std::string>();
+    remote.token_file = entry["token_file"].get<std::string>();
+    if (entry.contains("ca_file")) {
+      if (!entry["ca_file"].is_string()) return Malformed(path, where + ".ca_file must be a string");
+      remote.ca_file = entry["ca_file"].get<std::string>();
+    }
+    if (entry.contains("insecure_plain_http")) {
+      if (!entry["insecure_plain_http"].is_boolean()) return Malformed(path, where + ".insecure_plain_http must be true or false");
+      remote.insecure_plain_http = entry["insecure_plain_http"].get<bool>();
+    }
+    Status added = AddRemote(config, remote);
+    if (!added.ok()) return Malformed(path, where + ": " + added.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<Config> LoadConfig(const std::filesystem::path& path) {
   std::error_code ec;
@@ -74,6 +166,7 @@ Result<Config> LoadConfig(const std::filesystem::path& path) {
     return Malformed(path, "\"version\" must be " + std::to_string(kConfigVersion));
   }
   Config config;
+  HF_RETURN_IF_ERROR(LoadRemotes(doc, path, &config));
   if (!doc.contains("sources")) return config;
   if (!doc["sources"].is_array()) return Malformed(path, "\"sources\" must be an array");
   for (size_t i = 0; i < doc["sources"].size(); ++i) {
@@ -119,7 +212,15 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
                        {"path", s.path},
                        {"loss_threshold", {{"percent", s.loss_percent}, {"min_items", s.loss_min_items}}}});
   }
+  json remotes = json::array();
+  for (const RemoteConfig& r : config.remotes) {
+    json entry = {{"name", r.name}, {"url", r.url}, {"account", r.account}, {"token_file", r.token_file}};
+    if (!r.ca_file.empty()) entry["ca_file"] = r.ca_file;
+    if (r.insecure_plain_http) entry["insecure_plain_http"] = true;
+    remotes.push_back(entry);
+  }
   json doc = {{"version", kConfigVersion}, {"sources", sources}};
+  if (!remotes.empty()) doc["remotes"] = remotes;
   // A bare file name ("--config c.json") lives in the current folder.
   std::error_code ec;
   const std::filesystem::path folder = std::filesystem::absolute(path, ec).parent_path();

@@ -34,9 +34,23 @@ struct SourceConfig {
   int loss_min_items = 5;
 };
 
+// A server the vault is pushed to (docs/protocol.md).
+struct RemoteConfig {
+  std::string name;        // unique; names the remote on the CLI and in the vault's ledger
+  std::string url;         // base URL, e.g. https://sync.example.net
+  std::string account;     // the device's account on the server
+  std::string token_file;  // absolute path of a file holding the bearer token, mode 0600
+  std::string ca_file;     // optional PEM bundle to verify the server with
+  // Plain http to a host other than loopback: the token and data travel
+  // unencrypted. Only with `remote add --insecure-plain-http`.
+  bool insecure_plain_http = false;
+};
+
 struct Config {
   std::vector<SourceConfig> sources;
+  std::vector<RemoteConfig> remotes;
   const SourceConfig* FindSource(std::string_view name) const;
+  const RemoteConfig* FindRemote(std::string_view name) const;
 };
 
 // $XDG_CONFIG_HOME/holdfast/config.json, else ~/.config/holdfast/config.json.
@@ -48,6 +62,17 @@ Result<Config> LoadConfig(const std::filesystem::path& path);
 
 // Writes the config atomically (0600, in a 0700 folder).
 Status SaveConfig(const std::filesystem::path& path, const Config& config);
+
+// Checks and adds a remote: a new non-empty name, an http(s) URL (plain http
+// only to loopback unless insecure_plain_http), an account, a token file
+// (made absolute). Errors: kAlreadyExists, kInvalidArgument.
+Status AddRemote(Config* config, RemoteConfig remote);
+
+// Reads the token of a remote. The file must belong to this user and be
+// readable by nobody else (mode 0600 or stricter). Errors: kNotFound,
+// kAuthFailed (a file others can read, or an empty token), kPermission.
+// The token itself never appears in an error message.
+Result<std::string> ReadToken(const RemoteConfig& remote);
 
 // Checks and adds a source: the name must be new and non-empty, the path is
 // made absolute. Errors: kAlreadyExists, kInvalidArgument.

@@ -17,6 +17,10 @@ int ExitCodeFor(ErrorCode code) {
     case ErrorCode::kIoError:
     case ErrorCode::kNoSpace: return kExitIo;
     case ErrorCode::kMalformedInput: return kExitBadInput;
+    case ErrorCode::kNetwork:
+    case ErrorCode::kServerError: return kExitRemote;
+    case ErrorCode::kTlsFailure:
+    case ErrorCode::kAuthFailed: return kExitRemoteRefused;
     case ErrorCode::kInternal: return kExitInternal;
   }
   return kExitInternal;
@@ -35,6 +39,14 @@ const char* HintFor(ErrorCode code) {
       return "install the Holdfast version that wrote this vault, or a newer one";
     case ErrorCode::kNoSpace:
       return "free some space; nothing acknowledged was lost, run the command again afterwards";
+    case ErrorCode::kNetwork:
+      return "check the network and the remote's URL; nothing was lost: run the push again later";
+    case ErrorCode::kServerError:
+      return "the server is failing; nothing acknowledged is lost: run the push again later, or tell its operator";
+    case ErrorCode::kTlsFailure:
+      return "the server's certificate was refused: check the URL, the clock, and --ca-file of the remote";
+    case ErrorCode::kAuthFailed:
+      return "check the remote's token file (readable by you only) and account name";
     case ErrorCode::kInternal:
       return "this is a bug in Holdfast: please report it with the message above";
     default:

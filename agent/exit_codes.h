@@ -16,6 +16,8 @@ inline constexpr int kExitTooNew = 6;         // vault from a newer Holdfast
 inline constexpr int kExitIo = 7;             // I/O error, disk full, permission
 inline constexpr int kExitBadInput = 8;       // malformed input file
 inline constexpr int kExitAttention = 9;      // done, but a source was not captured or a loss is suspected
+inline constexpr int kExitRemote = 10;        // a server unreachable or failing; try again later
+inline constexpr int kExitRemoteRefused = 11; // a server refused the token or its certificate was refused
 inline constexpr int kExitInternal = 70;      // a bug in Holdfast
 
 int ExitCodeFor(ErrorCode code);

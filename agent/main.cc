@@ -8,6 +8,7 @@
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
 #include "holdfast/version.h"
+#include "platform/http_client.h"
 
 int main(int argc, char** argv) {
   // Buffers of 256 KiB and more (photos read ahead, blob chunks) come from
@@ -80,6 +81,24 @@ int main(int argc, char** argv) {
   restore_cmd->add_flag("--overwrite", restore_args.overwrite,
                         "also replace device files whose content differs from the vault's");
 
+  CLI::App* remote_cmd = app.add_subcommand("remote", "manage the servers the vault is pushed to");
+  remote_cmd->require_subcommand(1);
+  CLI::App* remote_add = remote_cmd->add_subcommand("add", "add a server (docs/protocol.md)");
+  holdfast::agent::RemoteConfig remote;
+  remote_add->add_option("NAME", remote.name, "name of the remote")->required();
+  remote_add->add_option("--url", remote.url, "base URL, https://...")->required();
+  remote_add->add_option("--account", remote.account, "this device's account on the server")->required();
+  remote_add->add_option("--token-file", remote.token_file, "file holding the bearer token (mode 0600)")->required();
+  remote_add->add_option("--ca-file", remote.ca_file, "PEM certificates to verify the server with");
+  remote_add->add_flag("--insecure-plain-http", remote.insecure_plain_http,
+                       "allow plain http to a host other than this one: token and data unencrypted");
+  CLI::App* remote_list = remote_cmd->add_subcommand("list", "list the configured remotes");
+
+  CLI::App* push_cmd = app.add_subcommand("push", "send new and changed items, blobs and deletions to a server");
+  std::string push_remote, push_rate;
+  push_cmd->add_option("--remote", push_remote, "the remote (default: the only one)");
+  push_cmd->add_option("--max-rate", push_rate, "bandwidth limit in bytes per second, e.g. 500k, 2M");
+
   // CLI11 would only say "a subcommand is required" for a mistyped command:
   // name the word it did not know.
   for (int i = 1; i < argc; ++i) {
@@ -95,6 +114,10 @@ int main(int argc, char** argv) {
     }
     break;
   }
+
+  // libcurl's global set-up, once, before anything else could use it.
+  holdfast::Status http = holdfast::platform::InitHttpLibrary();
+  if (!http.ok()) return holdfast::cli::ReportError(http);
 
   try {
     app.parse(argc, argv);
@@ -114,5 +137,8 @@ int main(int argc, char** argv) {
   if (export_cmd->parsed()) return holdfast::cli::RunExport(options, export_args);
   if (import_cmd->parsed()) return holdfast::cli::RunImport(options, import_archive);
   if (restore_cmd->parsed()) return holdfast::cli::RunRestoreDevice(options, restore_args);
+  if (remote_add->parsed()) return holdfast::cli::RunRemoteAdd(options, remote);
+  if (remote_list->parsed()) return holdfast::cli::RunRemoteList(options);
+  if (push_cmd->parsed()) return holdfast::cli::RunPush(options, push_remote, push_rate);
   return holdfast::agent::kExitUsage;
 }

@@ -34,7 +34,8 @@ const storage::CollectionInfo* FindCollection(const StatusReport& report, int64_
 
 }  // namespace
 
-Result<StatusReport> BuildStatusReport(storage::Vault& vault) {
+Result<StatusReport> BuildStatusReport(storage::Vault& vault,
+                                       const std::vector<std::pair<std::string, std::string>>& remotes) {
   StatusReport report;
   report.vault_path = vault.path().string();
   report.device_id = vault.device_id();
@@ -52,6 +53,16 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault) {
   Result<std::vector<storage::CaptureProblem>> problems = vault.ListCaptureProblems();
   if (!problems) return problems.error();
   report.capture_problems = std::move(*problems);
+  for (const auto& [name, url] : remotes) {
+    RemoteStatus remote{name, url, "", {}};
+    Result<std::optional<std::string>> epoch = vault.RemoteEpoch(name);
+    if (!epoch) return epoch.error();
+    if (epoch->has_value()) remote.epoch = **epoch;
+    Result<storage::LedgerCounts> counts = vault.CountLedger(name);
+    if (!counts) return counts.error();
+    remote.ledger = *counts;
+    report.remotes.push_back(std::move(remote));
+  }
   return report;
 }
 
@@ -91,6 +102,16 @@ std::string StatusText(const StatusReport& report) {
            " of " + std::to_string(alert.items_before) +
            " items are gone from the device; no deletion recorded.\n"
            "  If you deleted them: holdfast capture --accept-deletions " + source + "\n";
+  }
+  for (const RemoteStatus& r : report.remotes) {
+    out += "\nRemote " + r.name + " (" + r.url + "): ";
+    if (r.epoch.empty()) {
+      out += "never pushed; " + std::to_string(r.ledger.pending_puts) + " items to send\n";
+      continue;
+    }
+    out += std::to_string(r.ledger.acknowledged) + " items acknowledged, " + std::to_string(r.ledger.pending_puts) +
+           " to send (" + std::to_string(r.ledger.pending_bytes) + " bytes), " +
+           std::to_string(r.ledger.pending_deletes) + " deletions to send\n";
   }
   if (!report.capture_problems.empty()) {
     out += "\nSkipped by the last capture (" + std::to_string(report.capture_problems.size()) + ")\n";
@@ -133,7 +154,18 @@ std::string StatusJson(const StatusReport& report) {
   for (const storage::CaptureProblem& p : report.capture_problems) {
     problems.push_back({{"source", p.source}, {"path", p.path}, {"line", p.line}, {"reason", p.reason}});
   }
+  nlohmann::json remotes = nlohmann::json::array();
+  for (const RemoteStatus& r : report.remotes) {
+    remotes.push_back({{"name", r.name},
+                       {"url", r.url},
+                       {"epoch", r.epoch.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.epoch)},
+                       {"acknowledged", r.ledger.acknowledged},
+                       {"pending_puts", r.ledger.pending_puts},
+                       {"pending_bytes", r.ledger.pending_bytes},
+                       {"pending_deletes", r.ledger.pending_deletes}});
+  }
   nlohmann::json doc = {
+      {"remotes", remotes},
       {"vault", report.vault_path},
       {"device_id", report.device_id},
       {"schema_version", report.schema_version},

@@ -12,6 +12,14 @@
 
 namespace holdfast::agent {
 
+// What one remote holds, by the vault's ledger.
+struct RemoteStatus {
+  std::string name;
+  std::string url;
+  std::string epoch;  // empty before the first push
+  storage::LedgerCounts ledger;
+};
+
 struct StatusReport {
   std::string vault_path;
   std::string device_id;
@@ -21,9 +29,12 @@ struct StatusReport {
   std::vector<storage::CollectionInfo> collections;
   std::vector<storage::LossAlert> loss_alerts;          // "source loss suspected"
   std::vector<storage::CaptureProblem> capture_problems;  // files the last capture skipped
+  std::vector<RemoteStatus> remotes;
 };
 
-Result<StatusReport> BuildStatusReport(storage::Vault& vault);
+// `remotes`: the configured remotes (name, url) to report on.
+Result<StatusReport> BuildStatusReport(storage::Vault& vault,
+                                       const std::vector<std::pair<std::string, std::string>>& remotes = {});
 std::string StatusText(const StatusReport& report);
 std::string StatusJson(const StatusReport& report);
 

@@ -20,6 +20,10 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kVaultLocked: return "vault-locked";
     case ErrorCode::kMalformedInput: return "malformed-input";
     case ErrorCode::kDamageFound: return "damage-found";
+    case ErrorCode::kNetwork: return "network-error";
+    case ErrorCode::kTlsFailure: return "tls-failure";
+    case ErrorCode::kAuthFailed: return "auth-failed";
+    case ErrorCode::kServerError: return "server-error";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";

@@ -32,6 +32,10 @@ enum class ErrorCode : int {
   kVaultLocked,      // another process holds the vault
   kMalformedInput,   // a vCard, iCalendar, config or archive is malformed
   kDamageFound,      // verify found items or blobs whose bytes changed
+  kNetwork,          // a server could not be reached, or the connection broke
+  kTlsFailure,       // the server's certificate was not accepted
+  kAuthFailed,       // the server refused the token (401, 403), or the token file is unsafe
+  kServerError,      // the server kept failing (5xx), or answered outside the protocol
   kInternal,         // a bug in Holdfast
 };
 

@@ -125,6 +125,34 @@ CREATE TABLE capture_problems(
 );
 )sql";
 
+// Migration 3: what pushing to servers needs.
+//   ledger        per remote, the content (SHA-256) of each item the server
+//                 acknowledged; a tombstoned item whose row is still here has
+//                 a deletion the server has not acknowledged yet
+//   remote_blobs  per remote, the blobs the server holds complete
+//   remote_state  per remote, the server's epoch when the ledger was written
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE ledger(
+  remote TEXT NOT NULL,
+  item_id INTEGER NOT NULL REFERENCES items(id),
+  sha256 BLOB NOT NULL,
+  acked_at_ms INTEGER NOT NULL,
+  PRIMARY KEY(remote, item_id)
+) WITHOUT ROWID;
+
+CREATE TABLE remote_blobs(
+  remote TEXT NOT NULL,
+  sha256 BLOB NOT NULL,
+  PRIMARY KEY(remote, sha256)
+) WITHOUT ROWID;
+
+CREATE TABLE remote_state(
+  remote TEXT PRIMARY KEY,
+  epoch TEXT,
+  last_push_ms INTEGER
+);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -133,6 +161,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
+    {3, kMigration3},
 };
 static_assert(std::size(kMigrations) == kCurrentSchemaVersion,
               "one migration per schema version");

@@ -495,7 +495,7 @@ Result<bool> Vault::TombstoneItem(int64_t collection_id, std::string_view uid, i
   return recorded;
 }
 
-namespace {
+namespace internal {
 
 constexpr const char* kItemColumns =
     "i.id, i.collection_id, i.uid, i.summary, i.sha256, i.size_bytes, "
@@ -529,7 +529,10 @@ RevisionInfo ReadRevisionRow(const Stmt& stmt) {
   return revision;
 }
 
-}  // namespace
+}  // namespace internal
+using internal::kItemColumns;
+using internal::ReadItemRow;
+using internal::ReadRevisionRow;
 
 Result<std::optional<ItemRecord>> Vault::FindItem(int64_t collection_id, std::string_view uid) {
   Result<Stmt> stmt = db_->Prepare(std::string("SELECT ") + kItemColumns +

@@ -149,6 +149,33 @@ struct VerifyReport {
   bool ok() const { return damage.empty(); }
 };
 
+// An item whose state on a remote differs from the vault's: new or changed
+// content to send, or a deletion to send.
+struct PendingChange {
+  int64_t item_id = 0;
+  int64_t collection_id = 0;
+  std::string uid;
+  platform::Digest sha256{};  // the current content
+  uint64_t size_bytes = 0;
+  int64_t head_revision_id = 0;
+  bool deleted = false;  // send a deletion
+  bool in_blob = false;  // the content lives in the blob store
+};
+
+// What a remote acknowledged about one item.
+struct LedgerAck {
+  int64_t item_id = 0;
+  platform::Digest sha256{};  // the content it now holds (ignored for deletions)
+  bool deletion = false;
+};
+
+struct LedgerCounts {
+  int64_t acknowledged = 0;     // live items the remote holds with their current content
+  int64_t pending_puts = 0;     // live items new or changed since
+  int64_t pending_deletes = 0;  // deletions not yet acknowledged
+  int64_t pending_bytes = 0;    // content bytes of the pending puts
+};
+
 // Reads the next bytes of a stream into `buffer`; returns how many, 0 at the end.
 using ByteSource = std::function<Result<size_t>(char* buffer, size_t capacity)>;
 // Receives content piece by piece, in order.
@@ -283,6 +310,29 @@ class Vault {
   Status ReadBlob(const platform::Digest& sha256, const ByteSink& sink);
 
   Result<VaultStats> Stats();
+
+  // ---- The ledger: what each remote acknowledged (storage/ledger.cc).
+  // Calls `visit` for every item whose content the remote does not hold, or
+  // whose deletion it has not acknowledged; streaming, in collection order.
+  Status ForEachPending(std::string_view remote, const std::function<Status(PendingChange&&)>& visit);
+  // Records acknowledgements, all in one transaction (or the open batch).
+  // Idempotent. Only call it with what the server answered.
+  Status RecordAcks(std::string_view remote, const std::vector<LedgerAck>& acks, int64_t now_ms);
+  Result<LedgerCounts> CountLedger(std::string_view remote);
+  // Blobs the remote holds complete.
+  Result<bool> RemoteHasBlob(std::string_view remote, const platform::Digest& sha256);
+  Status RecordRemoteBlob(std::string_view remote, const platform::Digest& sha256);
+  // The server epoch the remote's ledger belongs to; nullopt before the first push.
+  Result<std::optional<std::string>> RemoteEpoch(std::string_view remote);
+  Status SetRemoteEpoch(std::string_view remote, std::string_view epoch, int64_t now_ms);
+  // Forgets that the remote holds a blob (it answered that it does not).
+  Status ForgetRemoteBlob(std::string_view remote, const platform::Digest& sha256);
+  // Forgets everything the remote acknowledged: its ledger and blobs (the
+  // server lost its data: its acknowledgements no longer hold).
+  Status ClearLedger(std::string_view remote);
+  // Streams up to max_bytes of a blob from byte `offset` on (a resumed
+  // upload). Errors as ReadBlob; kInvalidArgument for an offset past the end.
+  Status ReadBlobRange(const platform::Digest& sha256, uint64_t offset, uint64_t max_bytes, const ByteSink& sink);
 
   // Runs SQLite's integrity check, looks for rows whose parent is missing,
   // then recomputes the SHA-256 of every revision and every blob and compares

@@ -64,5 +64,8 @@ int RunCapture(const GlobalOptions& options, const std::string& source, bool acc
 int RunExport(const GlobalOptions& options, const ExportArgs& args);
 int RunImport(const GlobalOptions& options, const std::string& archive);
 int RunRestoreDevice(const GlobalOptions& options, const RestoreArgs& args);
+int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote);
+int RunRemoteList(const GlobalOptions& options);
+int RunPush(const GlobalOptions& options, const std::string& remote, const std::string& max_rate);
 
 }  // namespace holdfast::cli

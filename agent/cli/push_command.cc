@@ -1,0 +1,76 @@
+// `holdfast push [--remote NAME] [--max-rate RATE]`: new and changed items, blobs and deletions to a server.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "agent/cli/commands.h"
+#include "agent/exit_codes.h"
+#include "agent/push.h"
+#include "platform/clock.h"
+
+namespace holdfast::cli {
+namespace {
+
+// "500k", "2M", "1.5MiB", "100000": bytes per second.
+Result<int64_t> ParseRate(const std::string& text) {
+  if (text.empty()) return int64_t{0};
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  std::string unit = end != nullptr ? end : "";
+  for (const char* suffix : {"iB/s", "B/s", "/s", "iB", "B"}) {
+    if (unit.size() > std::string(suffix).size() && unit.compare(unit.size() - std::string(suffix).size(), std::string::npos, suffix) == 0) {
+      unit.erase(unit.size() - std::string(suffix).size());
+      break;
+    }
+  }
+  const std::map<std::string, double> kUnits = {{"", 1}, {"k", 1024}, {"K", 1024}, {"m", 1048576}, {"M", 1048576}, {"G", 1073741824}};
+  if (value <= 0 || kUnits.count(unit) == 0) {
+    return Status(ErrorCode::kInvalidArgument, "--max-rate " + text + ": use bytes per second, e.g. 500k or 2M");
+  }
+  return static_cast<int64_t>(value * kUnits.at(unit));
+}
+
+}  // namespace
+
+int RunPush(const GlobalOptions& options, const std::string& remote, const std::string& max_rate) {
+  Result<int64_t> rate = ParseRate(max_rate);
+  if (!rate) return ReportError(rate.error());
+  Result<std::filesystem::path> config_path = ConfigPath(options);
+  if (!config_path) return ReportError(config_path.error());
+  Result<agent::Config> config = agent::LoadConfig(*config_path);
+  if (!config) return ReportError(config.error());
+  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
+  if (!vault) return ReportError(vault.error());
+  agent::PushOptions push;
+  push.remote = remote;
+  push.max_rate_bytes_per_s = *rate;
+  push.now_ms = platform::NowMs();
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  if (tty) {
+    push.progress = [](const agent::PushProgress& p) {
+      std::fprintf(stderr, "\r%lld/%lld items, %.1f/%.1f MiB   ", static_cast<long long>(p.items_done),
+                   static_cast<long long>(p.items_total), static_cast<double>(p.bytes_done) / 1048576.0,
+                   static_cast<double>(p.bytes_total) / 1048576.0);
+    };
+  }
+  Result<agent::PushReport> report = agent::Push(**vault, *config, push);
+  if (tty) std::fprintf(stderr, "\n");
+  if (!report) return ReportError(report.error());
+  if (report->epoch_changed) {
+    std::cout << "The server's data was replaced since the last push (new epoch " << report->epoch
+              << "): everything was sent again.\n";
+  }
+  const double seconds = std::max<double>(static_cast<double>(report->duration_ms) / 1000.0, 0.001);
+  std::cout << "Pushed to " << report->remote << ": " << report->items_stored << " items stored, "
+            << report->items_unchanged << " already there, " << report->deletes << " deletions, "
+            << report->blobs_uploaded << " blobs uploaded, " << report->collections_created
+            << " collections created; " << report->bytes_sent << " bytes in " << seconds << " s ("
+            << static_cast<double>(report->bytes_sent) / 1048576.0 / seconds << " MiB/s), " << report->retries
+            << " retries\n";
+  for (const std::string& refused : report->refused) std::cout << "  REFUSED " << refused << "\n";
+  return report->refused.empty() ? agent::kExitOk : agent::kExitRemote;
+}
+
+}  // namespace holdfast::cli

@@ -1,0 +1,292 @@
+#include "platform/http_client.h"
+
+#include <curl/curl.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+
+namespace holdfast::platform {
+namespace {
+
+struct EasyDeleter {
+  void operator()(CURL* e) const { curl_easy_cleanup(e); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+int64_t SteadyMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+Status TransportStatus(CURLcode code, const char* detail, const std::string& url) {
+  std::string text = std::string(curl_easy_strerror(code));
+  if (detail != nullptr && detail[0] != '\0') text += " (" + std::string(detail) + ")";
+  const std::string message = url + ": " + text;
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+      return Status(ErrorCode::kTlsFailure, message);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return Status(ErrorCode::kInvalidArgument, message);
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_WRITE_ERROR:
+      return Status(ErrorCode::kServerError, message);
+    default:
+      return Status(ErrorCode::kNetwork, message);
+  }
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+  struct Pending {
+    HttpRequest request;
+    Done done;
+    int64_t due_ms = 0;
+  };
+  struct Transfer {
+    std::unique_ptr<CURL, EasyDeleter> easy;
+    std::unique_ptr<curl_slist, SlistDeleter> headers;
+    HttpRequest request;
+    Done done;
+    HttpResponse response;
+    size_t max_bytes = 0;
+    bool too_large = false;
+    char error[CURL_ERROR_SIZE] = {0};
+  };
+
+  HttpOptions options;
+  std::unique_ptr<CURLM, MultiDeleter> multi;
+  std::deque<Pending> queue;  // not started yet, ordered by submission
+  std::map<CURL*, std::unique_ptr<Transfer>> running;
+  std::vector<std::unique_ptr<CURL, EasyDeleter>> idle;  // reused handles keep their connections warm
+
+  static size_t OnBody(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t n = size * count;
+    if (t->response.body.size() + n > t->max_bytes) {
+      t->too_large = true;
+      return 0;  // aborts the transfer
+    }
+    t->response.body.append(data, n);
+    return n;
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t n = size * count;
+    std::string line(data, n);
+    const size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      value.erase(value.find_last_not_of(" \t\r\n") + 1);
+      if (name == "retry-after") {
+        char* end = nullptr;
+        const long long seconds = std::strtoll(value.c_str(), &end, 10);
+        if (end != value.c_str() && *end == '\0' && seconds >= 0) t->response.retry_after_s = seconds;
+      } else if (name == "content-type") {
+        t->response.content_type = value;
+      }
+    }
+    return n;
+  }
+
+  Status Start(Pending&& pending) {
+    auto t = std::make_unique<Transfer>();
+    if (!idle.empty()) {
+      t->easy = std::move(idle.back());
+      idle.pop_back();
+      curl_easy_reset(t->easy.get());
+    } else {
+      t->easy.reset(curl_easy_init());
+      if (!t->easy) return Status(ErrorCode::kInternal, "curl_easy_init failed");
+    }
+    t->request = std::move(pending.request);
+    t->done = std::move(pending.done);
+    t->max_bytes = options.max_response_bytes;
+    CURL* e = t->easy.get();
+    curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::OnBody);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_ms));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.transfer_timeout_ms));
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_window_s));
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options.ca_file.c_str());
+    if (options.max_send_bytes_per_s > 0) {
+      // The limit is shared out between the transfers that may run at once.
+      const curl_off_t each = std::max<curl_off_t>(options.max_send_bytes_per_s / std::max(options.max_in_flight, 1), 1);
+      curl_easy_setopt(e, CURLOPT_MAX_SEND_SPEED_LARGE, each);
+    }
+    curl_slist* list = nullptr;
+    for (const std::string& h : t->request.headers) list = curl_slist_append(list, h.c_str());
+    // No "Expect: 100-continue" round trip before each body.
+    list = curl_slist_append(list, "Expect:");
+    t->headers.reset(list);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+    const std::string& method = t->request.method;
+    if (method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+      if (method != "DELETE" || !t->request.body.empty()) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.data());
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->request.body.size()));
+      }
+    }
+    CURLMcode rc = curl_multi_add_handle(multi.get(), e);
+    if (rc != CURLM_OK) return Status(ErrorCode::kInternal, std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc));
+    running.emplace(e, std::move(t));
+    return Status::Ok();
+  }
+
+  // Starts queued requests that are due while there is room.
+  Status StartDue() {
+    const int64_t now = SteadyMs();
+    for (auto it = queue.begin(); it != queue.end() && static_cast<int>(running.size()) < options.max_in_flight;) {
+      if (it->due_ms > now) {
+        ++it;
+        continue;
+      }
+      Pending pending = std::move(*it);
+      it = queue.erase(it);
+      HF_RETURN_IF_ERROR(Start(std::move(pending)));
+    }
+    return Status::Ok();
+  }
+
+  void Finish(CURL* e, CURLcode code) {
+    auto it = running.find(e);
+    if (it == running.end()) return;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    running.erase(it);
+    curl_multi_remove_handle(multi.get(), e);
+    if (code == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+      t->response.status = static_cast<int>(status);
+    } else if (t->too_large) {
+      t->response.transport = Status(ErrorCode::kServerError,
+                                     t->request.url + ": the answer is larger than " +
+                                         std::to_string(options.max_response_bytes) + " bytes");
+    } else {
+      t->response.transport = TransportStatus(code, t->error, t->request.url);
+    }
+    idle.push_back(std::move(t->easy));
+    Done done = std::move(t->done);
+    HttpResponse response = std::move(t->response);
+    t.reset();
+    done(std::move(response));
+  }
+};
+
+HttpClient::HttpClient(const HttpOptions& options) : impl_(std::make_unique<Impl>()) { impl_->options = options; }
+HttpClient::~HttpClient() {
+  if (impl_ && impl_->multi) {
+    for (auto& [easy, transfer] : impl_->running) curl_multi_remove_handle(impl_->multi.get(), easy);
+  }
+}
+
+Result<std::unique_ptr<HttpClient>> HttpClient::Create(const HttpOptions& options) {
+  std::unique_ptr<HttpClient> client(new HttpClient(options));
+  client->impl_->multi.reset(curl_multi_init());
+  if (!client->impl_->multi) return Status(ErrorCode::kInternal, "curl_multi_init failed");
+  curl_multi_setopt(client->impl_->multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_in_flight));
+  return client;
+}
+
+void HttpClient::Submit(HttpRequest request, Done done, int64_t delay_ms) {
+  impl_->queue.push_back(Impl::Pending{std::move(request), std::move(done), SteadyMs() + std::max<int64_t>(delay_ms, 0)});
+}
+
+Status HttpClient::RunUntilIdle() {
+  while (!impl_->queue.empty() || !impl_->running.empty()) {
+    HF_RETURN_IF_ERROR(impl_->StartDue());
+    int still_running = 0;
+    CURLMcode rc = curl_multi_perform(impl_->multi.get(), &still_running);
+    if (rc != CURLM_OK) return Status(ErrorCode::kInternal, std::string("curl_multi_perform: ") + curl_multi_strerror(rc));
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(impl_->multi.get(), &left)) {
+      if (msg->msg == CURLMSG_DONE) impl_->Finish(msg->easy_handle, msg->data.result);
+    }
+    if (impl_->running.empty() && impl_->queue.empty()) break;
+    // Sleep until there is network work or the next queued request is due.
+    int wait_ms = 100;
+    if (!impl_->queue.empty() && static_cast<int>(impl_->running.size()) < impl_->options.max_in_flight) {
+      int64_t next = impl_->queue.front().due_ms;
+      for (const auto& p : impl_->queue) next = std::min(next, p.due_ms);
+      wait_ms = static_cast<int>(std::clamp<int64_t>(next - SteadyMs(), 0, 100));
+    }
+    if (!impl_->running.empty()) {
+      rc = curl_multi_poll(impl_->multi.get(), nullptr, 0, wait_ms, nullptr);
+      if (rc != CURLM_OK) return Status(ErrorCode::kInternal, std::string("curl_multi_poll: ") + curl_multi_strerror(rc));
+    } else if (wait_ms > 0) {
+      struct timespec ts {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  return Status::Ok();
+}
+
+HttpResponse HttpClient::Perform(HttpRequest request) {
+  HttpResponse result;
+  Submit(std::move(request), [&](HttpResponse&& response) { result = std::move(response); });
+  Status status = RunUntilIdle();
+  if (!status.ok()) result.transport = status;
+  return result;
+}
+
+Status InitHttpLibrary() {
+  CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (rc != CURLE_OK) return Status(ErrorCode::kInternal, std::string("curl_global_init: ") + curl_easy_strerror(rc));
+  return Status::Ok();
+}
+
+bool IsLoopbackUrl(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return false;
+  std::string_view rest = url.substr(scheme + 3);
+  const size_t at = rest.find('@');
+  const size_t slash = rest.find('/');
+  if (at != std::string_view::npos && (slash == std::string_view::npos || at < slash)) rest.remove_prefix(at + 1);
+  std::string_view host;
+  if (!rest.empty() && rest.front() == '[') {
+    host = rest.substr(0, rest.find(']') + 1);
+  } else {
+    host = rest.substr(0, rest.find_first_of(":/?#"));
+  }
+  if (host == "localhost" || host == "[::1]") return true;
+  if (host.substr(0, 4) != "127.") return false;
+  // 127.a.b.c with digits only.
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') ++dots;
+    else if (c < '0' || c > '9') return false;
+  }
+  return dots == 3;
+}
+
+}  // namespace holdfast::platform

@@ -1,0 +1,83 @@
+// HTTP through libcurl's multi interface: the only code that includes
+// <curl/curl.h>. Several transfers in flight over reused connections, each
+// request optionally delayed (for backoff), all driven from one thread.
+//
+// curl_global_init must have run (main() does it) before Create. Not
+// thread-safe: one HttpClient per thread; callbacks run inside RunUntilIdle,
+// on the calling thread. The client never logs: headers (and so bearer
+// tokens) appear in no message it returns.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/status.h"
+
+namespace holdfast::platform {
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, PUT, POST, DELETE
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+};
+
+struct HttpResponse {
+  // OK when a whole response arrived (whatever its status). Otherwise the
+  // transfer failed: kNetwork (unreachable, reset, timed out, cut short),
+  // kTlsFailure (the certificate was not accepted), kServerError (a reply
+  // that is not HTTP, or over max_response_bytes).
+  Status transport;
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  std::optional<int64_t> retry_after_s;  // Retry-After in seconds, when given
+};
+
+struct HttpOptions {
+  std::string ca_file;               // PEM bundle to verify the server with; empty: the system's
+  int max_in_flight = 4;             // transfers at once
+  int64_t connect_timeout_ms = 10000;
+  int64_t transfer_timeout_ms = 120000;  // one request, start to end
+  int64_t low_speed_window_s = 30;       // a transfer slower than 1 byte/s this long is abandoned
+  int64_t max_send_bytes_per_s = 0;      // all transfers together; 0: unlimited
+  size_t max_response_bytes = size_t{64} << 20;
+};
+
+class HttpClient {
+ public:
+  // Errors: kInternal if libcurl cannot be set up.
+  static Result<std::unique_ptr<HttpClient>> Create(const HttpOptions& options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  using Done = std::function<void(HttpResponse&&)>;
+  // Queues `request`, to start no sooner than delay_ms from now; `done` runs
+  // when it ends, from RunUntilIdle. Callbacks may submit more requests.
+  void Submit(HttpRequest request, Done done, int64_t delay_ms = 0);
+  // Runs transfers until none is queued or in flight. Errors: kInternal when
+  // libcurl's multi interface fails (transfer failures go to their callbacks).
+  Status RunUntilIdle();
+  // Submit and RunUntilIdle for one request.
+  HttpResponse Perform(HttpRequest request);
+
+ private:
+  explicit HttpClient(const HttpOptions& options);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// libcurl's global set-up: once, from main(), before any other thread runs.
+// Errors: kInternal.
+Status InitHttpLibrary();
+
+// True when `url` is http:// or https:// to a loopback address (127.0.0.0/8,
+// [::1], localhost).
+bool IsLoopbackUrl(std::string_view url);
+
+}  // namespace holdfast::platform

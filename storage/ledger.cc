@@ -1,0 +1,193 @@
+// The ledger: per remote, what the server acknowledged (storage/vault.h).
+#include <algorithm>
+#include <cstring>
+
+#include "storage/sqlite_handle.h"
+#include "storage/vault.h"
+
+namespace holdfast::storage {
+namespace {
+
+using platform::Digest;
+
+Digest ToDigest(std::string_view bytes) {
+  Digest digest{};
+  if (bytes.size() == digest.size()) std::memcpy(digest.data(), bytes.data(), digest.size());
+  return digest;
+}
+
+constexpr const char* kLiveTest =
+    "NOT EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)";
+
+}  // namespace
+
+Status Vault::ForEachPending(std::string_view remote, const std::function<Status(PendingChange&&)>& visit) {
+  const std::string sql = std::string(
+                              "SELECT i.id, i.collection_id, i.uid, i.sha256, i.size_bytes, r.id, r.blob_id IS NOT NULL, "
+                              "NOT (") + kLiveTest + ") AS deleted "
+                          "FROM items i "
+                          "JOIN revisions r ON r.id = (SELECT max(id) FROM revisions WHERE item_id = i.id) "
+                          "LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id "
+                          "WHERE (l.item_id IS NOT NULL AND NOT (" + kLiveTest + ")) OR ((" + kLiveTest +
+                          ") AND (l.sha256 IS NULL OR l.sha256 != i.sha256)) "
+                          "ORDER BY i.collection_id, i.id";
+  Result<Stmt> stmt = db_->Prepare(sql);
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, remote);
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error().WithContext("pending changes for remote '" + std::string(remote) + "'");
+    if (!*row) return Status::Ok();
+    PendingChange change;
+    change.item_id = stmt->Int(0);
+    change.collection_id = stmt->Int(1);
+    change.uid = stmt->Text(2);
+    change.sha256 = ToDigest(stmt->Blob(3));
+    change.size_bytes = static_cast<uint64_t>(stmt->Int(4));
+    change.head_revision_id = stmt->Int(5);
+    change.in_blob = stmt->Int(6) != 0;
+    change.deleted = stmt->Int(7) != 0;
+    HF_RETURN_IF_ERROR(visit(std::move(change)));
+  }
+}
+
+Status Vault::RecordAcks(std::string_view remote, const std::vector<LedgerAck>& acks, int64_t now_ms) {
+  if (acks.empty()) return Status::Ok();
+  return InTransaction([&]() -> Status {
+    Result<Stmt> put = db_->Cached(
+        "INSERT OR REPLACE INTO ledger(remote, item_id, sha256, acked_at_ms) VALUES(?1, ?2, ?3, ?4)");
+    if (!put) return put.error();
+    Result<Stmt> del = db_->Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
+    if (!del) return del.error();
+    for (const LedgerAck& ack : acks) {
+      put->Reset();
+      del->Reset();
+      if (ack.deletion) {
+        HF_RETURN_IF_ERROR(del->Bind(1, remote).Bind(2, ack.item_id).Run());
+      } else {
+        HF_RETURN_IF_ERROR(put->Bind(1, remote).Bind(2, ack.item_id).BindBlob(3, ack.sha256.data(), ack.sha256.size())
+                               .Bind(4, now_ms).Run());
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<LedgerCounts> Vault::CountLedger(std::string_view remote) {
+  LedgerCounts counts;
+  const std::string sql = std::string(
+                              "SELECT "
+                              "sum(CASE WHEN live AND acked = i_sha THEN 1 ELSE 0 END), "
+                              "sum(CASE WHEN live AND (acked IS NULL OR acked != i_sha) THEN 1 ELSE 0 END), "
+                              "sum(CASE WHEN NOT live AND acked IS NOT NULL THEN 1 ELSE 0 END), "
+                              "sum(CASE WHEN live AND (acked IS NULL OR acked != i_sha) THEN size ELSE 0 END) "
+                              "FROM (SELECT i.sha256 AS i_sha, i.size_bytes AS size, l.sha256 AS acked, (") +
+                          kLiveTest + ") AS live FROM items i LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id)";
+  Result<Stmt> stmt = db_->Prepare(sql);
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, remote).Step();
+  if (!row) return row.error();
+  counts.acknowledged = stmt->Int(0);
+  counts.pending_puts = stmt->Int(1);
+  counts.pending_deletes = stmt->Int(2);
+  counts.pending_bytes = stmt->Int(3);
+  return counts;
+}
+
+Result<bool> Vault::RemoteHasBlob(std::string_view remote, const Digest& sha256) {
+  Result<Stmt> stmt = db_->Cached("SELECT 1 FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Step();
+  if (!row) return row.error();
+  return *row;
+}
+
+Status Vault::RecordRemoteBlob(std::string_view remote, const Digest& sha256) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Cached("INSERT OR IGNORE INTO remote_blobs(remote, sha256) VALUES(?1, ?2)");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Run();
+  });
+}
+
+Result<std::optional<std::string>> Vault::RemoteEpoch(std::string_view remote) {
+  Result<Stmt> stmt = db_->Cached("SELECT epoch FROM remote_state WHERE remote = ?1");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, remote).Step();
+  if (!row) return row.error();
+  if (!*row || stmt->IsNull(0)) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->Text(0));
+}
+
+Status Vault::SetRemoteEpoch(std::string_view remote, std::string_view epoch, int64_t now_ms) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Cached(
+        "INSERT INTO remote_state(remote, epoch, last_push_ms) VALUES(?1, ?2, ?3) "
+        "ON CONFLICT(remote) DO UPDATE SET epoch = excluded.epoch, last_push_ms = excluded.last_push_ms");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, remote).Bind(2, epoch).Bind(3, now_ms).Run();
+  });
+}
+
+Status Vault::ForgetRemoteBlob(std::string_view remote, const Digest& sha256) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Cached("DELETE FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Run();
+  });
+}
+
+Status Vault::ClearLedger(std::string_view remote) {
+  return InTransaction([&]() -> Status {
+    for (const char* sql : {"DELETE FROM ledger WHERE remote = ?1", "DELETE FROM remote_blobs WHERE remote = ?1"}) {
+      Result<Stmt> stmt = db_->Prepare(sql);
+      if (!stmt) return stmt.error();
+      HF_RETURN_IF_ERROR(stmt->Bind(1, remote).Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Status Vault::ReadBlobRange(const Digest& sha256, uint64_t offset, uint64_t max_bytes, const ByteSink& sink) {
+  const std::string where = "blob " + platform::ToHex(sha256);
+  Result<Stmt> blob = db_->Prepare("SELECT id, size_bytes FROM blobs WHERE sha256 = ?1");
+  if (!blob) return blob.error();
+  Result<bool> row = blob->BindBlob(1, sha256.data(), sha256.size()).Step();
+  if (!row) return row.error();
+  if (!*row) return Status(ErrorCode::kNotFound, where + " is not in the vault");
+  const int64_t blob_id = blob->Int(0);
+  const uint64_t size_bytes = static_cast<uint64_t>(blob->Int(1));
+  if (offset > size_bytes) {
+    return Status(ErrorCode::kInvalidArgument, where + ": offset " + std::to_string(offset) + " is past its end");
+  }
+  int64_t seq = static_cast<int64_t>(offset / kChunkSizeBytes);
+  size_t skip = static_cast<size_t>(offset % kChunkSizeBytes);
+  Result<Stmt> chunks = db_->Prepare("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 AND seq >= ?2 ORDER BY seq");
+  if (!chunks) return chunks.error();
+  chunks->Bind(1, blob_id).Bind(2, seq);
+  uint64_t delivered = offset;
+  const uint64_t end = std::min(size_bytes, offset + max_bytes);
+  while (delivered < end) {
+    Result<bool> more = chunks->Step();
+    if (!more) return more.error().WithContext(where);
+    if (!*more) break;
+    if (chunks->Int(0) != seq) {
+      return Status(ErrorCode::kCorruptVault, where + ": chunk " + std::to_string(seq) + " is missing");
+    }
+    std::string_view data = chunks->Blob(1);
+    if (skip > data.size()) return Status(ErrorCode::kCorruptVault, where + ": chunk " + std::to_string(seq) + " is short");
+    data.remove_prefix(skip);
+    skip = 0;
+    if (data.size() > end - delivered) data = data.substr(0, end - delivered);
+    delivered += data.size();
+    HF_RETURN_IF_ERROR(sink(data));
+    ++seq;
+  }
+  if (delivered != end) {
+    return Status(ErrorCode::kCorruptVault, where + ": " + std::to_string(delivered) + " of " +
+                                                std::to_string(size_bytes) + " bytes present");
+  }
+  return Status::Ok();
+}
+
+}  // namespace holdfast::storage
