@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "agent/snapshot.h"
@@ -85,7 +86,15 @@ class SourceRestorer {
   Status RestoreFiles(const fs::path& root, const CollectionInfo& c, const std::vector<SnapshotItem>& items) {
     for (const SnapshotItem& s : items) {
       const fs::path target = root / s.path;
-      Result<OnDevice> state = Compare(target, s, options_.overwrite);
+      // In a folder that is not there (a device after a reset), every file is
+      // missing: one stat per folder instead of one per file.
+      const std::string folder = target.parent_path().string();
+      auto known = folder_exists_.find(folder);
+      if (known == folder_exists_.end()) {
+        struct stat st {};
+        known = folder_exists_.emplace(folder, stat(folder.c_str(), &st) == 0).first;
+      }
+      Result<OnDevice> state = known->second ? Compare(target, s, options_.overwrite) : Result<OnDevice>(OnDevice::kMissing);
       if (!state) return state.error();
       if (*state == OnDevice::kSame) {
         ++report_->files_present;
@@ -210,6 +219,7 @@ class SourceRestorer {
   SourceRestore* report_;
   platform::FileSet files_;
   std::vector<int64_t> collections_;
+  std::map<std::string, bool> folder_exists_;  // as found before this restore wrote anything
 };
 
 }  // namespace

@@ -37,9 +37,9 @@ Status TransportStatus(CURLcode code, const char* detail, const std::string& url
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
       return Status(ErrorCode::kTlsFailure, message);
-    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
       return Status(ErrorCode::kInvalidArgument, message);
+    case CURLE_UNSUPPORTED_PROTOCOL:  // also an answer that is not HTTP (HTTP/0.9)
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_FILESIZE_EXCEEDED:
     case CURLE_WRITE_ERROR:

@@ -179,7 +179,7 @@ Result<BlobRef> Vault::PutBlobBytes(std::string_view content, const Digest& sha2
 
 Status Vault::ReadBlob(const Digest& sha256, const ByteSink& sink) {
   const std::string where = "blob " + platform::ToHex(sha256);
-  Result<Stmt> blob = db_->Prepare("SELECT id, size_bytes, chunk_count FROM blobs WHERE sha256 = ?1");
+  Result<Stmt> blob = db_->Cached("SELECT id, size_bytes, chunk_count FROM blobs WHERE sha256 = ?1");
   if (!blob) return blob.error();
   blob->BindBlob(1, sha256.data(), sha256.size());
   Result<bool> row = blob->Step();
@@ -189,7 +189,9 @@ Status Vault::ReadBlob(const Digest& sha256, const ByteSink& sink) {
   const int64_t size_bytes = blob->Int(1);
   const int64_t chunk_count = blob->Int(2);
 
-  Result<Stmt> chunks = db_->Prepare("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 ORDER BY seq");
+  blob->Reset();
+  // Cached: the sink must not read blobs itself (nothing does).
+  Result<Stmt> chunks = db_->Cached("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 ORDER BY seq");
   if (!chunks) return chunks.error();
   chunks->Bind(1, blob_id);
   int64_t expected_seq = 0;

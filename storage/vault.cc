@@ -600,7 +600,7 @@ Status Vault::RenameItem(int64_t collection_id, std::string_view old_uid, std::s
 }
 
 Result<std::vector<RevisionInfo>> Vault::ListRevisions(int64_t collection_id, std::string_view uid) {
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = db_->Cached(
       "SELECT r.id, r.captured_at_ms, r.sha256, r.size_bytes, r.blob_id FROM revisions r "
       "JOIN items i ON i.id = r.item_id WHERE i.collection_id = ?1 AND i.uid = ?2 "
       "ORDER BY r.captured_at_ms, r.id");
@@ -611,7 +611,7 @@ Result<std::vector<RevisionInfo>> Vault::ListRevisions(int64_t collection_id, st
 
 Result<std::optional<RevisionInfo>> Vault::RevisionAsOf(int64_t collection_id,
                                                         std::string_view uid, int64_t time_ms) {
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = db_->Cached(
       "SELECT r.id, r.captured_at_ms, r.sha256, r.size_bytes, r.blob_id FROM revisions r "
       "JOIN items i ON i.id = r.item_id WHERE i.collection_id = ?1 AND i.uid = ?2 "
       "AND r.captured_at_ms <= ?3 AND NOT EXISTS(SELECT 1 FROM tombstones t WHERE "
@@ -626,7 +626,7 @@ Result<std::optional<RevisionInfo>> Vault::RevisionAsOf(int64_t collection_id,
 }
 
 Status Vault::ReadRevision(int64_t revision_id, const ByteSink& sink) {
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = db_->Cached(
       "SELECT r.content, b.sha256, r.blob_id FROM revisions r LEFT JOIN blobs b ON b.id = r.blob_id "
       "WHERE r.id = ?1");
   if (!stmt) return stmt.error();

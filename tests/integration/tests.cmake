@@ -12,3 +12,5 @@ holdfast_test(restore_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/restore
 add_dependencies(restore_test holdfast-handset-gen holdfast)
 holdfast_test(real_clients_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/real_clients_test.cc LIBS nlohmann_json::nlohmann_json)
 add_dependencies(real_clients_test holdfast-handset-gen holdfast)
+holdfast_test(push_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/push_test.cc LIBS holdfast_agent nlohmann_json::nlohmann_json)
+add_dependencies(push_test holdfast-handset-gen holdfast holdfast-server)

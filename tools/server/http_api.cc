@@ -66,6 +66,7 @@ void StoreError(httplib::Response& res, const Status& status) {
 void BreakOff(httplib::Response& res, std::string body, size_t keep) {
   auto shared = std::make_shared<std::string>(std::move(body));
   const size_t length = std::max<size_t>(shared->size(), 1);
+  res.body.clear();  // else httplib sends the body and never asks the provider
   res.set_content_provider(length, "application/json",
                            [shared, keep](size_t offset, size_t, httplib::DataSink& sink) {
                              if (offset < keep) sink.write(shared->data() + offset, keep - offset);

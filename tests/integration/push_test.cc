@@ -1,0 +1,312 @@
+// holdfast push against the real reference server on 127.0.0.1: first and
+// incremental pushes, deletions, a push killed and resumed, every injected
+// fault kind, bad tokens, TLS with a CA made at test time, expired
+// certificates and a server that answers garbage. Each ends by comparing
+// the server's inventory with the vault, collection by collection.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "agent/push.h"
+#include "platform/sha256.h"
+#include "storage/vault.h"
+#include "tests/support/child_process.h"
+#include "tests/support/handset.h"
+#include "tests/support/server_process.h"
+#include "tests/support/test_certs.h"
+
+namespace holdfast {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Handset;
+using testing::ProcessResult;
+using testing::RunProcess;
+
+// Per remote collection id: "<items> <digest>", as docs/protocol.md defines them.
+using Inventory = std::map<std::string, std::string>;
+
+Inventory VaultInventory(const std::string& vault_path) {
+  std::unique_ptr<storage::Vault> vault = *storage::Vault::Open(vault_path, storage::Vault::OpenMode::kExisting);
+  Inventory inventory;
+  for (const storage::CollectionInfo& c : *vault->ListCollections()) {
+    std::vector<std::pair<std::string, std::string>> live;
+    for (const storage::ItemRecord& item : *vault->ListItems(c.id)) {
+      if (!item.deleted) live.emplace_back(item.uid, platform::ToHex(item.sha256));
+    }
+    std::sort(live.begin(), live.end());
+    platform::Sha256 hasher;
+    for (const auto& [uid, sha] : live) {
+      hasher.Update(uid);
+      hasher.Update(std::string_view("\0", 1));
+      hasher.Update(sha);
+      hasher.Update("\n");
+    }
+    inventory[agent::RemoteCollectionId(c)] = std::to_string(live.size()) + " " + platform::ToHex(hasher.Finish());
+  }
+  return inventory;
+}
+
+Inventory ServerInventory(const std::string& data, const std::string& account) {
+  ProcessResult listed = RunProcess({testing::ServerBinary(), "inventory", "--data", data, "--account", account});
+  REQUIRE_MESSAGE(listed.exit_code == 0, listed.err);
+  Inventory inventory;
+  std::istringstream lines(listed.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("  ", 0) != 0) continue;
+    std::istringstream fields(line);
+    std::string id, kind, name, items, word, label, digest;
+    fields >> id >> kind >> name >> items >> word >> label >> digest;
+    inventory[id] = items + " " + digest;
+  }
+  return inventory;
+}
+
+// A captured handset, a server with an account, and a remote pointing at it.
+struct Setup {
+  Handset h;
+  std::string data = (h.dir / "server").string();
+  std::string token = testing::AddAccount(data, "phone");
+  fs::path token_file = h.dir / "token";
+
+  Setup() {
+    testing::WriteTokenFile(token_file, token);
+    ProcessResult capture = h.Holdfast({"capture"});
+    REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+  }
+  void AddRemote(const std::string& url, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"remote", "add", "home", "--url", url, "--account", "phone", "--token-file",
+                                     token_file.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult added = h.Holdfast(args);
+    REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+  }
+  bool InSync() { return VaultInventory(h.vault) == ServerInventory(data, "phone"); }
+};
+
+TEST_CASE("a first push sends everything, a second sends nothing, and deletions follow") {
+  Setup s;
+  testing::ServerProcess server(s.data);
+  s.AddRemote(server.url());
+  ProcessResult first = s.h.Holdfast({"push"});
+  REQUIRE_MESSAGE(first.exit_code == 0, (first.out + first.err));
+  CHECK(first.out.find("590 items stored") != std::string::npos);
+  CHECK(first.out.find("20 blobs uploaded") != std::string::npos);
+  CHECK(s.InSync());
+  nlohmann::json status = s.h.Status();
+  REQUIRE(status["remotes"].size() == 1);
+  CHECK(status["remotes"][0]["acknowledged"] == 590);
+  CHECK(status["remotes"][0]["pending_puts"] == 0);
+
+  ProcessResult second = s.h.Holdfast({"push"});
+  CHECK(second.exit_code == 0);
+  CHECK(second.out.find("0 items stored, 0 already there, 0 deletions, 0 blobs uploaded") != std::string::npos);
+
+  // An edit, a new card and a deletion on the device.
+  std::vector<fs::path> cards = testing::FilesIn(s.h.tree / "contacts/personal");
+  std::string edited = testing::ReadFileBytes(cards[0]);
+  edited.insert(edited.rfind("END:VCARD"), "NOTE:pushed again\r\n");
+  testing::WriteFileBytes(cards[0], edited);
+  fs::remove(cards[1]);
+  testing::WriteFileBytes(s.h.tree / "contacts/personal/new.vcf",
+                          "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:brand-new\r\nFN:New\r\nEND:VCARD\r\n");
+  REQUIRE(s.h.Holdfast({"capture"}).exit_code == 0);
+  status = s.h.Status();
+  CHECK(status["remotes"][0]["pending_puts"] == 2);
+  CHECK(status["remotes"][0]["pending_deletes"] == 1);
+  ProcessResult third = s.h.Holdfast({"push"});
+  REQUIRE_MESSAGE(third.exit_code == 0, third.err);
+  CHECK(third.out.find("2 items stored, 0 already there, 1 deletions") != std::string::npos);
+  CHECK(s.InSync());
+}
+
+TEST_CASE("a push killed at random moments resumes to an inventory equal to the vault, without resending") {
+  Setup s;
+  testing::ServerProcess server(s.data, {"--faults", "seed=3,latency_ms=15"});
+  s.AddRemote(server.url());
+  std::mt19937_64 rng(99);
+  int killed = 0;
+  for (int i = 0; i < 8; ++i) {
+    testing::ChildProcess child({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", s.h.config, "push"});
+    child.ReadFor(static_cast<int>(100 + rng() % 400));
+    if (child.KillAndWait() != 0) ++killed;
+    // After each kill the vault opens and its ledger never claims more than the server holds.
+    nlohmann::json status = s.h.Status();
+    const int acked = status["remotes"][0]["acknowledged"].get<int>();
+    int on_server = 0;
+    for (const auto& [id, entry] : ServerInventory(s.data, "phone")) on_server += std::stoi(entry);
+    CHECK(acked <= on_server);
+  }
+  MESSAGE(killed << " of 8 pushes were killed before they finished");
+  CHECK(killed > 0);
+  const int acked_before = s.h.Status()["remotes"][0]["acknowledged"].get<int>();
+  ProcessResult finish = s.h.Holdfast({"push"});
+  REQUIRE_MESSAGE(finish.exit_code == 0, (finish.out + finish.err));
+  // What was acknowledged before is not sent again.
+  std::istringstream out(finish.out.substr(finish.out.find(": ") + 2));
+  int stored = 0, unchanged = 0;
+  std::string word;
+  out >> stored >> word >> word >> unchanged;
+  CHECK(stored + unchanged == 590 - acked_before);
+  CHECK(s.InSync());
+}
+
+TEST_CASE("every injected fault kind converges to an inventory equal to the vault") {
+  const char* kinds[] = {"error500=0.3", "error503=0.2", "error429=0.2", "reset_before=0.3", "reset_after=0.3",
+                         "truncate=0.3", "latency_ms=40"};
+  int seed = 1;
+  for (const std::string fault : kinds) {
+    CAPTURE(fault);
+    Setup s;
+    testing::ServerProcess server(s.data, {"--faults", "seed=" + std::to_string(seed++) + "," + fault});
+    s.AddRemote(server.url());
+    ProcessResult push;
+    int attempts = 0;
+    do {
+      push = s.h.Holdfast({"push"});
+    } while (push.exit_code != 0 && ++attempts < 5);
+    CHECK_MESSAGE(push.exit_code == 0, (push.out + push.err));
+    CHECK(s.InSync());
+    if (fault.rfind("latency", 0) != 0) {
+      CHECK_MESSAGE(push.out.find(" 0 retries") == std::string::npos, "the fault was never hit: " << push.out);
+    }
+  }
+}
+
+TEST_CASE("a bad token is refused with auth-failed and never printed") {
+  Setup s;
+  testing::ServerProcess server(s.data);
+  s.AddRemote(server.url());
+  testing::WriteTokenFile(s.token_file, std::string(64, 'f'));
+  ProcessResult refused = s.h.Holdfast({"push"});
+  CHECK(refused.exit_code == 11);
+  CHECK(refused.err.find("auth-failed") != std::string::npos);
+  CHECK(refused.err.find(std::string(64, 'f')) == std::string::npos);
+  CHECK(s.h.Status()["remotes"][0]["acknowledged"] == 0);
+  // A token file others can read is refused before anything is sent.
+  testing::WriteTokenFile(s.token_file, s.token);
+  REQUIRE(chmod(s.token_file.c_str(), 0644) == 0);
+  ProcessResult open_file = s.h.Holdfast({"push"});
+  CHECK(open_file.exit_code == 11);
+  CHECK(open_file.err.find("chmod 600") != std::string::npos);
+  CHECK(open_file.err.find(s.token) == std::string::npos);
+}
+
+TEST_CASE("over TLS with the test CA the push works; an expired or unknown certificate is refused") {
+  Setup s;
+  testing::TestCerts certs = testing::MakeTestCerts(s.h.dir.path());
+  {
+    testing::ServerProcess server(s.data, {"--tls-cert", certs.server_pem.string(), "--tls-key", certs.server_key.string()});
+    REQUIRE(server.url().rfind("https://", 0) == 0);
+    s.AddRemote(server.url(), {"--ca-file", certs.ca_pem.string()});
+    ProcessResult pushed = s.h.Holdfast({"push"});
+    CHECK_MESSAGE(pushed.exit_code == 0, (pushed.out + pushed.err));
+    CHECK(s.InSync());
+  }
+  {
+    // The same server certificate, but its time is past.
+    testing::ServerProcess expired(s.data, {"--tls-cert", certs.expired_pem.string(), "--tls-key", certs.server_key.string()});
+    testing::TempDir other;
+    const std::string config = (other / "config.json").string();
+    REQUIRE(RunProcess({testing::HoldfastBinary(), "--config", config, "remote", "add", "home", "--url", expired.url(),
+                        "--account", "phone", "--token-file", s.token_file.string(), "--ca-file", certs.ca_pem.string()})
+                .exit_code == 0);
+    ProcessResult refused = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config, "push"});
+    CHECK(refused.exit_code == 11);
+    CHECK(refused.err.find("tls-failure") != std::string::npos);
+    // Without the test CA the (valid) certificate is not trusted either.
+    const std::string config2 = (other / "config2.json").string();
+    testing::ServerProcess valid(s.data, {"--tls-cert", certs.server_pem.string(), "--tls-key", certs.server_key.string()});
+    REQUIRE(RunProcess({testing::HoldfastBinary(), "--config", config2, "remote", "add", "home", "--url", valid.url(),
+                        "--account", "phone", "--token-file", s.token_file.string()})
+                .exit_code == 0);
+    ProcessResult unknown = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config2, "push"});
+    CHECK(unknown.exit_code == 11);
+    CHECK(unknown.err.find("tls-failure") != std::string::npos);
+  }
+}
+
+// A TCP server on 127.0.0.1 that answers every connection with `reply`, for
+// a bounded number of connections.
+class GarbageServer {
+ public:
+  explicit GarbageServer(std::string reply) : reply_(std::move(reply)) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    REQUIRE(listen(fd_, 16) == 0);
+    thread_ = std::thread([this]() {
+      for (int i = 0; i < 200 && !stop_; ++i) {
+        int client = accept(fd_, nullptr, nullptr);
+        if (client < 0) return;
+        char buffer[4096];
+        (void)!read(client, buffer, sizeof buffer);
+        (void)!write(client, reply_.data(), reply_.size());
+        close(client);
+      }
+    });
+  }
+  ~GarbageServer() {
+    stop_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::string reply_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_CASE("a server that answers garbage is reported as a server error and changes nothing") {
+  Setup s;
+  for (const std::string& reply : {std::string("\x01\x02 not http at all\r\n\r\n", 24),
+                                  std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+                                  std::string("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut")}) {
+    CAPTURE(reply);
+    GarbageServer garbage(reply);
+    testing::TempDir other;
+    const std::string config = (other / "config.json").string();
+    REQUIRE(RunProcess({testing::HoldfastBinary(), "--config", config, "remote", "add", "home", "--url", garbage.url(),
+                        "--account", "phone", "--token-file", s.token_file.string()})
+                .exit_code == 0);
+    ProcessResult push = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config, "push"});
+    CHECK(push.exit_code == 10);
+    CHECK((push.err.find("server-error") != std::string::npos || push.err.find("network-error") != std::string::npos));
+    CHECK(s.h.Status()["kinds"]["contact"]["items"] == 200);
+  }
+}
+
+TEST_CASE("plain http is refused except to loopback unless the user insists") {
+  Setup s;
+  ProcessResult refused = s.h.Holdfast({"remote", "add", "far", "--url", "http://sync.example.net", "--account", "phone",
+                                        "--token-file", s.token_file.string()});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("unencrypted") != std::string::npos);
+  ProcessResult insisted = s.h.Holdfast({"remote", "add", "far", "--url", "http://sync.example.net", "--account",
+                                         "phone", "--token-file", s.token_file.string(), "--insecure-plain-http"});
+  CHECK(insisted.exit_code == 0);
+  CHECK(insisted.err.find("unencrypted") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace holdfast
