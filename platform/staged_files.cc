@@ -22,8 +22,8 @@ fs::path ParentOf(const fs::path& path) {
 }
 
 fs::path TempBeside(const fs::path& path, const char* suffix) {
-  return ParentOf(path) / (".holdfast-" + path.filename().string() + "." +
-                           std::to_string(getpid()) + suffix);
+  static const std::string pid = std::to_string(getpid());
+  return ParentOf(path) / (".holdfast-" + path.filename().string() + "." + pid + suffix);
 }
 
 bool Exists(const fs::path& path) {
@@ -285,7 +285,9 @@ Result<size_t> FileSet::Create(const fs::path& path) {
   if (!files_.empty() && files_.back().fd.Close() != 0) {
     return ErrnoStatus("close " + files_.back().temp_path.string(), errno);
   }
-  HF_RETURN_IF_ERROR(MakeFolders(ParentOf(path)));
+  // Each folder is made (or found) once per set, not once per file.
+  const fs::path folder = ParentOf(path);
+  if (made_folders_.insert(folder.string()).second) HF_RETURN_IF_ERROR(MakeFolders(folder));
   Pending file;
   file.final_path = path;
   // Numbered, so that the same path written twice in a set gets two temp

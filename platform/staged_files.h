@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -143,6 +144,7 @@ class FileSet {
   };
   std::vector<Pending> files_;
   uint64_t pending_bytes_ = 0;
+  std::set<std::string> made_folders_;  // folders known to exist
 };
 
 // Writes all of `bytes` to `fd`; errors name `path`.

@@ -13,7 +13,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev doctest-dev libcli11-dev libjpeg62-turbo-dev libarchive-dev zstd
-  bc time
+  bc time curl sqlite3 libcpp-httplib-dev
 )
 # Real PIM clients the tests check restored data with (tests/integration/real_clients_test.cc).
 TEST_PACKAGES=(khard khal todoman)

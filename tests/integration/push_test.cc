@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <random>
 #include <sstream>
@@ -294,6 +295,21 @@ TEST_CASE("a server that answers garbage is reported as a server error and chang
     CHECK((push.err.find("server-error") != std::string::npos || push.err.find("network-error") != std::string::npos));
     CHECK(s.h.Status()["kinds"]["contact"]["items"] == 200);
   }
+}
+
+TEST_CASE("--max-rate keeps the push at or under the rate asked") {
+  Setup s;
+  testing::ServerProcess server(s.data);
+  s.AddRemote(server.url());
+  // About 4.8 MB of content (and more on the wire, as base64 and JSON) at
+  // 1 MiB/s cannot take less than 4 s; without a limit it takes under 1 s here.
+  const auto started = std::chrono::steady_clock::now();
+  ProcessResult limited = s.h.Holdfast({"push", "--max-rate", "1M"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE_MESSAGE(limited.exit_code == 0, limited.err);
+  CHECK(seconds >= 4.0);
+  CHECK(s.InSync());
+  CHECK(s.h.Holdfast({"push", "--max-rate", "fast"}).exit_code == 2);
 }
 
 TEST_CASE("plain http is refused except to loopback unless the user insists") {

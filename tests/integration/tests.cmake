@@ -14,3 +14,5 @@ holdfast_test(real_clients_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/re
 add_dependencies(real_clients_test holdfast-handset-gen holdfast)
 holdfast_test(push_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/push_test.cc LIBS holdfast_agent nlohmann_json::nlohmann_json)
 add_dependencies(push_test holdfast-handset-gen holdfast holdfast-server)
+holdfast_test(server_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
+add_dependencies(server_test holdfast-server)
