@@ -99,6 +99,19 @@ int main(int argc, char** argv) {
   push_cmd->add_option("--remote", push_remote, "the remote (default: the only one)");
   push_cmd->add_option("--max-rate", push_rate, "bandwidth limit in bytes per second, e.g. 500k, 2M");
 
+  CLI::App* check_cmd = app.add_subcommand("check", "has the server lost data it acknowledged?");
+  std::string check_remote;
+  check_cmd->add_option("--remote", check_remote, "the remote (default: the only one)");
+  CLI::App* recover_cmd = app.add_subcommand("recover", "put back what the server lost, verified by read-back");
+  std::string recover_remote;
+  bool recover_wait = false;
+  recover_cmd->add_option("--remote", recover_remote, "the remote (default: the only one)");
+  recover_cmd->add_flag("--wait", recover_wait, "for an operator's re-upload: wait for this device's slot");
+  CLI::App* reupload_cmd = app.add_subcommand("reupload", "send everything (or one collection) again, verified");
+  std::string reupload_remote, reupload_collection;
+  reupload_cmd->add_option("--remote", reupload_remote, "the remote (default: the only one)");
+  reupload_cmd->add_option("--collection", reupload_collection, "only this collection");
+
   // CLI11 would only say "a subcommand is required" for a mistyped command:
   // name the word it did not know.
   for (int i = 1; i < argc; ++i) {
@@ -140,5 +153,8 @@ int main(int argc, char** argv) {
   if (remote_add->parsed()) return holdfast::cli::RunRemoteAdd(options, remote);
   if (remote_list->parsed()) return holdfast::cli::RunRemoteList(options);
   if (push_cmd->parsed()) return holdfast::cli::RunPush(options, push_remote, push_rate);
+  if (check_cmd->parsed()) return holdfast::cli::RunCheck(options, check_remote);
+  if (recover_cmd->parsed()) return holdfast::cli::RunRecover(options, recover_remote, recover_wait);
+  if (reupload_cmd->parsed()) return holdfast::cli::RunReupload(options, reupload_remote, reupload_collection);
   return holdfast::agent::kExitUsage;
 }

@@ -52,6 +52,14 @@ class Pusher {
     HF_RETURN_IF_ERROR(CheckEpoch());
     HF_RETURN_IF_ERROR(EnsureCollections());
     for (int round = 0; round < kMaxRounds; ++round) {
+      if (collection_gone_) {
+        // A collection vanished under the push (a wipe meanwhile): ask the
+        // server again; a new epoch sets the ledger aside and starts over.
+        collection_gone_ = false;
+        server_collections_.clear();
+        HF_RETURN_IF_ERROR(CheckEpoch());
+        HF_RETURN_IF_ERROR(EnsureCollections());
+      }
       retry_round_ = false;
       HF_RETURN_IF_ERROR(LoadPending());
       if (pending_.empty()) break;
@@ -123,8 +131,14 @@ class Pusher {
       pending_.push_back(std::move(change));
       return Status::Ok();
     }));
+    // Contacts, calendars, tasks, notes, then photos newest first.
     std::stable_sort(pending_.begin(), pending_.end(), [&](const PendingChange& a, const PendingChange& b) {
-      return KindOrder(kinds_[a.collection_id]) < KindOrder(kinds_[b.collection_id]);
+      const int ka = KindOrder(kinds_[a.collection_id]), kb = KindOrder(kinds_[b.collection_id]);
+      if (ka != kb) return ka < kb;
+      if (kinds_[a.collection_id] == ItemKind::kPhoto && a.captured_at_ms != b.captured_at_ms) {
+        return a.captured_at_ms > b.captured_at_ms;
+      }
+      return false;
     });
     progress_ = PushProgress{};
     for (const PendingChange& p : pending_) {
@@ -283,6 +297,13 @@ class Pusher {
   }
 
   Status BatchAnswered(const Batch& batch, const platform::HttpResponse& reply, const std::string& path) {
+    if (reply.status == 404) {
+      // The collection is gone from the server: nothing of this batch was
+      // acknowledged; the next round finds out why and sends it again.
+      collection_gone_ = true;
+      retry_round_ = true;
+      return Status::Ok();
+    }
     if (reply.status != 200) return ProblemStatus(reply, "POST " + path);
     Result<json> body = ParseJsonReply(reply, "POST " + path);
     if (!body) return body.error();
@@ -341,6 +362,7 @@ class Pusher {
   std::deque<Batch> batches_;
   int active_batches_ = 0;
   bool retry_round_ = false;
+  bool collection_gone_ = false;
   PushProgress progress_;
 };
 
@@ -369,22 +391,30 @@ Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string
   return &config.remotes.front();
 }
 
-Result<PushReport> Push(Vault& vault, const Config& config, const PushOptions& options) {
-  Result<const RemoteConfig*> remote = ChooseRemote(config, options.remote);
-  if (!remote) return remote.error();
+Result<PushReport> PushWith(Vault& vault, RemoteClient& client, const PushOptions& options) {
+  PushReport report;
+  report.remote = client.remote().name;
+  Pusher pusher(vault, options, client, &report);
+  HF_RETURN_IF_ERROR(pusher.Run().WithContext("push to remote '" + client.remote().name + "'"));
+  return report;
+}
+
+RemoteOptions RemoteOptionsFor(const PushOptions& options) {
   RemoteOptions remote_options;
   remote_options.max_in_flight = options.max_in_flight;
   remote_options.max_attempts = options.max_attempts;
   remote_options.backoff_base_ms = options.backoff_base_ms;
   remote_options.backoff_cap_ms = options.backoff_cap_ms;
   remote_options.max_rate_bytes_per_s = options.max_rate_bytes_per_s;
-  Result<std::unique_ptr<RemoteClient>> client = RemoteClient::Connect(**remote, remote_options);
+  return remote_options;
+}
+
+Result<PushReport> Push(Vault& vault, const Config& config, const PushOptions& options) {
+  Result<const RemoteConfig*> remote = ChooseRemote(config, options.remote);
+  if (!remote) return remote.error();
+  Result<std::unique_ptr<RemoteClient>> client = RemoteClient::Connect(**remote, RemoteOptionsFor(options));
   if (!client) return client.error();
-  PushReport report;
-  report.remote = (*remote)->name;
-  Pusher pusher(vault, options, **client, &report);
-  HF_RETURN_IF_ERROR(pusher.Run().WithContext("push to remote '" + (*remote)->name + "'"));
-  return report;
+  return PushWith(vault, **client, options);
 }
 
 }  // namespace holdfast::agent

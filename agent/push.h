@@ -73,4 +73,10 @@ Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string
 // Errors: see above; vault errors. What was acknowledged before an error stays recorded.
 Result<PushReport> Push(storage::Vault& vault, const Config& config, const PushOptions& options);
 
+class RemoteClient;
+struct RemoteOptions;
+// Push over a session the caller made (recovery pushes more than once).
+Result<PushReport> PushWith(storage::Vault& vault, RemoteClient& client, const PushOptions& options);
+RemoteOptions RemoteOptionsFor(const PushOptions& options);
+
 }  // namespace holdfast::agent

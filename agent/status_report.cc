@@ -54,13 +54,19 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
   if (!problems) return problems.error();
   report.capture_problems = std::move(*problems);
   for (const auto& [name, url] : remotes) {
-    RemoteStatus remote{name, url, "", {}};
+    RemoteStatus remote{name, url, "", {}, "", std::nullopt};
     Result<std::optional<std::string>> epoch = vault.RemoteEpoch(name);
     if (!epoch) return epoch.error();
     if (epoch->has_value()) remote.epoch = **epoch;
     Result<storage::LedgerCounts> counts = vault.CountLedger(name);
     if (!counts) return counts.error();
     remote.ledger = *counts;
+    Result<std::optional<storage::RecoveryState>> recovery = vault.Recovery(name);
+    if (!recovery) return recovery.error();
+    if (recovery->has_value()) remote.recovery_in_progress = (*recovery)->reason;
+    Result<std::optional<storage::RecoveryRecord>> last = vault.LastRecoveryRecord(name);
+    if (!last) return last.error();
+    remote.last_recovery = *last;
     report.remotes.push_back(std::move(remote));
   }
   return report;
@@ -112,6 +118,22 @@ std::string StatusText(const StatusReport& report) {
     out += std::to_string(r.ledger.acknowledged) + " items acknowledged, " + std::to_string(r.ledger.pending_puts) +
            " to send (" + std::to_string(r.ledger.pending_bytes) + " bytes), " +
            std::to_string(r.ledger.pending_deletes) + " deletions to send\n";
+    if (!r.recovery_in_progress.empty()) {
+      out += "  RECOVERY IN PROGRESS (" + r.recovery_in_progress + "): run `holdfast recover` to finish it\n";
+    }
+    if (r.last_recovery) {
+      nlohmann::json last = nlohmann::json::parse(r.last_recovery->report, nullptr, false);
+      out += "  last recovery " + platform::FormatUtc(r.last_recovery->finished_ms) + ": " +
+             (r.last_recovery->verified ? "VERIFIED" : "NOT VERIFIED");
+      if (last.is_object() && last["resent"].is_object()) {
+        out += ", re-sent";
+        for (auto& [kind, totals] : last["resent"].items()) {
+          if (totals.value("items", 0) > 0) out += " " + std::to_string(totals.value("items", 0)) + " " + kind + "s";
+        }
+        out += " in " + std::to_string(last.value("duration_ms", 0) / 1000.0).substr(0, 5) + " s";
+      }
+      out += "\n";
+    }
   }
   if (!report.capture_problems.empty()) {
     out += "\nSkipped by the last capture (" + std::to_string(report.capture_problems.size()) + ")\n";
@@ -162,7 +184,11 @@ std::string StatusJson(const StatusReport& report) {
                        {"acknowledged", r.ledger.acknowledged},
                        {"pending_puts", r.ledger.pending_puts},
                        {"pending_bytes", r.ledger.pending_bytes},
-                       {"pending_deletes", r.ledger.pending_deletes}});
+                       {"pending_deletes", r.ledger.pending_deletes},
+                       {"recovery_in_progress", r.recovery_in_progress.empty() ? nlohmann::json(nullptr)
+                                                                               : nlohmann::json(r.recovery_in_progress)},
+                       {"last_recovery", r.last_recovery ? nlohmann::json::parse(r.last_recovery->report, nullptr, false)
+                                                         : nlohmann::json(nullptr)}});
   }
   nlohmann::json doc = {
       {"remotes", remotes},

@@ -4,6 +4,7 @@
 // JSON. The JSON field names are a stable interface (docs/cli.md).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct RemoteStatus {
   std::string url;
   std::string epoch;  // empty before the first push
   storage::LedgerCounts ledger;
+  std::string recovery_in_progress;  // its reason; empty when none
+  std::optional<storage::RecoveryRecord> last_recovery;
 };
 
 struct StatusReport {

@@ -24,7 +24,7 @@ constexpr const char* kLiveTest =
 Status Vault::ForEachPending(std::string_view remote, const std::function<Status(PendingChange&&)>& visit) {
   const std::string sql = std::string(
                               "SELECT i.id, i.collection_id, i.uid, i.sha256, i.size_bytes, r.id, r.blob_id IS NOT NULL, "
-                              "NOT (") + kLiveTest + ") AS deleted "
+                              "NOT (") + kLiveTest + ") AS deleted, r.captured_at_ms "
                           "FROM items i "
                           "JOIN revisions r ON r.id = (SELECT max(id) FROM revisions WHERE item_id = i.id) "
                           "LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id "
@@ -47,6 +47,7 @@ Status Vault::ForEachPending(std::string_view remote, const std::function<Status
     change.head_revision_id = stmt->Int(5);
     change.in_blob = stmt->Int(6) != 0;
     change.deleted = stmt->Int(7) != 0;
+    change.captured_at_ms = stmt->Int(8);
     HF_RETURN_IF_ERROR(visit(std::move(change)));
   }
 }
@@ -127,6 +128,103 @@ Status Vault::SetRemoteEpoch(std::string_view remote, std::string_view epoch, in
     if (!stmt) return stmt.error();
     return stmt->Bind(1, remote).Bind(2, epoch).Bind(3, now_ms).Run();
   });
+}
+
+Result<std::vector<LedgerEntry>> Vault::LedgerFor(std::string_view remote, int64_t collection_id) {
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT i.id, i.uid, l.sha256 FROM ledger l JOIN items i ON i.id = l.item_id "
+      "WHERE l.remote = ?1 AND i.collection_id = ?2 ORDER BY i.uid");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, remote).Bind(2, collection_id);
+  return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), ToDigest(s.Blob(2))}; });
+}
+
+Status Vault::ForgetAcks(std::string_view remote, const std::vector<int64_t>& item_ids) {
+  if (item_ids.empty()) return Status::Ok();
+  return InTransaction([&]() -> Status {
+    Result<Stmt> del = db_->Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
+    if (!del) return del.error();
+    for (int64_t id : item_ids) {
+      del->Reset();
+      HF_RETURN_IF_ERROR(del->Bind(1, remote).Bind(2, id).Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Status Vault::ForgetCollectionAcks(std::string_view remote, int64_t collection_id) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> del = db_->Prepare(
+        "DELETE FROM ledger WHERE remote = ?1 AND item_id IN (SELECT id FROM items WHERE collection_id = ?2)");
+    if (!del) return del.error();
+    return del->Bind(1, remote).Bind(2, collection_id).Run();
+  });
+}
+
+Result<std::optional<RecoveryState>> Vault::Recovery(std::string_view remote) {
+  Result<Stmt> stmt = db_->Prepare("SELECT recovery_reason, recovery_started_ms FROM remote_state WHERE remote = ?1");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, remote).Step();
+  if (!row) return row.error();
+  if (!*row || stmt->IsNull(0)) return std::optional<RecoveryState>();
+  return std::optional<RecoveryState>(RecoveryState{stmt->Text(0), stmt->Int(1)});
+}
+
+Status Vault::SetRecovery(std::string_view remote, const std::optional<RecoveryState>& state) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> ensure = db_->Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
+    if (!ensure) return ensure.error();
+    HF_RETURN_IF_ERROR(ensure->Bind(1, remote).Run());
+    Result<Stmt> stmt = db_->Prepare(
+        "UPDATE remote_state SET recovery_reason = ?2, recovery_started_ms = ?3 WHERE remote = ?1");
+    if (!stmt) return stmt.error();
+    stmt->Bind(1, remote);
+    if (state) {
+      stmt->Bind(2, state->reason).Bind(3, state->started_ms);
+    } else {
+      stmt->BindNull(2).BindNull(3);
+    }
+    return stmt->Run();
+  });
+}
+
+Result<std::string> Vault::ReuploadDone(std::string_view remote) {
+  Result<Stmt> stmt = db_->Prepare("SELECT coalesce(reupload_done, '') FROM remote_state WHERE remote = ?1");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, remote).Step();
+  if (!row) return row.error();
+  return *row ? stmt->Text(0) : std::string();
+}
+
+Status Vault::SetReuploadDone(std::string_view remote, std::string_view id) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> ensure = db_->Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
+    if (!ensure) return ensure.error();
+    HF_RETURN_IF_ERROR(ensure->Bind(1, remote).Run());
+    Result<Stmt> stmt = db_->Prepare("UPDATE remote_state SET reupload_done = ?2 WHERE remote = ?1");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, remote).Bind(2, id).Run();
+  });
+}
+
+Status Vault::AddRecoveryRecord(std::string_view remote, const RecoveryRecord& record) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Prepare(
+        "INSERT INTO recovery_reports(remote, started_ms, finished_ms, verified, report) VALUES(?1, ?2, ?3, ?4, ?5)");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, remote).Bind(2, record.started_ms).Bind(3, record.finished_ms)
+        .Bind(4, record.verified ? 1 : 0).Bind(5, record.report).Run();
+  });
+}
+
+Result<std::optional<RecoveryRecord>> Vault::LastRecoveryRecord(std::string_view remote) {
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT started_ms, finished_ms, verified, report FROM recovery_reports WHERE remote = ?1 ORDER BY id DESC LIMIT 1");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, remote).Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<RecoveryRecord>();
+  return std::optional<RecoveryRecord>(RecoveryRecord{stmt->Int(0), stmt->Int(1), stmt->Int(2) != 0, stmt->Text(3)});
 }
 
 Status Vault::ForgetRemoteBlob(std::string_view remote, const Digest& sha256) {

@@ -130,7 +130,10 @@ CREATE TABLE capture_problems(
 //                 acknowledged; a tombstoned item whose row is still here has
 //                 a deletion the server has not acknowledged yet
 //   remote_blobs  per remote, the blobs the server holds complete
-//   remote_state  per remote, the server's epoch when the ledger was written
+//   remote_state  per remote, the server's epoch when the ledger was written,
+//                 a recovery in progress (its reason and start), and the last
+//                 operator re-upload request carried out
+//   recovery_reports  what each recovery did (the agent's JSON text), newest last
 constexpr const char* kMigration3 = R"sql(
 CREATE TABLE ledger(
   remote TEXT NOT NULL,
@@ -149,7 +152,19 @@ CREATE TABLE remote_blobs(
 CREATE TABLE remote_state(
   remote TEXT PRIMARY KEY,
   epoch TEXT,
-  last_push_ms INTEGER
+  last_push_ms INTEGER,
+  recovery_reason TEXT,
+  recovery_started_ms INTEGER,
+  reupload_done TEXT
+);
+
+CREATE TABLE recovery_reports(
+  id INTEGER PRIMARY KEY,
+  remote TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  finished_ms INTEGER NOT NULL,
+  verified INTEGER NOT NULL,
+  report TEXT NOT NULL
 );
 )sql";
 

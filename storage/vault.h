@@ -160,6 +160,7 @@ struct PendingChange {
   int64_t head_revision_id = 0;
   bool deleted = false;  // send a deletion
   bool in_blob = false;  // the content lives in the blob store
+  int64_t captured_at_ms = 0;  // when the current content was captured
 };
 
 // What a remote acknowledged about one item.
@@ -167,6 +168,26 @@ struct LedgerAck {
   int64_t item_id = 0;
   platform::Digest sha256{};  // the content it now holds (ignored for deletions)
   bool deletion = false;
+};
+
+// One item a remote acknowledged.
+struct LedgerEntry {
+  int64_t item_id = 0;
+  std::string uid;
+  platform::Digest sha256{};
+};
+
+// A recovery in progress for a remote (storage/ledger.cc).
+struct RecoveryState {
+  std::string reason;  // why it started: "epoch", "lost", "reupload ID", "manual"
+  int64_t started_ms = 0;
+};
+
+struct RecoveryRecord {
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+  bool verified = false;
+  std::string report;  // the agent's JSON text
 };
 
 struct LedgerCounts {
@@ -325,6 +346,19 @@ class Vault {
   // The server epoch the remote's ledger belongs to; nullopt before the first push.
   Result<std::optional<std::string>> RemoteEpoch(std::string_view remote);
   Status SetRemoteEpoch(std::string_view remote, std::string_view epoch, int64_t now_ms);
+  // What the remote acknowledged in one collection, ordered by uid.
+  Result<std::vector<LedgerEntry>> LedgerFor(std::string_view remote, int64_t collection_id);
+  // Forgets acknowledgements: of these items, or of a whole collection.
+  Status ForgetAcks(std::string_view remote, const std::vector<int64_t>& item_ids);
+  Status ForgetCollectionAcks(std::string_view remote, int64_t collection_id);
+  // A recovery in progress, kept so that a killed one resumes.
+  Result<std::optional<RecoveryState>> Recovery(std::string_view remote);
+  Status SetRecovery(std::string_view remote, const std::optional<RecoveryState>& state);
+  // The last operator re-upload request carried out ("" if none).
+  Result<std::string> ReuploadDone(std::string_view remote);
+  Status SetReuploadDone(std::string_view remote, std::string_view id);
+  Status AddRecoveryRecord(std::string_view remote, const RecoveryRecord& record);
+  Result<std::optional<RecoveryRecord>> LastRecoveryRecord(std::string_view remote);
   // Forgets that the remote holds a blob (it answered that it does not).
   Status ForgetRemoteBlob(std::string_view remote, const platform::Digest& sha256);
   // Forgets everything the remote acknowledged: its ledger and blobs (the

@@ -13,7 +13,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev doctest-dev libcli11-dev libjpeg62-turbo-dev libarchive-dev zstd
-  bc time curl sqlite3 libcpp-httplib-dev
+  bc time curl sqlite3 libcpp-httplib-dev jq
 )
 # Real PIM clients the tests check restored data with (tests/integration/real_clients_test.cc).
 TEST_PACKAGES=(khard khal todoman)
@@ -48,29 +48,11 @@ run_tests() {
 }
 
 run_demo() {
-  local bin="$BUILD_DIR/agent/holdfast"
-  local gen="$BUILD_DIR/tools/holdfast-handset-gen"
-  local scratch
-  scratch=$(mktemp -d "${TMPDIR:-/tmp}/holdfast-demo-XXXXXX")
-  export XDG_DATA_HOME="$scratch/data" XDG_CONFIG_HOME="$scratch/config"
-  echo "==> generating the 'small' sample handset in $scratch/handset"
-  "$gen" --profile small --seed 1 --out "$scratch/handset"
-  echo "==> holdfast init"
-  "$bin" init
-  for spec in contacts:contacts calendar:calendars tasks:tasks notes:notes photos:photos; do
-    "$bin" source add --kind "${spec%%:*}" "$scratch/handset/${spec#*:}" --name "${spec#*:}"
-  done
-  echo "==> holdfast capture"
-  "$bin" capture
-  echo "==> holdfast status"
-  "$bin" status
-  echo "==> holdfast verify"
-  "$bin" verify
-  echo "(scratch folder: $scratch)"
+  HOLDFAST_BUILD_DIR="$BUILD_DIR" "$ROOT/tools/demo.sh" "$@"
 }
 
 case "${1:-}" in
   test) install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"; build; run_tests ;;
-  demo) install_packages "${PACKAGES[@]}"; build; run_demo ;;
-  *) echo "usage: tools/dev.sh demo|test" >&2; exit 2 ;;
+  demo) shift; install_packages "${PACKAGES[@]}"; build; run_demo "$@" ;;
+  *) echo "usage: tools/dev.sh demo [--profile large] | tools/dev.sh test" >&2; exit 2 ;;
 esac

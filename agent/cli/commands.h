@@ -67,5 +67,8 @@ int RunRestoreDevice(const GlobalOptions& options, const RestoreArgs& args);
 int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote);
 int RunRemoteList(const GlobalOptions& options);
 int RunPush(const GlobalOptions& options, const std::string& remote, const std::string& max_rate);
+int RunCheck(const GlobalOptions& options, const std::string& remote);
+int RunRecover(const GlobalOptions& options, const std::string& remote, bool wait);
+int RunReupload(const GlobalOptions& options, const std::string& remote, const std::string& collection);
 
 }  // namespace holdfast::cli

@@ -8,6 +8,7 @@
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
 #include "agent/push.h"
+#include "agent/recover.h"
 #include "platform/clock.h"
 
 namespace holdfast::cli {
@@ -54,6 +55,23 @@ int RunPush(const GlobalOptions& options, const std::string& remote, const std::
                    static_cast<long long>(p.items_total), static_cast<double>(p.bytes_done) / 1048576.0,
                    static_cast<double>(p.bytes_total) / 1048576.0);
     };
+  }
+  // Detection at every push: a loss (or an operator's request whose slot
+  // has come, or a recovery left unfinished) turns this push into a recovery.
+  agent::RecoverOptions recover;
+  recover.remote = remote;
+  recover.now_ms = push.now_ms;
+  recover.push = push;
+  Result<agent::RecoverReport> recovered = agent::Recover(**vault, *config, recover);
+  if (!recovered) {
+    if (tty) std::fprintf(stderr, "\n");
+    return ReportError(recovered.error());
+  }
+  if (recovered->started) {
+    if (tty) std::fprintf(stderr, "\n");
+    std::cout << "The server had lost data (" << recovered->reason << "): recovered in " << recovered->rounds
+              << " round(s), " << (recovered->verified ? "VERIFIED by read-back" : "NOT verified yet") << "\n";
+    return recovered->verified ? agent::kExitOk : agent::kExitRemote;
   }
   Result<agent::PushReport> report = agent::Push(**vault, *config, push);
   if (tty) std::fprintf(stderr, "\n");

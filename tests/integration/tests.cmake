@@ -16,3 +16,5 @@ holdfast_test(push_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/push_test.
 add_dependencies(push_test holdfast-handset-gen holdfast holdfast-server)
 holdfast_test(server_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
 add_dependencies(server_test holdfast-server)
+holdfast_test(recover_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/recover_test.cc LIBS holdfast_agent PkgConfig::SQLITE3 nlohmann_json::nlohmann_json)
+add_dependencies(recover_test holdfast-handset-gen holdfast holdfast-server)

@@ -80,9 +80,9 @@ for run in $(seq 1 "$RUNS"); do
   "$REQUESTS" --vault "$VAULT" --out "$WORK/requests" --url "$URL" --account phone --token-file "$TOKEN_FILE" >&2
   sync
   t0=$(now)
-  curl -sS --fail-with-body -K "$WORK/requests/collections.curl" >/dev/null
-  curl -sS --fail-with-body --parallel --parallel-max 4 -K "$WORK/requests/blobs.curl" >/dev/null
-  curl -sS --fail-with-body --parallel --parallel-max 4 -K "$WORK/requests/batches.curl" >/dev/null
+  curl -sS --no-progress-meter --fail-with-body -K "$WORK/requests/collections.curl" >/dev/null
+  curl -sS --no-progress-meter --fail-with-body --parallel --parallel-max 4 -K "$WORK/requests/blobs.curl" >/dev/null
+  curl -sS --no-progress-meter --fail-with-body --parallel --parallel-max 4 -K "$WORK/requests/batches.curl" >/dev/null
   t1=$(now)
   CURL_S+=("$(echo "$t1 - $t0" | bc)")
   baseline_inventory=$("$SERVER" inventory --data "$WORK/server/data" --account phone | tail -n +2 | sort)

@@ -38,12 +38,13 @@ int Fail(const Status& status) {
   return 1;
 }
 
-// One curl config entry.
+// One curl config entry; "next" separates it from the one before.
 void Entry(std::ofstream& out, const std::string& method, const std::string& url, const std::string& body_file,
            const std::string& token, const std::string& type) {
+  if (out.tellp() > 0) out << "next\n";
   out << "url = \"" << url << "\"\nrequest = " << method << "\nheader = \"Authorization: Bearer " << token
       << "\"\nheader = \"Content-Type: " << type << "\"\nheader = \"Expect:\"\ndata-binary = \"@" << body_file
-      << "\"\noutput = /dev/null\nnext\n";
+      << "\"\noutput = /dev/null\n";
 }
 
 }  // namespace

@@ -29,12 +29,19 @@ Result<FaultSpec> ParseFaultSpec(const std::string& text) {
     else if (key == "reset_after") spec.reset_after = number;
     else if (key == "truncate") spec.truncate = number;
     else if (key == "latency_ms") spec.latency_ms = static_cast<int>(number);
+    else if (key == "drop") spec.drop = number;
     else return Status(ErrorCode::kInvalidArgument, "--faults: unknown key \"" + key + "\"");
   }
   if (spec.error500 + spec.error503 + spec.error429 + spec.reset_before + spec.reset_after + spec.truncate > 1.0) {
     return Status(ErrorCode::kInvalidArgument, "--faults: the rates add up to more than 1");
   }
   return spec;
+}
+
+bool FaultInjector::DrawDrop() {
+  if (spec_.drop <= 0) return false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < spec_.drop;
 }
 
 Fault FaultInjector::Draw() {

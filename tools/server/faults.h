@@ -17,6 +17,7 @@ struct FaultSpec {
   uint64_t seed = 1;
   double error500 = 0, error503 = 0, error429 = 0;
   double reset_before = 0, reset_after = 0, truncate = 0;
+  double drop = 0;  // per item of a batch: answered "stored" but not kept (a server that silently loses data)
   int latency_ms = 0;
 };
 
@@ -29,6 +30,8 @@ class FaultInjector {
  public:
   explicit FaultInjector(const FaultSpec& spec) : spec_(spec), rng_(spec.seed) {}
   Fault Draw();
+  // Whether to drop this item silently (its own draw, per batch entry).
+  bool DrawDrop();
   int latency_ms() const { return spec_.latency_ms; }
 
  private:

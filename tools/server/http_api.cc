@@ -220,6 +220,7 @@ class Routes {
       std::optional<std::string> content = platform::Base64Decode(entry["content_base64"].get<std::string>());
       if (!content || content->size() > kMaxInlineContentBytes) return "invalid";
       if (platform::ToHex(platform::Sha256Of(*content)) != sha) return "checksum-mismatch";
+      if (faults_ != nullptr && faults_->DrawDrop()) return "stored";  // injected: acknowledged, not kept
       put = store_.PutItem(account, collection, uid, sha, *content);
     }
     if (!put) {

@@ -1,0 +1,178 @@
+#include "agent/check.h"
+
+#include <algorithm>
+#include <map>
+
+#include "agent/push.h"
+#include "platform/sha256.h"
+
+namespace holdfast::agent {
+namespace {
+
+using nlohmann::json;
+
+std::string DigestOf(const std::vector<storage::LedgerEntry>& entries) {
+  std::vector<std::pair<std::string, std::string>> sorted;
+  sorted.reserve(entries.size());
+  for (const storage::LedgerEntry& e : entries) sorted.emplace_back(e.uid, platform::ToHex(e.sha256));
+  std::sort(sorted.begin(), sorted.end());
+  platform::Sha256 hasher;
+  for (const auto& [uid, sha] : sorted) {
+    hasher.Update(uid);
+    hasher.Update(std::string_view("\0", 1));
+    hasher.Update(sha);
+    hasher.Update("\n");
+  }
+  return platform::ToHex(hasher.Finish());
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, const std::string& id) {
+  std::map<std::string, std::string> items;
+  std::string after;
+  bool first = true;
+  while (first || !after.empty()) {
+    first = false;
+    const std::string path = "/collections/" + id + "/inventory?limit=5000" +
+                             (after.empty() ? "" : "&after=" + EncodePathSegment(after));
+    Result<platform::HttpResponse> reply = client.CallNow("GET", path);
+    if (!reply) return reply.error();
+    if (reply->status == 404) return items;
+    if (reply->status != 200) return ProblemStatus(*reply, "GET " + path);
+    Result<json> page = ParseJsonReply(*reply, "GET " + path);
+    if (!page) return page.error();
+    if (!(*page)["items"].is_array()) return Status(ErrorCode::kServerError, "GET " + path + ": no items array");
+    for (const json& item : (*page)["items"]) {
+      if (!item.is_object() || !item["uid"].is_string() || !item["sha256"].is_string()) {
+        return Status(ErrorCode::kServerError, "GET " + path + ": an item without uid or sha256");
+      }
+      items[item["uid"].get<std::string>()] = item["sha256"].get<std::string>();
+    }
+    after = (*page)["next"].is_string() ? (*page)["next"].get<std::string>() : "";
+  }
+  return items;
+}
+
+const char* HealthName(Health health) {
+  switch (health) {
+    case Health::kHealthy: return "healthy";
+    case Health::kLost: return "lost";
+    case Health::kReupload: return "reupload-requested";
+    case Health::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+bool CheckReport::AnyLost() const {
+  return std::any_of(collections.begin(), collections.end(), [](const CollectionCheck& c) { return c.health == Health::kLost; });
+}
+
+int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id, int64_t not_before_ms,
+                     int64_t spread_ms) {
+  if (spread_ms <= 0) return not_before_ms;
+  platform::Sha256 hasher;
+  hasher.Update(device_id);
+  hasher.Update(std::string_view("\0", 1));
+  hasher.Update(request_id);
+  const platform::Digest d = hasher.Finish();
+  uint64_t x = 0;
+  for (int i = 0; i < 8; ++i) x = (x << 8) | d[static_cast<size_t>(i)];
+  return not_before_ms + static_cast<int64_t>(x % static_cast<uint64_t>(spread_ms));
+}
+
+Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
+  CheckReport report;
+  report.remote = client.remote().name;
+  const std::string& remote = report.remote;
+  Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
+  if (!collections) return collections.error();
+  auto all_unknown = [&](const Status& why) {
+    report.unreachable = why;
+    for (const storage::CollectionInfo& c : *collections) {
+      report.collections.push_back(CollectionCheck{c, Health::kUnknown, why.message(), 0, -1, {}});
+    }
+    return report;
+  };
+
+  Result<platform::HttpResponse> reply = client.CallNow("GET", "/state");
+  if (!reply) return all_unknown(reply.error());
+  if (reply->status != 200) return all_unknown(ProblemStatus(*reply, "GET /state"));
+  Result<json> state = ParseJsonReply(*reply, "GET /state");
+  if (!state) return all_unknown(state.error());
+  if (!(*state)["epoch"].is_string() || !(*state)["collections"].is_array()) {
+    return all_unknown(Status(ErrorCode::kServerError, "GET /state: the answer lacks epoch or collections"));
+  }
+  report.epoch = (*state)["epoch"];
+  std::map<std::string, std::pair<int64_t, std::string>> server;  // id -> (items, digest)
+  for (const json& c : (*state)["collections"]) {
+    if (!c.is_object() || !c["id"].is_string() || !c["items"].is_number_integer() || !c["digest"].is_string()) {
+      return all_unknown(Status(ErrorCode::kServerError, "GET /state: a collection lacks id, items or digest"));
+    }
+    server[c["id"].get<std::string>()] = {c["items"].get<int64_t>(), c["digest"].get<std::string>()};
+  }
+  Result<std::optional<std::string>> known_epoch = vault.RemoteEpoch(remote);
+  if (!known_epoch) return known_epoch.error();
+  report.epoch_changed = known_epoch->has_value() && **known_epoch != report.epoch;
+
+  const json& reupload = (*state)["reupload"];
+  if (reupload.is_object() && reupload["id"].is_string()) {
+    ReuploadRequest request;
+    request.id = reupload["id"];
+    request.not_before_ms = reupload.value("not_before_ms", int64_t{0});
+    request.spread_ms = reupload.value("spread_ms", int64_t{0});
+    request.slot_ms = ReuploadSlot(vault.device_id(), request.id, request.not_before_ms, request.spread_ms);
+    Result<std::string> done = vault.ReuploadDone(remote);
+    if (!done) return done.error();
+    request.done = *done == request.id;
+    report.reupload = request;
+  }
+
+  for (const storage::CollectionInfo& c : *collections) {
+    CollectionCheck check{c, Health::kHealthy, "", 0, -1, {}};
+    Result<std::vector<storage::LedgerEntry>> ledger = vault.LedgerFor(remote, c.id);
+    if (!ledger) return ledger.error();
+    check.acknowledged = static_cast<int64_t>(ledger->size());
+    const std::string id = RemoteCollectionId(c);
+    auto found = server.find(id);
+    if (found != server.end()) check.on_server = found->second.first;
+    if (report.epoch_changed) {
+      check.health = Health::kLost;
+      check.reason = "the server's store was replaced (new epoch): everything it had acknowledged is gone";
+      for (const storage::LedgerEntry& e : *ledger) check.missing_item_ids.push_back(e.item_id);
+    } else if (check.acknowledged > 0 && found == server.end()) {
+      check.health = Health::kLost;
+      check.reason = "the collection is gone from the server";
+      for (const storage::LedgerEntry& e : *ledger) check.missing_item_ids.push_back(e.item_id);
+    } else if (check.acknowledged > 0 &&
+               (found->second.first != check.acknowledged || found->second.second != DigestOf(*ledger))) {
+      // Count or digest differ: the inventory names what is missing. Items
+      // the server has beyond the ledger (sent by a push killed before it
+      // recorded them) are no loss.
+      Result<std::map<std::string, std::string>> inventory = ListInventory(client, id);
+      if (!inventory) {
+        check.health = Health::kUnknown;
+        check.reason = inventory.error().message();
+        report.collections.push_back(std::move(check));
+        continue;
+      }
+      for (const storage::LedgerEntry& e : *ledger) {
+        auto held = inventory->find(e.uid);
+        if (held == inventory->end() || held->second != platform::ToHex(e.sha256)) check.missing_item_ids.push_back(e.item_id);
+      }
+      if (!check.missing_item_ids.empty()) {
+        check.health = Health::kLost;
+        check.reason = std::to_string(check.missing_item_ids.size()) + " of " + std::to_string(check.acknowledged) +
+                       " acknowledged items are missing or differ on the server";
+      }
+    }
+    if (check.health == Health::kHealthy && report.reupload && !report.reupload->done) {
+      check.health = Health::kReupload;
+      check.reason = "the operator asked for a re-upload (" + report.reupload->id + ")";
+    }
+    report.collections.push_back(std::move(check));
+  }
+  return report;
+}
+
+}  // namespace holdfast::agent

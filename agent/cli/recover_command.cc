@@ -1,0 +1,154 @@
+// `holdfast check`, `holdfast recover [--wait]`, `holdfast reupload [--collection C]`:
+// detecting a server that lost the data, and putting it back, verified.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "agent/cli/commands.h"
+#include "agent/exit_codes.h"
+#include "agent/recover.h"
+#include "agent/remote_client.h"
+#include "platform/clock.h"
+
+namespace holdfast::cli {
+namespace {
+
+struct Loaded {
+  agent::Config config;
+  std::unique_ptr<storage::Vault> vault;
+};
+
+Result<Loaded> Load(const GlobalOptions& options) {
+  Result<std::filesystem::path> config_path = ConfigPath(options);
+  if (!config_path) return config_path.error();
+  Result<agent::Config> config = agent::LoadConfig(*config_path);
+  if (!config) return config.error();
+  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
+  if (!vault) return vault.error();
+  return Loaded{std::move(*config), std::move(*vault)};
+}
+
+void PrintCheck(const agent::CheckReport& check) {
+  std::cout << "Remote " << check.remote << ": ";
+  if (!check.unreachable.ok()) {
+    std::cout << "UNKNOWN: " << check.unreachable.message() << " (not read as a loss; nothing was changed)\n";
+    return;
+  }
+  std::cout << "epoch " << check.epoch << (check.epoch_changed ? " (CHANGED: the server's store was replaced)" : "") << "\n";
+  if (check.reupload) {
+    std::cout << "  operator re-upload " << check.reupload->id << ": "
+              << (check.reupload->done ? "done" : "this device's slot is " + platform::FormatUtc(check.reupload->slot_ms))
+              << "\n";
+  }
+  for (const agent::CollectionCheck& c : check.collections) {
+    std::cout << "  " << storage::ItemKindName(c.collection.kind) << " '" << c.collection.name << "': "
+              << agent::HealthName(c.health) << " (" << c.acknowledged << " acknowledged, "
+              << (c.on_server < 0 ? std::string("none") : std::to_string(c.on_server)) << " on the server)";
+    if (!c.reason.empty()) std::cout << ": " << c.reason;
+    std::cout << "\n";
+  }
+}
+
+void PrintRecovery(const agent::RecoverReport& r) {
+  if (!r.started) {
+    if (r.waiting_until_ms > 0) {
+      std::cout << "An operator re-upload is due at this device's slot, " << platform::FormatUtc(r.waiting_until_ms)
+                << " (run `holdfast recover --wait`, or it runs at the next push after that)\n";
+    } else {
+      std::cout << "Nothing to recover: the server holds everything it acknowledged.\n";
+    }
+    return;
+  }
+  std::cout << (r.resumed ? "Resumed" : "Ran") << " a recovery (" << r.reason << ") in " << r.rounds << " round(s), "
+            << static_cast<double>(r.duration_ms) / 1000.0 << " s";
+  if (r.second_wipes > 0) std::cout << "; the server was wiped again meanwhile (" << r.second_wipes << "x): restarted";
+  std::cout << "\n\n  kind       items re-sent        bytes\n";
+  for (storage::ItemKind kind : storage::kAllItemKinds) {
+    const agent::KindTotals& t = r.by_kind[static_cast<size_t>(kind)];
+    std::printf("  %-9s %14lld %12lld\n", storage::ItemKindName(kind), static_cast<long long>(t.items),
+                static_cast<long long>(t.bytes));
+  }
+  std::fflush(stdout);
+  std::cout << "\n"
+            << (r.verified ? "VERIFIED: the server's inventory equals the vault, item by item (uid and SHA-256)\n"
+                           : "NOT VERIFIED: " + std::to_string(r.items_differing_at_end) +
+                                 " items still differ; run `holdfast recover` again\n");
+}
+
+agent::PushOptions PushOptionsForTerminal() {
+  agent::PushOptions push;
+  push.now_ms = platform::NowMs();
+  if (isatty(STDERR_FILENO) != 0) {
+    const int64_t started = platform::NowMs();
+    push.progress = [started](const agent::PushProgress& p) {
+      const double seconds = std::max<double>(static_cast<double>(platform::NowMs() - started) / 1000.0, 0.001);
+      const double rate = static_cast<double>(p.bytes_done) / seconds;
+      const double left = rate > 0 ? static_cast<double>(p.bytes_total - p.bytes_done) / rate : 0;
+      std::fprintf(stderr, "\r%lld/%lld items, %.1f/%.1f MiB, %.1f MiB/s, %.0f s left   ",
+                   static_cast<long long>(p.items_done), static_cast<long long>(p.items_total),
+                   static_cast<double>(p.bytes_done) / 1048576.0, static_cast<double>(p.bytes_total) / 1048576.0,
+                   rate / 1048576.0, left);
+    };
+  }
+  return push;
+}
+
+int RunRecovery(const GlobalOptions& options, agent::RecoverOptions recover) {
+  Result<Loaded> loaded = Load(options);
+  if (!loaded) return ReportError(loaded.error());
+  recover.now_ms = platform::NowMs();
+  recover.push = PushOptionsForTerminal();
+  recover.push.remote = recover.remote;
+  Result<agent::RecoverReport> report = agent::Recover(*loaded->vault, loaded->config, recover);
+  if (isatty(STDERR_FILENO) != 0) std::fprintf(stderr, "\n");
+  if (!report) return ReportError(report.error());
+  if (report->started) {
+    int64_t lost = 0;
+    for (const agent::CollectionCheck& c : report->check.collections) lost += c.health == agent::Health::kLost;
+    std::cout << "Remote " << report->remote << ": " << lost << " of " << report->check.collections.size()
+              << " collections had lost data" << (report->check.epoch_changed ? " (new epoch: the store was replaced)" : "")
+              << "\n";
+  } else {
+    PrintCheck(report->check);
+  }
+  PrintRecovery(*report);
+  return !report->started || report->verified ? agent::kExitOk : agent::kExitRemote;
+}
+
+}  // namespace
+
+int RunCheck(const GlobalOptions& options, const std::string& remote) {
+  Result<Loaded> loaded = Load(options);
+  if (!loaded) return ReportError(loaded.error());
+  Result<const agent::RemoteConfig*> chosen = agent::ChooseRemote(loaded->config, remote);
+  if (!chosen) return ReportError(chosen.error());
+  Result<std::unique_ptr<agent::RemoteClient>> client = agent::RemoteClient::Connect(**chosen, agent::RemoteOptions{});
+  if (!client) return ReportError(client.error());
+  Result<agent::CheckReport> check = agent::Check(*loaded->vault, **client);
+  if (!check) return ReportError(check.error());
+  PrintCheck(*check);
+  if (!check->unreachable.ok()) return agent::ExitCodeFor(check->unreachable.code());
+  if (check->AnyLost()) {
+    std::cout << "The server lost data it had acknowledged: run `holdfast recover` (or `holdfast push`) to put it back.\n";
+    return agent::kExitAttention;
+  }
+  return agent::kExitOk;
+}
+
+int RunRecover(const GlobalOptions& options, const std::string& remote, bool wait) {
+  agent::RecoverOptions recover;
+  recover.remote = remote;
+  recover.wait_for_slot = wait;
+  return RunRecovery(options, recover);
+}
+
+int RunReupload(const GlobalOptions& options, const std::string& remote, const std::string& collection) {
+  agent::RecoverOptions recover;
+  recover.remote = remote;
+  recover.manual_reupload = true;
+  if (!collection.empty()) recover.collection = collection;
+  return RunRecovery(options, recover);
+}
+
+}  // namespace holdfast::cli
