@@ -32,7 +32,14 @@ class Fd {
   int fd_;
 };
 
-Status WriteAll(int fd, std::string_view bytes, const fs::path& path) {
+fs::path ParentOf(const fs::path& path) {
+  fs::path parent = path.parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+}  // namespace
+
+Status WriteFd(int fd, std::string_view bytes, const fs::path& path) {
   while (!bytes.empty()) {
     ssize_t n = write(fd, bytes.data(), bytes.size());
     if (n < 0) {
@@ -43,13 +50,6 @@ Status WriteAll(int fd, std::string_view bytes, const fs::path& path) {
   }
   return Status::Ok();
 }
-
-fs::path ParentOf(const fs::path& path) {
-  fs::path parent = path.parent_path();
-  return parent.empty() ? fs::path(".") : parent;
-}
-
-}  // namespace
 
 Status SyncDir(const fs::path& dir) {
   Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -90,7 +90,7 @@ Status WriteFileAtomically(const fs::path& path, std::string_view bytes, mode_t 
   // Step 1: write the temp file.
   Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (fd.get() < 0) return ErrnoStatus("create " + temp.string(), errno);
-  Status status = WriteAll(fd.get(), bytes, temp);
+  Status status = WriteFd(fd.get(), bytes, temp);
   // Step 2: make its content durable before it gets the real name.
   if (status.ok() && fchmod(fd.get(), mode) != 0) status = ErrnoStatus("chmod " + temp.string(), errno);
   if (status.ok() && fsync(fd.get()) != 0) status = ErrnoStatus("fsync " + temp.string(), errno);

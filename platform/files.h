@@ -36,6 +36,10 @@ Status CreateEmptyFile(const std::filesystem::path& path, mode_t mode);
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes,
                            mode_t mode = 0600);
 
+// Writes all of `bytes` to `fd` (retrying short writes and EINTR); errors
+// name `path` (ENOSPC gives kNoSpace).
+Status WriteFd(int fd, std::string_view bytes, const std::filesystem::path& path);
+
 // fsyncs a folder so that entries created, renamed or removed in it are durable.
 Status SyncDir(const std::filesystem::path& dir);
 

@@ -1,5 +1,6 @@
 #include "platform/icalendar_merge.h"
 
+#include <functional>
 #include <set>
 
 #include "platform/content_line.h"
@@ -16,6 +17,12 @@ void AppendBlock(std::string* out, std::string_view block) {
   out->append(block);
   if (!block.empty() && block.back() != '\n' && block.back() != '\r') out->append("\r\n");
 }
+
+// Appends each input's time zones (once per TZID in `tzids`) to `zones` and
+// its other components to `components`.
+Status SortBlocks(const std::vector<std::string_view>& calendars, std::string_view path,
+                  std::set<std::string_view>* tzids, std::string* zones, std::string* components,
+                  const std::function<void(const CalendarParts&)>& each = nullptr);
 
 }  // namespace
 
@@ -78,22 +85,14 @@ Result<std::string> MergeCalendars(const std::vector<std::string_view>& calendar
   std::string zones;
   std::string components;
   std::set<std::string_view> tzids;
-  for (std::string_view calendar : calendars) {
-    Result<CalendarParts> parts = SplitCalendar(calendar, path);
-    if (!parts) return parts.error();
-    if (first_header && calendar.data() == calendars.front().data()) {
-      header = parts->header;
-      trailer = parts->trailer;
+  bool first = true;
+  HF_RETURN_IF_ERROR(SortBlocks(calendars, path, &tzids, &zones, &components, [&](const CalendarParts& parts) {
+    if (first_header && first) {
+      header = parts.header;
+      trailer = parts.trailer;
     }
-    for (const CalendarParts::Block& block : parts->blocks) {
-      if (EqualsIgnoreCase(block.name, "VTIMEZONE")) {
-        if (!block.tzid.empty() && !tzids.insert(block.tzid).second) continue;
-        AppendBlock(&zones, block.bytes);
-      } else {
-        AppendBlock(&components, block.bytes);
-      }
-    }
-  }
+    first = false;
+  }));
   std::string out(header);
   out.append(zones).append(components).append(trailer);
   return out;
@@ -110,18 +109,7 @@ Result<std::string> AddToCalendar(std::string_view existing,
   }
   std::string zones;
   std::string components;
-  for (std::string_view calendar : additions) {
-    Result<CalendarParts> parts = SplitCalendar(calendar, path);
-    if (!parts) return parts.error();
-    for (const CalendarParts::Block& block : parts->blocks) {
-      if (EqualsIgnoreCase(block.name, "VTIMEZONE")) {
-        if (!block.tzid.empty() && !tzids.insert(block.tzid).second) continue;
-        AppendBlock(&zones, block.bytes);
-      } else {
-        AppendBlock(&components, block.bytes);
-      }
-    }
-  }
+  HF_RETURN_IF_ERROR(SortBlocks(additions, path, &tzids, &zones, &components));
   // header | new zones | the existing blocks | new components | trailer
   const size_t blocks_begin = base->header.size();
   const size_t blocks_end = existing.size() - base->trailer.size();
@@ -133,5 +121,28 @@ Result<std::string> AddToCalendar(std::string_view existing,
   out.append(components).append(base->trailer);
   return out;
 }
+
+namespace {
+
+Status SortBlocks(const std::vector<std::string_view>& calendars, std::string_view path,
+                  std::set<std::string_view>* tzids, std::string* zones, std::string* components,
+                  const std::function<void(const CalendarParts&)>& each) {
+  for (std::string_view calendar : calendars) {
+    Result<CalendarParts> parts = SplitCalendar(calendar, path);
+    if (!parts) return parts.error();
+    if (each) each(*parts);
+    for (const CalendarParts::Block& block : parts->blocks) {
+      if (EqualsIgnoreCase(block.name, "VTIMEZONE")) {
+        if (!block.tzid.empty() && !tzids->insert(block.tzid).second) continue;
+        AppendBlock(zones, block.bytes);
+      } else {
+        AppendBlock(components, block.bytes);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 }  // namespace holdfast::platform

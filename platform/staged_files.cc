@@ -105,18 +105,6 @@ int UniqueFd::Close() {
   return rc;
 }
 
-Status WriteFd(int fd, std::string_view bytes, const fs::path& path) {
-  while (!bytes.empty()) {
-    ssize_t n = write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write " + path.string(), errno);
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 // ---------------------------------------------------------------------------
 
 AtomicFile::~AtomicFile() { Abandon(); }

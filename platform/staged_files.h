@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/files.h"
 #include "platform/status.h"
 
 namespace holdfast::platform {
@@ -146,8 +147,5 @@ class FileSet {
   uint64_t pending_bytes_ = 0;
   std::set<std::string> made_folders_;  // folders known to exist
 };
-
-// Writes all of `bytes` to `fd`; errors name `path`.
-Status WriteFd(int fd, std::string_view bytes, const std::filesystem::path& path);
 
 }  // namespace holdfast::platform

@@ -10,22 +10,16 @@
 
 #include "tests/support/child_process.h"
 #include "tests/support/handset.h"
+#include "tests/support/inventory.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::TreeBytes;
 using testing::ReadFileBytes;
 using testing::RunProcess;
-
-std::map<std::string, std::string> TreeBytes(const fs::path& root) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file()) files[fs::relative(entry.path(), root).string()] = ReadFileBytes(entry.path());
-  }
-  return files;
-}
 
 std::vector<std::string> Hidden(const fs::path& folder) {
   std::vector<std::string> names;

@@ -12,26 +12,19 @@
 #include "platform/clock.h"
 #include "platform/sha256.h"
 #include "tests/support/handset.h"
+#include "tests/support/inventory.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::TreeBytes;
 using testing::Handset;
 using testing::ProcessResult;
 using testing::ReadFileBytes;
 using testing::RunProcess;
 using testing::TempDir;
-
-// Every regular file under `root`, by path relative to it, with its bytes.
-std::map<std::string, std::string> TreeBytes(const fs::path& root) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file()) files[fs::relative(entry.path(), root).string()] = ReadFileBytes(entry.path());
-  }
-  return files;
-}
 
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;

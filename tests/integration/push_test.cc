@@ -21,6 +21,7 @@
 #include "storage/vault.h"
 #include "tests/support/child_process.h"
 #include "tests/support/handset.h"
+#include "tests/support/inventory.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_certs.h"
 
@@ -28,49 +29,12 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ServerInventory;
+using testing::VaultInventory;
 using testing::Handset;
 using testing::ProcessResult;
 using testing::RunProcess;
 
-// Per remote collection id: "<items> <digest>", as docs/protocol.md defines them.
-using Inventory = std::map<std::string, std::string>;
-
-Inventory VaultInventory(const std::string& vault_path) {
-  std::unique_ptr<storage::Vault> vault = *storage::Vault::Open(vault_path, storage::Vault::OpenMode::kExisting);
-  Inventory inventory;
-  for (const storage::CollectionInfo& c : *vault->ListCollections()) {
-    std::vector<std::pair<std::string, std::string>> live;
-    for (const storage::ItemRecord& item : *vault->ListItems(c.id)) {
-      if (!item.deleted) live.emplace_back(item.uid, platform::ToHex(item.sha256));
-    }
-    std::sort(live.begin(), live.end());
-    platform::Sha256 hasher;
-    for (const auto& [uid, sha] : live) {
-      hasher.Update(uid);
-      hasher.Update(std::string_view("\0", 1));
-      hasher.Update(sha);
-      hasher.Update("\n");
-    }
-    inventory[agent::RemoteCollectionId(c)] = std::to_string(live.size()) + " " + platform::ToHex(hasher.Finish());
-  }
-  return inventory;
-}
-
-Inventory ServerInventory(const std::string& data, const std::string& account) {
-  ProcessResult listed = RunProcess({testing::ServerBinary(), "inventory", "--data", data, "--account", account});
-  REQUIRE_MESSAGE(listed.exit_code == 0, listed.err);
-  Inventory inventory;
-  std::istringstream lines(listed.out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("  ", 0) != 0) continue;
-    std::istringstream fields(line);
-    std::string id, kind, name, items, word, label, digest;
-    fields >> id >> kind >> name >> items >> word >> label >> digest;
-    inventory[id] = items + " " + digest;
-  }
-  return inventory;
-}
 
 // A captured handset, a server with an account, and a remote pointing at it.
 struct Setup {

@@ -16,53 +16,17 @@
 #include "storage/vault.h"
 #include "tests/support/child_process.h"
 #include "tests/support/handset.h"
+#include "tests/support/inventory.h"
 #include "tests/support/server_process.h"
 
 namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ServerInventory;
+using testing::VaultInventory;
 using testing::ProcessResult;
 using testing::RunProcess;
-
-// Items per remote collection id on the server, and in the vault (live).
-std::map<std::string, std::string> ServerInventory(const std::string& data) {
-  ProcessResult listed = RunProcess({testing::ServerBinary(), "inventory", "--data", data, "--account", "phone"});
-  REQUIRE_MESSAGE(listed.exit_code == 0, listed.err);
-  std::map<std::string, std::string> inventory;
-  std::istringstream lines(listed.out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("  ", 0) != 0) continue;
-    std::istringstream fields(line);
-    std::string id, kind, name, items, word, label, digest;
-    fields >> id >> kind >> name >> items >> word >> label >> digest;
-    if (items != "0") inventory[id] = items + " " + digest;
-  }
-  return inventory;
-}
-
-std::map<std::string, std::string> VaultInventory(const std::string& vault_path) {
-  std::unique_ptr<storage::Vault> vault = *storage::Vault::Open(vault_path, storage::Vault::OpenMode::kExisting);
-  std::map<std::string, std::string> inventory;
-  for (const storage::CollectionInfo& c : *vault->ListCollections()) {
-    std::vector<std::pair<std::string, std::string>> live;
-    for (const storage::ItemRecord& item : *vault->ListItems(c.id)) {
-      if (!item.deleted) live.emplace_back(item.uid, platform::ToHex(item.sha256));
-    }
-    if (live.empty()) continue;
-    std::sort(live.begin(), live.end());
-    platform::Sha256 hasher;
-    for (const auto& [uid, sha] : live) {
-      hasher.Update(uid);
-      hasher.Update(std::string_view("\0", 1));
-      hasher.Update(sha);
-      hasher.Update("\n");
-    }
-    inventory[agent::RemoteCollectionId(c)] = std::to_string(live.size()) + " " + platform::ToHex(hasher.Finish());
-  }
-  return inventory;
-}
 
 // Runs SQL on the server's store, as an operator's mistake or a failing disk would.
 void EditServerStore(const std::string& data, const std::string& sql) {

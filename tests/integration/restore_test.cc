@@ -7,24 +7,18 @@
 
 #include "platform/clock.h"
 #include "tests/support/handset.h"
+#include "tests/support/inventory.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::TreeBytes;
 using testing::Handset;
 using testing::ProcessResult;
 using testing::ReadFileBytes;
 using testing::WriteFileBytes;
-
-std::map<std::string, std::string> TreeBytes(const fs::path& root) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file()) files[fs::relative(entry.path(), root).string()] = ReadFileBytes(entry.path());
-  }
-  return files;
-}
 
 // "items: 0 new, 0 changed, 0 back, 0 moved, 0 deleted" on every line of a capture.
 bool NoItemChange(const std::string& capture_out) {

@@ -286,17 +286,8 @@ Result<std::string> ServerStore::ItemContent(const std::string& account, const s
   if (!*row) return Status(ErrorCode::kNotFound, "no item '" + uid + "'");
   *sha256_hex = stmt->Text(0);
   if (stmt->IsNull(2)) return std::string(stmt->Blob(1));
-  const std::string blob_sha = stmt->Text(2);
-  Result<Stmt> chunks = db_->Prepare("SELECT data FROM blob_chunks WHERE account = ?1 AND sha256 = ?2 ORDER BY offset");
-  if (!chunks) return chunks.error();
-  chunks->Bind(1, account).Bind(2, blob_sha);
   std::string content;
-  while (true) {
-    Result<bool> next = chunks->Step();
-    if (!next) return next.error();
-    if (!*next) break;
-    content.append(chunks->Blob(0));
-  }
+  HF_RETURN_IF_ERROR(ForEachChunk(account, stmt->Text(2), [&](std::string_view data) { content.append(data); }));
   return content;
 }
 
@@ -309,6 +300,19 @@ Result<std::optional<BlobState>> ServerStore::Blob(const std::string& account, c
   if (!*row) return std::optional<BlobState>();
   return std::optional<BlobState>(BlobState{static_cast<uint64_t>(stmt->Int(0)),
                                             static_cast<uint64_t>(stmt->Int(1)), stmt->Int(2) != 0});
+}
+
+Status ServerStore::ForEachChunk(const std::string& account, const std::string& sha256_hex,
+                                 const std::function<void(std::string_view)>& visit) {
+  Result<Stmt> chunks = db_->Prepare("SELECT data FROM blob_chunks WHERE account = ?1 AND sha256 = ?2 ORDER BY offset");
+  if (!chunks) return chunks.error();
+  chunks->Bind(1, account).Bind(2, sha256_hex);
+  while (true) {
+    Result<bool> next = chunks->Step();
+    if (!next) return next.error();
+    if (!*next) return Status::Ok();
+    visit(chunks->Blob(0));
+  }
 }
 
 Result<BlobState> ServerStore::PutBlobChunk(const std::string& account, const std::string& sha256_hex,
@@ -350,17 +354,8 @@ Result<BlobState> ServerStore::PutBlobChunk(const std::string& account, const st
   state.received_bytes = offset + bytes.size();
   if (state.received_bytes == size_bytes) {
     platform::Sha256 hasher;
-    Result<Stmt> chunks = db_->Prepare("SELECT data FROM blob_chunks WHERE account = ?1 AND sha256 = ?2 ORDER BY offset");
-    if (!chunks) return chunks.error();
-    chunks->Bind(1, account).Bind(2, sha256_hex);
-    while (true) {
-      Result<bool> next = chunks->Step();
-      if (!next) return next.error();
-      if (!*next) break;
-      hasher.Update(chunks->Blob(0));
-    }
+    HF_RETURN_IF_ERROR(ForEachChunk(account, sha256_hex, [&](std::string_view data) { hasher.Update(data); }));
     if (platform::ToHex(hasher.Finish()) != sha256_hex) {
-      chunks->Reset();
       Result<Stmt> drop = db_->Prepare("DELETE FROM blob_chunks WHERE account = ?1 AND sha256 = ?2");
       if (!drop) return drop.error();
       HF_RETURN_IF_ERROR(drop->Bind(1, account).Bind(2, sha256_hex).Run());

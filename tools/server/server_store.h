@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -104,6 +105,9 @@ class ServerStore {
   explicit ServerStore(std::unique_ptr<storage::Db> db);
   Status NewEpoch(const std::string& account);
   Result<std::string> Digest(const std::string& account, const std::string& collection, int64_t* count);
+  // A blob's stored chunks in order (the caller holds mutex_).
+  Status ForEachChunk(const std::string& account, const std::string& sha256_hex,
+                      const std::function<void(std::string_view)>& visit);
 
   std::mutex mutex_;
   std::unique_ptr<storage::Db> db_;
