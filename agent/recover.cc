@@ -147,7 +147,7 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
       return report;  // healthy: nothing to do
     }
     // Recorded first: a kill from here on resumes this recovery.
-    HF_RETURN_IF_ERROR(vault.SetRecovery(remote, storage::RecoveryState{report.reason, options.now_ms}));
+    HF_RETURN_IF_ERROR(vault.SetRecovery(remote, storage::RecoveryState{report.reason, options.now_ms, ""}));
     if (check->epoch_changed) {
       // The whole ledger belonged to the old store; from now on it is the
       // new epoch's, so that only a further wipe shows as a change.
@@ -160,8 +160,23 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
   report.started = true;
   HF_RETURN_IF_ERROR(AddPendingTotals(vault, remote, &report));
 
+  // Progress goes to the caller and, once a second, into the vault for `status --json`.
+  PushOptions push = options.push;
+  int64_t last_saved_ms = 0;
+  Status progress_saved;
+  push.progress = [&](const PushProgress& p) {
+    if (options.push.progress) options.push.progress(p);
+    const int64_t now = SteadyMs();
+    if (now - last_saved_ms < 1000 || !progress_saved.ok()) return;
+    last_saved_ms = now;
+    const nlohmann::json progress = {{"items_done", p.items_done}, {"items_total", p.items_total},
+                                     {"bytes_done", p.bytes_done}, {"bytes_total", p.bytes_total},
+                                     {"elapsed_ms", now - started}};
+    progress_saved = vault.SetRecoveryProgress(remote, progress.dump());
+  };
   for (report.rounds = 1; report.rounds <= kMaxRounds; ++report.rounds) {
-    Result<PushReport> pushed = PushWith(vault, **client, options.push);
+    Result<PushReport> pushed = PushWith(vault, **client, push);
+    HF_RETURN_IF_ERROR(progress_saved);
     if (!pushed) return pushed.error().WithContext("recovery of remote '" + remote + "' (it resumes next time)");
     if (pushed->epoch_changed) {
       ++report.second_wipes;

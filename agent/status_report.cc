@@ -54,7 +54,7 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
   if (!problems) return problems.error();
   report.capture_problems = std::move(*problems);
   for (const auto& [name, url] : remotes) {
-    RemoteStatus remote{name, url, "", {}, "", std::nullopt};
+    RemoteStatus remote{name, url, "", {}, "", "", std::nullopt};
     Result<std::optional<std::string>> epoch = vault.RemoteEpoch(name);
     if (!epoch) return epoch.error();
     if (epoch->has_value()) remote.epoch = **epoch;
@@ -63,7 +63,10 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
     remote.ledger = *counts;
     Result<std::optional<storage::RecoveryState>> recovery = vault.Recovery(name);
     if (!recovery) return recovery.error();
-    if (recovery->has_value()) remote.recovery_in_progress = (*recovery)->reason;
+    if (recovery->has_value()) {
+      remote.recovery_in_progress = (*recovery)->reason;
+      remote.recovery_progress = (*recovery)->progress;
+    }
     Result<std::optional<storage::RecoveryRecord>> last = vault.LastRecoveryRecord(name);
     if (!last) return last.error();
     remote.last_recovery = *last;
@@ -187,6 +190,9 @@ std::string StatusJson(const StatusReport& report) {
                        {"pending_deletes", r.ledger.pending_deletes},
                        {"recovery_in_progress", r.recovery_in_progress.empty() ? nlohmann::json(nullptr)
                                                                                : nlohmann::json(r.recovery_in_progress)},
+                       {"recovery_progress", r.recovery_progress.empty()
+                                                 ? nlohmann::json(nullptr)
+                                                 : nlohmann::json::parse(r.recovery_progress, nullptr, false)},
                        {"last_recovery", r.last_recovery ? nlohmann::json::parse(r.last_recovery->report, nullptr, false)
                                                          : nlohmann::json(nullptr)}});
   }

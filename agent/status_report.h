@@ -20,6 +20,7 @@ struct RemoteStatus {
   std::string epoch;  // empty before the first push
   storage::LedgerCounts ledger;
   std::string recovery_in_progress;  // its reason; empty when none
+  std::string recovery_progress;     // JSON text: items and bytes done and to do; may be empty
   std::optional<storage::RecoveryRecord> last_recovery;
 };
 

@@ -162,12 +162,13 @@ Status Vault::ForgetCollectionAcks(std::string_view remote, int64_t collection_i
 }
 
 Result<std::optional<RecoveryState>> Vault::Recovery(std::string_view remote) {
-  Result<Stmt> stmt = db_->Prepare("SELECT recovery_reason, recovery_started_ms FROM remote_state WHERE remote = ?1");
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT recovery_reason, recovery_started_ms, coalesce(recovery_progress, '') FROM remote_state WHERE remote = ?1");
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, remote).Step();
   if (!row) return row.error();
   if (!*row || stmt->IsNull(0)) return std::optional<RecoveryState>();
-  return std::optional<RecoveryState>(RecoveryState{stmt->Text(0), stmt->Int(1)});
+  return std::optional<RecoveryState>(RecoveryState{stmt->Text(0), stmt->Int(1), stmt->Text(2)});
 }
 
 Status Vault::SetRecovery(std::string_view remote, const std::optional<RecoveryState>& state) {
@@ -176,7 +177,8 @@ Status Vault::SetRecovery(std::string_view remote, const std::optional<RecoveryS
     if (!ensure) return ensure.error();
     HF_RETURN_IF_ERROR(ensure->Bind(1, remote).Run());
     Result<Stmt> stmt = db_->Prepare(
-        "UPDATE remote_state SET recovery_reason = ?2, recovery_started_ms = ?3 WHERE remote = ?1");
+        "UPDATE remote_state SET recovery_reason = ?2, recovery_started_ms = ?3, recovery_progress = NULL "
+        "WHERE remote = ?1");
     if (!stmt) return stmt.error();
     stmt->Bind(1, remote);
     if (state) {
@@ -185,6 +187,14 @@ Status Vault::SetRecovery(std::string_view remote, const std::optional<RecoveryS
       stmt->BindNull(2).BindNull(3);
     }
     return stmt->Run();
+  });
+}
+
+Status Vault::SetRecoveryProgress(std::string_view remote, std::string_view progress) {
+  return InTransaction([&]() -> Status {
+    Result<Stmt> stmt = db_->Prepare("UPDATE remote_state SET recovery_progress = ?2 WHERE remote = ?1");
+    if (!stmt) return stmt.error();
+    return stmt->Bind(1, remote).Bind(2, progress).Run();
   });
 }
 

@@ -168,6 +168,11 @@ CREATE TABLE recovery_reports(
 );
 )sql";
 
+// Migration 4: a recovery's progress, for `status --json` while it runs.
+constexpr const char* kMigration4 = R"sql(
+ALTER TABLE remote_state ADD COLUMN recovery_progress TEXT;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -177,6 +182,7 @@ constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
+    {4, kMigration4},
 };
 static_assert(std::size(kMigrations) == kCurrentSchemaVersion,
               "one migration per schema version");

@@ -181,6 +181,7 @@ struct LedgerEntry {
 struct RecoveryState {
   std::string reason;  // why it started: "epoch", "lost", "reupload ID", "manual"
   int64_t started_ms = 0;
+  std::string progress;  // the agent's JSON text, updated as it goes; may be empty
 };
 
 struct RecoveryRecord {
@@ -354,6 +355,7 @@ class Vault {
   // A recovery in progress, kept so that a killed one resumes.
   Result<std::optional<RecoveryState>> Recovery(std::string_view remote);
   Status SetRecovery(std::string_view remote, const std::optional<RecoveryState>& state);
+  Status SetRecoveryProgress(std::string_view remote, std::string_view progress);
   // The last operator re-upload request carried out ("" if none).
   Result<std::string> ReuploadDone(std::string_view remote);
   Status SetReuploadDone(std::string_view remote, std::string_view id);
