@@ -9,34 +9,8 @@
 # usage: tools/bench/capture_bench.sh [--profile large|small] [--runs N] [--work DIR]
 # Needs a built tree (tools/dev.sh test or demo) and /usr/bin/time. Prints a
 # Markdown section for docs/benchmarks.md.
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-BUILD=${HOLDFAST_BUILD_DIR:-$ROOT/build}
-PROFILE=large
-RUNS=3
-WORK=${TMPDIR:-/tmp}/holdfast-bench
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --profile) PROFILE=$2; shift 2 ;;
-    --runs) RUNS=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;;
-    *) echo "unknown argument $1" >&2; exit 2 ;;
-  esac
-done
-HF="$BUILD/agent/holdfast"
-GEN="$BUILD/tools/holdfast-handset-gen"
-[ -x "$HF" ] && [ -x "$GEN" ] || { echo "build first: tools/dev.sh test" >&2; exit 2; }
-command -v bc >/dev/null && [ -x /usr/bin/time ] || { echo "needs bc and /usr/bin/time (apt-get install bc time)" >&2; exit 2; }
-
-TREE="$WORK/handset-$PROFILE"
-mkdir -p "$WORK"
-if [ ! -f "$TREE.done" ]; then
-  rm -rf "$TREE"
-  echo "generating the $PROFILE handset in $TREE" >&2
-  "$GEN" --profile "$PROFILE" --seed 2009 --out "$TREE" >&2
-  touch "$TREE.done"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+ensure_handset
 FILES=$(find "$TREE" -type f | wc -l)
 BYTES=$(du -sb "$TREE" | cut -f1)
 
@@ -46,7 +20,6 @@ for spec in contacts:contacts calendar:calendars tasks:tasks notes:notes photos:
   "$HF" source add --kind "${spec%%:*}" "$TREE/${spec#*:}" --name "${spec#*:}" >/dev/null
 done
 
-now() { date +%s.%N; }
 # seconds and peak RSS (KiB) of a command, as "SECONDS KIB"
 measure() {
   /usr/bin/time -o "$WORK/time.out" -f "%e %M" "$@" >/dev/null 2>&1 || true
@@ -77,12 +50,9 @@ for run in $(seq 1 "$RUNS"); do
   RESCAN+=("$(echo "$t1 - $t0" | bc)"); RESCAN_RSS+=("$rss")
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-max() { printf '%s\n' "$@" | sort -g | tail -1; }
 tar_s=$(median "${TAR[@]}"); cap_s=$(median "${CAP[@]}")
 find_s=$(median "${FIND[@]}"); rescan_s=$(median "${RESCAN[@]}")
 cap_rss=$(max "${CAP_RSS[@]}"); rescan_rss=$(max "${RESCAN_RSS[@]}")
-fmt() { awk -v x="$1" 'BEGIN {printf "%.2f", x}'; }
 
 cat <<MD
 ### Capture, \`$PROFILE\` handset ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(df -T "$WORK" | awk 'NR==2 {print $2}'))

@@ -9,57 +9,21 @@
 # usage: tools/bench/export_bench.sh [--profile large|small] [--runs N] [--work DIR]
 # Needs a built tree (tools/dev.sh test), bc and /usr/bin/time. Prints a
 # Markdown section for docs/benchmarks.md.
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-BUILD=${HOLDFAST_BUILD_DIR:-$ROOT/build}
-PROFILE=large
-RUNS=3
-WORK=${TMPDIR:-/tmp}/holdfast-bench
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --profile) PROFILE=$2; shift 2 ;;
-    --runs) RUNS=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;;
-    *) echo "unknown argument $1" >&2; exit 2 ;;
-  esac
-done
-HF="$BUILD/agent/holdfast"
-GEN="$BUILD/tools/holdfast-handset-gen"
-[ -x "$HF" ] && [ -x "$GEN" ] || { echo "build first: tools/dev.sh test" >&2; exit 2; }
-command -v bc >/dev/null && [ -x /usr/bin/time ] || { echo "needs bc and /usr/bin/time (apt-get install bc time)" >&2; exit 2; }
-
-TREE="$WORK/handset-$PROFILE"
-mkdir -p "$WORK"
-if [ ! -f "$TREE.done" ]; then
-  rm -rf "$TREE"
-  echo "generating the $PROFILE handset in $TREE" >&2
-  "$GEN" --profile "$PROFILE" --seed 2009 --out "$TREE" >&2
-  touch "$TREE.done"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+ensure_vault
 FILES=$(find "$TREE" -type f | wc -l)
 BYTES=$(du -sb "$TREE" | cut -f1)
 SOURCES="contacts:contacts calendar:calendars tasks:tasks notes:notes photos:photos"
 
-# One vault captured from the tree; a second config whose sources point at
-# an empty tree, for restore-device.
-VAULT="$WORK/export-vault.db"
-CONFIG="$WORK/export-config.json"
+# A second config whose sources point at an empty tree, for restore-device.
 RESTORE_CONFIG="$WORK/restore-config.json"
 RESTORED="$WORK/restored"
-if [ ! -f "$VAULT.done" ]; then
-  rm -f "$VAULT" "$VAULT"-* "$CONFIG" "$RESTORE_CONFIG"
-  "$HF" --vault "$VAULT" init >/dev/null
+if [ ! -f "$RESTORE_CONFIG" ]; then
   for spec in $SOURCES; do
-    "$HF" --config "$CONFIG" source add --kind "${spec%%:*}" "$TREE/${spec#*:}" --name "${spec#*:}" >/dev/null
-    "$HF" --config "$RESTORE_CONFIG" source add --kind "${spec%%:*}" "$RESTORED/${spec#*:}" --name "${spec#*:}" >/dev/null
+    "$HF" --config "$RESTORE_CONFIG" source add --kind "${spec%%:*}" "$RESTORED/${spec#*:}" --name "${spec#*:}" >/dev/null 2>&1
   done
-  echo "capturing the $PROFILE handset into $VAULT" >&2
-  "$HF" --vault "$VAULT" --config "$CONFIG" capture >/dev/null
-  touch "$VAULT.done"
 fi
 
-now() { date +%s.%N; }
 # Runs a command; prints "PEAK_RSS_KIB" and fails the benchmark if it failed.
 measure() {
   if ! /usr/bin/time -o "$WORK/time.out" -f "%M" "$@" >"$WORK/cmd.out" 2>&1; then
@@ -95,12 +59,9 @@ for run in $(seq 1 "$RUNS"); do
   rm -rf "$RESTORED"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-max() { printf '%s\n' "$@" | sort -g | tail -1; }
 tar_c=$(median "${TAR_C[@]}"); exp_s=$(median "${EXP[@]}")
 tar_x=$(median "${TAR_X[@]}"); res_s=$(median "${RES[@]}")
 exp_rss=$(max "${EXP_RSS[@]}"); res_rss=$(max "${RES_RSS[@]}")
-fmt() { awk -v x="$1" 'BEGIN {printf "%.2f", x}'; }
 
 cat <<MD
 ### Export and restore, \`$PROFILE\` handset ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(df -T "$WORK" | awk 'NR==2 {print $2}'))

@@ -9,49 +9,11 @@
 #
 # usage: tools/bench/push_bench.sh [--profile large|small] [--runs N] [--work DIR]
 # Needs a built tree, curl, bc and /usr/bin/time. Prints a Markdown section.
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-BUILD=${HOLDFAST_BUILD_DIR:-$ROOT/build}
-PROFILE=large
-RUNS=3
-WORK=${TMPDIR:-/tmp}/holdfast-bench
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --profile) PROFILE=$2; shift 2 ;;
-    --runs) RUNS=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;;
-    *) echo "unknown argument $1" >&2; exit 2 ;;
-  esac
-done
-HF="$BUILD/agent/holdfast"
-GEN="$BUILD/tools/holdfast-handset-gen"
-SERVER="$BUILD/tools/holdfast-server"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 REQUESTS="$BUILD/tools/holdfast-bench-requests"
-for b in "$HF" "$GEN" "$SERVER" "$REQUESTS"; do [ -x "$b" ] || { echo "build first: tools/dev.sh test" >&2; exit 2; }; done
-command -v curl >/dev/null && command -v bc >/dev/null && command -v sqlite3 >/dev/null && [ -x /usr/bin/time ] || {
-  echo "needs curl, sqlite3, bc, /usr/bin/time (apt-get install curl sqlite3 bc time)" >&2; exit 2; }
-
-TREE="$WORK/handset-$PROFILE"
-mkdir -p "$WORK"
-if [ ! -f "$TREE.done" ]; then
-  rm -rf "$TREE"
-  "$GEN" --profile "$PROFILE" --seed 2009 --out "$TREE" >&2
-  touch "$TREE.done"
-fi
-# The same captured vault as tools/bench/export_bench.sh (captured once per work folder).
-VAULT="$WORK/export-vault.db"
-CONFIG="$WORK/export-config.json"
-if [ ! -f "$VAULT.done" ]; then
-  rm -f "$VAULT" "$VAULT"-* "$CONFIG"
-  "$HF" --vault "$VAULT" init >/dev/null
-  for spec in contacts:contacts calendar:calendars tasks:tasks notes:notes photos:photos; do
-    "$HF" --config "$CONFIG" source add --kind "${spec%%:*}" "$TREE/${spec#*:}" --name "${spec#*:}" >/dev/null
-  done
-  echo "capturing the $PROFILE handset into $VAULT" >&2
-  "$HF" --vault "$VAULT" --config "$CONFIG" capture >/dev/null
-  touch "$VAULT.done"
-fi
+[ -x "$REQUESTS" ] || { echo "build first: tools/dev.sh test" >&2; exit 2; }
+command -v curl >/dev/null && command -v sqlite3 >/dev/null || { echo "needs curl and sqlite3" >&2; exit 2; }
+ensure_vault
 ITEMS=$(sqlite3 -readonly "$VAULT" "SELECT count(*) FROM items")
 BYTES=$(sqlite3 -readonly "$VAULT" "SELECT sum(size_bytes) FROM items")
 
@@ -69,7 +31,6 @@ start_server() {
   URL="http://127.0.0.1:$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/server/out")"
   TOKEN_FILE="$WORK/server/token"
 }
-now() { date +%s.%N; }
 
 declare -a HF_S HF_RSS CURL_S
 for run in $(seq 1 "$RUNS"); do
@@ -103,10 +64,7 @@ for run in $(seq 1 "$RUNS"); do
   stop_server
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-max() { printf '%s\n' "$@" | sort -g | tail -1; }
 hf_s=$(median "${HF_S[@]}"); curl_s=$(median "${CURL_S[@]}"); hf_rss=$(max "${HF_RSS[@]}")
-fmt() { awk -v x="$1" 'BEGIN {printf "%.2f", x}'; }
 mib=$(echo "$BYTES / 1048576" | bc -l)
 
 cat <<MD

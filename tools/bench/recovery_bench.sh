@@ -7,51 +7,13 @@
 # Target: recovery / first push at most 1.3. Medians over the runs.
 #
 # usage: tools/bench/recovery_bench.sh [--profile large|small] [--runs N] [--work DIR]
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-BUILD=${HOLDFAST_BUILD_DIR:-$ROOT/build}
-PROFILE=large
-RUNS=3
-WORK=${TMPDIR:-/tmp}/holdfast-bench
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --profile) PROFILE=$2; shift 2 ;;
-    --runs) RUNS=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;;
-    *) echo "unknown argument $1" >&2; exit 2 ;;
-  esac
-done
-HF="$BUILD/agent/holdfast"
-GEN="$BUILD/tools/holdfast-handset-gen"
-SERVER="$BUILD/tools/holdfast-server"
-for b in "$HF" "$GEN" "$SERVER"; do [ -x "$b" ] || { echo "build first: tools/dev.sh test" >&2; exit 2; }; done
-command -v bc >/dev/null && command -v jq >/dev/null && [ -x /usr/bin/time ] || { echo "needs bc, jq, /usr/bin/time" >&2; exit 2; }
-
-TREE="$WORK/handset-$PROFILE"
-mkdir -p "$WORK"
-if [ ! -f "$TREE.done" ]; then
-  rm -rf "$TREE"
-  "$GEN" --profile "$PROFILE" --seed 2009 --out "$TREE" >&2
-  touch "$TREE.done"
-fi
-# The same captured vault as tools/bench/export_bench.sh.
-VAULT="$WORK/export-vault.db"
-CONFIG="$WORK/export-config.json"
-if [ ! -f "$VAULT.done" ]; then
-  rm -f "$VAULT" "$VAULT"-* "$CONFIG"
-  "$HF" --vault "$VAULT" init >/dev/null
-  for spec in contacts:contacts calendar:calendars tasks:tasks notes:notes photos:photos; do
-    "$HF" --config "$CONFIG" source add --kind "${spec%%:*}" "$TREE/${spec#*:}" --name "${spec#*:}" >/dev/null
-  done
-  "$HF" --vault "$VAULT" --config "$CONFIG" capture >/dev/null
-  touch "$VAULT.done"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+command -v jq >/dev/null || { echo "needs jq" >&2; exit 2; }
+ensure_vault
 
 SERVER_PID=""
 stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
 trap stop_server EXIT
-now() { date +%s.%N; }
 
 declare -a PUSH_S RECOVER_S RECOVER_RSS
 for run in $(seq 1 "$RUNS"); do
@@ -81,10 +43,7 @@ for run in $(seq 1 "$RUNS"); do
   stop_server
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-max() { printf '%s\n' "$@" | sort -g | tail -1; }
 push_s=$(median "${PUSH_S[@]}"); recover_s=$(median "${RECOVER_S[@]}"); rss=$(max "${RECOVER_RSS[@]}")
-fmt() { awk -v x="$1" 'BEGIN {printf "%.2f", x}'; }
 ITEMS=$("$HF" --vault "$VAULT" status --json | jq '[.kinds[].items] | add')
 
 cat <<MD
