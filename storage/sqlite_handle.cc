@@ -26,13 +26,14 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view context) {
 }
 
 Stmt::Stmt(Stmt&& other) noexcept
-    : stmt_(std::exchange(other.stmt_, nullptr)), owned_(other.owned_) {}
+    : stmt_(std::exchange(other.stmt_, nullptr)), owned_(other.owned_), bind_rc_(other.bind_rc_) {}
 
 Stmt& Stmt::operator=(Stmt&& other) noexcept {
   if (this != &other) {
     if (owned_ && stmt_ != nullptr) sqlite3_finalize(stmt_);
     stmt_ = std::exchange(other.stmt_, nullptr);
     owned_ = other.owned_;
+    bind_rc_ = other.bind_rc_;
   }
   return *this;
 }
@@ -50,34 +51,41 @@ Stmt::~Stmt() {
 }
 
 Stmt& Stmt::Bind(int index, int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+  Check(sqlite3_bind_int64(stmt_, index, value));
   return *this;
 }
 
 Stmt& Stmt::Bind(int index, std::string_view text) {
-  sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  Check(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   return *this;
 }
 
 Stmt& Stmt::BindBlob(int index, const void* data, size_t size_bytes) {
   // A zero-length blob must still bind as a blob, not as NULL.
   static const char kEmpty = 0;
-  sqlite3_bind_blob64(stmt_, index, size_bytes == 0 ? &kEmpty : data, size_bytes, SQLITE_TRANSIENT);
+  Check(sqlite3_bind_blob64(stmt_, index, size_bytes == 0 ? &kEmpty : data, size_bytes, SQLITE_TRANSIENT));
   return *this;
 }
 
 Stmt& Stmt::BindBlobStatic(int index, const void* data, size_t size_bytes) {
   static const char kEmpty = 0;
-  sqlite3_bind_blob64(stmt_, index, size_bytes == 0 ? &kEmpty : data, size_bytes, SQLITE_STATIC);
+  Check(sqlite3_bind_blob64(stmt_, index, size_bytes == 0 ? &kEmpty : data, size_bytes, SQLITE_STATIC));
   return *this;
 }
 
 Stmt& Stmt::BindNull(int index) {
-  sqlite3_bind_null(stmt_, index);
+  Check(sqlite3_bind_null(stmt_, index));
   return *this;
 }
 
 Result<bool> Stmt::Step() {
+  if (bind_rc_ != SQLITE_OK) {
+    const char* sql = sqlite3_sql(stmt_);
+    const int rc = std::exchange(bind_rc_, SQLITE_OK);
+    return Status(ErrorCode::kInternal, std::string("binding a parameter of SQL '") +
+                                            (sql ? std::string(sql).substr(0, 60) : "") + "' failed: " +
+                                            sqlite3_errstr(rc));
+  }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -110,6 +118,7 @@ std::string_view Stmt::Blob(int column) const {
 }
 
 void Stmt::Reset() {
+  bind_rc_ = SQLITE_OK;
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }

@@ -35,7 +35,8 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
   ~Stmt();
 
-  // Binds are 1-based, as in SQLite. Text and blobs are copied (SQLITE_TRANSIENT)
+  // Binds are 1-based, as in SQLite. A bind that fails makes the next Step
+  // fail (kInternal: a bug), never run with stale values. Text and blobs are copied (SQLITE_TRANSIENT)
   // unless BindStatic is used, whose bytes must outlive the next Step.
   Stmt& Bind(int index, int64_t value);
   Stmt& Bind(int index, std::string_view text);
@@ -60,6 +61,13 @@ class Stmt {
  private:
   sqlite3_stmt* stmt_ = nullptr;
   bool owned_ = false;
+  // The first bind that failed since the last Reset (e.g. a bind on a
+  // statement stepped but not reset): Step reports it instead of running
+  // with the old values.
+  int bind_rc_ = SQLITE_OK;
+  void Check(int rc) {
+    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  }
 };
 
 class Db {
