@@ -16,13 +16,7 @@ void PutText(json* j, const char* key, const std::string& text) {
   if (platform::IsValidUtf8(text)) {
     (*j)[key] = text;
   } else {
-    std::string hex;
-    static const char kDigits[] = "0123456789abcdef";
-    for (unsigned char c : text) {
-      hex.push_back(kDigits[c >> 4]);
-      hex.push_back(kDigits[c & 15]);
-    }
-    (*j)[std::string(key) + "_hex"] = hex;
+    (*j)[std::string(key) + "_hex"] = platform::HexOf(text);
   }
 }
 

@@ -44,7 +44,6 @@ Result<OnDevice> Compare(const fs::path& file, const SnapshotItem& s, bool need_
   }
   if (static_cast<uint64_t>(st.st_size) != s.revision.size_bytes) return OnDevice::kDiffers;
   if (!need_exact && s.revision.size_bytes > (uint64_t{1} << 20)) return OnDevice::kSame;
-  platform::Sha256 hasher;
   Result<std::string> bytes = platform::ReadWholeFile(file, std::max<uint64_t>(s.revision.size_bytes, 1));
   if (!bytes) return bytes.error();
   return platform::Sha256Of(*bytes) == s.revision.sha256 ? OnDevice::kSame : OnDevice::kDiffers;

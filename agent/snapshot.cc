@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "platform/files.h"
 #include "platform/sha256.h"
 
 namespace holdfast::agent {
@@ -12,21 +13,6 @@ using storage::ItemKind;
 using storage::ItemRecord;
 using storage::RevisionInfo;
 
-// True when `path` is relative and has no empty, "." or ".." component: a
-// name recorded by capture, or checked when an archive was imported.
-bool IsPlainRelative(const std::string& path) {
-  if (path.empty() || path.front() == '/') return false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    const std::string_view part(path.data() + start, slash - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = slash + 1;
-  }
-  return true;
-}
-
 // Gives each item its file name: its own source path where no other item
 // of the collection shares it, else one made from collection and uid.
 void AssignPaths(const CollectionInfo& collection, std::vector<SnapshotItem>* items) {
@@ -36,7 +22,7 @@ void AssignPaths(const CollectionInfo& collection, std::vector<SnapshotItem>* it
   std::map<std::string, int> taken;
   for (SnapshotItem& s : *items) {
     const std::string& own = s.item.source_path;
-    if (uses[own] == 1 && IsPlainRelative(own)) {
+    if (uses[own] == 1 && platform::IsPlainRelativePath(own)) {
       s.path = own;
     } else {
       std::string name = SafeFileName(s.item.uid);

@@ -39,6 +39,19 @@ fs::path ParentOf(const fs::path& path) {
 
 }  // namespace
 
+bool IsPlainRelativePath(std::string_view relative) {
+  if (relative.empty() || relative.front() == '/' || relative.find('\0') != std::string_view::npos) return false;
+  size_t start = 0;
+  while (start <= relative.size()) {
+    size_t slash = relative.find('/', start);
+    if (slash == std::string_view::npos) slash = relative.size();
+    const std::string_view part = relative.substr(start, slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = slash + 1;
+  }
+  return true;
+}
+
 Status WriteFd(int fd, std::string_view bytes, const fs::path& path) {
   while (!bytes.empty()) {
     ssize_t n = write(fd, bytes.data(), bytes.size());

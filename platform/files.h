@@ -40,6 +40,10 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view b
 // name `path` (ENOSPC gives kNoSpace).
 Status WriteFd(int fd, std::string_view bytes, const std::filesystem::path& path);
 
+// True when `relative` stays inside the tree it is relative to: not empty, no
+// leading '/', no empty, "." or ".." component, no NUL. Pure.
+bool IsPlainRelativePath(std::string_view relative);
+
 // fsyncs a folder so that entries created, renamed or removed in it are durable.
 Status SyncDir(const std::filesystem::path& dir);
 

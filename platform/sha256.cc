@@ -46,14 +46,7 @@ Digest Sha256Of(std::string_view bytes) {
 }
 
 std::string ToHex(const Digest& digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (uint8_t b : digest) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
-  }
-  return out;
+  return HexOf(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 bool FromHex(std::string_view hex, Digest* digest) {
@@ -73,16 +66,21 @@ bool FromHex(std::string_view hex, Digest* digest) {
   return true;
 }
 
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) return "";
+std::string HexOf(std::string_view bytes) {
   static const char kDigits[] = "0123456789abcdef";
   std::string hex;
-  for (unsigned char c : raw) {
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
     hex.push_back(kDigits[c >> 4]);
     hex.push_back(kDigits[c & 15]);
   }
   return hex;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) return "";
+  return HexOf(raw);
 }
 
 }  // namespace holdfast::platform

@@ -39,6 +39,9 @@ Digest Sha256Of(std::string_view bytes);
 // "9f86d0...": 64 lower-case hex characters.
 std::string ToHex(const Digest& digest);
 
+// Any bytes as lower-case hex, two characters a byte.
+std::string HexOf(std::string_view bytes);
+
 // Parses 64 hex characters (either case); false on anything else.
 bool FromHex(std::string_view hex, Digest* digest);
 

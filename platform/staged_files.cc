@@ -48,23 +48,6 @@ Status MakeFolders(const fs::path& dir) {
   return Status::Ok();
 }
 
-// A relative path that stays inside its tree: no leading '/', no "." or ".."
-// component, no empty component, no NUL.
-bool IsSafeRelative(std::string_view relative) {
-  if (relative.empty() || relative.front() == '/' || relative.find('\0') != std::string_view::npos) {
-    return false;
-  }
-  size_t start = 0;
-  while (start <= relative.size()) {
-    size_t slash = relative.find('/', start);
-    if (slash == std::string_view::npos) slash = relative.size();
-    std::string_view part = relative.substr(start, slash - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = slash + 1;
-  }
-  return true;
-}
-
 // Removes what an export of the same target left when it was killed:
 // ".holdfast-<name>.<pid>.<suffix>" entries whose process is gone.
 void RemoveStaleTemps(const fs::path& target) {
@@ -200,7 +183,7 @@ Status StagedFolder::Open(const fs::path& target, bool replace) {
 
 Result<UniqueFd> StagedFolder::CreateFile(std::string_view relative) {
   if (!open_) return Status(ErrorCode::kInternal, "StagedFolder::CreateFile without Open");
-  if (!IsSafeRelative(relative)) {
+  if (!IsPlainRelativePath(relative)) {
     return Status(ErrorCode::kInvalidArgument,
                   "refusing to write \"" + std::string(relative) + "\": not a plain path inside the export");
   }
