@@ -43,23 +43,40 @@ std::string FileUri(const fs::path& path) {
   return uri + "?psow=0";
 }
 
+// Whether a WAL with a valid header lies beside the vault file.
+bool HasWal(const fs::path& path) {
+  Result<std::string> wal = platform::ReadFilePrefix(path.string() + "-wal", 32);
+  if (!wal || wal->size() < 32) return false;
+  uint32_t magic = BigEndian32(*wal, 0);
+  return magic == 0x377f0682 || magic == 0x377f0683;  // the two WAL magic numbers
+}
+
 // Checks the first bytes of an existing, non-empty file without SQLite, so a
 // foreign file is refused before anything could write to it.
-Status ProbeHeader(const fs::path& path, bool* is_empty) {
+//
+// One exception: a power cut during a checkpoint can tear the file's first
+// page while the WAL beside it still holds that page's committed copy, which
+// SQLite reads instead (tests/crash/power_cut_test.cc found this). So when
+// the header is damaged and a WAL is there, *header_in_wal is set and the
+// caller checks the application id through SQLite before writing anything.
+Status ProbeHeader(const fs::path& path, bool* is_empty, bool* header_in_wal) {
   Result<std::string> header = platform::ReadFilePrefix(path, kHeaderSizeBytes);
   if (!header) return header.error();
   *is_empty = header->empty();
+  *header_in_wal = false;
   if (*is_empty) return Status::Ok();
-  if (header->size() < kHeaderSizeBytes ||
-      std::memcmp(header->data(), kSqliteMagic, sizeof kSqliteMagic) != 0) {
+  bool sqlite = header->size() >= kHeaderSizeBytes &&
+                std::memcmp(header->data(), kSqliteMagic, sizeof kSqliteMagic) == 0;
+  if (sqlite && BigEndian32(*header, 68) == static_cast<uint32_t>(kVaultApplicationId)) return Status::Ok();
+  if (HasWal(path)) {
+    *header_in_wal = true;
+    return Status::Ok();
+  }
+  if (!sqlite) {
     return Status(ErrorCode::kNotAVault, path.string() + ": not a Holdfast vault (not an SQLite file)");
   }
-  uint32_t application_id = BigEndian32(*header, 68);
-  if (application_id != static_cast<uint32_t>(kVaultApplicationId)) {
-    return Status(ErrorCode::kNotAVault,
-                  path.string() + ": not a Holdfast vault (an SQLite database of another program)");
-  }
-  return Status::Ok();
+  return Status(ErrorCode::kNotAVault,
+                path.string() + ": not a Holdfast vault (an SQLite database of another program)");
 }
 
 bool IsLive(const Stmt& stmt, int column) { return stmt.Int(column) == 0; }
@@ -153,9 +170,10 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
     return Status(ErrorCode::kNotAVault, where + ": not a Holdfast vault (not a regular file)");
   }
   bool is_empty = false;
+  bool header_in_wal = false;
   if (exists) {
     // A foreign file is refused before anything is created beside it.
-    HF_RETURN_IF_ERROR(ProbeHeader(path, &is_empty));
+    HF_RETURN_IF_ERROR(ProbeHeader(path, &is_empty, &header_in_wal));
   } else {
     HF_RETURN_IF_ERROR(platform::EnsurePrivateDir(path.parent_path()));
   }
@@ -174,7 +192,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
     HF_RETURN_IF_ERROR(platform::CreateEmptyFile(path, 0600));
     created = true;
   }
-  HF_RETURN_IF_ERROR(ProbeHeader(path, &is_empty));  // again: it may have changed before the lock
+  HF_RETURN_IF_ERROR(ProbeHeader(path, &is_empty, &header_in_wal));  // again: it may have changed before the lock
   if (is_empty && mode == OpenMode::kExisting) {
     return Status(ErrorCode::kNotAVault,
                   where + ": empty file, not a vault (an interrupted `holdfast init`? run it again)");
@@ -196,6 +214,14 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
     // 64 KiB, see docs/benchmarks.md). Only a new database takes a page size.
     HF_RETURN_IF_ERROR(conn.Exec("PRAGMA page_size = " + std::to_string(kPageSizeBytes)));
     HF_RETURN_IF_ERROR(conn.Exec("PRAGMA application_id = " + std::to_string(kVaultApplicationId)));
+  }
+  if (header_in_wal) {
+    // The file's own header was torn; SQLite reads page 1 from the WAL.
+    Result<int64_t> application_id = conn.QueryInt("PRAGMA application_id");
+    if (!application_id) return application_id.error().WithContext(where);
+    if (*application_id != kVaultApplicationId) {
+      return Status(ErrorCode::kNotAVault, where + ": not a Holdfast vault (its header and its WAL say otherwise)");
+    }
   }
   // Reads only until the version is known to be ours: a vault from a newer
   // Holdfast, or a damaged one, is refused before anything writes to it.

@@ -187,6 +187,58 @@ TEST_CASE("a newer vault whose WAL still holds commits is refused with file and 
   CHECK(ReadFileBytes(wal) == wal_before);
 }
 
+// What a power cut in the middle of a checkpoint can leave: commits in the
+// WAL, and the file's first page torn by the checkpoint copying it back.
+void CommitToWalAndTearHeader(const std::filesystem::path& path) {
+  {
+    Result<std::unique_ptr<Db>> db = Db::Open("file:" + path.string(), SQLITE_OPEN_READWRITE);
+    REQUIRE(db);
+    sqlite3_db_config((*db)->get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    REQUIRE((*db)->Exec("PRAGMA journal_mode = WAL").ok());
+    // A schema change: page 1 is in the WAL.
+    REQUIRE((*db)->Exec("CREATE TABLE scratch(x); DROP TABLE scratch;").ok());
+  }
+  std::string bytes = ReadFileBytes(path);
+  REQUIRE(bytes.size() > 4096);
+  for (size_t i = 0; i < 4096; ++i) bytes[i] = static_cast<char>(i * 131 + 7);
+  WriteFileBytes(path, bytes);
+}
+
+TEST_CASE("a vault whose first page a power cut tore during a checkpoint opens from its WAL") {
+  TempDir dir;
+  std::filesystem::path path = MakeVault(dir);
+  CommitToWalAndTearHeader(path);
+  Result<std::unique_ptr<Vault>> vault = OpenExisting(path);
+  REQUIRE_MESSAGE(vault.has_value(), (vault ? "" : vault.error().ToString()));
+  Result<VerifyReport> report = (*vault)->Verify();
+  REQUIRE(report);
+  CHECK(report->ok());
+  Result<std::vector<CollectionInfo>> collections = (*vault)->ListCollections();
+  REQUIRE(collections);
+  REQUIRE(collections->size() == 1);
+  Result<std::optional<ItemRecord>> item = (*vault)->FindItem(collections->front().id, "a");
+  REQUIRE(item);
+  CHECK(item->has_value());
+}
+
+TEST_CASE("a torn header with a WAL of another program is still refused, unchanged") {
+  TempDir dir;
+  std::filesystem::path path = dir / "other.db";
+  {
+    Result<std::unique_ptr<Db>> db = Db::Open("file:" + path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    REQUIRE(db);
+    REQUIRE((*db)->Exec("PRAGMA page_size = 4096; CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(9000));").ok());
+  }
+  CommitToWalAndTearHeader(path);
+  const std::string file_before = ReadFileBytes(path);
+  const std::string wal_before = ReadFileBytes(path.string() + "-wal");
+  Result<std::unique_ptr<Vault>> vault = OpenExisting(path);
+  REQUIRE_FALSE(vault.has_value());
+  CHECK(vault.error().code() == ErrorCode::kNotAVault);
+  CHECK(ReadFileBytes(path) == file_before);
+  CHECK(ReadFileBytes(path.string() + "-wal") == wal_before);
+}
+
 TEST_CASE("an init interrupted after creating the empty file is completed by the next init") {
   TempDir dir;
   std::filesystem::path path = dir / "vault.db";

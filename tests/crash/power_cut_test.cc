@@ -1,0 +1,378 @@
+// Power cuts at every I/O event of the vault's workloads (tests/crash/power_cut_vfs.h).
+//
+// For each workload: one uninterrupted run counts its I/O events and gives the
+// reference end state. Then, for every event and both device models (with and
+// without power-safe overwrite), a child runs the workload and loses power at
+// that event; the vault it leaves must open, verify, and hold every fact the
+// child acknowledged (tests/crash/power_cut_harness.h). Some runs lose power
+// a second time while resuming. Finally the work is resumed to the end and
+// the vault must equal the reference. HOLDFAST_POWER_CUT_SEEDS raises the
+// seeds per event for long runs (tools/reliability/power_cuts.sh).
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include "agent/archive_import.h"
+#include "agent/capture.h"
+#include "agent/export.h"
+#include "agent/push.h"
+#include "agent/recover.h"
+#include "platform/http_client.h"
+#include "platform/sha256.h"
+#include "storage/migrations.h"
+#include "storage/sqlite_handle.h"
+#include "tests/crash/power_cut_harness.h"
+#include "tests/support/server_process.h"
+#include "tests/support/inventory.h"
+#include "tests/support/temp_dir.h"
+
+namespace holdfast::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using storage::ItemKind;
+using storage::Vault;
+
+constexpr int64_t kNowMs = 1'790'000'000'000;
+
+// Test folders on tmpfs when there is one: the checks' own fsyncs cost
+// nothing there, and the model decides durability anyway.
+struct UseTmpfs {
+  UseTmpfs() {
+    if (fs::is_directory("/dev/shm") && access("/dev/shm", W_OK) == 0) setenv("TMPDIR", "/dev/shm", 1);
+  }
+} use_tmpfs;
+
+std::string Sha(std::string_view bytes) { return platform::ToHex(platform::Sha256Of(bytes)); }
+
+// Deterministic bytes that do not compress or repeat.
+std::string PseudoRandomBytes(size_t size, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string bytes(size, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng());
+  return bytes;
+}
+
+std::string VCard(const std::string& uid, const std::string& name, int version) {
+  return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:" + name + "\r\nN:" + name +
+         ";;;;\r\nTEL:+44 20 7946 " + std::to_string(1000 + version) + "\r\nEND:VCARD\r\n";
+}
+
+std::string Calendar(const std::string& component, const std::string& uid, const std::string& summary) {
+  return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Holdfast tests//EN\r\nBEGIN:" + component +
+         "\r\nUID:" + uid + "\r\nDTSTAMP:20261101T090000Z\r\nDTSTART:20261102T090000Z\r\nSUMMARY:" + summary +
+         "\r\nEND:" + component + "\r\nEND:VCALENDAR\r\n";
+}
+
+// What a workload needs besides its steps.
+struct Workload {
+  std::string name;
+  fs::path base;  // prepared once; each run starts from a copy
+  std::vector<std::string> remotes;
+  StepRunner run;
+  // Parent-side set-up of each run's copy (a fresh server account, say).
+  std::function<void(const fs::path& dir)> before_run = [](const fs::path&) {};
+  // Checks after the work was resumed to its end (the server equals the vault, say).
+  std::function<std::vector<std::string>(const fs::path& dir)> after_resume = [](const fs::path&) {
+    return std::vector<std::string>{};
+  };
+};
+
+struct CampaignFigures {
+  uint64_t events = 0;
+  int runs = 0;
+  int cuts = 0;         // children that really lost power
+  int second_cuts = 0;  // of those resumed, how many lost power again while resuming
+  int resumed = 0;      // runs whose work was resumed to its end and compared with the reference
+  std::vector<std::string> failures;
+};
+
+int ResumeEvery() {
+  const char* env = std::getenv("HOLDFAST_POWER_CUT_RESUME_EVERY");
+  return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : 4;
+}
+
+uint64_t SeedFor(uint64_t event, int model, int k) {
+  // Rotate through keep-all (0), drop-all (1) and mixed fates (2+).
+  uint64_t pick = (event + static_cast<uint64_t>(model) + static_cast<uint64_t>(k)) % 4;
+  return pick < 2 ? pick : 2 + event * 7 + static_cast<uint64_t>(k) * 131 + static_cast<uint64_t>(model);
+}
+
+CampaignFigures RunCampaign(const Workload& w, int seeds_per_event, std::ostream& log) {
+  CampaignFigures figures;
+  TempDir root;
+  // The reference run: no cut.
+  fs::path ref = root / "reference";
+  CopyTree(w.base, ref);
+  w.before_run(ref);
+  ChildOutcome clean = RunUnderPowerCut(PowerCutPlan{}, ref, 1, w.run);
+  if (!clean.finished || !clean.error.empty()) {
+    figures.failures.push_back(w.name + ": the uninterrupted run failed: " + clean.error);
+    return figures;
+  }
+  figures.events = clean.events;
+  const std::string reference = VaultState(ref / "vault.db", w.remotes);
+  for (const std::string& p : w.after_resume(ref)) figures.failures.push_back(w.name + " reference: " + p);
+
+  const int stride = EventStride();
+  std::mt19937_64 rng(12345);
+  int run_number = 0;
+  for (uint64_t event = 1; event <= clean.events; event += static_cast<uint64_t>(stride)) {
+    for (int model = 0; model < 2; ++model) {
+      for (int k = 0; k < seeds_per_event; ++k) {
+        ++run_number;
+        PowerCutPlan plan;
+        plan.cut_at_event = event;
+        plan.seed = SeedFor(event, model, k);
+        plan.powersafe_overwrite = model == 1;
+        const std::string where = w.name + " event " + std::to_string(event) + " seed " +
+                                  std::to_string(plan.seed) + (plan.powersafe_overwrite ? " psow" : " no-psow");
+        fs::path dir = root / ("run" + std::to_string(run_number));
+        CopyTree(w.base, dir);
+        w.before_run(dir);
+        ++figures.runs;
+        ChildOutcome first = RunUnderPowerCut(plan, dir, 1, w.run);
+        if (!first.error.empty()) {
+          figures.failures.push_back(where + ": child failed: " + first.error);
+          fs::remove_all(dir);
+          continue;
+        }
+        if (first.cut) ++figures.cuts;
+        std::vector<std::string> facts = first.facts;
+        for (const std::string& p : CheckVaultAfterCut(dir / "vault.db", facts, w.remotes)) {
+          figures.failures.push_back(where + ": " + p);
+        }
+        int resume_from = first.last_step + 1;
+        // Every third run loses power again while it recovers from the cut.
+        if (first.cut && run_number % 3 == 0) {
+          PowerCutPlan again = plan;
+          again.cut_at_event = 1 + rng() % std::max<uint64_t>(1, clean.events / 2);
+          again.seed = rng();
+          ChildOutcome second = RunUnderPowerCut(again, dir, resume_from, w.run);
+          if (!second.error.empty()) figures.failures.push_back(where + ": resume (cut again) failed: " + second.error);
+          if (second.cut) ++figures.second_cuts;
+          facts.insert(facts.end(), second.facts.begin(), second.facts.end());
+          for (const std::string& p : CheckVaultAfterCut(dir / "vault.db", facts, w.remotes)) {
+            figures.failures.push_back(where + " then cut again at " + std::to_string(again.cut_at_event) + ": " + p);
+          }
+          resume_from = std::max(resume_from, second.last_step + 1);
+        }
+        // Resuming to the end costs a whole run: CI does it for every fourth
+        // run (and each run cut twice), the long run for all.
+        if (run_number % ResumeEvery() != 0 && !(first.cut && run_number % 3 == 0)) {
+          fs::remove_all(dir);
+          continue;
+        }
+        ++figures.resumed;
+        ChildOutcome rest = RunUnderPowerCut(PowerCutPlan{}, dir, resume_from, w.run);
+        if (!rest.finished || !rest.error.empty()) {
+          figures.failures.push_back(where + ": resuming failed: " + rest.error);
+        } else {
+          std::string state = VaultState(dir / "vault.db", w.remotes);
+          if (state != reference) {
+            figures.failures.push_back(where + ": after resuming, the vault differs from the uninterrupted run:\n" +
+                                       state + "--- expected ---\n" + reference);
+          }
+          for (const std::string& p : w.after_resume(dir)) figures.failures.push_back(where + " after resuming: " + p);
+        }
+        fs::remove_all(dir);
+        if (figures.failures.size() > 20) return figures;  // enough to diagnose
+      }
+    }
+  }
+  log << "power cuts: " << w.name << ": " << figures.events << " I/O events, " << figures.runs << " runs, "
+      << figures.cuts << " cuts, " << figures.second_cuts << " cut again while resuming, " << figures.resumed << " resumed to the end, "
+      << figures.failures.size() << " failures\n";
+  return figures;
+}
+
+void ReportFailures(const CampaignFigures& figures) {
+  for (size_t i = 0; i < figures.failures.size() && i < 5; ++i) MESSAGE(figures.failures[i]);
+  CHECK(figures.failures.empty());
+  CHECK(figures.runs > 0);
+}
+
+std::string Fail(const Status& status, const std::string& what) { return what + ": " + status.ToString(); }
+
+// ---- Workload: revisions, tombstones, blobs and a batch through the vault's API.
+
+std::string RevisionsSteps(const fs::path& dir, int first_step, Acks& acks) {
+  ArmPowerCutVfs();
+  auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kExisting);
+  if (!vault) return Fail(vault.error(), "open");
+  Vault& v = **vault;
+  auto contacts = v.EnsureCollection(ItemKind::kContact, "people", "direct");
+  if (!contacts) return Fail(contacts.error(), "collection");
+  auto photos = v.EnsureCollection(ItemKind::kPhoto, "camera", "direct");
+  if (!photos) return Fail(photos.error(), "collection");
+  for (int step = first_step; step <= 5; ++step) {
+    if (step == 1) {
+      for (int i = 0; i < 10; ++i) {
+        std::string uid = "u" + std::to_string(i), card = VCard(uid, "Person " + uid, 1);
+        auto put = v.PutItem(*contacts, uid, card, uid, kNowMs + i);
+        if (!put) return Fail(put.error(), "put " + uid);
+        acks.Say("rev direct people " + uid + " " + Sha(card));
+      }
+    } else if (step == 2) {
+      for (int i = 0; i < 5; ++i) {
+        std::string uid = "u" + std::to_string(i), card = VCard(uid, "Person " + uid, 2);
+        auto put = v.PutItem(*contacts, uid, card, uid, kNowMs + 100 + i);
+        if (!put) return Fail(put.error(), "change " + uid);
+        acks.Say("rev direct people " + uid + " " + Sha(card));
+      }
+    } else if (step == 3) {
+      for (int i = 7; i < 10; ++i) {
+        std::string uid = "u" + std::to_string(i);
+        auto gone = v.TombstoneItem(*contacts, uid, kNowMs + 200 + i);
+        if (!gone) return Fail(gone.error(), "tombstone " + uid);
+        acks.Say("tomb direct people " + uid);
+      }
+    } else if (step == 4) {
+      std::string photo = PseudoRandomBytes(700 * 1024, 4);
+      size_t offset = 0;
+      auto blob = v.PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
+        size_t n = std::min(capacity, photo.size() - offset);
+        std::memcpy(buffer, photo.data() + offset, n);
+        offset += n;
+        return n;
+      });
+      if (!blob) return Fail(blob.error(), "blob");
+      acks.Say("blob " + platform::ToHex(blob->sha256));
+      auto put = v.PutItemBlob(*photos, "DCIM/1.jpg", *blob, "1.jpg", kNowMs + 300);
+      if (!put) return Fail(put.error(), "photo item");
+      acks.Say("rev direct camera DCIM/1.jpg " + Sha(photo));
+    } else if (step == 5) {
+      auto batch = v.BeginBatch();
+      if (!batch) return Fail(batch.error(), "batch");
+      std::vector<std::string> facts;
+      for (int i = 10; i < 15; ++i) {
+        std::string uid = "u" + std::to_string(i), card = VCard(uid, "Person " + uid, 1);
+        auto put = v.PutItem(*contacts, uid, card, uid, kNowMs + 400 + i);
+        if (!put) return Fail(put.error(), "batched put " + uid);
+        facts.push_back("rev direct people " + uid + " " + Sha(card));
+      }
+      std::string small_photo = PseudoRandomBytes(300 * 1024, 5);
+      auto blob = v.PutBlobBytes(small_photo, platform::Sha256Of(small_photo));
+      if (!blob) return Fail(blob.error(), "batched blob");
+      auto put = v.PutItemBlob(*photos, "DCIM/2.jpg", *blob, "2.jpg", kNowMs + 500);
+      if (!put) return Fail(put.error(), "batched photo");
+      facts.push_back("rev direct camera DCIM/2.jpg " + Sha(small_photo));
+      Status committed = batch->Commit();
+      if (!committed.ok()) return Fail(committed, "commit");
+      for (const std::string& f : facts) acks.Say(f);  // durable only now
+    }
+    acks.Say("step " + std::to_string(step));
+  }
+  return "";
+}
+
+void MakeEmptyVault(const fs::path& dir) {
+  fs::create_directories(dir);
+  auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
+  REQUIRE_MESSAGE(vault, (vault ? "" : vault.error().ToString()));
+}
+
+Workload RevisionsWorkload(const fs::path& base) {
+  Workload w;
+  w.name = "revisions, tombstones, blobs, batch";
+  w.base = base;
+  MakeEmptyVault(base);
+  w.run = RevisionsSteps;
+  return w;
+}
+
+// ---- Workload: capture of a small handset, twice, with changes between.
+
+// Writes the handset as it is at `step` (idempotent).
+void HandsetAt(const fs::path& handset, int step) {
+  fs::create_directories(handset / "contacts" / "personal");
+  fs::create_directories(handset / "calendars" / "home");
+  fs::create_directories(handset / "tasks" / "todo");
+  fs::create_directories(handset / "notes" / "notebook");
+  fs::create_directories(handset / "photos" / "DCIM");
+  for (int i = 0; i < 12; ++i) {
+    std::string uid = "contact-" + std::to_string(i);
+    fs::path file = handset / "contacts" / "personal" / (uid + ".vcf");
+    if (step >= 2 && i == 11) {
+      fs::remove(file);  // deleted on the device
+      continue;
+    }
+    WriteFileBytes(file, VCard(uid, "Contact " + std::to_string(i), step >= 2 && i < 3 ? 2 : 1));
+  }
+  for (int i = 0; i < 4; ++i) {
+    std::string uid = "event-" + std::to_string(i);
+    WriteFileBytes(handset / "calendars" / "home" / (uid + ".ics"),
+                   Calendar("VEVENT", uid, step >= 2 && i == 0 ? "Moved meeting" : "Meeting " + std::to_string(i)));
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::string uid = "task-" + std::to_string(i);
+    WriteFileBytes(handset / "tasks" / "todo" / (uid + ".ics"), Calendar("VTODO", uid, "Task " + std::to_string(i)));
+  }
+  WriteFileBytes(handset / "notes" / "notebook" / "note-0.ics", Calendar("VJOURNAL", "note-0", "A note"));
+  WriteFileBytes(handset / "photos" / "DCIM" / "a.jpg", PseudoRandomBytes(600 * 1024, 1));
+  if (step >= 2) WriteFileBytes(handset / "photos" / "DCIM" / "b.jpg", PseudoRandomBytes(90 * 1024, 2));
+}
+
+agent::Config HandsetConfig(const fs::path& handset) {
+  agent::Config config;
+  const std::pair<agent::SourceKind, const char*> sources[] = {{agent::SourceKind::kContacts, "contacts"},
+                                                               {agent::SourceKind::kCalendar, "calendars"},
+                                                               {agent::SourceKind::kTasks, "tasks"},
+                                                               {agent::SourceKind::kNotes, "notes"},
+                                                               {agent::SourceKind::kPhotos, "photos"}};
+  for (const auto& [kind, folder] : sources) {
+    agent::SourceConfig source;
+    source.name = folder;
+    source.kind = kind;
+    source.path = (handset / folder).string();
+    config.sources.push_back(source);
+  }
+  return config;
+}
+
+std::string CaptureSteps(const fs::path& dir, int first_step, Acks& acks) {
+  ArmPowerCutVfs();
+  auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kExisting);
+  if (!vault) return Fail(vault.error(), "open");
+  agent::Config config = HandsetConfig(dir / "handset");
+  for (int step = first_step; step <= 2; ++step) {
+    HandsetAt(dir / "handset", step);
+    agent::CaptureOptions options;
+    options.now_ms = kNowMs + step * 1000;
+    auto report = agent::Capture(**vault, config, options);
+    if (!report) return Fail(report.error(), "capture step " + std::to_string(step));
+    if (!report->all_scanned()) return "capture step " + std::to_string(step) + " did not scan every source";
+    acks.SayVaultContents(**vault);
+    acks.Say("step " + std::to_string(step));
+  }
+  return "";
+}
+
+Workload CaptureWorkload(const fs::path& base) {
+  Workload w;
+  w.name = "capture";
+  w.base = base;
+  MakeEmptyVault(base);
+  w.run = CaptureSteps;
+  return w;
+}
+
+TEST_CASE("the vault keeps every acknowledged revision, tombstone and blob through a power cut at any I/O event") {
+  TempDir base;
+  CampaignFigures figures = RunCampaign(RevisionsWorkload(base / "base"), SeedsPerEvent(1), std::cout);
+  ReportFailures(figures);
+  CHECK(figures.cuts > 0);
+}
+
+TEST_CASE("capture survives a power cut at any I/O event and resumes to the same vault") {
+  TempDir base;
+  CampaignFigures figures = RunCampaign(CaptureWorkload(base / "base"), SeedsPerEvent(1), std::cout);
+  ReportFailures(figures);
+  CHECK(figures.cuts > 0);
+}
+
+}  // namespace
+}  // namespace holdfast::testing
