@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <set>
 #include <system_error>
 
@@ -208,24 +209,35 @@ Status StagedFolder::Commit() {
   // Step 1: every file of the tree is durable before the tree gets its name.
   HF_RETURN_IF_ERROR(SyncFileSystemOf(staging_));
   const fs::path parent = ParentOf(target_);
-  // Step 2: an old export is moved aside, not deleted, until the new one is in place.
+  // Step 2: the new tree takes the name. An old export is swapped with it in
+  // one atomic exchange (the name is never missing; tests/crash/file_cut_test
+  // cuts power at each step), so the old tree now sits at the staging name.
   fs::path old;
   if (replace_ && Exists(target_)) {
-    old = TempBeside(target_, ".old");
-    std::error_code ec;
-    fs::remove_all(old, ec);
-    if (rename(target_.c_str(), old.c_str()) != 0) {
-      return ErrnoStatus("move " + target_.string() + " aside", errno);
+    if (renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) == 0) {
+      old = staging_;
+    } else if (errno == EINVAL || errno == ENOSYS) {
+      // A file system without exchange: move the old one aside first, which
+      // leaves a moment when the name is missing (the old tree is kept
+      // under its temp name and comes back if the second rename fails).
+      old = TempBeside(target_, ".old");
+      std::error_code ec;
+      fs::remove_all(old, ec);
+      if (rename(target_.c_str(), old.c_str()) != 0) return ErrnoStatus("move " + target_.string() + " aside", errno);
+      if (rename(staging_.c_str(), target_.c_str()) != 0) {
+        Status status = ErrnoStatus("rename " + staging_.string() + " to " + target_.string(), errno);
+        (void)rename(old.c_str(), target_.c_str());
+        return status;
+      }
+    } else {
+      return ErrnoStatus("exchange " + staging_.string() + " with " + target_.string(), errno);
     }
   } else if (Exists(target_)) {
     return Status(ErrorCode::kAlreadyExists, target_.string() + ": appeared while being written; left as it is");
+  } else if (rename(staging_.c_str(), target_.c_str()) != 0) {
+    return ErrnoStatus("rename " + staging_.string() + " to " + target_.string(), errno);
   }
-  // Step 3: the new tree takes the name.
-  if (rename(staging_.c_str(), target_.c_str()) != 0) {
-    Status status = ErrnoStatus("rename " + staging_.string() + " to " + target_.string(), errno);
-    if (!old.empty()) (void)rename(old.c_str(), target_.c_str());
-    return status;
-  }
+  // Step 3: the parent folder records the new name durably.
   open_ = false;
   HF_RETURN_IF_ERROR(SyncDir(parent));
   // Step 4: the old tree goes.

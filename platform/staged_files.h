@@ -100,8 +100,10 @@ class StagedFolder {
   // Opens one file for streaming into it.
   Result<UniqueFd> CreateFile(std::string_view relative);
   // 1. syncfs: every file of the tree is on disk
-  // 2. an existing target is renamed aside (replace only)
-  // 3. the tree is renamed to `target`, the parent fsynced
+  // 2. the tree is renamed to `target`; an existing target (replace only) is
+  //    exchanged with it atomically (renameat2 RENAME_EXCHANGE), falling back
+  //    to moving it aside first where the file system cannot exchange
+  // 3. the parent is fsynced
   // 4. the old target is removed
   Status Commit();
 

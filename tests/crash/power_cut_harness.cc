@@ -191,6 +191,8 @@ std::vector<std::string> CheckVaultAfterCut(const fs::path& path, const std::vec
     } else if (w[0] == "recovered" && w.size() == 2) {
       auto record = (*vault)->LastRecoveryRecord(w[1]);
       if (!record || !*record || !(*record)->verified) problems.push_back("acknowledged recovery record missing: " + fact);
+    } else if (w[0] == "collection" && w.size() == 3) {
+      if (collection(w[1], w[2]) == 0) problems.push_back("acknowledged collection missing: " + fact);
     } else if (w[0] == "schema" && w.size() == 2) {
       if ((*vault)->schema_version() != std::stoi(w[1])) problems.push_back("schema version went back: " + fact);
     }

@@ -16,6 +16,7 @@
 //   ledger REMOTE SOURCE COLLECTION UID SHA   the remote acknowledged this content
 //   recovered REMOTE                 a recovery of REMOTE ended verified
 //   schema N                         the vault is at schema version N
+//   collection SOURCE NAME           the collection exists
 #pragma once
 
 #include <cstdint>

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "agent/archive_import.h"
 #include "agent/capture.h"
@@ -24,9 +25,11 @@
 #include "platform/sha256.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_handle.h"
+#include "tests/crash/crash_handset.h"
 #include "tests/crash/power_cut_harness.h"
 #include "tests/support/server_process.h"
 #include "tests/support/inventory.h"
+#include "platform/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast::testing {
@@ -36,7 +39,7 @@ namespace fs = std::filesystem;
 using storage::ItemKind;
 using storage::Vault;
 
-constexpr int64_t kNowMs = 1'790'000'000'000;
+constexpr int64_t kNowMs = kCrashNowMs;
 
 // Test folders on tmpfs when there is one: the checks' own fsyncs cost
 // nothing there, and the model decides durability anyway.
@@ -45,27 +48,6 @@ struct UseTmpfs {
     if (fs::is_directory("/dev/shm") && access("/dev/shm", W_OK) == 0) setenv("TMPDIR", "/dev/shm", 1);
   }
 } use_tmpfs;
-
-std::string Sha(std::string_view bytes) { return platform::ToHex(platform::Sha256Of(bytes)); }
-
-// Deterministic bytes that do not compress or repeat.
-std::string PseudoRandomBytes(size_t size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string bytes(size, '\0');
-  for (char& c : bytes) c = static_cast<char>(rng());
-  return bytes;
-}
-
-std::string VCard(const std::string& uid, const std::string& name, int version) {
-  return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:" + name + "\r\nN:" + name +
-         ";;;;\r\nTEL:+44 20 7946 " + std::to_string(1000 + version) + "\r\nEND:VCARD\r\n";
-}
-
-std::string Calendar(const std::string& component, const std::string& uid, const std::string& summary) {
-  return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Holdfast tests//EN\r\nBEGIN:" + component +
-         "\r\nUID:" + uid + "\r\nDTSTAMP:20261101T090000Z\r\nDTSTART:20261102T090000Z\r\nSUMMARY:" + summary +
-         "\r\nEND:" + component + "\r\nEND:VCALENDAR\r\n";
-}
 
 // What a workload needs besides its steps.
 struct Workload {
@@ -101,14 +83,19 @@ uint64_t SeedFor(uint64_t event, int model, int k) {
   return pick < 2 ? pick : 2 + event * 7 + static_cast<uint64_t>(k) * 131 + static_cast<uint64_t>(model);
 }
 
-CampaignFigures RunCampaign(const Workload& w, int seeds_per_event, std::ostream& log) {
+// `synchronous_off` runs the negative control: the same campaign against a
+// vault that does not sync, which must fail.
+CampaignFigures RunCampaign(const Workload& w, int seeds_per_event, std::ostream& log,
+                            bool synchronous_off = false) {
+  PowerCutPlan no_cut;
+  no_cut.synchronous_off = synchronous_off;
   CampaignFigures figures;
   TempDir root;
   // The reference run: no cut.
   fs::path ref = root / "reference";
   CopyTree(w.base, ref);
   w.before_run(ref);
-  ChildOutcome clean = RunUnderPowerCut(PowerCutPlan{}, ref, 1, w.run);
+  ChildOutcome clean = RunUnderPowerCut(no_cut, ref, 1, w.run);
   if (!clean.finished || !clean.error.empty()) {
     figures.failures.push_back(w.name + ": the uninterrupted run failed: " + clean.error);
     return figures;
@@ -117,14 +104,14 @@ CampaignFigures RunCampaign(const Workload& w, int seeds_per_event, std::ostream
   const std::string reference = VaultState(ref / "vault.db", w.remotes);
   for (const std::string& p : w.after_resume(ref)) figures.failures.push_back(w.name + " reference: " + p);
 
-  const int stride = EventStride();
+  const int stride = synchronous_off ? 7 : EventStride();
   std::mt19937_64 rng(12345);
   int run_number = 0;
   for (uint64_t event = 1; event <= clean.events; event += static_cast<uint64_t>(stride)) {
     for (int model = 0; model < 2; ++model) {
       for (int k = 0; k < seeds_per_event; ++k) {
         ++run_number;
-        PowerCutPlan plan;
+        PowerCutPlan plan = no_cut;
         plan.cut_at_event = event;
         plan.seed = SeedFor(event, model, k);
         plan.powersafe_overwrite = model == 1;
@@ -167,7 +154,7 @@ CampaignFigures RunCampaign(const Workload& w, int seeds_per_event, std::ostream
           continue;
         }
         ++figures.resumed;
-        ChildOutcome rest = RunUnderPowerCut(PowerCutPlan{}, dir, resume_from, w.run);
+        ChildOutcome rest = RunUnderPowerCut(no_cut, dir, resume_from, w.run);
         if (!rest.finished || !rest.error.empty()) {
           figures.failures.push_back(where + ": resuming failed: " + rest.error);
         } else {
@@ -269,12 +256,6 @@ std::string RevisionsSteps(const fs::path& dir, int first_step, Acks& acks) {
   return "";
 }
 
-void MakeEmptyVault(const fs::path& dir) {
-  fs::create_directories(dir);
-  auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
-  REQUIRE_MESSAGE(vault, (vault ? "" : vault.error().ToString()));
-}
-
 Workload RevisionsWorkload(const fs::path& base) {
   Workload w;
   w.name = "revisions, tombstones, blobs, batch";
@@ -285,53 +266,6 @@ Workload RevisionsWorkload(const fs::path& base) {
 }
 
 // ---- Workload: capture of a small handset, twice, with changes between.
-
-// Writes the handset as it is at `step` (idempotent).
-void HandsetAt(const fs::path& handset, int step) {
-  fs::create_directories(handset / "contacts" / "personal");
-  fs::create_directories(handset / "calendars" / "home");
-  fs::create_directories(handset / "tasks" / "todo");
-  fs::create_directories(handset / "notes" / "notebook");
-  fs::create_directories(handset / "photos" / "DCIM");
-  for (int i = 0; i < 12; ++i) {
-    std::string uid = "contact-" + std::to_string(i);
-    fs::path file = handset / "contacts" / "personal" / (uid + ".vcf");
-    if (step >= 2 && i == 11) {
-      fs::remove(file);  // deleted on the device
-      continue;
-    }
-    WriteFileBytes(file, VCard(uid, "Contact " + std::to_string(i), step >= 2 && i < 3 ? 2 : 1));
-  }
-  for (int i = 0; i < 4; ++i) {
-    std::string uid = "event-" + std::to_string(i);
-    WriteFileBytes(handset / "calendars" / "home" / (uid + ".ics"),
-                   Calendar("VEVENT", uid, step >= 2 && i == 0 ? "Moved meeting" : "Meeting " + std::to_string(i)));
-  }
-  for (int i = 0; i < 3; ++i) {
-    std::string uid = "task-" + std::to_string(i);
-    WriteFileBytes(handset / "tasks" / "todo" / (uid + ".ics"), Calendar("VTODO", uid, "Task " + std::to_string(i)));
-  }
-  WriteFileBytes(handset / "notes" / "notebook" / "note-0.ics", Calendar("VJOURNAL", "note-0", "A note"));
-  WriteFileBytes(handset / "photos" / "DCIM" / "a.jpg", PseudoRandomBytes(600 * 1024, 1));
-  if (step >= 2) WriteFileBytes(handset / "photos" / "DCIM" / "b.jpg", PseudoRandomBytes(90 * 1024, 2));
-}
-
-agent::Config HandsetConfig(const fs::path& handset) {
-  agent::Config config;
-  const std::pair<agent::SourceKind, const char*> sources[] = {{agent::SourceKind::kContacts, "contacts"},
-                                                               {agent::SourceKind::kCalendar, "calendars"},
-                                                               {agent::SourceKind::kTasks, "tasks"},
-                                                               {agent::SourceKind::kNotes, "notes"},
-                                                               {agent::SourceKind::kPhotos, "photos"}};
-  for (const auto& [kind, folder] : sources) {
-    agent::SourceConfig source;
-    source.name = folder;
-    source.kind = kind;
-    source.path = (handset / folder).string();
-    config.sources.push_back(source);
-  }
-  return config;
-}
 
 std::string CaptureSteps(const fs::path& dir, int first_step, Acks& acks) {
   ArmPowerCutVfs();
@@ -360,11 +294,213 @@ Workload CaptureWorkload(const fs::path& base) {
   return w;
 }
 
+// ---- Workloads against a real server: push, and recovery after the server lost everything.
+
+// The run's remote: a fresh account on the test's server, written into the
+// run's folder by the parent (a new account has a new epoch and holds nothing).
+struct ServerSide {
+  TempDir dir;
+  std::string data = (dir / "server").string();
+  ServerProcess server{data};
+  int accounts = 0;
+
+  void NewAccount(const fs::path& run_dir) {
+    std::string account = "run" + std::to_string(++accounts);
+    WriteTokenFile(run_dir / "token", AddAccount(data, account));
+    WriteFileBytes(run_dir / "remote.txt", server.url() + " " + account);
+  }
+  std::string AccountOf(const fs::path& run_dir) {
+    std::string text = ReadFileBytes(run_dir / "remote.txt");
+    return text.substr(text.find(' ') + 1);
+  }
+  std::vector<std::string> ServerEqualsVault(const fs::path& run_dir) {
+    Inventory vault = VaultInventory((run_dir / "vault.db").string());
+    Inventory server_side = ServerInventory(data, AccountOf(run_dir));
+    if (vault.empty()) return {"the vault's inventory is empty"};
+    if (vault != server_side) return {"the server's inventory differs from the vault's"};
+    return {};
+  }
+};
+
+agent::Config RemoteConfig(const fs::path& dir) {
+  agent::Config config = HandsetConfig(dir / "handset");
+  std::string text = ReadFileBytes(dir / "remote.txt");
+  agent::RemoteConfig remote;
+  remote.name = "server";
+  remote.url = text.substr(0, text.find(' '));
+  remote.account = text.substr(text.find(' ') + 1);
+  remote.token_file = (dir / "token").string();
+  config.remotes.push_back(remote);
+  return config;
+}
+
+agent::PushOptions QuickRetries() {
+  agent::PushOptions options;
+  options.backoff_base_ms = 5;
+  options.backoff_cap_ms = 50;
+  options.now_ms = kNowMs + 10'000;
+  return options;
+}
+
+std::string PushSteps(const fs::path& dir, int first_step, Acks& acks) {
+  ArmPowerCutVfs();
+  auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kExisting);
+  if (!vault) return Fail(vault.error(), "open");
+  if (first_step > 1) return "";
+  auto report = agent::Push(**vault, RemoteConfig(dir), QuickRetries());
+  if (!report) return Fail(report.error(), "push");
+  acks.SayLedger(**vault, "server");
+  acks.Say("step 1");
+  return "";
+}
+
+std::string RecoverSteps(const fs::path& dir, int first_step, Acks& acks) {
+  ArmPowerCutVfs();
+  auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kExisting);
+  if (!vault) return Fail(vault.error(), "open");
+  if (first_step > 1) return "";
+  agent::RecoverOptions options;
+  options.now_ms = kNowMs + 20'000;
+  options.push = QuickRetries();
+  auto report = agent::Recover(**vault, RemoteConfig(dir), options);
+  if (!report) return Fail(report.error(), "recover");
+  if (!report->started || !report->verified) return "recover did not end verified";
+  acks.Say("recovered server");
+  acks.SayLedger(**vault, "server");
+  acks.Say("step 1");
+  return "";
+}
+
+Workload PushWorkload(const fs::path& base, ServerSide& server) {
+  Workload w;
+  w.name = "push (ledger updates)";
+  w.base = base;
+  w.remotes = {"server"};
+  MakeCapturedVault(base);
+  w.run = PushSteps;
+  w.before_run = [&server](const fs::path& dir) { server.NewAccount(dir); };
+  w.after_resume = [&server](const fs::path& dir) { return server.ServerEqualsVault(dir); };
+  return w;
+}
+
+Workload RecoveryWorkload(const fs::path& base, ServerSide& server) {
+  Workload w;
+  w.name = "recovery (progress, ledger, record)";
+  w.base = base;
+  w.remotes = {"server"};
+  MakeCapturedVault(base);
+  // Pushed once; each run then points the remote at a new, empty account:
+  // the server lost everything.
+  server.NewAccount(base);
+  {
+    auto vault = Vault::Open(base / "vault.db", Vault::OpenMode::kExisting);
+    REQUIRE(vault);
+    auto pushed = agent::Push(**vault, RemoteConfig(base), QuickRetries());
+    REQUIRE_MESSAGE(pushed, (pushed ? "" : pushed.error().ToString()));
+  }
+  w.run = RecoverSteps;
+  w.before_run = [&server](const fs::path& dir) { server.NewAccount(dir); };
+  w.after_resume = [&server](const fs::path& dir) { return server.ServerEqualsVault(dir); };
+  return w;
+}
+
+// ---- Workload: import of an archive into an empty vault.
+
+std::string ImportSteps(const fs::path& dir, int first_step, Acks& acks) {
+  ArmPowerCutVfs();
+  auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kExisting);
+  if (!vault) return Fail(vault.error(), "open");
+  if (first_step > 1) return "";
+  Vault* v = vault->get();
+  auto report = agent::ImportArchive(dir / "archive.tar", [v]() -> Result<Vault*> { return v; });
+  if (!report) return Fail(report.error(), "import");
+  acks.SayVaultContents(*v);
+  acks.Say("step 1");
+  return "";
+}
+
+Workload ImportWorkload(const fs::path& base) {
+  Workload w;
+  w.name = "import";
+  w.base = base;
+  TempDir source;
+  MakeCapturedVault(source.path());
+  {
+    auto vault = Vault::Open(source / "vault.db", Vault::OpenMode::kExisting);
+    REQUIRE(vault);
+    agent::ExportOptions options;
+    options.format = agent::ExportFormat::kArchive;
+    options.to = base / "archive.tar";
+    fs::create_directories(base);
+    auto exported = agent::Export(**vault, options);
+    REQUIRE_MESSAGE(exported, (exported ? "" : exported.error().ToString()));
+  }
+  MakeEmptyVault(base);
+  w.run = ImportSteps;
+  return w;
+}
+
+// ---- Workload: every migration, from a vault a release at version 0 or 1 left.
+
+std::string MigrationSteps(const fs::path& dir, int first_step, Acks& acks) {
+  ArmPowerCutVfs();
+  auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kExisting);
+  if (!vault) return Fail(vault.error(), "open (migrating)");
+  acks.Say("schema " + std::to_string(storage::kCurrentSchemaVersion));
+  if (first_step <= 1) acks.Say("step 1");
+  if (first_step <= 2) {
+    auto books = (*vault)->EnsureCollection(ItemKind::kContact, "after", "phone");
+    if (!books) return Fail(books.error(), "collection");
+    std::string card = VCard("m1", "Migrated", 1);
+    auto put = (*vault)->PutItem(*books, "m1", card, "m1", kNowMs);
+    if (!put) return Fail(put.error(), "put");
+    acks.Say("rev phone after m1 " + Sha(card));
+    acks.Say("step 2");
+  }
+  return "";
+}
+
+Workload MigrationWorkload(const fs::path& base, int from_version) {
+  Workload w;
+  w.name = "migrations from version " + std::to_string(from_version);
+  w.base = base;
+  fs::create_directories(base);
+  fs::path path = base / "vault.db";
+  REQUIRE(platform::CreateEmptyFile(path, 0600).ok());
+  auto db = storage::Db::Open("file:" + path.string(), SQLITE_OPEN_READWRITE);
+  REQUIRE(db);
+  REQUIRE((*db)->Exec("PRAGMA page_size = 16384").ok());
+  REQUIRE((*db)->Exec("PRAGMA application_id = " + std::to_string(storage::kVaultApplicationId)).ok());
+  REQUIRE((*db)->Exec("PRAGMA journal_mode = WAL").ok());
+  REQUIRE(storage::MigrateTo(**db, from_version).ok());
+  if (from_version >= 1) {
+    REQUIRE((*db)->Exec("INSERT INTO collections(id, kind, name, source, created_at_ms) "
+                        "VALUES(1, 'contact', 'old', 'phone', 5)").ok());
+  }
+  db->reset();
+  w.run = [from_version](const fs::path& dir, int first_step, Acks& acks) {
+    std::string error = MigrationSteps(dir, first_step, acks);
+    if (error.empty() && from_version >= 1) acks.Say("collection phone old");
+    return error;
+  };
+  return w;
+}
+
 TEST_CASE("the vault keeps every acknowledged revision, tombstone and blob through a power cut at any I/O event") {
   TempDir base;
   CampaignFigures figures = RunCampaign(RevisionsWorkload(base / "base"), SeedsPerEvent(1), std::cout);
   ReportFailures(figures);
   CHECK(figures.cuts > 0);
+}
+
+TEST_CASE("negative control: with synchronous=OFF the same campaign finds lost or damaged writes") {
+  TempDir base;
+  std::ostringstream log;
+  CampaignFigures figures = RunCampaign(RevisionsWorkload(base / "base"), 1, log, /*synchronous_off=*/true);
+  std::cout << "negative control (synchronous=OFF): " << figures.runs << " runs, " << figures.failures.size()
+            << " failures found\n";
+  REQUIRE_MESSAGE(!figures.failures.empty(), "the harness found nothing wrong with a vault that never syncs: it is broken");
+  MESSAGE("first failure found: " << figures.failures.front().substr(0, 300));
 }
 
 TEST_CASE("capture survives a power cut at any I/O event and resumes to the same vault") {
@@ -374,5 +510,41 @@ TEST_CASE("capture survives a power cut at any I/O event and resumes to the same
   CHECK(figures.cuts > 0);
 }
 
+TEST_CASE("push survives a power cut at any I/O event; resumed, the server holds exactly the vault") {
+  REQUIRE(platform::InitHttpLibrary().ok());
+  ServerSide server;
+  TempDir base;
+  CampaignFigures figures = RunCampaign(PushWorkload(base / "base", server), SeedsPerEvent(1), std::cout);
+  ReportFailures(figures);
+  CHECK(figures.cuts > 0);
+}
+
+TEST_CASE("a recovery survives a power cut at any I/O event and ends verified with the server equal to the vault") {
+  REQUIRE(platform::InitHttpLibrary().ok());
+  ServerSide server;
+  TempDir base;
+  CampaignFigures figures = RunCampaign(RecoveryWorkload(base / "base", server), SeedsPerEvent(1), std::cout);
+  ReportFailures(figures);
+  CHECK(figures.cuts > 0);
+}
+
+TEST_CASE("an archive import survives a power cut at any I/O event") {
+  TempDir base;
+  CampaignFigures figures = RunCampaign(ImportWorkload(base / "base"), SeedsPerEvent(1), std::cout);
+  ReportFailures(figures);
+  CHECK(figures.cuts > 0);
+}
+
+TEST_CASE("every migration survives a power cut at any I/O event") {
+  for (int from_version : {0, 1}) {
+    CAPTURE(from_version);
+    TempDir base;
+    CampaignFigures figures = RunCampaign(MigrationWorkload(base / "base", from_version), SeedsPerEvent(2), std::cout);
+    ReportFailures(figures);
+    CHECK(figures.cuts > 0);
+  }
+}
+
 }  // namespace
 }  // namespace holdfast::testing
+

@@ -378,6 +378,20 @@ int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
   return G().real->xCurrentTimeInt64(G().real, out);
 }
 
+// The negative control's authorizer: the agent's attempt to set synchronous
+// is ignored (SQLITE_IGNORE makes a PRAGMA a no-op), everything else allowed.
+int IgnoreSynchronousPragma(void*, int action, const char* name, const char*, const char*, const char*) {
+  if (action == SQLITE_PRAGMA && name != nullptr && sqlite3_stricmp(name, "synchronous") == 0) return SQLITE_IGNORE;
+  return SQLITE_OK;
+}
+
+// Runs for every new connection (sqlite3_auto_extension).
+int SynchronousOff(sqlite3* db, char**, const sqlite3_api_routines*) {
+  sqlite3_exec(db, "PRAGMA synchronous = OFF", nullptr, nullptr, nullptr);
+  sqlite3_set_authorizer(db, IgnoreSynchronousPragma, nullptr);
+  return SQLITE_OK;
+}
+
 }  // namespace
 
 void InstallPowerCutVfs(const PowerCutPlan& plan, CutCallback on_cut) {
@@ -406,6 +420,7 @@ void InstallPowerCutVfs(const PowerCutPlan& plan, CutCallback on_cut) {
   v.xGetLastError = GetLastError;
   v.xCurrentTimeInt64 = CurrentTimeInt64;
   sqlite3_vfs_register(&v, /*makeDflt=*/1);
+  if (plan.synchronous_off) sqlite3_auto_extension(reinterpret_cast<void (*)()>(SynchronousOff));
   g.installed = true;
 }
 

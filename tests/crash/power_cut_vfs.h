@@ -45,6 +45,9 @@ struct PowerCutPlan {
   // I/O errors instead of a cut: 0 for none.
   uint64_t fail_every_n = 0;
   bool fail_sticky = false;  // from the first failure on, every event fails
+  // The negative control: every connection runs with synchronous=OFF, and the
+  // agent's own "PRAGMA synchronous = FULL" is ignored.
+  bool synchronous_off = false;
 };
 
 // Called at the cut, after the disk has its final bytes. Must not return
