@@ -116,6 +116,8 @@ class Routes {
     server.Delete(collection + "/items/(.+)", Guard([this](auto& req, auto& res, auto& a) { DeleteItem(req, res, a); }));
     server.Get(account + "/blobs/([0-9a-f]{64})", Guard([this](auto& req, auto& res, auto& a) { GetBlob(req, res, a); }));
     server.Put(account + "/blobs/([0-9a-f]{64})", Guard([this](auto& req, auto& res, auto& a) { PutBlob(req, res, a); }));
+    // Replies go out at once rather than waiting on Nagle for the client's delayed ACK.
+    server.set_tcp_nodelay(true);
     server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (res.status == 404 && res.body.empty()) Problem(res, 404, "not-found", "no route for " + req.method + " " + req.path);
       if (res.status == 413) Problem(res, 413, "too-large", "the request body is over the server's limit");
