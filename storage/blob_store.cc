@@ -132,14 +132,21 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
   return ref;
 }
 
-Result<BlobRef> Vault::PutBlobFromFile(const std::filesystem::path& file) {
+Result<BlobRef> Vault::PutBlobFromFile(const std::filesystem::path& file, bool* file_failed) {
+  if (file_failed != nullptr) *file_failed = false;
   int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open " + file.string(), errno);
+  if (fd < 0) {
+    if (file_failed != nullptr) *file_failed = true;
+    return ErrnoStatus("open " + file.string(), errno);
+  }
   Result<BlobRef> ref = PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
     while (true) {
       ssize_t n = read(fd, buffer, capacity);
       if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return ErrnoStatus("read " + file.string(), errno);
+      if (errno != EINTR) {
+        if (file_failed != nullptr) *file_failed = true;
+        return ErrnoStatus("read " + file.string(), errno);
+      }
     }
   });
   close(fd);

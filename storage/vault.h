@@ -322,7 +322,9 @@ class Vault {
   // into the batch's transaction and is durable when the batch commits, so
   // callers should bound the bytes they put in one batch.
   Result<BlobRef> PutBlob(const ByteSource& source);
-  Result<BlobRef> PutBlobFromFile(const std::filesystem::path& file);
+  // Streams a file; *file_failed (if given) tells whether an error came from
+  // opening or reading `file` rather than from the vault.
+  Result<BlobRef> PutBlobFromFile(const std::filesystem::path& file, bool* file_failed = nullptr);
   // Stores content already in memory whose SHA-256 the caller computed (on
   // another thread, say); content the vault holds is not written again.
   // In a batch it commits with the batch, else it is durable on return.

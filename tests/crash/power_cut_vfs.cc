@@ -144,9 +144,9 @@ enum class Step { kProceed, kFail, kCut };
 // Counts one I/O event (the mutex is held). Reads count only toward failures.
 Step CountEvent(Global& g, bool is_read) {
   if (!g.armed) return Step::kProceed;
-  if (g.plan.fail_every_n > 0) {
+  if (g.plan.fail_at_op > 0) {
     uint64_t n = ++g.events;
-    bool fail = g.plan.fail_sticky ? n >= g.plan.fail_every_n : n % g.plan.fail_every_n == 0;
+    bool fail = g.plan.fail_sticky ? n >= g.plan.fail_at_op : n == g.plan.fail_at_op;
     if (!fail) return Step::kProceed;
     ++g.failures;
     return Step::kFail;

@@ -17,8 +17,9 @@
 // Seed 0 keeps every pending write (a process kill, the OS survives); seed 1
 // drops them all (a cut that tears nothing); other seeds mix the three fates.
 //
-// The same VFS can instead fail I/O: the Nth event (and every Nth after it,
-// or every event from the Nth on when sticky) returns SQLITE_IOERR.
+// The same VFS can instead fail I/O: the Nth operation (reads, writes,
+// syncs, truncates, deletes) returns SQLITE_IOERR once, or every operation
+// from the Nth on when sticky (a disk that has died or filled up).
 //
 // Not modelled: directory entries (a file SQLite creates or deletes is so at
 // once, durably) and the -shm file (shared memory that SQLite rebuilds after
@@ -42,9 +43,10 @@ struct PowerCutPlan {
   uint64_t seed = 2;
   bool powersafe_overwrite = false;
   int sector_size_bytes = 4096;
-  // I/O errors instead of a cut: 0 for none.
-  uint64_t fail_every_n = 0;
-  bool fail_sticky = false;  // from the first failure on, every event fails
+  // I/O errors instead of a cut: the Nth operation (reads count too) fails,
+  // once, or with fail_sticky every one from the Nth on. 0 for none.
+  uint64_t fail_at_op = 0;
+  bool fail_sticky = false;
   // The negative control: every connection runs with synchronous=OFF, and the
   // agent's own "PRAGMA synchronous = FULL" is ignored.
   bool synchronous_off = false;

@@ -13,7 +13,7 @@ target_link_libraries(power_cut_test PRIVATE holdfast_test_main holdfast_agent P
 add_dependencies(power_cut_test holdfast-server)
 foreach(part "vault_api=*acknowledged revision*" "capture=capture survives*" "push=push survives*"
              "recovery=a recovery survives*" "import=an archive import*" "migrations=every migration*"
-             "negative_control=negative control*")
+             "negative_control=negative control*" "io_errors=an I/O error*")
   string(REPLACE "=" ";" pair "${part}")
   list(GET pair 0 name)
   list(GET pair 1 filter)
