@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,32 @@ void RemoveStaleTemps(const fs::path& target) {
     if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
     std::error_code ignored;
     fs::remove_all(entry.path(), ignored);
+  }
+}
+
+// Puts back an export that a replacing StagedFolder, killed between moving
+// it aside and renaming the new tree into place (the fallback of Commit for
+// file systems without RENAME_EXCHANGE), left as "<name>.<pid>.old" of a
+// dead process while no tree holds the name: it is a completed export, the
+// only one there is. Once the target exists, such a leftover is an old
+// tree and RemoveStaleTemps deletes it.
+void RestoreMovedAside(const fs::path& target) {
+  if (Exists(target)) return;
+  const std::string prefix = ".holdfast-" + target.filename().string() + ".";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(ParentOf(target), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || name.size() < prefix.size() + 5 || name.substr(name.size() - 4) != ".old") {
+      continue;
+    }
+    const std::string digits = name.substr(prefix.size(), name.size() - 4 - prefix.size());
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (rename(entry.path().c_str(), target.c_str()) == 0) {
+      (void)SyncDir(ParentOf(target));
+      return;
+    }
   }
 }
 
@@ -161,6 +188,7 @@ StagedFolder::~StagedFolder() {
 Status StagedFolder::Open(const fs::path& target, bool replace) {
   target_ = target;
   replace_ = replace;
+  RestoreMovedAside(target);
   struct stat st {};
   if (lstat(target.c_str(), &st) == 0) {
     if (!replace) {
@@ -208,7 +236,25 @@ Status StagedFolder::Commit() {
   // Step 1: every file of the tree is durable before the tree gets its name.
   HF_RETURN_IF_ERROR(SyncFileSystemOf(staging_));
   const fs::path parent = ParentOf(target_);
-  // Step 2: an old export is moved aside, not deleted, until the new one is in place.
+  if (replace_ && Exists(target_)) {
+    // Steps 2 and 3 in one: the new tree and the old export swap names, so
+    // that a kill at any moment leaves one whole export under the name.
+    if (renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) == 0) {
+      open_ = false;
+      HF_RETURN_IF_ERROR(SyncDir(parent));
+      // Step 4: the old tree, now under the staging name, goes.
+      std::error_code ec;
+      fs::remove_all(staging_, ec);
+      if (ec) return ErrnoStatus("remove the replaced " + staging_.string(), ec.value());
+      return Status::Ok();
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+      return ErrnoStatus("swap " + staging_.string() + " with " + target_.string(), errno);
+    }
+  }
+  // A file system without RENAME_EXCHANGE.
+  // Step 2: an old export is moved aside, not deleted, until the new one is
+  // in place (a kill here leaves it as ".old"; the next Open puts it back).
   fs::path old;
   if (replace_ && Exists(target_)) {
     old = TempBeside(target_, ".old");
