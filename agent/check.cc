@@ -26,6 +26,18 @@ std::string DigestOf(const std::vector<storage::LedgerEntry>& entries) {
   return platform::ToHex(hasher.Finish());
 }
 
+// Whether an acknowledged item that the server lacks (`held` null) or holds
+// with other content got there by this vault's own later push: the server
+// holds the item's current content, or lacks an item the vault has deleted.
+Result<bool> ArrivedSince(storage::Vault& vault, int64_t collection_id, const std::string& uid,
+                          const std::string* held) {
+  Result<std::optional<storage::ItemRecord>> item = vault.FindItem(collection_id, uid);
+  if (!item) return item.error();
+  if (!item->has_value()) return false;
+  if ((*item)->deleted) return held == nullptr;
+  return held != nullptr && *held == platform::ToHex((*item)->sha256);
+}
+
 }  // namespace
 
 Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, const std::string& id) {
@@ -146,9 +158,11 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
       for (const storage::LedgerEntry& e : *ledger) check.missing_item_ids.push_back(e.item_id);
     } else if (check.acknowledged > 0 &&
                (found->second.first != check.acknowledged || found->second.second != DigestOf(*ledger))) {
-      // Count or digest differ: the inventory names what is missing. Items
-      // the server has beyond the ledger (sent by a push killed before it
-      // recorded them) are no loss.
+      // Count or digest differ: the inventory names what is missing. What a
+      // push killed before it recorded the server's answers left is no loss:
+      // items beyond the ledger, an item held with the vault's current
+      // content (newer than the ledger's), an item gone that the vault has
+      // deleted since (its deletion arrived).
       Result<std::map<std::string, std::string>> inventory = ListInventory(client, id);
       if (!inventory) {
         check.health = Health::kUnknown;
@@ -158,7 +172,10 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
       }
       for (const storage::LedgerEntry& e : *ledger) {
         auto held = inventory->find(e.uid);
-        if (held == inventory->end() || held->second != platform::ToHex(e.sha256)) check.missing_item_ids.push_back(e.item_id);
+        if (held != inventory->end() && held->second == platform::ToHex(e.sha256)) continue;
+        Result<bool> arrived = ArrivedSince(vault, c.id, e.uid, held == inventory->end() ? nullptr : &held->second);
+        if (!arrived) return arrived.error();
+        if (!*arrived) check.missing_item_ids.push_back(e.item_id);
       }
       if (!check.missing_item_ids.empty()) {
         check.health = Health::kLost;

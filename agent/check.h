@@ -5,7 +5,9 @@
 //   lost            the epoch changed (the server's store was replaced), the
 //                   collection is gone, or acknowledged items are missing or
 //                   differ (found by count and digest, then named by an
-//                   inventory listing: a partial loss names only what is gone)
+//                   inventory listing: a partial loss names only what is gone;
+//                   what the vault's own killed push changed, the current
+//                   content or a deletion, is no loss)
 //   reupload        the operator asked the devices to upload again
 //   unknown         unreachable, timed out, 5xx, refused credentials: never
 //                   read as empty, never a reason to recover

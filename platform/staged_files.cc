@@ -2,11 +2,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <set>
 #include <system_error>
 
@@ -66,6 +66,32 @@ void RemoveStaleTemps(const fs::path& target) {
     if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
     std::error_code ignored;
     fs::remove_all(entry.path(), ignored);
+  }
+}
+
+// Puts back an export that a replacing StagedFolder, killed between moving
+// it aside and renaming the new tree into place (the fallback of Commit for
+// file systems without RENAME_EXCHANGE), left as "<name>.<pid>.old" of a
+// dead process while no tree holds the name: it is a completed export, the
+// only one there is. Once the target exists, such a leftover is an old
+// tree and RemoveStaleTemps deletes it.
+void RestoreMovedAside(const fs::path& target) {
+  if (Exists(target)) return;
+  const std::string prefix = ".holdfast-" + target.filename().string() + ".";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(ParentOf(target), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || name.size() < prefix.size() + 5 || name.substr(name.size() - 4) != ".old") {
+      continue;
+    }
+    const std::string digits = name.substr(prefix.size(), name.size() - 4 - prefix.size());
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (rename(entry.path().c_str(), target.c_str()) == 0) {
+      (void)SyncDir(ParentOf(target));
+      return;
+    }
   }
 }
 
@@ -162,6 +188,7 @@ StagedFolder::~StagedFolder() {
 Status StagedFolder::Open(const fs::path& target, bool replace) {
   target_ = target;
   replace_ = replace;
+  RestoreMovedAside(target);
   struct stat st {};
   if (lstat(target.c_str(), &st) == 0) {
     if (!replace) {
@@ -209,35 +236,42 @@ Status StagedFolder::Commit() {
   // Step 1: every file of the tree is durable before the tree gets its name.
   HF_RETURN_IF_ERROR(SyncFileSystemOf(staging_));
   const fs::path parent = ParentOf(target_);
-  // Step 2: the new tree takes the name. An old export is swapped with it in
-  // one atomic exchange (the name is never missing; tests/crash/file_cut_test
-  // cuts power at each step), so the old tree now sits at the staging name.
+  if (replace_ && Exists(target_)) {
+    // Steps 2 and 3 in one: the new tree and the old export swap names, so
+    // that a kill at any moment leaves one whole export under the name.
+    if (renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) == 0) {
+      open_ = false;
+      HF_RETURN_IF_ERROR(SyncDir(parent));
+      // Step 4: the old tree, now under the staging name, goes.
+      std::error_code ec;
+      fs::remove_all(staging_, ec);
+      if (ec) return ErrnoStatus("remove the replaced " + staging_.string(), ec.value());
+      return Status::Ok();
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+      return ErrnoStatus("swap " + staging_.string() + " with " + target_.string(), errno);
+    }
+  }
+  // A file system without RENAME_EXCHANGE.
+  // Step 2: an old export is moved aside, not deleted, until the new one is
+  // in place (a kill here leaves it as ".old"; the next Open puts it back).
   fs::path old;
   if (replace_ && Exists(target_)) {
-    if (renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) == 0) {
-      old = staging_;
-    } else if (errno == EINVAL || errno == ENOSYS) {
-      // A file system without exchange: move the old one aside first, which
-      // leaves a moment when the name is missing (the old tree is kept
-      // under its temp name and comes back if the second rename fails).
-      old = TempBeside(target_, ".old");
-      std::error_code ec;
-      fs::remove_all(old, ec);
-      if (rename(target_.c_str(), old.c_str()) != 0) return ErrnoStatus("move " + target_.string() + " aside", errno);
-      if (rename(staging_.c_str(), target_.c_str()) != 0) {
-        Status status = ErrnoStatus("rename " + staging_.string() + " to " + target_.string(), errno);
-        (void)rename(old.c_str(), target_.c_str());
-        return status;
-      }
-    } else {
-      return ErrnoStatus("exchange " + staging_.string() + " with " + target_.string(), errno);
+    old = TempBeside(target_, ".old");
+    std::error_code ec;
+    fs::remove_all(old, ec);
+    if (rename(target_.c_str(), old.c_str()) != 0) {
+      return ErrnoStatus("move " + target_.string() + " aside", errno);
     }
   } else if (Exists(target_)) {
     return Status(ErrorCode::kAlreadyExists, target_.string() + ": appeared while being written; left as it is");
-  } else if (rename(staging_.c_str(), target_.c_str()) != 0) {
-    return ErrnoStatus("rename " + staging_.string() + " to " + target_.string(), errno);
   }
-  // Step 3: the parent folder records the new name durably.
+  // Step 3: the new tree takes the name.
+  if (rename(staging_.c_str(), target_.c_str()) != 0) {
+    Status status = ErrnoStatus("rename " + staging_.string() + " to " + target_.string(), errno);
+    if (!old.empty()) (void)rename(old.c_str(), target_.c_str());
+    return status;
+  }
   open_ = false;
   HF_RETURN_IF_ERROR(SyncDir(parent));
   // Step 4: the old tree goes.

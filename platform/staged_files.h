@@ -16,7 +16,8 @@
 // Temp names start with ".holdfast-" so that capture (which skips hidden
 // files) never mistakes a leftover for an item. A process killed mid-write
 // leaves its temp name behind; AtomicFile and StagedFolder remove those of
-// dead processes for the same target when they open. Not thread-safe; one owner.
+// dead processes for the same target when they open (StagedFolder first
+// puts back a replaced export that a kill left moved aside). Not thread-safe; one owner.
 #pragma once
 
 #include <sys/types.h>
@@ -100,11 +101,15 @@ class StagedFolder {
   // Opens one file for streaming into it.
   Result<UniqueFd> CreateFile(std::string_view relative);
   // 1. syncfs: every file of the tree is on disk
-  // 2. the tree is renamed to `target`; an existing target (replace only) is
-  //    exchanged with it atomically (renameat2 RENAME_EXCHANGE), falling back
-  //    to moving it aside first where the file system cannot exchange
-  // 3. the parent is fsynced
+  // 2+3. replacing: the tree and the existing target swap names in one
+  //    rename (RENAME_EXCHANGE), the parent fsynced; where the file system
+  //    cannot swap, the target is renamed aside to ".old", then the tree to
+  //    `target`, and Open puts an ".old" of a dead process back if a kill
+  //    came between the two
   // 4. the old target is removed
+  // A kill at any step leaves the old export or the new one whole under
+  // `target` (tests/unit/platform/staged_files_test.cc, and the export part
+  // of tests/crash/kill_campaign_test.cc).
   Status Commit();
 
  private:

@@ -26,3 +26,6 @@ endforeach()
 holdfast_test(file_cut_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/file_cut_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/file_cut_shim.cc ${CMAKE_CURRENT_LIST_DIR}/crash_handset.cc
   LIBS holdfast_agent ${CMAKE_DL_LIBS})
+# The kill -9 campaign (HOLDFAST_KILLS=N for the long run: tools/reliability/kills.sh).
+holdfast_test(kill_campaign_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/kill_campaign_test.cc LIBS holdfast_storage)
+add_dependencies(kill_campaign_test holdfast-handset-gen holdfast holdfast-server)

@@ -148,6 +148,50 @@ TEST_CASE("a collection gone from the server is a loss of that collection only")
   CHECK(p.InSync());
 }
 
+// The vault as it was before the last push recorded the server's answers:
+// what a push killed after the server stored its changes leaves.
+struct VaultBeforePush {
+  explicit VaultBeforePush(const std::string& vault) : vault_(vault), copy_(vault + ".before-push") {
+    auto db = storage::Db::Open("file:" + vault, SQLITE_OPEN_READWRITE);
+    REQUIRE(db);
+    REQUIRE((*db)->Exec("VACUUM INTO '" + copy_ + "'").ok());
+  }
+  void PutBack() {
+    for (const char* suffix : {"-wal", "-shm"}) fs::remove(vault_ + suffix);
+    fs::rename(copy_, vault_);
+  }
+  std::string vault_, copy_;
+};
+
+TEST_CASE("a push killed before recording what the server took is no loss: no recovery, nothing re-sent twice") {
+  Pushed p;
+  // A card edited and another deleted on the phone, captured.
+  std::vector<fs::path> cards = testing::FilesIn(p.h.tree / "contacts/personal");
+  std::string card = testing::ReadFileBytes(cards[0]);
+  card.insert(card.rfind("END:VCARD"), "NOTE:edited\r\n");
+  testing::WriteFileBytes(cards[0], card);
+  fs::remove(cards[1]);
+  REQUIRE(p.h.Holdfast({"capture"}).exit_code == 0);
+  VaultBeforePush before(p.h.vault);
+  // The push reaches the server, but its acknowledgements never reach the vault.
+  REQUIRE(p.h.Holdfast({"push"}).exit_code == 0);
+  before.PutBack();
+  CHECK(p.h.Status()["remotes"][0]["pending_puts"] == 1);
+  CHECK(p.h.Status()["remotes"][0]["pending_deletes"] == 1);
+
+  ProcessResult check = p.h.Holdfast({"check"});
+  CHECK_MESSAGE(check.exit_code == 0, check.out);
+  CHECK(check.out.find("lost") == std::string::npos);
+  ProcessResult push = p.h.Holdfast({"push"});
+  REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+  CHECK(push.out.find("lost data") == std::string::npos);
+  CHECK(p.h.Status()["remotes"][0]["last_recovery"].is_null());
+  CHECK(p.h.Status()["remotes"][0]["pending_puts"] == 0);
+  CHECK(p.h.Status()["remotes"][0]["pending_deletes"] == 0);
+  CHECK(p.InSync());
+  CHECK(p.h.Holdfast({"check"}).exit_code == 0);
+}
+
 TEST_CASE("an unreachable or failing server never starts a recovery") {
   Pushed p;
   const nlohmann::json before = p.h.Status()["remotes"][0];

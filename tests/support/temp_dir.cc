@@ -18,9 +18,9 @@ extern char** environ;
 
 namespace holdfast::testing {
 
-TempDir::TempDir() {
+TempDir::TempDir(const std::string& under) {
   const char* base = std::getenv("TMPDIR");
-  std::string templ = std::string(base && *base ? base : "/tmp") + "/holdfast-test-XXXXXX";
+  std::string templ = (!under.empty() ? under : std::string(base && *base ? base : "/tmp")) + "/holdfast-test-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) {
     throw std::runtime_error("mkdtemp " + templ + ": " + std::strerror(errno));
   }

@@ -8,11 +8,12 @@
 
 namespace holdfast::testing {
 
-// A fresh folder under $TMPDIR (or /tmp), deleted with everything in it by the
-// destructor unless HOLDFAST_KEEP_TEMP is set (then its path is printed).
+// A fresh folder under `under` if given, else $TMPDIR (or /tmp), deleted with
+// everything in it by the destructor unless HOLDFAST_KEEP_TEMP is set (then
+// its path is printed).
 class TempDir {
  public:
-  TempDir();
+  explicit TempDir(const std::string& under = "");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -294,6 +295,44 @@ TEST_CASE("a StagedFolder destroyed without Commit over an existing target leave
   }
   CHECK(Names(dir.path()) == std::set<std::string>{"export"});
   CHECK(Names(dir / "export") == std::set<std::string>{"old.txt"});
+}
+
+// The pid of a process that has exited and been reaped.
+pid_t DeadPid() {
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) _exit(0);
+  int wstatus = 0;
+  REQUIRE(waitpid(pid, &wstatus, 0) == pid);
+  return pid;
+}
+
+TEST_CASE("an export killed after moving the old tree aside gets it back: a completed export is never lost") {
+  // What a replacing export killed between its two renames leaves: no
+  // target, the completed export under ".old", the new one staged.
+  TempDir dir;
+  const std::string dead = std::to_string(DeadPid());
+  const fs::path old = dir / (".holdfast-export." + dead + ".old");
+  const fs::path staged = dir / (".holdfast-export." + dead + ".staging");
+  fs::create_directories(old / "sub");
+  WriteFileBytes(old / "sub" / "card.vcf", "completed export");
+  fs::create_directories(staged);
+  WriteFileBytes(staged / "half.vcf", "half");
+  {
+    StagedFolder folder;
+    REQUIRE(folder.Open(dir / "export", /*replace=*/true).ok());
+    // The completed export is back under its name before anything else.
+    CHECK(ReadFileBytes(dir / "export" / "sub" / "card.vcf") == "completed export");
+    CHECK(Leftovers(dir.path()).size() == 1);  // this run's own staging folder
+  }
+  CHECK(Names(dir.path()) == std::set<std::string>{"export"});
+  CHECK(ReadFileBytes(dir / "export" / "sub" / "card.vcf") == "completed export");
+  // Without replace, the export put back is refused like any existing target.
+  for (const char* name : {".old", ".staging"}) fs::create_directories(dir / (".holdfast-again." + dead + name));
+  WriteFileBytes(dir / (".holdfast-again." + dead + ".old") / "x", "x");
+  StagedFolder again;
+  CHECK(again.Open(dir / "again", /*replace=*/false).code() == ErrorCode::kAlreadyExists);
+  CHECK(ReadFileBytes(dir / "again" / "x") == "x");
 }
 
 TEST_CASE("a StagedFolder refuses paths that could leave the tree or are not plain") {
