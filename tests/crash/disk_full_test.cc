@@ -33,7 +33,7 @@ using testing::TreeBytes;
 
 int Levels() {
   const char* levels = std::getenv("HOLDFAST_DISK_FULL_LEVELS");
-  return levels != nullptr && std::atoi(levels) > 1 ? std::atoi(levels) : 4;
+  return levels != nullptr && std::atoi(levels) > 1 ? std::atoi(levels) : 3;
 }
 
 // A tmpfs of `size_bytes` mounted on a fresh folder, unmounted at the end.
