@@ -97,7 +97,7 @@ std::map<int, std::string> RequestLog(const fs::path& file) {
 std::vector<std::string> ServerStoreProblems(const std::string& data_dir) {
   std::vector<std::string> problems;
   auto db = storage::Db::Open("file:" + data_dir + "/server.db?mode=ro", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
-  REQUIRE(db);
+  REQUIRE_MESSAGE(db, db.error().ToString());
   sqlite3* handle = (*db)->get();
   sqlite3_busy_timeout(handle, 5000);
   std::map<std::string, std::pair<int64_t, bool>> blobs;  // sha -> size, complete
@@ -277,6 +277,8 @@ Outcome RunPlacement(const Template& t, const std::string& command, const std::s
     const std::string kind = fault.substr(0, fault.find(':'));
     outcome.fault_hit = line != log.end() && line->second.find(kind) != std::string::npos;
   }
+  // The server is stopped before its store is read: nothing else has it open.
+  p.server.reset();
   std::vector<std::string> problems = p.Problems();
   outcome.problems.insert(outcome.problems.end(), problems.begin(), problems.end());
   if (command == "recover" || command == "push") {
@@ -329,6 +331,20 @@ void Sweep(const std::string& command) {
   MESSAGE(command << " sweep took "
                   << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count()
                   << " s");
+}
+
+TEST_CASE("a fault schedule the server cannot use is refused, naming the bad entry") {
+  testing::TempDir dir;
+  testing::AddAccount((dir / "s").string(), "phone");
+  for (const std::string spec : {"at=0:reset_after", "at=3:nonsense", "at=3:latency", "at=x:truncate",
+                                 "at=3:reset_after,at=3:truncate", "at=3"}) {
+    CAPTURE(spec);
+    ProcessResult refused = RunProcess({testing::ServerBinary(), "serve", "--data", (dir / "s").string(), "--listen",
+                                        "127.0.0.1:0", "--faults", spec});
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("invalid-argument: --faults:") != std::string::npos);
+    CHECK(refused.out.find("listening") == std::string::npos);
+  }
 }
 
 TEST_CASE("a push with one server fault at any request converges to the vault by SHA-256") { Sweep("push"); }
