@@ -1,5 +1,7 @@
 #include "storage/sqlite_handle.h"
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -21,7 +23,20 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view context) {
     default: break;
   }
   std::string cause = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  // A full disk often surfaces as an I/O error (growing the -shm file,
+  // writing the WAL) rather than SQLITE_FULL: the OS's errno tells.
+  const int os_error = db != nullptr ? sqlite3_system_errno(db) : 0;
+  if (code == ErrorCode::kIoError && (os_error == ENOSPC || os_error == EDQUOT)) {
+    code = ErrorCode::kNoSpace;
+    cause += std::string(" (") + std::strerror(os_error) + ")";
+  }
   if (code == ErrorCode::kCorruptVault) cause += " (the vault file is damaged: run holdfast verify)";
+  // Which disk is full or failing: the one holding this database file.
+  const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  if ((code == ErrorCode::kNoSpace || code == ErrorCode::kIoError) && file != nullptr && file[0] != '\0' &&
+      context.find(file) == std::string_view::npos) {
+    cause += std::string(" (writing ") + file + ")";
+  }
   return Status(code, std::string(context) + ": " + cause);
 }
 

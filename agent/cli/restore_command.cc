@@ -33,7 +33,7 @@ int RunRestoreDevice(const GlobalOptions& options, const RestoreArgs& args) {
   for (const agent::SourceRestore& s : report->sources) {
     std::cout << s.source << ": ";
     if (!s.error.ok()) {
-      std::cout << "NOT RESTORED: " << s.error.message() << "\n";
+      std::cout << "NOT RESTORED: " << s.error.ToString() << "\n";
       continue;
     }
     std::cout << wrote << " " << s.files_written << " missing files and " << replaced << " " << s.files_replaced

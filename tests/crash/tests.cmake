@@ -29,3 +29,9 @@ holdfast_test(file_cut_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/file_cut_tes
 # The kill -9 campaign (HOLDFAST_KILLS=N for the long run: tools/reliability/kills.sh).
 holdfast_test(kill_campaign_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/kill_campaign_test.cc LIBS holdfast_storage)
 add_dependencies(kill_campaign_test holdfast-handset-gen holdfast holdfast-server)
+# Server faults at every request boundary of a push and a recovery (HOLDFAST_FAULT_SWEEP=full for all indexes).
+holdfast_test(server_fault_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_fault_test.cc)
+add_dependencies(server_fault_test holdfast-handset-gen holdfast holdfast-server)
+# A real ENOSPC (a small tmpfs) during capture, import, export and restore-device (HOLDFAST_DISK_FULL_LEVELS=N).
+holdfast_test(disk_full_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/disk_full_test.cc)
+add_dependencies(disk_full_test holdfast-handset-gen holdfast)

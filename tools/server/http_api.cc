@@ -1,6 +1,14 @@
 #include "tools/server/http_api.h"
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -74,34 +82,85 @@ void BreakOff(httplib::Response& res, std::string body, size_t keep) {
                            });
 }
 
+// The TCP port of a socket's local (or peer) end; -1 if not an IP socket.
+int PortOf(int fd, bool peer) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  const int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length)
+                      : getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  if (rc != 0) return -1;
+  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  return -1;
+}
+
+// Closes the request's connection in both directions before any byte of the
+// answer is written: the client sees the connection end with no reply, as
+// when a server process dies or a middlebox drops the connection. httplib
+// does not hand its socket to handlers, so it is found by its two ports;
+// httplib's own writes then fail and it closes the descriptor as usual.
+// Returns false if the socket was not found (the caller then cuts the answer
+// off after its headers instead).
+bool DropConnection(const httplib::Request& req) {
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return false;
+  bool dropped = false;
+  while (dirent* entry = readdir(fds)) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == dirfd(fds)) continue;
+    struct stat st {};
+    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    if (PortOf(static_cast<int>(fd), false) == req.local_port && PortOf(static_cast<int>(fd), true) == req.remote_port) {
+      dropped = shutdown(static_cast<int>(fd), SHUT_RDWR) == 0;
+      break;
+    }
+  }
+  closedir(fds);
+  return dropped;
+}
+
+// Set by Guard for the request this thread is handling (httplib runs each
+// request on one thread): its scheduled "drop" fault, read by PutOne.
+thread_local bool drop_this_request = false;
+
 }  // namespace
 
 class Routes {
  public:
-  Routes(ServerStore& store, FaultInjector* faults) : store_(store), faults_(faults) {}
+  Routes(ServerStore& store, FaultInjector* faults, std::FILE* log) : store_(store), faults_(faults), log_(log) {}
 
-  // Wraps a handler: faults, authentication, and no exception escaping.
+  // Wraps a handler: faults, authentication, no exception escaping, the log.
   httplib::Server::Handler Guard(Handler handler) {
     return [this, handler](const httplib::Request& req, httplib::Response& res) {
-      Fault fault = faults_ != nullptr ? faults_->Draw() : Fault::kNone;
-      if (faults_ != nullptr && faults_->latency_ms() > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(faults_->latency_ms()));
+      FaultInjector::Decision decision;
+      if (faults_ != nullptr) {
+        decision = faults_->Next();
+      } else {
+        decision.request = ++unnumbered_;
       }
+      const Fault fault = decision.fault;
+      if (decision.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(decision.latency_ms));
+      bool answered = true;
       switch (fault) {
-        case Fault::kError500: return Problem(res, 500, "internal", "injected fault");
-        case Fault::kError503: return Problem(res, 503, "unavailable", "injected fault");
-        case Fault::kError429: return Problem(res, 429, "rate-limited", "injected fault");
-        case Fault::kResetBefore: return BreakOff(res, "{}", 0);
-        default: break;
+        case Fault::kError500: Problem(res, 500, "internal", "injected fault"); break;
+        case Fault::kError503: Problem(res, 503, "unavailable", "injected fault"); break;
+        case Fault::kError429: Problem(res, 429, "rate-limited", "injected fault"); break;
+        case Fault::kResetBefore: answered = Drop(req, res); break;
+        default: {
+          drop_this_request = fault == Fault::kDrop;
+          try {
+            const std::string account = req.matches.size() > 1 ? std::string(req.matches[1]) : "";
+            if (Authenticate(req, res, account)) handler(req, res, account);
+          } catch (const std::exception& e) {
+            Problem(res, 500, "internal", std::string("unexpected: ") + e.what());
+          }
+          drop_this_request = false;
+          if (fault == Fault::kResetAfter) answered = Drop(req, res);
+          if (fault == Fault::kTruncate) BreakOff(res, res.body, res.body.size() / 2);
+        }
       }
-      try {
-        const std::string account = req.matches.size() > 1 ? std::string(req.matches[1]) : "";
-        if (Authenticate(req, res, account)) handler(req, res, account);
-      } catch (const std::exception& e) {
-        Problem(res, 500, "internal", std::string("unexpected: ") + e.what());
-      }
-      if (fault == Fault::kResetAfter) BreakOff(res, res.body, 0);
-      if (fault == Fault::kTruncate) BreakOff(res, res.body, res.body.size() / 2);
+      Log(decision, req, answered ? std::to_string(res.status == -1 ? 200 : res.status) : "-", fault);
     };
   }
 
@@ -126,6 +185,23 @@ class Routes {
   }
 
  private:
+  // Closes the connection with no answer; if the socket cannot be found,
+  // cuts the answer off right after its headers. Returns whether anything
+  // (those headers) was sent.
+  static bool Drop(const httplib::Request& req, httplib::Response& res) {
+    if (DropConnection(req)) return false;
+    BreakOff(res, res.body.empty() ? "{}" : res.body, 0);
+    return true;
+  }
+
+  void Log(const FaultInjector::Decision& decision, const httplib::Request& req, const std::string& status, Fault fault) {
+    if (log_ == nullptr) return;
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    std::fprintf(log_, "%lld %s %s %s %s\n", static_cast<long long>(decision.request), req.method.c_str(),
+                 req.path.c_str(), status.c_str(), FaultName(fault));
+    std::fflush(log_);
+  }
+
   bool Authenticate(const httplib::Request& req, httplib::Response& res, const std::string& account) {
     const std::string header = req.get_header_value("Authorization");
     if (header.rfind("Bearer ", 0) != 0) {
@@ -222,7 +298,7 @@ class Routes {
       std::optional<std::string> content = platform::Base64Decode(entry["content_base64"].get<std::string>());
       if (!content || content->size() > kMaxInlineContentBytes) return "invalid";
       if (platform::ToHex(platform::Sha256Of(*content)) != sha) return "checksum-mismatch";
-      if (faults_ != nullptr && faults_->DrawDrop()) return "stored";  // injected: acknowledged, not kept
+      if (drop_this_request || (faults_ != nullptr && faults_->DrawDrop())) return "stored";  // injected: acknowledged, not kept
       put = store_.PutItem(account, collection, uid, sha, *content);
     }
     if (!put) {
@@ -307,9 +383,13 @@ class Routes {
 
   ServerStore& store_;
   FaultInjector* faults_;
+  std::FILE* log_;
+  std::mutex log_mutex_;
+  std::atomic<int64_t> unnumbered_{0};
 };
 
-Api::Api(ServerStore& store, FaultInjector* faults) : routes_(std::make_unique<Routes>(store, faults)) {}
+Api::Api(ServerStore& store, FaultInjector* faults, std::FILE* request_log)
+    : routes_(std::make_unique<Routes>(store, faults, request_log)) {}
 Api::~Api() = default;
 void Api::Install(httplib::Server& server) { routes_->Install(server); }
 

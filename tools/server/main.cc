@@ -2,6 +2,9 @@
 // and its operator commands. One SQLite file under --data holds every account.
 #include <signal.h>
 
+#include <cerrno>
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <thread>
@@ -40,13 +43,20 @@ Result<int64_t> ParseDuration(const std::string& text) {
 }
 
 int Serve(const std::string& data, const std::string& listen, const std::string& cert, const std::string& key,
-          const std::string& faults_text) {
+          const std::string& faults_text, const std::string& request_log) {
   Result<std::unique_ptr<ServerStore>> store = OpenStore(data);
   if (!store) return Fail(store.error());
   Result<holdfast::server::FaultSpec> spec = holdfast::server::ParseFaultSpec(faults_text);
   if (!spec) return Fail(spec.error());
-  std::unique_ptr<holdfast::server::FaultInjector> faults;
-  if (!faults_text.empty()) faults = std::make_unique<holdfast::server::FaultInjector>(*spec);
+  // Always there, with no fault for an empty spec: it numbers the requests for the log.
+  holdfast::server::FaultInjector faults(*spec);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(nullptr, &std::fclose);
+  if (!request_log.empty()) {
+    log.reset(std::fopen(request_log.c_str(), "a"));
+    if (!log) return Fail(holdfast::ErrnoStatus("--request-log " + request_log, errno));
+  }
+  // A fault closes connections under httplib's feet: its writes must fail, not kill the process.
+  signal(SIGPIPE, SIG_IGN);
 
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return Fail(Status(holdfast::ErrorCode::kInvalidArgument, "--listen HOST:PORT"));
@@ -68,7 +78,7 @@ int Serve(const std::string& data, const std::string& listen, const std::string&
   server->set_keep_alive_timeout(30);
   server->set_read_timeout(30);
   server->set_write_timeout(30);
-  holdfast::server::Api api(**store, faults.get());
+  holdfast::server::Api api(**store, &faults, log.get());
   api.Install(*server);
 
   const int bound = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
@@ -104,12 +114,14 @@ int main(int argc, char** argv) {
   app.add_option("--data", data, "folder holding the server's SQLite file");
 
   CLI::App* serve = app.add_subcommand("serve", "serve the protocol over HTTP or HTTPS");
-  std::string listen = "127.0.0.1:8443", cert, key, faults;
+  std::string listen = "127.0.0.1:8443", cert, key, faults, request_log;
   serve->add_option("--data", data, "folder holding the server's SQLite file");
   serve->add_option("--listen", listen, "HOST:PORT (port 0: any free port, printed)");
   serve->add_option("--tls-cert", cert, "PEM certificate (chain) for HTTPS");
   serve->add_option("--tls-key", key, "PEM private key for HTTPS");
-  serve->add_option("--faults", faults, "seeded fault injection, e.g. seed=7,error503=0.05,reset_after=0.02");
+  serve->add_option("--faults", faults,
+                    "fault injection, e.g. seed=7,error503=0.05,reset_after=0.02 or at=3:reset_after (docs/protocol.md)");
+  serve->add_option("--request-log", request_log, "append one line per request answered: N METHOD PATH STATUS FAULT");
 
   std::string account;
   bool all = false;
@@ -131,7 +143,7 @@ int main(int argc, char** argv) {
   inventory->add_option("--account", account, "account name")->required();
   CLI11_PARSE(app, argc, argv);
 
-  if (serve->parsed()) return Serve(data, listen, cert, key, faults);
+  if (serve->parsed()) return Serve(data, listen, cert, key, faults, request_log);
   Result<std::unique_ptr<ServerStore>> store = OpenStore(data);
   if (!store) return Fail(store.error());
   if ((wipe->parsed() || reupload->parsed()) && all == !account.empty()) {
