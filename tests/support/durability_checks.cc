@@ -163,7 +163,8 @@ std::string ArchiveFingerprint(const fs::path& archive, Problems* problems) {
     return "";
   }
   const fs::path root = extract.path() / "holdfast-export";
-  ProcessResult sums = RunProcess({"/bin/sh", "-c", "cd '" + root.string() + "' && sha256sum --quiet --strict -c SHA256SUMS"});
+  ProcessResult sums =
+      RunProcess({"/bin/sh", "-c", "cd '" + root.string() + "' && sha256sum --quiet --strict -c SHA256SUMS"});
   if (sums.exit_code != 0) {
     problems->push_back(archive.string() + ": sha256sum -c failed: " + sums.out + sums.err);
     return "";
