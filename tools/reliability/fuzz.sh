@@ -12,7 +12,8 @@
 # builds the targets with clang++ -fsanitize=fuzzer,address,undefined in
 # build-fuzz (HOLDFAST_FUZZ=ON; HOLDFAST_FUZZ_BUILD_DIR overrides), starts
 # each from its seed corpus tests/fuzz/corpus/<target>/ plus what earlier runs
-# found (build-fuzz/corpus/<target>/), and prints executions per target.
+# found (build-fuzz/corpus/<target>/), with tests/fuzz/<target>.dict as its
+# dictionary when there is one, and prints executions per target.
 # A crash, leak, timeout or out-of-memory input is saved under
 # build-fuzz/crashes/<target>/ and makes the script exit 1 (inputs saved by
 # earlier runs do not); once fixed, move it into the seed corpus so that
@@ -61,10 +62,12 @@ for t in "${TARGETS[@]}"; do
   log="$BUILD_DIR/logs/$t.log"
   mkdir -p "$work" "$crashes" "$(dirname "$log")"
   echo "==> $t: ${SECONDS_PER_TARGET}s"
+  dict=()
+  [ -f "$ROOT/tests/fuzz/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$t.dict")
   before=$(find "$crashes" -type f | wc -l)
   status=0
-  nice "$BUILD_DIR/$t" -max_total_time="$SECONDS_PER_TARGET" -timeout=20 -rss_limit_mb=2560 \
-    -print_final_stats=1 -artifact_prefix="$crashes/" "$work" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1 || status=$?
+  nice "$BUILD_DIR/tests/$t" -max_total_time="$SECONDS_PER_TARGET" -timeout=20 -rss_limit_mb=2560 \
+    -print_final_stats=1 "${dict[@]}" -artifact_prefix="$crashes/" "$work" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   found=$(( $(find "$crashes" -type f | wc -l) - before ))
