@@ -43,7 +43,7 @@ Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, c
     if (reply->status != 200) return ProblemStatus(*reply, "GET " + path);
     Result<json> body = ParseJsonReply(*reply, "GET " + path);
     if (!body) return body.error();
-    Result<InventoryPage> page = ParseInventoryPage(*body, "GET " + path);
+    Result<InventoryPage> page = ParseInventoryPage(*body, after, "GET " + path);
     if (!page) return page.error();
     for (auto& [uid, sha] : page->items) items[std::move(uid)] = std::move(sha);
     after = std::move(page->next);

@@ -177,7 +177,11 @@ class Pusher {
     SendChunk(sha, size, 0);
   }
 
-  void SendChunk(const Digest& sha, uint64_t size, uint64_t offset) {
+  // A server that answers 409 again right after the agent went to the
+  // offset it named is not following the protocol: give up on it.
+  static constexpr int kMaxConflictsInARow = 3;
+
+  void SendChunk(const Digest& sha, uint64_t size, uint64_t offset, int conflicts = 0) {
     if (!error_.ok()) return BlobDone(Status::Ok());
     std::string chunk;
     chunk.reserve(std::min(kBlobChunkBytes, size - std::min(size, offset)));
@@ -190,15 +194,20 @@ class Pusher {
                              "&size=" + std::to_string(size);
     const uint64_t length = chunk.size();
     client_.Call("PUT", path, std::move(chunk), "application/octet-stream",
-                 [this, sha, size, offset, length, path](Result<platform::HttpResponse>&& reply) {
+                 [this, sha, size, offset, length, path, conflicts](Result<platform::HttpResponse>&& reply) {
                    if (!reply) return BlobDone(reply.error());
                    if (reply->status == 409) {
                      // The server holds a different amount: go on from there.
                      Result<json> body = ParseJsonReply(*reply, "PUT " + path);
                      if (!body) return BlobDone(body.error());
-                     Result<uint64_t> held = ParseBlobConflictReply(*body, "PUT " + path);
+                     Result<uint64_t> held = ParseBlobConflictReply(*body, size, "PUT " + path);
                      if (!held) return BlobDone(held.error());
-                     return SendChunk(sha, size, *held);
+                     if (conflicts + 1 >= kMaxConflictsInARow) {
+                       return BlobDone(Status(ErrorCode::kServerError,
+                                              "PUT " + path + ": " + std::to_string(conflicts + 1) +
+                                                  " conflicting offsets in a row"));
+                     }
+                     return SendChunk(sha, size, *held, conflicts + 1);
                    }
                    if (reply->status != 200) return BlobDone(ProblemStatus(*reply, "PUT " + path));
                    Result<json> body = ParseJsonReply(*reply, "PUT " + path);
@@ -212,7 +221,9 @@ class Pusher {
                      ++report_->blobs_uploaded;
                      return BlobComplete(sha);
                    }
-                   SendChunk(sha, size, state->received.value_or(offset + length));
+                   Result<uint64_t> next = NextBlobOffset(*state, offset, length, size, "PUT " + path);
+                   if (!next) return BlobDone(next.error());
+                   SendChunk(sha, size, *next);
                  });
   }
 

@@ -3,13 +3,15 @@
 //   0 GET /state                      ParseJsonReply + ParseStateReply
 //   1 POST .../batch                  ParseJsonReply + ParseBatchReply (the
 //                                     second byte gives the entries sent)
-//   2 PUT /blobs/.. 200               ParseJsonReply + ParseBlobChunkReply
-//   3 PUT /blobs/.. 409               ParseJsonReply + ParseBlobConflictReply
-//   4 GET .../inventory               ParseJsonReply + ParseInventoryPage
+//   2 PUT /blobs/.. 200               ParseJsonReply + ParseBlobChunkReply + NextBlobOffset
+//                                     (the second byte gives the blob's size)
+//   3 PUT /blobs/.. 409               ParseJsonReply + ParseBlobConflictReply (size likewise)
+//   4 GET .../inventory               ParseJsonReply + ParseInventoryPage (the second
+//                                     byte gives the page asked for)
 //   5 an error answer (problem+json)  ProblemStatus (the second byte: HTTP status - 300)
 //   6 a line of an archive manifest   ParseManifestLine
 // Never crashes, never throws; whatever is returned either holds a value or
-// an error with a message.
+// an error with a message, and an upload or listing always moves forward.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -74,15 +76,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
-    case 2:
-      CheckResult(agent::ParseBlobChunkReply(*body, what));
+    case 2: {
+      Result<agent::BlobChunkReply> chunk = agent::ParseBlobChunkReply(*body, what);
+      CheckResult(chunk);
+      if (chunk && !chunk->complete) {
+        // A blob of (arg * 64 KiB) bytes, a chunk of a quarter of it sent from its middle.
+        const uint64_t blob_size = uint64_t{arg} << 16, offset = blob_size / 2, length = blob_size / 4;
+        Result<uint64_t> next = agent::NextBlobOffset(*chunk, offset, length, blob_size, what);
+        CheckResult(next);
+        if (next) HOLDFAST_FUZZ_CHECK(*next > offset && *next <= blob_size, "an upload that does not advance");
+      }
       break;
-    case 3:
-      CheckResult(agent::ParseBlobConflictReply(*body, what));
+    }
+    case 3: {
+      const uint64_t blob_size = uint64_t{arg} << 16;
+      Result<uint64_t> held = agent::ParseBlobConflictReply(*body, blob_size, what);
+      CheckResult(held);
+      if (held) HOLDFAST_FUZZ_CHECK(*held <= blob_size, "a conflict offset past the blob");
       break;
-    case 4:
-      CheckResult(agent::ParseInventoryPage(*body, what));
+    }
+    case 4: {
+      const std::string after(arg % 4, 'm');  // "", "m", "mm", "mmm"
+      Result<agent::InventoryPage> page = agent::ParseInventoryPage(*body, after, what);
+      CheckResult(page);
+      if (page && !page->next.empty()) HOLDFAST_FUZZ_CHECK(page->next > after, "a listing that does not advance");
       break;
+    }
   }
   return 0;
 }
