@@ -9,7 +9,9 @@
 # Every process inherits ASAN_OPTIONS / UBSAN_OPTIONS with log_path under
 # LOG_DIR (one file per reporting process, named by pid); the folder is
 # emptied first and must be empty afterwards. Options a caller already set
-# come first, so these win.
+# come first, so these win. g++ 12's UBSan runtime ignores log_path: its
+# reports go to stderr and the reporting process aborts (exit status 134),
+# which fails a test through that process's exit status.
 set -uo pipefail
 
 log_dir=$1

@@ -35,8 +35,11 @@ int main(int argc, char** argv) {
     return buffer[index];
   }
   if (argc == 2 && std::strcmp(argv[1], "overflow") == 0) {
+    // Stored, not compared: g++ folds "big + 1 > 0" into "big >= 0" before
+    // UBSan sees an addition.
     volatile int big = std::numeric_limits<int>::max();
-    return big + 1 > 0 ? 0 : 1;
+    volatile int sum = big + 1;
+    return sum == 0 ? 1 : 0;
   }
   if (argc == 2 && std::strcmp(argv[1], "clean") == 0) return 0;
   std::fprintf(stderr, "usage: sanitizer_canary spawn heap|overflow|clean\n");
