@@ -4,6 +4,7 @@
 #include <map>
 
 #include "agent/push.h"
+#include "agent/replies.h"
 #include "platform/sha256.h"
 
 namespace holdfast::agent {
@@ -52,16 +53,12 @@ Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, c
     if (!reply) return reply.error();
     if (reply->status == 404) return items;
     if (reply->status != 200) return ProblemStatus(*reply, "GET " + path);
-    Result<json> page = ParseJsonReply(*reply, "GET " + path);
+    Result<json> body = ParseJsonReply(*reply, "GET " + path);
+    if (!body) return body.error();
+    Result<InventoryPage> page = ParseInventoryPage(*body, after, "GET " + path);
     if (!page) return page.error();
-    if (!(*page)["items"].is_array()) return Status(ErrorCode::kServerError, "GET " + path + ": no items array");
-    for (const json& item : (*page)["items"]) {
-      if (!item.is_object() || !item["uid"].is_string() || !item["sha256"].is_string()) {
-        return Status(ErrorCode::kServerError, "GET " + path + ": an item without uid or sha256");
-      }
-      items[item["uid"].get<std::string>()] = item["sha256"].get<std::string>();
-    }
-    after = (*page)["next"].is_string() ? (*page)["next"].get<std::string>() : "";
+    for (auto& [uid, sha] : page->items) items[std::move(uid)] = std::move(sha);
+    after = std::move(page->next);
   }
   return items;
 }
@@ -110,29 +107,28 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
   Result<platform::HttpResponse> reply = client.CallNow("GET", "/state");
   if (!reply) return all_unknown(reply.error());
   if (reply->status != 200) return all_unknown(ProblemStatus(*reply, "GET /state"));
-  Result<json> state = ParseJsonReply(*reply, "GET /state");
+  Result<json> body = ParseJsonReply(*reply, "GET /state");
+  if (!body) return all_unknown(body.error());
+  Result<StateReply> state = ParseStateReply(*body, "GET /state");
   if (!state) return all_unknown(state.error());
-  if (!(*state)["epoch"].is_string() || !(*state)["collections"].is_array()) {
-    return all_unknown(Status(ErrorCode::kServerError, "GET /state: the answer lacks epoch or collections"));
-  }
-  report.epoch = (*state)["epoch"];
+  report.epoch = state->epoch;
   std::map<std::string, std::pair<int64_t, std::string>> server;  // id -> (items, digest)
-  for (const json& c : (*state)["collections"]) {
-    if (!c.is_object() || !c["id"].is_string() || !c["items"].is_number_integer() || !c["digest"].is_string()) {
-      return all_unknown(Status(ErrorCode::kServerError, "GET /state: a collection lacks id, items or digest"));
-    }
-    server[c["id"].get<std::string>()] = {c["items"].get<int64_t>(), c["digest"].get<std::string>()};
+  for (const StateReply::Collection& c : state->collections) {
+    if (!c.has_counts) state->malformed_collections++;
+    server[c.id] = {c.items, c.digest};
+  }
+  if (state->malformed_collections > 0) {
+    return all_unknown(Status(ErrorCode::kServerError, "GET /state: a collection lacks id, items or digest"));
   }
   Result<std::optional<std::string>> known_epoch = vault.RemoteEpoch(remote);
   if (!known_epoch) return known_epoch.error();
   report.epoch_changed = known_epoch->has_value() && **known_epoch != report.epoch;
 
-  const json& reupload = (*state)["reupload"];
-  if (reupload.is_object() && reupload["id"].is_string()) {
+  if (state->reupload) {
     ReuploadRequest request;
-    request.id = reupload["id"];
-    request.not_before_ms = reupload.value("not_before_ms", int64_t{0});
-    request.spread_ms = reupload.value("spread_ms", int64_t{0});
+    request.id = state->reupload->id;
+    request.not_before_ms = state->reupload->not_before_ms;
+    request.spread_ms = state->reupload->spread_ms;
     request.slot_ms = ReuploadSlot(vault.device_id(), request.id, request.not_before_ms, request.spread_ms);
     Result<std::string> done = vault.ReuploadDone(remote);
     if (!done) return done.error();

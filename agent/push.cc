@@ -7,6 +7,7 @@
 #include <set>
 
 #include "agent/remote_client.h"
+#include "agent/replies.h"
 #include "platform/base64.h"
 #include "platform/sha256.h"
 
@@ -82,16 +83,12 @@ class Pusher {
     Result<platform::HttpResponse> reply = client_.CallNow("GET", "/state");
     if (!reply) return reply.error();
     if (reply->status != 200) return ProblemStatus(*reply, "GET /state");
-    Result<json> state = ParseJsonReply(*reply, "GET /state");
+    Result<json> body = ParseJsonReply(*reply, "GET /state");
+    if (!body) return body.error();
+    Result<StateReply> state = ParseStateReply(*body, "GET /state");
     if (!state) return state.error();
-    if (!state->contains("epoch") || !(*state)["epoch"].is_string() || !state->contains("collections") ||
-        !(*state)["collections"].is_array()) {
-      return Status(ErrorCode::kServerError, "GET /state: the answer lacks epoch or collections");
-    }
-    const std::string epoch = (*state)["epoch"];
-    for (const json& c : (*state)["collections"]) {
-      if (c.is_object() && c.contains("id") && c["id"].is_string()) server_collections_.insert(c["id"].get<std::string>());
-    }
+    const std::string& epoch = state->epoch;
+    for (const StateReply::Collection& c : state->collections) server_collections_.insert(c.id);
     Result<std::optional<std::string>> known = vault_.RemoteEpoch(remote_);
     if (!known) return known.error();
     if (known->has_value() && **known != epoch) {
@@ -180,7 +177,11 @@ class Pusher {
     SendChunk(sha, size, 0);
   }
 
-  void SendChunk(const Digest& sha, uint64_t size, uint64_t offset) {
+  // A server that answers 409 again right after the agent went to the
+  // offset it named is not following the protocol: give up on it.
+  static constexpr int kMaxConflictsInARow = 3;
+
+  void SendChunk(const Digest& sha, uint64_t size, uint64_t offset, int conflicts = 0) {
     if (!error_.ok()) return BlobDone(Status::Ok());
     std::string chunk;
     chunk.reserve(std::min(kBlobChunkBytes, size - std::min(size, offset)));
@@ -193,27 +194,36 @@ class Pusher {
                              "&size=" + std::to_string(size);
     const uint64_t length = chunk.size();
     client_.Call("PUT", path, std::move(chunk), "application/octet-stream",
-                 [this, sha, size, offset, length, path](Result<platform::HttpResponse>&& reply) {
+                 [this, sha, size, offset, length, path, conflicts](Result<platform::HttpResponse>&& reply) {
                    if (!reply) return BlobDone(reply.error());
                    if (reply->status == 409) {
                      // The server holds a different amount: go on from there.
                      Result<json> body = ParseJsonReply(*reply, "PUT " + path);
-                     if (!body || !(*body)["offset"].is_number_unsigned()) {
-                       return BlobDone(Status(ErrorCode::kServerError, "PUT " + path + ": 409 without an offset"));
+                     if (!body) return BlobDone(body.error());
+                     Result<uint64_t> held = ParseBlobConflictReply(*body, size, "PUT " + path);
+                     if (!held) return BlobDone(held.error());
+                     if (conflicts + 1 >= kMaxConflictsInARow) {
+                       return BlobDone(Status(ErrorCode::kServerError,
+                                              "PUT " + path + ": " + std::to_string(conflicts + 1) +
+                                                  " conflicting offsets in a row"));
                      }
-                     return SendChunk(sha, size, (*body)["offset"].get<uint64_t>());
+                     return SendChunk(sha, size, *held, conflicts + 1);
                    }
                    if (reply->status != 200) return BlobDone(ProblemStatus(*reply, "PUT " + path));
-                   Result<json> state = ParseJsonReply(*reply, "PUT " + path);
+                   Result<json> body = ParseJsonReply(*reply, "PUT " + path);
+                   if (!body) return BlobDone(body.error());
+                   Result<BlobChunkReply> state = ParseBlobChunkReply(*body, "PUT " + path);
                    if (!state) return BlobDone(state.error());
                    report_->bytes_sent += static_cast<int64_t>(length);
                    progress_.bytes_done += static_cast<int64_t>(length);
                    Progress();
-                   if (state->value("complete", false)) {
+                   if (state->complete) {
                      ++report_->blobs_uploaded;
                      return BlobComplete(sha);
                    }
-                   SendChunk(sha, size, state->value("received", offset + length));
+                   Result<uint64_t> next = NextBlobOffset(*state, offset, length, size, "PUT " + path);
+                   if (!next) return BlobDone(next.error());
+                   SendChunk(sha, size, *next);
                  });
   }
 
@@ -301,18 +311,14 @@ class Pusher {
     if (reply.status != 200) return ProblemStatus(reply, "POST " + path);
     Result<json> body = ParseJsonReply(reply, "POST " + path);
     if (!body) return body.error();
-    const json& puts = (*body)["put"];
-    const json& deletes = (*body)["delete"];
     std::vector<const PendingChange*> put_changes, delete_changes;
     for (const PendingChange* p : batch.changes) (p->deleted ? delete_changes : put_changes).push_back(p);
-    if (!puts.is_array() || !deletes.is_array() || puts.size() != put_changes.size() ||
-        deletes.size() != delete_changes.size()) {
-      return Status(ErrorCode::kServerError, "POST " + path + ": the answer does not have one result per entry");
-    }
+    Result<BatchReply> answer = ParseBatchReply(*body, put_changes.size(), delete_changes.size(), "POST " + path);
+    if (!answer) return answer.error();
     std::vector<storage::LedgerAck> acks;
-    for (size_t i = 0; i < puts.size(); ++i) {
+    for (size_t i = 0; i < put_changes.size(); ++i) {
       const PendingChange& p = *put_changes[i];
-      const std::string status = puts[i].value("status", "");
+      const std::string& status = answer->put_status[i];
       if (status == "stored" || status == "unchanged") {
         acks.push_back({p.item_id, p.sha256, false});
         ++(status == "stored" ? report_->items_stored : report_->items_unchanged);
@@ -326,12 +332,13 @@ class Pusher {
         report_->refused.push_back("item '" + p.uid + "': " + (status.empty() ? "no status" : status));
       }
     }
-    for (size_t i = 0; i < deletes.size(); ++i) {
-      if (deletes[i].value("status", "") == "deleted") {
+    for (size_t i = 0; i < delete_changes.size(); ++i) {
+      const std::string& status = answer->delete_status[i];
+      if (status == "deleted") {
         acks.push_back({delete_changes[i]->item_id, {}, true});
         ++report_->deletes;
       } else {
-        report_->refused.push_back("deletion of '" + delete_changes[i]->uid + "': " + deletes[i].value("status", "?"));
+        report_->refused.push_back("deletion of '" + delete_changes[i]->uid + "': " + (status.empty() ? "?" : status));
       }
     }
     // Acknowledged only now, and only what the server answered for.

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Set-up, build and the two jobs a new user runs (see README):
 #   tools/dev.sh demo   installs what is missing, builds, runs the agent's main job
-#   tools/dev.sh test   installs what is missing, builds, runs the whole test suite
+#   tools/dev.sh test   installs what is missing, builds, runs the whole test suite; then
+#                       builds again with AddressSanitizer and UndefinedBehaviorSanitizer
+#                       (build-asan, HOLDFAST_SANITIZE=ON) and runs the whole suite there
 # Idempotent: packages are installed only when missing, the build is incremental.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 BUILD_DIR=${HOLDFAST_BUILD_DIR:-$ROOT/build}
+ASAN_BUILD_DIR=${HOLDFAST_ASAN_BUILD_DIR:-$ROOT/build-asan}
 
 PACKAGES=(
   g++ cmake ninja-build pkg-config
@@ -33,18 +36,29 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# build DIR [CMAKE OPTIONS...]
 build() {
-  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    echo "==> configuring $BUILD_DIR"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  local dir=$1
+  shift
+  if [ ! -f "$dir/build.ninja" ] || [ $# -gt 0 ]; then
+    echo "==> configuring $dir"
+    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   fi
-  echo "==> building"
-  cmake --build "$BUILD_DIR" -j "$(nproc)"
+  echo "==> building $dir"
+  local started=$SECONDS
+  cmake --build "$dir" -j "$(nproc)"
+  echo "==> built $dir in $((SECONDS - started))s"
 }
 
+# run_tests DIR: the whole suite. In build-asan each test runs through
+# tests/support/sanitized_run.sh, which sets ASAN_OPTIONS/UBSAN_OPTIONS
+# (halt_on_error, abort_on_error, print_stacktrace) and fails the test on a
+# report from it or from any holdfast / holdfast-server child it started.
 run_tests() {
-  echo "==> running the tests"
-  ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 900
+  echo "==> running the tests in $1"
+  local started=$SECONDS
+  ctest --test-dir "$1" --output-on-failure -j "$(nproc)" --timeout 900
+  echo "==> tests in $1 passed in $((SECONDS - started))s"
 }
 
 run_demo() {
@@ -52,7 +66,13 @@ run_demo() {
 }
 
 case "${1:-}" in
-  test) install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"; build; run_tests ;;
-  demo) shift; install_packages "${PACKAGES[@]}"; build; run_demo "$@" ;;
+  test)
+    install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    build "$BUILD_DIR"
+    run_tests "$BUILD_DIR"
+    build "$ASAN_BUILD_DIR" -DHOLDFAST_SANITIZE=ON
+    run_tests "$ASAN_BUILD_DIR"
+    ;;
+  demo) shift; install_packages "${PACKAGES[@]}"; build "$BUILD_DIR"; run_demo "$@" ;;
   *) echo "usage: tools/dev.sh demo [--profile large] | tools/dev.sh test" >&2; exit 2 ;;
 esac

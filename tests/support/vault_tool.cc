@@ -13,6 +13,7 @@
 //   vault_tool alloc SIZE_MIB MAX_MEMORY_MIB
 //       Tries to allocate SIZE_MIB under the limit (a negative control).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -108,13 +109,37 @@ int WriteRevisions(const char* vault_path, uint64_t seed, bool lie) {
   }
 }
 
-int PutBlob(const char* vault_path, const char* file, long max_memory_mib) {
+// Limits what this process may hold to max_memory_mib: an address-space
+// limit (RLIMIT_AS). Under AddressSanitizer, which reserves terabytes of
+// shadow address space at start, that limit would fail every allocation; the
+// process then runs itself again with ASan's own bound on one allocation
+// (max_allocation_size_mb), which still stops a process that holds a whole
+// large file in one buffer. Returns false (having printed why) on failure.
+bool LimitMemory(long max_memory_mib, char** argv) {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* options = std::getenv("ASAN_OPTIONS");
+  const std::string current = options != nullptr ? options : "";
+  if (current.find("max_allocation_size_mb=") != std::string::npos) return true;
+  const std::string limited = current + (current.empty() ? "" : ":") + "max_allocation_size_mb=" +
+                              std::to_string(max_memory_mib) + ":allocator_may_return_null=1";
+  setenv("ASAN_OPTIONS", limited.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  std::perror("execv");
+  return false;
+#else
+  (void)argv;
   rlimit limit{};
   limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(max_memory_mib) * 1024 * 1024;
   if (setrlimit(RLIMIT_AS, &limit) != 0) {
     std::perror("setrlimit");
-    return 1;
+    return false;
   }
+  return true;
+#endif
+}
+
+int PutBlob(const char* vault_path, const char* file, long max_memory_mib, char** argv) {
+  if (!LimitMemory(max_memory_mib, argv)) return 1;
   Result<std::unique_ptr<Vault>> vault = Vault::Open(vault_path, Vault::OpenMode::kCreate);
   if (!vault) return Fail(vault.error());
   Result<holdfast::storage::BlobRef> blob = (*vault)->PutBlobFromFile(file);
@@ -134,10 +159,8 @@ int PutBlob(const char* vault_path, const char* file, long max_memory_mib) {
 }
 
 // Tries to hold size_mib in memory under a max_memory_mib address-space limit.
-int Alloc(long size_mib, long max_memory_mib) {
-  rlimit limit{};
-  limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(max_memory_mib) * 1024 * 1024;
-  if (setrlimit(RLIMIT_AS, &limit) != 0) return 1;
+int Alloc(long size_mib, long max_memory_mib, char** argv) {
+  if (!LimitMemory(max_memory_mib, argv)) return 1;
   void* block = std::malloc(static_cast<size_t>(size_mib) * 1024 * 1024);
   if (block == nullptr) {
     std::fprintf(stderr, "vault_tool: cannot allocate %ld MiB\n", size_mib);
@@ -156,8 +179,8 @@ int main(int argc, char** argv) {
     bool lie = argc == 5 && std::string(argv[4]) == "--lie";
     return WriteRevisions(argv[2], std::strtoull(argv[3], nullptr, 10), lie);
   }
-  if (command == "alloc" && argc == 4) return Alloc(std::atol(argv[2]), std::atol(argv[3]));
-  if (command == "put-blob" && argc == 5) return PutBlob(argv[2], argv[3], std::atol(argv[4]));
+  if (command == "alloc" && argc == 4) return Alloc(std::atol(argv[2]), std::atol(argv[3]), argv);
+  if (command == "put-blob" && argc == 5) return PutBlob(argv[2], argv[3], std::atol(argv[4]), argv);
   std::fprintf(stderr, "usage: vault_tool write-revisions VAULT SEED | put-blob VAULT FILE MAX_MEMORY_MIB\n");
   return 2;
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs one test executable of a HOLDFAST_SANITIZE build (tests/CMakeLists.txt)
+# and fails it when ANY process of the test wrote a sanitizer report: the test
+# itself, or a holdfast / holdfast-server / vault_tool child it started. A
+# child's report would otherwise only change its exit code, which a test that
+# expects the agent to fail (exit 3 for a malformed file, say) might accept.
+#
+# Usage: sanitized_run.sh LOG_DIR TEST_EXE [ARGS...]
+# Every process inherits ASAN_OPTIONS / UBSAN_OPTIONS with log_path under
+# LOG_DIR (one file per reporting process, named by pid); the folder is
+# emptied first and must be empty afterwards. Options a caller already set
+# come first, so these win. g++ 12's UBSan runtime ignores log_path: its
+# reports go to stderr and the reporting process aborts (exit status 134),
+# which fails a test through that process's exit status.
+set -uo pipefail
+
+log_dir=$1
+shift
+rm -rf "$log_dir"
+mkdir -p "$log_dir"
+
+common="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$log_dir/report"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$common:detect_leaks=1"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}$common"
+# Long campaigns scale their default counts down under sanitizers (every test still runs).
+export HOLDFAST_SANITIZED=1
+
+"$@"
+status=$?
+
+reports=$(find "$log_dir" -type f | sort)
+if [ -n "$reports" ]; then
+  for r in $reports; do
+    echo "==== sanitizer report: $r"
+    cat "$r"
+  done
+  echo "FAILED: sanitizer reports above (test exit status $status)" >&2
+  exit 1
+fi
+exit "$status"
