@@ -517,7 +517,11 @@ TEST_CASE("kill campaign: import killed at random moments keeps what was importe
     const ItemShas acknowledged = which == 0 ? ItemShas{} : testing::VaultLiveItems(vault.string());
     for (int k = campaign.KillsThisRound(); k > 0; --k) {
       Problems problems = campaign.KillOnce(import_args(vault, archives[which]));
-      if (fs::exists(vault)) {
+      // Creating a vault starts with an empty file (storage/vault.cc, step
+      // 1): a kill right after it leaves no vault yet, which the next import
+      // resumes (the completion checks it); `verify` rightly refuses it.
+      const bool not_created_yet = which == 0 && fs::exists(vault) && fs::file_size(vault) == 0;
+      if (fs::exists(vault) && !not_created_yet) {
         Append(&problems, testing::VaultVerifies(vault.string()));
         Append(&problems, testing::MissingRevisions(vault.string(), acknowledged));
       } else if (which != 0) {
