@@ -195,7 +195,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
   HF_RETURN_IF_ERROR(ProbeHeader(path, &is_empty, &header_in_wal));  // again: it may have changed before the lock
   if (is_empty && mode == OpenMode::kExisting) {
     return Status(ErrorCode::kNotAVault,
-                  where + ": empty file, not a vault (an interrupted `holdfast init`? run it again)");
+                  where + ": empty file, not a vault (an interrupted `holdfast init` or `holdfast import`? run it again)");
   }
 
   Result<std::unique_ptr<Db>> db = Db::Open(FileUri(path), SQLITE_OPEN_READWRITE);

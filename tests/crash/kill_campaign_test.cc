@@ -138,10 +138,10 @@ class Campaign {
     CHECK(verified_ == kills_);
     CHECK(resumed_ == rounds_);
     // The harness must really interrupt the operation, or it proves nothing.
-    // (Typically 50-100% land mid-operation; the bound is loose so that a
-    // loaded machine, whose runs take longer or shorter than measured,
-    // does not fail it.)
-    CHECK(mid_ * 4 >= kills_);
+    // Typically 50-100% land mid-operation, but how many depends on the
+    // machine's load (timings stay out of pass/fail tests): one is required,
+    // the share is reported above and in docs/reliability.md.
+    CHECK(mid_ > 0);
   }
 
  private:
