@@ -28,12 +28,21 @@ export HOLDFAST_SANITIZED=1
 "$@"
 status=$?
 
-reports=$(find "$log_dir" -type f | sort)
-if [ -n "$reports" ]; then
-  for r in $reports; do
-    echo "==== sanitizer report: $r"
-    cat "$r"
-  done
+# A process under vault_tool's memory limit (max_allocation_size_mb with
+# allocator_may_return_null) gets a null from an allocation over the limit
+# and ASan logs a one-line warning: that is the limit working, not a memory
+# error. Any other line in a report fails the test.
+failed=0
+for r in $(find "$log_dir" -type f | sort); do
+  if ! grep -v -e '^$' -e 'WARNING: AddressSanitizer failed to allocate 0x[0-9a-f]* bytes$' "$r" | grep -q .; then
+    echo "==== allocation refused under the memory limit (not a failure): $(cat "$r")"
+    continue
+  fi
+  echo "==== sanitizer report: $r"
+  cat "$r"
+  failed=1
+done
+if [ "$failed" -ne 0 ]; then
   echo "FAILED: sanitizer reports above (test exit status $status)" >&2
   exit 1
 fi
