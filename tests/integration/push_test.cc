@@ -244,7 +244,7 @@ class GarbageServer {
 
 TEST_CASE("a server that answers garbage is reported as a server error and changes nothing") {
   Setup s;
-  for (const std::string& reply : {std::string("\x01\x02 not http at all\r\n\r\n", 24),
+  for (const std::string& reply : {std::string("\x01\x02 not http at all\r\n\r\n"),
                                   std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
                                   std::string("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut")}) {
     CAPTURE(reply);
