@@ -25,7 +25,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$common:detect_leaks=1"
 # write error left in its fatal state, leaking its fd client data and block
 # buffer (about 10 KiB, once, in a process that then exits with no-space).
 # Only leaks whose allocation is inside libarchive are ignored.
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(dirname "$0")/lsan_suppressions.txt"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(dirname "$0")/lsan_suppressions.txt:print_suppressions=0"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}$common"
 # Long campaigns scale their default counts down under sanitizers (every test still runs).
 export HOLDFAST_SANITIZED=1
