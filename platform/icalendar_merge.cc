@@ -40,8 +40,11 @@ Result<CalendarParts> SplitCalendar(std::string_view bytes, std::string_view pat
     if (IsBlankLine(line.text) || !SplitContentLine(line.text, &fields)) continue;
     const bool is_begin = EqualsIgnoreCase(fields.name, "BEGIN");
     const bool is_end = EqualsIgnoreCase(fields.name, "END");
+    // Spaces around a component name are dropped, as the reader does: a file
+    // it accepted must merge.
+    const std::string_view component = TrimWhitespace(fields.value);
     if (is_begin) {
-      if (stack.empty() && !EqualsIgnoreCase(fields.value, "VCALENDAR")) {
+      if (stack.empty() && !EqualsIgnoreCase(component, "VCALENDAR")) {
         return MalformedInput(path, line.line_number, "expected BEGIN:VCALENDAR");
       }
       if (stack.depth() == 1) {
@@ -50,12 +53,12 @@ Result<CalendarParts> SplitCalendar(std::string_view bytes, std::string_view pat
           header_done = true;
         }
         block_begin = line.begin_offset;
-        block = CalendarParts::Block{std::string(fields.value), {}, {}};
+        block = CalendarParts::Block{std::string(component), {}, {}};
       }
       if (stack.empty()) seen_calendar = true;
-      HF_RETURN_IF_ERROR(stack.Begin(fields.value, line.line_number, path));
+      HF_RETURN_IF_ERROR(stack.Begin(component, line.line_number, path));
     } else if (is_end) {
-      HF_RETURN_IF_ERROR(stack.End(fields.value, line.line_number, path));
+      HF_RETURN_IF_ERROR(stack.End(component, line.line_number, path));
       if (stack.depth() == 1) {
         block.bytes = bytes.substr(block_begin, line.end_offset - block_begin);
         parts.blocks.push_back(block);

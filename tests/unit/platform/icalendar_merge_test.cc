@@ -255,3 +255,26 @@ TEST_CASE("AddToCalendar reports a malformed existing file or addition") {
 
 }  // namespace
 }  // namespace holdfast::platform
+
+namespace holdfast::platform {
+namespace {
+
+// Found by tools/reliability/fuzz.sh (icalendar_fuzz): the reader took
+// "BEGIN:   VEVENT" as a VEVENT, the merge as a component named "   VEVENT"
+// that END:VEVENT does not close, so an .ics export of such items failed.
+TEST_CASE("items whose BEGIN line has spaces before the component name merge as the reader read them") {
+  const std::string file =
+      "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:a\nEND:VEVENT\n"
+      "BEGIN:   VEVENT\nUID:b\nEND:VEVENT\nEND:VCALENDAR\n";
+  Result<std::vector<PimItem>> items = ReadIcalendarFile(file, "f.ics");
+  REQUIRE(items);
+  REQUIRE(items->size() == 2);
+  Result<std::string> merged = MergeCalendars({(*items)[0].raw, (*items)[1].raw}, "m.ics", true);
+  REQUIRE_MESSAGE(merged, merged.error().message());
+  Result<std::vector<PimItem>> back = ReadIcalendarFile(*merged, "m.ics");
+  REQUIRE(back);
+  CHECK(back->size() == 2);
+}
+
+}  // namespace
+}  // namespace holdfast::platform
