@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <random>
 
 #include "agent/capture.h"
@@ -13,6 +16,10 @@ namespace holdfast::testing {
 
 namespace fs = std::filesystem;
 using storage::Vault;
+
+UseTmpfsForTests::UseTmpfsForTests() {
+  if (fs::is_directory("/dev/shm") && access("/dev/shm", W_OK) == 0) setenv("TMPDIR", "/dev/shm", 1);
+}
 
 std::string Sha(std::string_view bytes) { return platform::ToHex(platform::Sha256Of(bytes)); }
 

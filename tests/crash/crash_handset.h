@@ -12,6 +12,13 @@
 
 namespace holdfast::testing {
 
+// Points TMPDIR at /dev/shm when it is writable: the crash tests' own
+// fsyncs then cost nothing, and their models decide durability anyway.
+// Declare one at namespace scope in a test file.
+struct UseTmpfsForTests {
+  UseTmpfsForTests();
+};
+
 inline constexpr int64_t kCrashNowMs = 1'790'000'000'000;
 
 // Lower-case hex SHA-256.

@@ -116,11 +116,10 @@ bool IsDir(const std::string& path) {
 }
 
 // Remembers a file's durable bytes before its first volatile change.
-void BeforeDataChange(const std::string& path, bool created_now) {
+void BeforeDataChange(const std::string& path) {
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0 && !created_now) return;
+  if (stat(path.c_str(), &st) != 0) return;
   State& s = S();
-  if (created_now) return;  // recorded by the caller once the inode exists
   if (s.volatile_files.count(st.st_ino) == 0) s.volatile_files[st.st_ino] = Volatile{path, ReadAll(path)};
 }
 
@@ -199,7 +198,7 @@ int OpenCommon(int (*real)(const char*, int, ...), const char* path, int flags, 
   bool creates = (flags & O_CREAT) != 0 && !existed;
   bool truncates = existed && (flags & O_TRUNC) != 0 && !IsDir(p);
   if (creates || truncates) Event();
-  if (truncates) BeforeDataChange(p, false);
+  if (truncates) BeforeDataChange(p);
   int fd = real(path, flags, mode);
   if (fd < 0) return fd;
   if (creates) {
@@ -268,25 +267,23 @@ uint64_t FileCutEvents() { return S().events; }
 
 extern "C" {
 
-int open(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
-    va_list args;
-    va_start(args, flags);
-    mode = static_cast<mode_t>(va_arg(args, int));
-    va_end(args);
+// open's optional third argument, present only when the flags create a file.
+#define HOLDFAST_OPEN_MODE(flags, mode)                                    \
+  mode_t mode = 0;                                                         \
+  if (((flags) & O_CREAT) != 0 || ((flags) & O_TMPFILE) == O_TMPFILE) {    \
+    va_list args;                                                          \
+    va_start(args, flags);                                                 \
+    mode = static_cast<mode_t>(va_arg(args, int));                         \
+    va_end(args);                                                          \
   }
+
+int open(const char* path, int flags, ...) {
+  HOLDFAST_OPEN_MODE(flags, mode)
   return holdfast::testing::OpenCommon(holdfast::testing::R().open, path, flags, mode);
 }
 
 int open64(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
-    va_list args;
-    va_start(args, flags);
-    mode = static_cast<mode_t>(va_arg(args, int));
-    va_end(args);
-  }
+  HOLDFAST_OPEN_MODE(flags, mode)
   return holdfast::testing::OpenCommon(holdfast::testing::R().open64, path, flags, mode);
 }
 
@@ -296,7 +293,7 @@ ssize_t write(int fd, const void* data, size_t size) {
   auto it = s.fds.find(fd);
   if (!s.armed || it == s.fds.end() || it->second.second) return R().write(fd, data, size);
   Event();
-  BeforeDataChange(it->second.first, false);
+  BeforeDataChange(it->second.first);
   return R().write(fd, data, size);
 }
 

@@ -33,11 +33,7 @@ using storage::Vault;
 
 constexpr int kCutExit = 42;
 
-struct UseTmpfs {
-  UseTmpfs() {
-    if (fs::is_directory("/dev/shm") && access("/dev/shm", W_OK) == 0) setenv("TMPDIR", "/dev/shm", 1);
-  }
-} use_tmpfs;
+const UseTmpfsForTests use_tmpfs;
 
 // A writer under test: runs in a child, in its own copy of the prepared folder.
 struct Writer {
