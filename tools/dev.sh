@@ -36,13 +36,23 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# Compiler flags. Line tables only (-g1): backtraces, gdb and sanitizer reports
+# still name file and line, and a translation unit compiles in about two thirds
+# of the time of full -g (agent/main.cc: 14 s against 22 s here). The sanitizer
+# build uses -Og, which ASan and UBSan instrument four times faster than -O2
+# (agent/main.cc: 19 s against 80 s); warnings are already errors in the
+# normal build, and -Og's extra maybe-uninitialized guesses are not.
+NORMAL_FLAGS="-O2 -g1 -DNDEBUG"
+SANITIZE_FLAGS="-Og -g1 -Wno-error=maybe-uninitialized"
+
 # build DIR [CMAKE OPTIONS...]
 build() {
   local dir=$1
   shift
   if [ ! -f "$dir/build.ninja" ] || [ $# -gt 0 ]; then
     echo "==> configuring $dir"
-    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$NORMAL_FLAGS" "$@" >/dev/null
   fi
   echo "==> building $dir"
   local started=$SECONDS
@@ -70,7 +80,7 @@ case "${1:-}" in
     install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     build "$BUILD_DIR"
     run_tests "$BUILD_DIR"
-    build "$ASAN_BUILD_DIR" -DHOLDFAST_SANITIZE=ON
+    build "$ASAN_BUILD_DIR" -DHOLDFAST_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$SANITIZE_FLAGS"
     # Under the sanitizers every test runs, the long crash campaigns with
     # smaller counts (the normal run above does the CI counts; docs/reliability.md).
     HOLDFAST_POWER_CUT_STRIDE=4 HOLDFAST_IO_ERROR_STRIDE=10 HOLDFAST_KILLS=25 HOLDFAST_DISK_FULL_LEVELS=2 \
