@@ -43,12 +43,12 @@ status=$?
 # Any other line in a report fails the test.
 benign=(
   -e '^$'
-  -e '^WARNING: AddressSanitizer failed to allocate 0x[0-9a-f]* bytes$'
-  -e '^==[0-9]*==Unable to get registers from thread [0-9]*\.$'
+  -e '^(==[0-9]+==)?WARNING: AddressSanitizer failed to allocate 0x[0-9a-f]+ bytes$'
+  -e '^==[0-9]+==Unable to get registers from thread [0-9]+\.$'
 )
 failed=0
 for r in $(find "$log_dir" -type f | sort); do
-  if ! grep -v "${benign[@]}" "$r" | grep -q .; then
+  if ! grep -Ev "${benign[@]}" "$r" | grep -q .; then
     echo "==== not a memory error (see sanitized_run.sh): $(cat "$r")"
     continue
   fi
