@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tests/support/durability_checks.h"
 #include "tests/support/handset.h"
 #include "tests/support/inventory.h"
 #include "tests/support/temp_dir.h"
@@ -111,22 +112,41 @@ void CheckVerifiesOrNoSpace(const std::string& vault, const std::string& config)
   CheckNoSpace(verify, vault);
 }
 
-// Files under `root` whose name is a temp name of an interrupted write.
-std::vector<std::string> Leftovers(const fs::path& root) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(".holdfast-", 0) == 0 || name.find(".tmp") != std::string::npos) names.push_back(entry.path().string());
-  }
-  return names;
-}
-
 // The fill levels: the free space left, from a little to almost `needed`.
 std::vector<int64_t> FreeLevels(int64_t needed) {
   std::vector<int64_t> levels;
   const int n = Levels();
   for (int k = 0; k < n; ++k) levels.push_back(16384 + needed * k / n);
   return levels;
+}
+
+// One fill level of an operation on a vault on `disk`: with `free` bytes
+// left, `args` runs; a failure must be no-space. Once space returns the vault
+// verifies and still holds everything it held before, and running `args`
+// again ends with the vault equal to `reference`. Returns whether the full
+// disk made the run fail.
+bool RunOnFullDisk(SmallDisk& disk, int64_t free, const std::string& vault, const std::string& config,
+                   const std::vector<std::string>& args, const testing::Inventory& reference) {
+  const testing::Inventory before = testing::VaultInventory(vault);
+  disk.Fill(free);
+  ProcessResult full = RunProcess(WithVault(vault, config, args));
+  const bool failed = full.exit_code != 0;
+  if (failed) {
+    CheckNoSpace(full, vault);
+    CheckVerifiesOrNoSpace(vault, config);
+  }
+  disk.Unfill();
+  CheckVerifies(vault, config);
+  const testing::Inventory after = testing::VaultInventory(vault);
+  for (const auto& [id, entry] : before) {
+    REQUIRE_MESSAGE(after.count(id) == 1, id);
+    CHECK(after.at(id) == entry);
+  }
+  ProcessResult again = RunProcess(WithVault(vault, config, args));
+  CHECK_MESSAGE(again.exit_code == 0, again.out << again.err);
+  CheckVerifies(vault, config);
+  CHECK(testing::VaultInventory(vault) == reference);
+  return failed;
 }
 
 int64_t SizeOf(const fs::path& root) {
@@ -168,28 +188,11 @@ TEST_CASE("capture into a vault on a full disk fails with no-space, keeps what i
     REQUIRE(RunProcess(WithVault(vault, h.config, {"init"})).exit_code == 0);
     ProcessResult contacts = RunProcess(WithVault(vault, h.config, {"capture", "--source", "contacts"}));
     REQUIRE_MESSAGE(contacts.exit_code == 0, contacts.out << contacts.err);
-    const testing::Inventory before = testing::VaultInventory(vault);
-    disk.Fill(free);
-    ProcessResult full = RunProcess(WithVault(vault, h.config, {"capture"}));
-    if (full.exit_code == 0) {
-      MESSAGE("the capture fitted in " << free << " bytes");
-    } else {
+    if (RunOnFullDisk(disk, free, vault, h.config, {"capture"}, reference)) {
       ++failures;
-      CheckNoSpace(full, vault);
-      CheckVerifiesOrNoSpace(vault, h.config);
+    } else {
+      MESSAGE("the capture fitted in " << free << " bytes");
     }
-    disk.Unfill();
-    // Space is back: the vault verifies and holds what was acknowledged before.
-    CheckVerifies(vault, h.config);
-    const testing::Inventory after = testing::VaultInventory(vault);
-    for (const auto& [id, entry] : before) {
-      REQUIRE_MESSAGE(after.count(id) == 1, id);
-      CHECK(after.at(id) == entry);
-    }
-    ProcessResult again = RunProcess(WithVault(vault, h.config, {"capture"}));
-    CHECK_MESSAGE(again.exit_code == 0, again.out << again.err);
-    CheckVerifies(vault, h.config);
-    CHECK(testing::VaultInventory(vault) == reference);
   }
   MESSAGE(failures << " of " << FreeLevels(needed).size() << " captures hit the full disk");
   CHECK(failures > 0);
@@ -210,25 +213,7 @@ TEST_CASE("an import into a vault on a full disk fails with no-space and complet
     const std::string vault = (disk.path() / "vault.db").string();
     REQUIRE(RunProcess(WithVault(vault, h.config, {"init"})).exit_code == 0);
     REQUIRE(RunProcess(WithVault(vault, h.config, {"capture", "--source", "notes"})).exit_code == 0);
-    const testing::Inventory before = testing::VaultInventory(vault);
-    disk.Fill(free);
-    ProcessResult full = RunProcess(WithVault(vault, h.config, {"import", archive.string()}));
-    if (full.exit_code != 0) {
-      ++failures;
-      CheckNoSpace(full, vault);
-      CheckVerifiesOrNoSpace(vault, h.config);
-    }
-    disk.Unfill();
-    CheckVerifies(vault, h.config);
-    const testing::Inventory after = testing::VaultInventory(vault);
-    for (const auto& [id, entry] : before) {
-      REQUIRE_MESSAGE(after.count(id) == 1, id);
-      CHECK(after.at(id) == entry);
-    }
-    ProcessResult again = RunProcess(WithVault(vault, h.config, {"import", archive.string()}));
-    CHECK_MESSAGE(again.exit_code == 0, again.out << again.err);
-    CheckVerifies(vault, h.config);
-    CHECK(testing::VaultInventory(vault) == reference);
+    failures += RunOnFullDisk(disk, free, vault, h.config, {"import", archive.string()}, reference);
   }
   MESSAGE(failures << " of " << FreeLevels(needed).size() << " imports hit the full disk");
   CHECK(failures > 0);
@@ -255,13 +240,13 @@ TEST_CASE("an export to a full disk fails with no-space, leaves nothing, and com
         ++failures;
         CheckNoSpace(full, disk.path());
         CHECK_FALSE(fs::exists(target));
-        CHECK(Leftovers(disk.path()).empty());
+        CHECK(testing::Leftovers(disk.path()).empty());
       }
       CheckVerifies(h.vault, h.config);
       disk.Unfill();
       ProcessResult again = h.Holdfast({"export", "--force", "--format", format, "--to", target.string()});
       REQUIRE_MESSAGE(again.exit_code == 0, again.out << again.err);
-      CHECK(Leftovers(disk.path()).empty());
+      CHECK(testing::Leftovers(disk.path()).empty());
       if (format == "vdir") {
         CHECK(TreeBytes(target) == TreeBytes(ref));
       } else if (format == "json") {
@@ -319,7 +304,7 @@ TEST_CASE("restore-device onto a full disk fails with no-space, writes only whol
         REQUIRE_MESSAGE(was != original.end(), path);
         CHECK_MESSAGE(bytes == was->second, path);
       }
-      CHECK(Leftovers(device).empty());
+      CHECK(testing::Leftovers(device).empty());
     }
     CheckVerifies(vault, config);
     disk.Unfill();

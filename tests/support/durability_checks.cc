@@ -223,7 +223,8 @@ std::vector<std::string> LiveShas(const ItemShas& live) {
 Problems Leftovers(const fs::path& folder) {
   Problems problems;
   for (const auto& entry : fs::recursive_directory_iterator(folder)) {
-    if (entry.path().filename().string().rfind(".holdfast-", 0) == 0) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(".holdfast-", 0) == 0 || name.find(".tmp-") != std::string::npos) {
       problems.push_back("left behind: " + entry.path().string());
     }
   }

@@ -65,7 +65,8 @@ std::string TreeFingerprint(const std::filesystem::path& root, Problems* problem
 std::vector<std::string> FingerprintShas(const std::string& fingerprint);
 std::vector<std::string> LiveShas(const ItemShas& live);
 
-// Temp and staging names (".holdfast-*") anywhere under `folder`.
+// Temp and staging names anywhere under `folder`: ".holdfast-*" (platform/
+// staged_files.h) and "<name>.tmp-<pid>" (WriteFileAtomically).
 Problems Leftovers(const std::filesystem::path& folder);
 
 }  // namespace holdfast::testing
