@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <set>
+#include <string>
 #include <system_error>
 
 #include "platform/files.h"
@@ -49,21 +51,28 @@ Status MakeFolders(const fs::path& dir) {
   return Status::Ok();
 }
 
+// For an entry named "<prefix><pid>.<suffix>" (prefix ".holdfast-<name>.",
+// see TempBeside) whose process is gone, its suffix; otherwise nothing: the
+// entry belongs to a live process, this one, or is not ours.
+std::optional<std::string> LeftByDeadProcess(const std::string& name, const std::string& prefix) {
+  if (name.rfind(prefix, 0) != 0) return std::nullopt;
+  const std::string rest = name.substr(prefix.size());
+  const size_t dot = rest.find('.');
+  if (dot == 0 || dot == std::string::npos) return std::nullopt;
+  const std::string digits = rest.substr(0, dot);
+  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) return std::nullopt;
+  const pid_t pid = static_cast<pid_t>(std::stol(digits));
+  if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) return std::nullopt;
+  return rest.substr(dot + 1);
+}
+
 // Removes what an export of the same target left when it was killed:
 // ".holdfast-<name>.<pid>.<suffix>" entries whose process is gone.
 void RemoveStaleTemps(const fs::path& target) {
   const std::string prefix = ".holdfast-" + target.filename().string() + ".";
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(ParentOf(target), ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    const size_t dot = rest.find('.');
-    if (dot == 0 || dot == std::string::npos) continue;
-    const std::string digits = rest.substr(0, dot);
-    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(digits));
-    if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (!LeftByDeadProcess(entry.path().filename().string(), prefix)) continue;
     std::error_code ignored;
     fs::remove_all(entry.path(), ignored);
   }
@@ -80,14 +89,7 @@ void RestoreMovedAside(const fs::path& target) {
   const std::string prefix = ".holdfast-" + target.filename().string() + ".";
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(ParentOf(target), ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0 || name.size() < prefix.size() + 5 || name.substr(name.size() - 4) != ".old") {
-      continue;
-    }
-    const std::string digits = name.substr(prefix.size(), name.size() - 4 - prefix.size());
-    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(digits));
-    if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (LeftByDeadProcess(entry.path().filename().string(), prefix) != "old") continue;
     if (rename(entry.path().c_str(), target.c_str()) == 0) {
       (void)SyncDir(ParentOf(target));
       return;
