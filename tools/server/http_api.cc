@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -128,17 +127,12 @@ thread_local bool drop_this_request = false;
 
 class Routes {
  public:
-  Routes(ServerStore& store, FaultInjector* faults, std::FILE* log) : store_(store), faults_(faults), log_(log) {}
+  Routes(ServerStore& store, FaultInjector& faults, std::FILE* log) : store_(store), faults_(faults), log_(log) {}
 
   // Wraps a handler: faults, authentication, no exception escaping, the log.
   httplib::Server::Handler Guard(Handler handler) {
     return [this, handler](const httplib::Request& req, httplib::Response& res) {
-      FaultInjector::Decision decision;
-      if (faults_ != nullptr) {
-        decision = faults_->Next();
-      } else {
-        decision.request = ++unnumbered_;
-      }
+      const FaultInjector::Decision decision = faults_.Next();
       const Fault fault = decision.fault;
       if (decision.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(decision.latency_ms));
       bool answered = true;
@@ -298,7 +292,7 @@ class Routes {
       std::optional<std::string> content = platform::Base64Decode(entry["content_base64"].get<std::string>());
       if (!content || content->size() > kMaxInlineContentBytes) return "invalid";
       if (platform::ToHex(platform::Sha256Of(*content)) != sha) return "checksum-mismatch";
-      if (drop_this_request || (faults_ != nullptr && faults_->DrawDrop())) return "stored";  // injected: acknowledged, not kept
+      if (drop_this_request || faults_.DrawDrop()) return "stored";  // injected: acknowledged, not kept
       put = store_.PutItem(account, collection, uid, sha, *content);
     }
     if (!put) {
@@ -382,13 +376,12 @@ class Routes {
   }
 
   ServerStore& store_;
-  FaultInjector* faults_;
+  FaultInjector& faults_;
   std::FILE* log_;
   std::mutex log_mutex_;
-  std::atomic<int64_t> unnumbered_{0};
 };
 
-Api::Api(ServerStore& store, FaultInjector* faults, std::FILE* request_log)
+Api::Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log)
     : routes_(std::make_unique<Routes>(store, faults, request_log)) {}
 Api::~Api() = default;
 void Api::Install(httplib::Server& server) { routes_->Install(server); }

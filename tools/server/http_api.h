@@ -22,14 +22,15 @@ inline constexpr int kMaxInventoryPage = 5000;
 
 class Routes;
 
-// The routes of one server. `faults` may be null (no fault injection).
+// The routes of one server. `faults` numbers the requests and decides
+// their faults (none for an empty spec).
 // `request_log`, if not null, gets one line per protocol request, once it
 // is answered: "N METHOD PATH STATUS FAULT" (N as FaultInjector numbers
 // the requests, STATUS "-" for a connection closed without an answer).
 // `store`, `faults` and `request_log` must outlive the Api, and the Api the server.
 class Api {
  public:
-  Api(ServerStore& store, FaultInjector* faults, std::FILE* request_log = nullptr);
+  Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log = nullptr);
   ~Api();
   void Install(httplib::Server& server);
 

@@ -78,7 +78,7 @@ int Serve(const std::string& data, const std::string& listen, const std::string&
   server->set_keep_alive_timeout(30);
   server->set_read_timeout(30);
   server->set_write_timeout(30);
-  holdfast::server::Api api(**store, &faults, log.get());
+  holdfast::server::Api api(**store, faults, log.get());
   api.Install(*server);
 
   const int bound = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
