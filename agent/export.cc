@@ -168,16 +168,17 @@ Status ExportJson(Vault& vault, const ExportOptions& options, ExportReport* repo
                                                                           std::vector<SnapshotItem>&& items) {
     ++report->collections;
     for (const SnapshotItem& s : items) {
-      nlohmann::json line = {{"source", c.source},
-                             {"collection", c.name},
-                             {"kind", storage::ItemKindName(c.kind)},
-                             {"summary", s.item.summary},
+      // Names and uids are bytes: what is not UTF-8 goes as "<key>_hex".
+      nlohmann::json line = {{"kind", storage::ItemKindName(c.kind)},
                              {"sha256", platform::ToHex(s.revision.sha256)},
                              {"size", s.revision.size_bytes},
                              {"captured_at", platform::FormatUtc(s.revision.captured_at_ms)},
-                             {"first_seen", platform::FormatUtc(s.item.first_seen_ms)},
-                             {"path", s.path}};
-      line["uid"] = platform::IsValidUtf8(s.item.uid) ? s.item.uid : "";
+                             {"first_seen", platform::FormatUtc(s.item.first_seen_ms)}};
+      PutJsonText(&line, "source", c.source);
+      PutJsonText(&line, "collection", c.name);
+      PutJsonText(&line, "summary", s.item.summary);
+      PutJsonText(&line, "path", s.path);
+      PutJsonText(&line, "uid", s.item.uid);
       std::string text;
       const bool inline_text = c.kind != ItemKind::kPhoto && s.revision.size_bytes <= kMaxInlineItemBytes;
       if (inline_text) {
