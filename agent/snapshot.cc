@@ -16,18 +16,10 @@ using storage::ItemRecord;
 using storage::RevisionInfo;
 
 // The file name of an item that has no file of its own (it shared one with
-// others): its uid where that is already a safe name, else the safe part of
-// the uid, '~' and 16 hex digits of SHA-256(uid). '~' is not in a safe name,
-// so a changed name never equals a kept one, and uids the mapping makes
-// alike ("a b", "a_b", "a/b") keep apart. The extension comes last: capture
-// reads back only files that end in it.
+// others): its uid made a distinct safe name, the extension last (capture
+// reads back only files that end in it).
 std::string ItemFileName(const std::string& uid, const std::string& ext) {
-  std::string stem = SafeFileName(uid);
-  if (stem != uid) {
-    std::string prefix = stem.substr(0, std::min<size_t>(stem.size(), 40));
-    while (!prefix.empty() && prefix.front() == '.') prefix.erase(0, 1);
-    stem = prefix + "~" + platform::ToHex(platform::Sha256Of(uid)).substr(0, 16);
-  }
+  const std::string stem = DistinctFileName(uid);
   return ext.empty() ? stem : stem + "." + ext;
 }
 
@@ -127,6 +119,14 @@ std::string SafeFileName(std::string_view name) {
     return prefix.empty() ? hash : prefix + "-" + hash;
   }
   return safe;
+}
+
+std::string DistinctFileName(std::string_view name) {
+  const std::string safe = SafeFileName(name);
+  if (safe == name) return safe;
+  std::string prefix = safe.substr(0, std::min<size_t>(safe.size(), 40));
+  while (!prefix.empty() && prefix.front() == '.') prefix.erase(0, 1);
+  return prefix + "~" + platform::ToHex(platform::Sha256Of(name)).substr(0, 16);
 }
 
 Status ForEachSnapshotCollection(
