@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "agent/json_text.h"
 #include "platform/clock.h"
 
 namespace holdfast::agent {
@@ -189,7 +190,9 @@ std::string StatusJson(const StatusReport& report) {
   }
   nlohmann::json problems = nlohmann::json::array();
   for (const storage::CaptureProblem& p : report.capture_problems) {
-    problems.push_back({{"source", p.source}, {"path", p.path}, {"line", p.line}, {"reason", p.reason}});
+    nlohmann::json problem = {{"source", p.source}, {"line", p.line}, {"reason", p.reason}};
+    PutJsonText(&problem, "path", p.path);  // a device path is bytes
+    problems.push_back(std::move(problem));
   }
   nlohmann::json remotes = nlohmann::json::array();
   for (const RemoteStatus& r : report.remotes) {

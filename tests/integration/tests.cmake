@@ -20,3 +20,5 @@ holdfast_test(recover_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/recover
 add_dependencies(recover_test holdfast-handset-gen holdfast holdfast-server)
 holdfast_test(special_files_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/special_files_test.cc LIBS nlohmann_json::nlohmann_json)
 add_dependencies(special_files_test holdfast)
+holdfast_test(file_names_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/file_names_test.cc LIBS holdfast_platform PkgConfig::SQLITE3 nlohmann_json::nlohmann_json)
+add_dependencies(file_names_test holdfast holdfast-server)
