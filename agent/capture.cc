@@ -10,6 +10,7 @@
 #include "platform/icalendar_reader.h"
 #include "platform/sha256.h"
 #include "platform/vcard_reader.h"
+#include "platform/wire_text.h"
 
 namespace holdfast::agent {
 namespace {
@@ -40,6 +41,13 @@ std::string DerivedUid(const std::string& source, const std::string& path, size_
   hasher.Update("\0", 1);
   hasher.Update(std::to_string(index));
   return "hf-" + platform::ToHex(hasher.Finish()).substr(0, 32);
+}
+
+// Whether a UID's wire form is within the protocol's limit (most are far
+// shorter than the limit: no need to encode them to know).
+bool FitsOnTheWire(const std::string& uid) {
+  constexpr size_t kSurelyFits = (platform::kMaxWireUidBytes - platform::kWireMarker.size()) * 3 / 4;
+  return uid.size() <= kSurelyFits || platform::ToWireText(uid).size() <= platform::kMaxWireUidBytes;
 }
 
 bool HasExtension(const std::string& path, const char* extension) {
@@ -338,7 +346,7 @@ class SourceCapturer {
       // still has it. Then it is a different item (two copies of one contact
       // that differ, say) and gets a path-derived uid, so that neither copy
       // replaces the other.
-      bool own_uid = !item.uid.empty() && claimed_here.insert(item.uid).second;
+      bool own_uid = !item.uid.empty() && FitsOnTheWire(item.uid) && claimed_here.insert(item.uid).second;
       if (own_uid) {
         Result<bool> elsewhere = UidHeldElsewhere(*collection_id, item.uid, file.path, moved_from);
         if (!elsewhere) return elsewhere.error();

@@ -169,24 +169,26 @@ std::string StatusJson(const StatusReport& report) {
     auto counted = report.stats.by_collection.find(c.id);
     const storage::KindStats counts =
         counted == report.stats.by_collection.end() ? storage::KindStats{} : counted->second;
-    collections.push_back({{"id", c.id},
-                           {"kind", ItemKindName(c.kind)},
-                           {"name", c.name},
-                           {"source", c.source},
-                           {"created_at", platform::FormatUtc(c.created_at_ms)},
-                           {"items", counts.items},
-                           {"deleted_items", counts.deleted_items},
-                           {"revisions", counts.revisions},
-                           {"content_bytes", counts.content_bytes}});
+    nlohmann::json collection = {{"id", c.id},
+                                 {"kind", ItemKindName(c.kind)},
+                                 {"created_at", platform::FormatUtc(c.created_at_ms)},
+                                 {"items", counts.items},
+                                 {"deleted_items", counts.deleted_items},
+                                 {"revisions", counts.revisions},
+                                 {"content_bytes", counts.content_bytes}};
+    PutJsonText(&collection, "name", c.name);  // a folder name is bytes
+    PutJsonText(&collection, "source", c.source);
+    collections.push_back(std::move(collection));
   }
   nlohmann::json alerts = nlohmann::json::array();
   for (const storage::LossAlert& alert : report.loss_alerts) {
     const storage::CollectionInfo* c = FindCollection(report, alert.collection_id);
-    alerts.push_back({{"collection", c ? c->name : ""},
-                      {"source", c ? c->source : ""},
-                      {"since", platform::FormatUtc(alert.raised_at_ms)},
-                      {"items_before", alert.items_before},
-                      {"items_missing", alert.items_missing}});
+    nlohmann::json entry = {{"since", platform::FormatUtc(alert.raised_at_ms)},
+                             {"items_before", alert.items_before},
+                             {"items_missing", alert.items_missing}};
+    PutJsonText(&entry, "collection", c ? c->name : "");
+    PutJsonText(&entry, "source", c ? c->source : "");
+    alerts.push_back(std::move(entry));
   }
   nlohmann::json problems = nlohmann::json::array();
   for (const storage::CaptureProblem& p : report.capture_problems) {

@@ -20,6 +20,11 @@ namespace holdfast::platform {
 
 inline constexpr std::string_view kWireMarker = "~b64:";
 
+// The longest uid wire form the protocol carries (docs/protocol.md): room for
+// any relative path Linux can hold (PATH_MAX 4,096 bytes, 5,467 encoded).
+// Capture gives an item whose UID is longer a path-derived uid instead.
+inline constexpr size_t kMaxWireUidBytes = 8192;
+
 // The wire form of `bytes`: always valid UTF-8.
 std::string ToWireText(std::string_view bytes);
 

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "platform/content_line.h"
+#include "platform/wire_text.h"
 #include "storage/sqlite_handle.h"
 #include "tests/support/child_process.h"
 #include "tests/support/inventory.h"
@@ -197,6 +198,27 @@ TEST_CASE("photos with Latin-1 names are each stored on the server, and a wipe o
   CHECK(testing::ServerItems(d.data) == OnTheWire(testing::VaultLiveItems(d.vault)));
   ProcessResult after = d.Holdfast({"check"});
   CHECK_MESSAGE(after.exit_code == 0, after.out);
+}
+
+TEST_CASE("a card whose UID is too long for the protocol is pushed under a path-derived uid") {
+  Device d;
+  const std::string long_uid(platform::kMaxWireUidBytes + 1, 'u');
+  const std::string longest_kept(platform::kMaxWireUidBytes, 'k');
+  d.Write("contacts/personal/long.vcf", Card(long_uid, "Long UID"));
+  d.Write("contacts/personal/longest.vcf", Card(longest_kept, "Longest kept UID"));
+  d.AddSource("contacts", "contacts");
+  d.Serve();
+  d.Capture("first capture");
+  ProcessResult push = d.Holdfast({"push"});
+  REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+  CHECK_MESSAGE(push.out.find("refused") == std::string::npos, push.out);
+  const ItemShas vault_items = testing::VaultLiveItems(d.vault);
+  REQUIRE(vault_items.size() == 2);
+  for (const auto& [key, sha] : vault_items) CHECK(key.second != long_uid);
+  CHECK(vault_items.count({testing::RemoteCollectionIdOf("contacts", "personal"), longest_kept}) == 1);
+  CHECK(testing::ServerItems(d.data) == OnTheWire(vault_items));
+  ProcessResult check = d.Holdfast({"check"});
+  CHECK_MESSAGE(check.exit_code == 0, check.out);
 }
 
 TEST_CASE("a partial loss of a Latin-1 photo on the server is named lost, not healthy") {

@@ -54,7 +54,7 @@ bool IsCollectionId(const std::string& id) {
 // A uid as the agent sends it: its wire form (platform/wire_text.h), kept as
 // it came so that order and digest are those the agent computes.
 bool IsUid(const std::string& uid) {
-  return !uid.empty() && uid.size() <= 1024 && platform::FromWireText(uid).has_value();
+  return !uid.empty() && uid.size() <= platform::kMaxWireUidBytes && platform::FromWireText(uid).has_value();
 }
 
 bool IsSha256Hex(const std::string& hex) {
