@@ -59,6 +59,7 @@ class SourceRestorer {
     SnapshotFilter filter;
     filter.source = source_.name;
     filter.as_of_ms = options_.as_of_ms;
+    filter.keep_shared_files = true;
     const fs::path root(source_.path);
     const bool single_file = source_.kind != SourceKind::kPhotos &&
                              (root.extension() == ".vcf" || root.extension() == ".ics");
@@ -91,9 +92,23 @@ class SourceRestorer {
   }
 
  private:
-  // vdir folders and photo trees: one file per item, at its path.
+  // vdir folders and photo trees: one file per item, at its path; items that
+  // shared a file (several cards in one .vcf) go back into that file, in the
+  // order capture last saw them there, so that capture reads them back as the
+  // same items (an item without UID is known by its place in its file).
   Status RestoreFiles(const fs::path& root, const CollectionInfo& c, const std::vector<SnapshotItem>& items) {
+    std::map<std::string, std::vector<SnapshotItem>> shared;
     for (const SnapshotItem& s : items) {
+      if (s.shares_file) shared[s.path].push_back(s);
+    }
+    for (auto& [path, group] : shared) {
+      HF_RETURN_IF_ERROR(InFileOrder(path, &group));
+      Status status = RestoreIntoFile(root / path, c, group);
+      if (status.code() == ErrorCode::kDamageFound || status.code() == ErrorCode::kCorruptVault) return status;
+      if (!status.ok()) Failed(status.WithContext((root / path).string()));
+    }
+    for (const SnapshotItem& s : items) {
+      if (s.shares_file) continue;
       const fs::path target = root / s.path;
       // In a folder that is not there (a device after a reset), every file is
       // missing: one stat per folder instead of one per file.
@@ -145,6 +160,22 @@ class SourceRestorer {
         HF_RETURN_IF_ERROR(Publish());
       }
     }
+    return Status::Ok();
+  }
+
+  // Sorts the items of one shared file as its stat cache entry lists them
+  // (file order); items it does not list follow, in uid order.
+  Status InFileOrder(const std::string& path, std::vector<SnapshotItem>* group) {
+    Result<std::vector<std::string>> order = vault_.SourceFileItemUids(source_.name, path);
+    if (!order) return order.error();
+    std::map<std::string, size_t> rank;
+    for (size_t i = 0; i < order->size(); ++i) rank.emplace((*order)[i], i);
+    auto rank_of = [&](const SnapshotItem& s) {
+      auto it = rank.find(s.item.uid);
+      return it == rank.end() ? order->size() : it->second;
+    };
+    std::stable_sort(group->begin(), group->end(),
+                     [&](const SnapshotItem& a, const SnapshotItem& b) { return rank_of(a) < rank_of(b); });
     return Status::Ok();
   }
 

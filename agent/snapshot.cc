@@ -37,7 +37,7 @@ std::string FolderFor(const CollectionInfo& collection, const std::string& sourc
 // of the collection shares it, else one made from the uid (ItemFileName).
 // Names stay distinct; a clash left (two 64-bit hashes alike, or a uid that
 // is a file's own name) gets a number before the extension.
-void AssignPaths(const CollectionInfo& collection, std::vector<SnapshotItem>* items) {
+void AssignPaths(const CollectionInfo& collection, bool keep_shared_files, std::vector<SnapshotItem>* items) {
   std::map<std::string, int> uses;
   for (const SnapshotItem& s : *items) ++uses[s.item.source_path];
   const std::string ext = FileExtensionFor(collection.kind);
@@ -45,8 +45,10 @@ void AssignPaths(const CollectionInfo& collection, std::vector<SnapshotItem>* it
   std::vector<SnapshotItem*> named_from_uid;
   for (SnapshotItem& s : *items) {
     const std::string& own = s.item.source_path;
-    if (uses[own] == 1 && platform::IsPlainRelativePath(own)) {
+    const bool plain = platform::IsPlainRelativePath(own);
+    if (plain && (uses[own] == 1 || keep_shared_files)) {
       s.path = own;
+      s.shares_file = uses[own] > 1;
       taken.insert(own);
     } else {
       named_from_uid.push_back(&s);
@@ -160,7 +162,7 @@ Status ForEachSnapshotCollection(
       }
       chosen.push_back(SnapshotItem{std::move(item), revision, {}});
     }
-    AssignPaths(collection, &chosen);
+    AssignPaths(collection, filter.keep_shared_files, &chosen);
     HF_RETURN_IF_ERROR(visit(collection, std::move(chosen)));
   }
   return Status::Ok();

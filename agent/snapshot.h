@@ -7,9 +7,9 @@
 // (Vault::RevisionAsOf), so deleted items and older contents come back.
 //
 // Each item also gets a file name inside its source (SnapshotItem::path):
-// where capture last saw it when that name is its own; otherwise a name made
-// from its collection and uid (items that shared one file, or came from a
-// single export file). Thread-safety: one thread, like the Vault it reads.
+// where capture last saw it when that name is its own (or, with
+// keep_shared_files, shared with other items); otherwise a name made from its
+// uid (items that shared one file, or came from a single export file). Thread-safety: one thread, like the Vault it reads.
 #pragma once
 
 #include <cstdint>
@@ -28,12 +28,17 @@ struct SnapshotFilter {
   std::optional<storage::ItemKind> kind;
   std::optional<std::string> source;  // by source name
   std::optional<int64_t> as_of_ms;    // the vault as it was then; now if unset
+  // Items that shared one file on the device keep that file's path (several
+  // items with one path, SnapshotItem::shares_file set), as restore-device
+  // writes them back into one file; otherwise each gets a file of its own.
+  bool keep_shared_files = false;
 };
 
 struct SnapshotItem {
   storage::ItemRecord item;
   storage::RevisionInfo revision;  // the content to write
   std::string path;                // relative to the source's root, '/'-separated
+  bool shares_file = false;        // keep_shared_files: other items have this path too
 };
 
 // Calls `visit` once per collection that passes the filter, with its items

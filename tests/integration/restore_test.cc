@@ -188,5 +188,51 @@ TEST_CASE("single export files are rebuilt when gone and completed when items ar
   CHECK(recapture.out.find("0 changed") != std::string::npos);
 }
 
+TEST_CASE("multi-item files in vdir folders come back whole: no new item and no deletion after a reset") {
+  testing::TempDir dir;
+  const std::string vault = (dir / "vault.db").string();
+  const std::string config = (dir / "config.json").string();
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
+    return testing::RunProcess(args);
+  };
+  auto card = [](const std::string& uid, const std::string& name) {
+    return "BEGIN:VCARD\r\nVERSION:3.0\r\n" + (uid.empty() ? "" : "UID:" + uid + "\r\n") + "FN:" + name +
+           "\r\nEND:VCARD\r\n";
+  };
+  // Cards without UID (known by their place in the file), a UID twice, and
+  // an event file of three events.
+  const std::string no_uids = card("", "Zed") + card("", "Amy") + card("", "Kim");
+  const std::string mixed = card("z-last", "Zoe") + card("a-first", "Al") + card("a-first", "Al's twin");
+  std::string events = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Phone//EN\r\n";
+  for (const char* uid : {"ev-2", "ev-1", "ev-3"}) {
+    events += std::string("BEGIN:VEVENT\r\nUID:") + uid + "\r\nDTSTART:20260101T100000Z\r\nSUMMARY:" + uid +
+              "\r\nEND:VEVENT\r\n";
+  }
+  events += "END:VCALENDAR\r\n";
+  fs::create_directories(dir / "contacts/book");
+  fs::create_directories(dir / "calendars/home");
+  WriteFileBytes(dir / "contacts/book/export.vcf", no_uids);
+  WriteFileBytes(dir / "contacts/book/mixed.vcf", mixed);
+  WriteFileBytes(dir / "calendars/home/three.ics", events);
+  REQUIRE(run({"init"}).exit_code == 0);
+  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "contacts").string()}).exit_code == 0);
+  REQUIRE(run({"source", "add", "--kind", "calendar", (dir / "calendars").string()}).exit_code == 0);
+  ProcessResult first = run({"capture"});
+  REQUIRE_MESSAGE(first.exit_code == 0, first.out);
+
+  fs::remove_all(dir / "contacts/book");
+  fs::remove_all(dir / "calendars/home");
+  ProcessResult restored = run({"restore-device"});
+  REQUIRE_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  CHECK(ReadFileBytes(dir / "contacts/book/export.vcf") == no_uids);
+  CHECK(ReadFileBytes(dir / "contacts/book/mixed.vcf") == mixed);
+  CHECK(testing::FilesIn(dir / "contacts/book").size() == 2);
+  CHECK(testing::FilesIn(dir / "calendars/home").size() == 1);
+  ProcessResult capture = run({"capture"});
+  CHECK_MESSAGE(capture.exit_code == 0, capture.out);
+  CHECK_MESSAGE(NoItemChange(capture.out), capture.out);
+}
+
 }  // namespace
 }  // namespace holdfast
