@@ -18,3 +18,5 @@ holdfast_test(server_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_t
 add_dependencies(server_test holdfast-server)
 holdfast_test(recover_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/recover_test.cc LIBS holdfast_agent PkgConfig::SQLITE3 nlohmann_json::nlohmann_json)
 add_dependencies(recover_test holdfast-handset-gen holdfast holdfast-server)
+holdfast_test(import_refusal_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/import_refusal_test.cc LIBS holdfast_agent nlohmann_json::nlohmann_json)
+add_dependencies(import_refusal_test holdfast)
