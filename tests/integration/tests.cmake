@@ -20,3 +20,8 @@ holdfast_test(recover_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/recover
 add_dependencies(recover_test holdfast-handset-gen holdfast holdfast-server)
 holdfast_test(import_refusal_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/import_refusal_test.cc LIBS holdfast_agent nlohmann_json::nlohmann_json)
 add_dependencies(import_refusal_test holdfast)
+# A hostile HTTP server in the test process (cpp-httplib, as the reference server uses).
+pkg_check_modules(TEST_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(Threads REQUIRED)
+holdfast_test(progress_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/progress_test.cc LIBS PkgConfig::TEST_HTTPLIB Threads::Threads nlohmann_json::nlohmann_json)
+add_dependencies(progress_test holdfast holdfast-server)
