@@ -165,6 +165,27 @@ Result<VerifiedArchive> VerifyArchive(const std::filesystem::path& archive, Impo
     }
   }
   if (!has_end) return Refuse(archive, "the manifest has no end line (truncated)");
+  // What the second pass would refuse halfway is refused here, before any
+  // write: an item too large for its kind, an item of a kind or collection
+  // the manifest does not list.
+  std::map<std::pair<std::string, std::string>, ItemKind> listed;
+  for (const ManifestCollection& c : verified.collections) {
+    if (!listed.emplace(std::make_pair(c.source, c.name), c.kind).second) {
+      return Refuse(archive, "the manifest lists collection '" + c.name + "' of source '" + c.source + "' twice");
+    }
+  }
+  for (const auto& [member, item] : verified.items) {
+    auto collection = listed.find({item.source, item.collection});
+    if (collection == listed.end() || collection->second != item.kind) {
+      return Refuse(archive, "member \"" + member + "\" is a " + storage::ItemKindName(item.kind) +
+                                 " of a collection the manifest does not list as such");
+    }
+    if (item.kind != ItemKind::kPhoto && item.size_bytes > platform::kMaxPimFileBytes) {
+      return Refuse(archive, "member \"" + member + "\" is " + std::to_string(item.size_bytes) +
+                                 " bytes, over the " + std::to_string(platform::kMaxPimFileBytes) + " a " +
+                                 storage::ItemKindName(item.kind) + " may have");
+    }
+  }
   if (verified.items.size() != seen.size()) {
     for (const auto& [member, checked] : seen) {
       if (verified.items.count(member) == 0) {
@@ -182,6 +203,9 @@ class Importer {
       : vault_(vault), archive_(archive), report_(report) {}
 
   Status Run(const VerifiedArchive& verified) {
+    // Every collection's kind is checked against the vault before the first
+    // one is created: a refusal leaves the vault as it was.
+    for (const ManifestCollection& c : verified.collections) HF_RETURN_IF_ERROR(CheckKind(c.source, c.name, c.kind));
     for (const ManifestCollection& c : verified.collections) {
       Result<int64_t> id = CollectionId(c.source, c.name, c.kind);
       if (!id) return id.error();
@@ -206,6 +230,16 @@ class Importer {
     auto key = std::make_pair(source, name);
     auto it = ids_.find(key);
     if (it != ids_.end()) return it->second;
+    HF_RETURN_IF_ERROR(CheckKind(source, name, kind));
+    Result<int64_t> id = vault_.EnsureCollection(kind, name, source);
+    if (!id) return id.error();
+    ids_[key] = *id;
+    return *id;
+  }
+
+  // kAlreadyExists when the vault holds (source, name) with another kind.
+  Status CheckKind(const std::string& source, const std::string& name, ItemKind kind) {
+    auto key = std::make_pair(source, name);
     if (!existing_loaded_) {
       Result<std::vector<storage::CollectionInfo>> all = vault_.ListCollections();
       if (!all) return all.error();
@@ -219,10 +253,7 @@ class Importer {
                                                    " items in the vault but " + storage::ItemKindName(kind) +
                                                    " items in the archive");
     }
-    Result<int64_t> id = vault_.EnsureCollection(kind, name, source);
-    if (!id) return id.error();
-    ids_[key] = *id;
-    return *id;
+    return Status::Ok();
   }
 
   Status Open() {

@@ -1,6 +1,7 @@
 #include "agent/check.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 
 #include "agent/push.h"
@@ -12,6 +13,10 @@ namespace holdfast::agent {
 namespace {
 
 using nlohmann::json;
+
+// More items than any handset holds: a listing that goes on past this is a
+// server generating pages, not an inventory (docs/protocol.md).
+constexpr size_t kMaxInventoryItems = 1'000'000;
 
 // The digest of docs/protocol.md: over the uids as the server holds them
 // (their wire form), in the byte order of that form.
@@ -61,6 +66,10 @@ Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, c
     Result<InventoryPage> page = ParseInventoryPage(*body, after, "GET " + path);
     if (!page) return page.error();
     for (auto& [uid, sha] : page->items) items[std::move(uid)] = std::move(sha);
+    if (items.size() > kMaxInventoryItems) {
+      return Status(ErrorCode::kServerError, "GET " + path + ": the inventory goes on past " +
+                                                 std::to_string(kMaxInventoryItems) + " items");
+    }
     after = std::move(page->next);
   }
   return items;
@@ -90,7 +99,10 @@ int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id
   const platform::Digest d = hasher.Finish();
   uint64_t x = 0;
   for (int i = 0; i < 8; ++i) x = (x << 8) | d[static_cast<size_t>(i)];
-  return not_before_ms + static_cast<int64_t>(x % static_cast<uint64_t>(spread_ms));
+  const int64_t offset = static_cast<int64_t>(x % static_cast<uint64_t>(spread_ms));
+  // A server's not_before_ms near the end of time saturates rather than wraps.
+  if (not_before_ms > INT64_MAX - offset) return INT64_MAX;
+  return not_before_ms + offset;
 }
 
 Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {

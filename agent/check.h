@@ -64,8 +64,11 @@ int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id
                      int64_t spread_ms);
 
 // The server's inventory of one collection (wire uid, platform/wire_text.h,
-// -> SHA-256 hex), all pages;
-// empty if the collection is gone. Errors: those of the remote.
+// -> SHA-256 hex), all pages; empty if the collection is gone. Every page
+// must bring uids after the last one seen (docs/protocol.md), so paging ends:
+// a page that repeats uids, is empty but names a next page, or an inventory
+// over 1,000,000 items is kServerError naming the page. Errors: those of the
+// remote.
 Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, const std::string& collection_id);
 
 // Runs the checks. Errors are vault errors only: a server that cannot be

@@ -68,6 +68,15 @@ class Pusher {
       HF_RETURN_IF_ERROR(UploadBlobs());
       HF_RETURN_IF_ERROR(SendBatches());
       if (!retry_round_) break;
+      if (round + 1 == kMaxRounds) {
+        // Each round ended with the server asking for the same work again
+        // (a blob it calls missing right after it took it, a collection
+        // gone again): another round would do the same.
+        return Status(ErrorCode::kServerError,
+                      std::to_string(kMaxRounds) + " rounds and the server still " +
+                          (collection_gone_ ? "loses a collection" : "answers missing-blob for a blob it took") +
+                          ": " + std::to_string(pending_.size()) + " item(s) not acknowledged");
+      }
     }
     report_->retries = client_.retries();
     report_->duration_ms = SteadyMs() - started;
@@ -152,63 +161,94 @@ class Pusher {
 
   // ---- Blobs: each one resumed where the server's copy ends.
 
+  // One blob being uploaded: read from the revision that holds it (a photo's
+  // blob, or a large contact's inline bytes: the server wants any content
+  // over kMaxInlineItemBytes as a blob, whatever the vault keeps it as).
+  struct BlobUpload {
+    Digest sha256{};
+    uint64_t size_bytes = 0;
+    int64_t revision_id = 0;
+    uint64_t high_water = 0;  // the most the server ever said it holds
+    int setbacks = 0;         // 409s since high_water last grew
+  };
+
   Status UploadBlobs() {
     std::set<Digest> seen;
     for (const PendingChange& p : pending_) {
       if (p.deleted || !NeedsBlob(p) || !seen.insert(p.sha256).second) continue;
       Result<bool> held = vault_.RemoteHasBlob(remote_, p.sha256);
       if (!held) return held.error();
-      if (!*held) blob_queue_.push_back({p.sha256, p.size_bytes});
+      if (!*held) blob_queue_.push_back(BlobUpload{p.sha256, p.size_bytes, p.head_revision_id});
     }
-    while (!blob_queue_.empty() && active_blobs_ < options_.max_in_flight) StartNextBlob();
+    StartBlobs();
     HF_RETURN_IF_ERROR(client_.Run());
-    return error_;
+    HF_RETURN_IF_ERROR(error_);
+    return Unfinished("blob", blob_queue_.size(), active_blobs_);
   }
 
+  // Content over the protocol's inline limit goes as a blob, whether the
+  // vault keeps it inline (a contact with a photo) or in the blob store.
   bool NeedsBlob(const PendingChange& p) const { return p.in_blob || p.size_bytes > kMaxInlineItemBytes; }
 
-  // The first chunk goes without asking first: a server that holds part of
-  // the blob answers 409 with its offset (and one that holds all of it, 200
-  // complete), so a resumed upload costs one chunk, a new one no round trip.
-  void StartNextBlob() {
-    if (blob_queue_.empty() || !error_.ok()) return;
-    const auto [sha, size] = blob_queue_.front();
-    blob_queue_.pop_front();
-    ++active_blobs_;
-    SendChunk(sha, size, 0);
+  int MaxInFlight() const { return std::max(options_.max_in_flight, 1); }
+
+  // Starts uploads while there is room. Every pass either starts one (it
+  // leaves the queue) or stops: after an error nothing new starts.
+  void StartBlobs() {
+    while (error_.ok() && !blob_queue_.empty() && active_blobs_ < MaxInFlight()) {
+      BlobUpload upload = blob_queue_.front();
+      blob_queue_.pop_front();
+      ++active_blobs_;
+      // The first chunk goes without asking first: a server that holds part
+      // of the blob answers 409 with its offset (and one that holds all of
+      // it, 200 complete), so a resumed upload costs one chunk, a new one no
+      // round trip.
+      SendChunk(std::make_shared<BlobUpload>(upload), 0);
+    }
   }
 
-  // A server that answers 409 again right after the agent went to the
-  // offset it named is not following the protocol: give up on it.
-  static constexpr int kMaxConflictsInARow = 3;
+  // Work that neither finished nor failed once the client ran dry is a bug
+  // in this file; it must not pass for a finished push.
+  static Status Unfinished(const char* what, size_t queued, int active) {
+    if (queued == 0 && active == 0) return Status::Ok();
+    return Status(ErrorCode::kInternal, std::to_string(queued) + " " + what + "(s) never started and " +
+                                            std::to_string(active) + " never ended");
+  }
 
-  void SendChunk(const Digest& sha, uint64_t size, uint64_t offset, int conflicts = 0) {
+  // A server that answers 409 with an offset no further than it held
+  // before, this many times in a row, is not following the protocol.
+  static constexpr int kMaxSetbacks = 3;
+
+  void SendChunk(std::shared_ptr<BlobUpload> upload, uint64_t offset) {
     if (!error_.ok()) return BlobDone(Status::Ok());
+    const uint64_t size = upload->size_bytes;
     std::string chunk;
     chunk.reserve(std::min(kBlobChunkBytes, size - std::min(size, offset)));
-    Status read = vault_.ReadBlobRange(sha, offset, kBlobChunkBytes, [&](std::string_view bytes) {
+    Status read = vault_.ReadRevisionRange(upload->revision_id, offset, kBlobChunkBytes, [&](std::string_view bytes) {
       chunk.append(bytes);
       return Status::Ok();
     });
     if (!read.ok()) return BlobDone(read);
-    const std::string path = "/blobs/" + platform::ToHex(sha) + "?offset=" + std::to_string(offset) +
+    const std::string path = "/blobs/" + platform::ToHex(upload->sha256) + "?offset=" + std::to_string(offset) +
                              "&size=" + std::to_string(size);
     const uint64_t length = chunk.size();
     client_.Call("PUT", path, std::move(chunk), "application/octet-stream",
-                 [this, sha, size, offset, length, path, conflicts](Result<platform::HttpResponse>&& reply) {
+                 [this, upload, offset, length, path](Result<platform::HttpResponse>&& reply) {
                    if (!reply) return BlobDone(reply.error());
                    if (reply->status == 409) {
                      // The server holds a different amount: go on from there.
                      Result<json> body = ParseJsonReply(*reply, "PUT " + path);
                      if (!body) return BlobDone(body.error());
-                     Result<uint64_t> held = ParseBlobConflictReply(*body, size, "PUT " + path);
+                     Result<uint64_t> held = ParseBlobConflictReply(*body, upload->size_bytes, "PUT " + path);
                      if (!held) return BlobDone(held.error());
-                     if (conflicts + 1 >= kMaxConflictsInARow) {
+                     if (!Advanced(*upload, *held) && ++upload->setbacks >= kMaxSetbacks) {
                        return BlobDone(Status(ErrorCode::kServerError,
-                                              "PUT " + path + ": " + std::to_string(conflicts + 1) +
-                                                  " conflicting offsets in a row"));
+                                              "PUT " + path + ": " + std::to_string(upload->setbacks) +
+                                                  " conflicting offsets in a row, none past byte " +
+                                                  std::to_string(upload->high_water) +
+                                                  ": the upload makes no progress"));
                      }
-                     return SendChunk(sha, size, *held, conflicts + 1);
+                     return SendChunk(upload, *held);
                    }
                    if (reply->status != 200) return BlobDone(ProblemStatus(*reply, "PUT " + path));
                    Result<json> body = ParseJsonReply(*reply, "PUT " + path);
@@ -220,12 +260,21 @@ class Pusher {
                    Progress();
                    if (state->complete) {
                      ++report_->blobs_uploaded;
-                     return BlobComplete(sha);
+                     return BlobComplete(upload->sha256);
                    }
-                   Result<uint64_t> next = NextBlobOffset(*state, offset, length, size, "PUT " + path);
+                   Result<uint64_t> next = NextBlobOffset(*state, offset, length, upload->size_bytes, "PUT " + path);
                    if (!next) return BlobDone(next.error());
-                   SendChunk(sha, size, *next);
+                   Advanced(*upload, *next);
+                   SendChunk(upload, *next);
                  });
+  }
+
+  // Whether the server now holds more than it ever did; resets the setbacks if so.
+  static bool Advanced(BlobUpload& upload, uint64_t held) {
+    if (held <= upload.high_water) return false;
+    upload.high_water = held;
+    upload.setbacks = 0;
+    return true;
   }
 
   void BlobComplete(const Digest& sha) { BlobDone(vault_.RecordRemoteBlob(remote_, sha)); }
@@ -233,7 +282,7 @@ class Pusher {
   void BlobDone(const Status& status) {
     if (!status.ok()) Fail(status);
     --active_blobs_;
-    StartNextBlob();
+    StartBlobs();
   }
 
   // ---- Items, in batches per collection.
@@ -257,13 +306,19 @@ class Pusher {
       if (!p.deleted && !NeedsBlob(p)) inline_bytes += p.size_bytes;
     }
     if (!current.changes.empty()) batches_.push_back(std::move(current));
-    while (!batches_.empty() && active_batches_ < options_.max_in_flight) StartNextBatch();
+    StartBatches();
     HF_RETURN_IF_ERROR(client_.Run());
-    return error_;
+    HF_RETURN_IF_ERROR(error_);
+    return Unfinished("batch", batches_.size(), active_batches_);
+  }
+
+  // Starts batches while there is room. Every pass either starts one or
+  // takes it off the queue and fails: after an error nothing new starts.
+  void StartBatches() {
+    while (error_.ok() && !batches_.empty() && active_batches_ < MaxInFlight()) StartNextBatch();
   }
 
   void StartNextBatch() {
-    if (batches_.empty() || !error_.ok()) return;
     Batch batch = std::move(batches_.front());
     batches_.pop_front();
     json puts = json::array();
@@ -297,7 +352,7 @@ class Pusher {
                    Status status = reply ? BatchAnswered(*shared, *reply, path) : reply.error();
                    if (!status.ok()) Fail(status);
                    --active_batches_;
-                   StartNextBatch();
+                   StartBatches();
                  });
   }
 
@@ -359,7 +414,7 @@ class Pusher {
   std::map<int64_t, std::string> collection_ids_;
   std::map<int64_t, ItemKind> kinds_;
   std::vector<PendingChange> pending_;
-  std::deque<std::pair<Digest, uint64_t>> blob_queue_;
+  std::deque<BlobUpload> blob_queue_;
   int active_blobs_ = 0;
   std::deque<Batch> batches_;
   int active_batches_ = 0;

@@ -16,6 +16,8 @@ using storage::ItemKind;
 using storage::Vault;
 
 constexpr int kMaxRounds = 4;
+// The longest `recover --wait` sleeps for an operator's re-upload slot.
+constexpr int64_t kMaxSlotWaitMs = int64_t{24} * 3600 * 1000;
 
 int64_t SteadyMs() {
   using namespace std::chrono;
@@ -139,7 +141,17 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
           report.duration_ms = SteadyMs() - started;
           return report;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(check->reupload->slot_ms - now));
+        const int64_t wait_ms = check->reupload->slot_ms - now;
+        if (wait_ms > kMaxSlotWaitMs) {
+          // A slot days away is a request the operator has not meant for
+          // now (or a clock far off): waiting would hold the vault lock.
+          return Status(ErrorCode::kServerError,
+                        "the re-upload request " + check->reupload->id + " puts this device's slot at " +
+                            platform::FormatUtc(check->reupload->slot_ms) + ", more than " +
+                            std::to_string(kMaxSlotWaitMs / 3600000) +
+                            " h from now: not waiting (run `holdfast recover` without --wait, or later)");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
       }
       report.reason = "reupload " + check->reupload->id;
       for (const CollectionCheck& c : check->collections) set_aside_collections.push_back(c.collection.id);

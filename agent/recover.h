@@ -38,6 +38,7 @@ struct RecoverOptions {
   bool manual_reupload = false;            // `holdfast reupload`: send everything (or one collection) again
   std::optional<std::string> collection;   // with manual_reupload
   bool wait_for_slot = false;              // an operator's request: sleep until this device's slot
+                                           // (at most 24 h; a later slot is kServerError)
   int64_t now_ms = 0;
   PushOptions push;                        // progress, rate, retries
 };

@@ -81,9 +81,12 @@ Result<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const RemoteConfig& 
 int64_t RemoteClient::BackoffMs(int attempt, const platform::HttpResponse& response) {
   const int64_t ceiling = std::min(options_.backoff_cap_ms, options_.backoff_base_ms << std::min(attempt, 20));
   int64_t delay = std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(ceiling, 0))(rng_);
+  // Attempt() gave up on a Retry-After over MaxRetryAfterS(), so this cannot overflow.
   if (response.retry_after_s) delay = std::max(delay, *response.retry_after_s * 1000);
-  return std::min(delay, options_.backoff_cap_ms * 4);
+  return std::min(delay, MaxRetryAfterS() * 1000);
 }
+
+int64_t RemoteClient::MaxRetryAfterS() const { return std::max<int64_t>(options_.backoff_cap_ms * 4, 0) / 1000; }
 
 void RemoteClient::Attempt(platform::HttpRequest request, Done done, int attempt, int64_t delay_ms) {
   platform::HttpRequest copy = request;
@@ -91,13 +94,22 @@ void RemoteClient::Attempt(platform::HttpRequest request, Done done, int attempt
       std::move(copy),
       [this, request = std::move(request), done = std::move(done), attempt](platform::HttpResponse&& response) mutable {
         Result<platform::HttpResponse> result(std::move(response));
+        const std::string what = request.method + " " + request.url.substr(remote_.url.size());
         if (Retryable(result) && attempt + 1 < options_.max_attempts) {
+          if (const std::optional<int64_t> asked = result->retry_after_s; asked && *asked > MaxRetryAfterS()) {
+            // Waiting that long would hold the vault lock for hours; waiting
+            // less would ignore the server. Give up now and say why.
+            Status error = result->transport.ok() ? ProblemStatus(*result, what) : result->transport;
+            done(error.WithContext("the server asks to retry after " + std::to_string(*asked) +
+                                   " s (Retry-After), longer than the " + std::to_string(MaxRetryAfterS()) +
+                                   " s this run waits; try again later"));
+            return;
+          }
           ++retries_;
           const int64_t delay = BackoffMs(attempt, *result);
           Attempt(std::move(request), std::move(done), attempt + 1, delay);
           return;
         }
-        const std::string what = request.method + " " + request.url.substr(remote_.url.size());
         if (!result->transport.ok()) {
           Status error = result->transport;
           if (Retryable(result)) error = error.WithContext("after " + std::to_string(attempt + 1) + " attempts");

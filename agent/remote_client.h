@@ -3,7 +3,9 @@
 //
 // Retries: a transport failure, 5xx, 408 or 429 is sent again after a delay
 // drawn uniformly from [0, min(cap, base * 2^attempt)] ("full jitter"), at
-// least Retry-After when the server gave one, up to max_attempts. The token
+// least Retry-After when the server gave one, up to max_attempts. A
+// Retry-After over 4 x backoff_cap_ms (2 minutes by default) ends the call at
+// once with the server's error, naming the wait it asked for. The token
 // goes only into the Authorization header: no message carries it.
 // Not thread-safe; callbacks run inside Run().
 #pragma once
@@ -56,6 +58,8 @@ class RemoteClient {
                std::unique_ptr<platform::HttpClient> http);
   void Attempt(platform::HttpRequest request, Done done, int attempt, int64_t delay_ms);
   int64_t BackoffMs(int attempt, const platform::HttpResponse& response);
+  // The longest Retry-After honoured (4 x backoff_cap_ms); a longer one ends the call.
+  int64_t MaxRetryAfterS() const;
 
   RemoteConfig remote_;
   RemoteOptions options_;

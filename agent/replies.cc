@@ -142,6 +142,26 @@ Result<InventoryPage> ParseInventoryPage(const json& body, std::string_view afte
   if (!page.next.empty() && page.next <= after) {
     return OutsideProtocol(what, "the next page does not start after this one (next \"" + page.next + "\")");
   }
+  // Each page must bring uids not seen before: in byte order, after the
+  // page asked for, and not beyond `next`. Then no uid comes twice and a
+  // server whose `next` never ends cannot keep a reader paging for nothing.
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    const std::string& uid = page.items[i].first;
+    // The first page starts after "" (itself a uid a server may hold).
+    const bool first_of_all = i == 0 && after.empty();
+    const std::string_view previous = i == 0 ? after : std::string_view(page.items[i - 1].first);
+    if (!first_of_all && uid <= previous) {
+      return OutsideProtocol(what, "uid \"" + uid + "\" is not after \"" + std::string(previous) +
+                                       "\": the pages repeat or are out of order");
+    }
+  }
+  if (!page.next.empty() && page.items.empty()) {
+    return OutsideProtocol(what, "an empty page that names a next one (next \"" + page.next +
+                                     "\"): the listing makes no progress");
+  }
+  if (!page.next.empty() && page.next < page.items.back().first) {
+    return OutsideProtocol(what, "next \"" + page.next + "\" comes before the page's last uid");
+  }
   return page;
 }
 

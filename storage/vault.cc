@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "platform/files.h"
@@ -680,6 +682,38 @@ Status Vault::ReadRevision(int64_t revision_id, const ByteSink& sink) {
   Digest sha256 = DigestFrom(stmt->Blob(1));
   stmt->Reset();
   return ReadBlob(sha256, sink);
+}
+
+Status Vault::ReadRevisionRange(int64_t revision_id, uint64_t offset, uint64_t max_bytes, const ByteSink& sink) {
+  // substr() on a BLOB counts bytes, from 1; SQLite's lengths are int64.
+  const uint64_t kMaxSqlLength = uint64_t{INT64_MAX} / 2;
+  Result<Stmt> stmt = db_->Cached(
+      "SELECT substr(r.content, ?2 + 1, ?3), r.size_bytes, b.sha256, r.blob_id FROM revisions r "
+      "LEFT JOIN blobs b ON b.id = r.blob_id WHERE r.id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, revision_id)
+      .Bind(2, static_cast<int64_t>(std::min(offset, kMaxSqlLength)))
+      .Bind(3, static_cast<int64_t>(std::min(max_bytes, kMaxSqlLength)));
+  Result<bool> row = stmt->Step();
+  if (!row) return row.error();
+  const std::string where = "revision " + std::to_string(revision_id);
+  if (!*row) return Status(ErrorCode::kNotFound, where + " does not exist");
+  if (!stmt->IsNull(3)) {
+    Digest sha256 = DigestFrom(stmt->Blob(2));
+    stmt->Reset();
+    return ReadBlobRange(sha256, offset, max_bytes, sink);
+  }
+  const uint64_t size_bytes = static_cast<uint64_t>(stmt->Int(1));
+  if (offset > size_bytes) {
+    return Status(ErrorCode::kInvalidArgument, where + ": offset " + std::to_string(offset) + " is past its end");
+  }
+  const std::string_view bytes = stmt->Blob(0);
+  if (bytes.size() != std::min(size_bytes - offset, max_bytes)) {
+    return Status(ErrorCode::kCorruptVault, where + ": its content is not " + std::to_string(size_bytes) +
+                                                " bytes long");
+  }
+  if (bytes.empty()) return Status::Ok();
+  return sink(bytes);
 }
 
 Result<std::string> Vault::ReadRevisionBytes(int64_t revision_id, uint64_t max_size_bytes) {

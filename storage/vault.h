@@ -320,6 +320,13 @@ class Vault {
   Status ReadRevision(int64_t revision_id, const ByteSink& sink);
   // A revision's content in memory; kInvalidArgument if larger than max_size_bytes.
   Result<std::string> ReadRevisionBytes(int64_t revision_id, uint64_t max_size_bytes);
+  // Streams up to max_bytes of a revision's content from byte `offset` on,
+  // whether it is held inline or in the blob store (a resumed upload of a
+  // large contact sends its inline bytes as a blob). Memory use: at most
+  // max_bytes for inline content, one chunk for a blob. Errors: kNotFound
+  // (no such revision), kInvalidArgument (offset past the end), those of
+  // ReadBlobRange.
+  Status ReadRevisionRange(int64_t revision_id, uint64_t offset, uint64_t max_bytes, const ByteSink& sink);
 
   // Streams content from `source` into the blob store in chunks of
   // kChunkSizeBytes, hashing as it goes; memory use is one chunk whatever the

@@ -22,3 +22,12 @@ holdfast_test(special_files_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/s
 add_dependencies(special_files_test holdfast)
 holdfast_test(file_names_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/file_names_test.cc LIBS holdfast_platform PkgConfig::SQLITE3 nlohmann_json::nlohmann_json)
 add_dependencies(file_names_test holdfast holdfast-server)
+holdfast_test(import_refusal_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/import_refusal_test.cc LIBS holdfast_agent nlohmann_json::nlohmann_json)
+add_dependencies(import_refusal_test holdfast)
+# A hostile HTTP server in the test process (cpp-httplib, as the reference server uses).
+pkg_check_modules(TEST_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(Threads REQUIRED)
+holdfast_test(progress_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/progress_test.cc LIBS PkgConfig::TEST_HTTPLIB Threads::Threads nlohmann_json::nlohmann_json)
+add_dependencies(progress_test holdfast holdfast-server)
+holdfast_test(size_limits_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/size_limits_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
+add_dependencies(size_limits_test holdfast holdfast-server)
