@@ -66,7 +66,7 @@ class Gen {
     static const char* kAscii[] = {"personal", "work", "home"};
     const int style = Between(0, 9);
     if (style < 2) return "";
-    if (style < 7) return kAscii[source == 0 ? Between(0, 1) : Between(1, 2)];
+    if (style < 7 || !classes_.unsafe_collection_names) return kAscii[source == 0 ? Between(0, 1) : Between(1, 2)];
     if (style < 9 || !classes_.non_utf8_names) return "Fam\xc3\xa9lia \xf0\x9f\x8c\xb4";
     return "fam\xe9lia";  // Latin-1
   }

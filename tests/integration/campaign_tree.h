@@ -66,6 +66,8 @@ struct Classes {
   bool large_contacts = true;     // vCards over the 1 MiB inline limit
   bool fifo_source = true;        // an export-file source that is a FIFO
   bool uidless_multi_item = true;  // items without UID in multi-item files
+  bool folder_to_symlink = true;  // the user's change: a collection folder replaced by a symlink out of the source
+  bool unsafe_collection_names = true;  // collection folders named with bytes outside [A-Za-z0-9._-@]
 };
 
 struct Tree {
