@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platform/content_line.h"
+#include "agent/json_text.h"
 
 namespace holdfast::agent {
 namespace {
@@ -12,38 +12,8 @@ using nlohmann::json;
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::strict) + "\n"; }
 
 // Text that is not valid UTF-8 (a uid from an old phone) goes as hex.
-void PutText(json* j, const char* key, const std::string& text) {
-  if (platform::IsValidUtf8(text)) {
-    (*j)[key] = text;
-  } else {
-    (*j)[std::string(key) + "_hex"] = platform::HexOf(text);
-  }
-}
-
-bool GetText(const json& j, const char* key, std::string* out) {
-  auto it = j.find(key);
-  if (it != j.end()) {
-    if (!it->is_string()) return false;
-    *out = it->get<std::string>();
-    return true;
-  }
-  it = j.find(std::string(key) + "_hex");
-  if (it == j.end() || !it->is_string()) return false;
-  const std::string hex = it->get<std::string>();
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
-}
+void PutText(json* j, const char* key, const std::string& text) { PutJsonText(j, key, text); }
+bool GetText(const json& j, const char* key, std::string* out) { return GetJsonText(j, key, out); }
 
 bool GetInt(const json& j, const char* key, int64_t* out) {
   auto it = j.find(key);

@@ -130,6 +130,8 @@ class SourceCapturer {
       if (!cached.present) missing_by_content_[{cached.collection_id, cached.sha256}] = path;
     }
 
+    for (const FileEntry& file : files) scanned_paths_.insert(file.path);
+    for (const FileEntry* file : to_read) to_read_paths_.insert(file->path);
     progress_ = {source_.name, 0, static_cast<int64_t>(to_read.size()), 0};
     std::vector<std::pair<std::string, std::string>> paths;
     for (const FileEntry* file : to_read) paths.emplace_back(FullPath(*file), file->path);
@@ -188,6 +190,15 @@ class SourceCapturer {
           {source_.name, path, 0, "cannot be listed: " + problem + " (no deletion recorded below it)",
            options_.now_ms});
       unreadable_.push_back(std::move(path));
+    }
+    for (const platform::SpecialEntry& entry : scan->special) {
+      if (source_.kind != SourceKind::kPhotos && !HasExtension(entry.path, ext)) continue;
+      // Never opened; what was captured from this path before stays live.
+      report_->problems.push_back({source_.name, entry.path, 0,
+                                   "not a regular file (" + entry.what +
+                                       "): skipped, and no deletion recorded for it",
+                                   options_.now_ms});
+      unreadable_.push_back(entry.path);
     }
     for (FileEntry& file : scan->files) {
       if (source_.kind == SourceKind::kPhotos || HasExtension(file.path, ext)) {
@@ -315,12 +326,27 @@ class SourceCapturer {
     if (moved_from) HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, *moved_from));
     std::vector<std::string> uids;
 
+    std::set<std::string>& file_uids = uids_read_[file.path];
+    for (const platform::PimItem& item : *items) {
+      if (!item.uid.empty()) file_uids.insert(item.uid);
+    }
+    std::set<std::string> claimed_here;
     for (size_t i = 0; i < items->size(); ++i) {
       const platform::PimItem& item = (*items)[i];
-      std::string uid = item.uid.empty() ? DerivedUid(source_.name, file.path, i) : item.uid;
+      // An item's identity is its UID unless another item already holds that
+      // UID: earlier in this file, or in another file of the collection that
+      // still has it. Then it is a different item (two copies of one contact
+      // that differ, say) and gets a path-derived uid, so that neither copy
+      // replaces the other.
+      bool own_uid = !item.uid.empty() && claimed_here.insert(item.uid).second;
+      if (own_uid) {
+        Result<bool> elsewhere = UidHeldElsewhere(*collection_id, item.uid, file.path, moved_from);
+        if (!elsewhere) return elsewhere.error();
+        own_uid = !*elsewhere;
+      }
+      std::string uid = own_uid ? item.uid : DerivedUid(source_.name, file.path, i);
       // A path-derived uid follows its file to the new path.
-      std::string old_uid =
-          moved_from && item.uid.empty() ? DerivedUid(source_.name, *moved_from, i) : uid;
+      std::string old_uid = moved_from && !own_uid ? DerivedUid(source_.name, *moved_from, i) : uid;
       const bool was_in_file = before.erase(old_uid) > 0;
       if (was_in_file && old_uid != uid) {
         HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, old_uid, uid, file.path));
@@ -347,6 +373,27 @@ class SourceCapturer {
                             file.inode, file_sha,       std::move(uids)};
     HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
     return writer_.Wrote(static_cast<int64_t>(prefetched.size_bytes));
+  }
+
+  // Whether the live item `uid` of the collection belongs to another file of
+  // this source that still holds it: a file present in this scan that either
+  // was read in it and has the UID, or is not read in it (unchanged since it
+  // had it). A UID whose file is gone (or is this file, or the one it moved from)
+  // is free to take: the item moved here.
+  Result<bool> UidHeldElsewhere(int64_t collection_id, const std::string& uid, const std::string& path,
+                                const std::optional<std::string>& moved_from) {
+    Result<std::optional<std::string>> held_at = vault_.LivePathOf(collection_id, uid);
+    if (!held_at) return held_at.error();
+    if (!held_at->has_value()) return false;
+    const std::string& other = **held_at;
+    if (other.empty() || other == path || (moved_from && other == *moved_from)) return false;
+    if (scanned_paths_.count(other) == 0 || moved_away_.count(other) != 0) return false;
+    auto read = uids_read_.find(other);
+    if (read != uids_read_.end()) return read->second.count(uid) != 0;
+    // Not read yet but about to be: it changed, so the UID may have moved
+    // here; taking it is right then, and if that file still has it, its copy
+    // becomes the path-derived item when it is read.
+    return to_read_paths_.count(other) == 0;
   }
 
   // Writes one photo into the blob store, its item and its stat cache entry.
@@ -463,6 +510,10 @@ class SourceCapturer {
   std::set<std::string> moved_away_;
   std::vector<std::string> unreadable_;  // folders of the source the scan could not list
   std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
+  std::set<std::string> scanned_paths_;  // files this scan found
+  std::set<std::string> to_read_paths_;  // of those, the ones it reads (changed or new)
+  // The UIDs each file read by this scan holds, by path.
+  std::unordered_map<std::string, std::set<std::string>> uids_read_;
   std::map<int64_t, int64_t> items_before_;
   std::map<int64_t, int64_t> present_files_;
   // Per collection and path, the uids this scan did not find there: in files

@@ -23,7 +23,10 @@
 // Identity: an item's uid is its UID property; an item without one gets
 // "hf-" + the first 32 hex digits of SHA-256(source name, NUL, path in the
 // source, NUL, index of the item in its file), so it is stable while the file
-// stays where it is. A photo's uid is its path in the source. A file moved
+// stays where it is. So does an item whose UID another item already holds
+// (earlier in the same file, or in another file of the collection that still
+// has it): two cards with one UID are two items, and neither replaces the
+// other in the vault, on the server or on a restored device. A photo's uid is its path in the source. A file moved
 // within a collection is recognised by its content: its items keep their
 // revisions and only their path (and path-derived uid) changes.
 #pragma once

@@ -6,16 +6,19 @@
 #include "agent/push.h"
 #include "agent/replies.h"
 #include "platform/sha256.h"
+#include "platform/wire_text.h"
 
 namespace holdfast::agent {
 namespace {
 
 using nlohmann::json;
 
+// The digest of docs/protocol.md: over the uids as the server holds them
+// (their wire form), in the byte order of that form.
 std::string DigestOf(const std::vector<storage::LedgerEntry>& entries) {
   std::vector<std::pair<std::string, std::string>> sorted;
   sorted.reserve(entries.size());
-  for (const storage::LedgerEntry& e : entries) sorted.emplace_back(e.uid, platform::ToHex(e.sha256));
+  for (const storage::LedgerEntry& e : entries) sorted.emplace_back(platform::ToWireText(e.uid), platform::ToHex(e.sha256));
   std::sort(sorted.begin(), sorted.end());
   platform::Sha256 hasher;
   for (const auto& [uid, sha] : sorted) {
@@ -167,7 +170,7 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
         continue;
       }
       for (const storage::LedgerEntry& e : *ledger) {
-        auto held = inventory->find(e.uid);
+        auto held = inventory->find(platform::ToWireText(e.uid));
         if (held != inventory->end() && held->second == platform::ToHex(e.sha256)) continue;
         Result<bool> arrived = ArrivedSince(vault, c.id, e.uid, held == inventory->end() ? nullptr : &held->second);
         if (!arrived) return arrived.error();

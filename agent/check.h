@@ -63,7 +63,8 @@ struct CheckReport {
 int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id, int64_t not_before_ms,
                      int64_t spread_ms);
 
-// The server's inventory of one collection (uid -> SHA-256 hex), all pages;
+// The server's inventory of one collection (wire uid, platform/wire_text.h,
+// -> SHA-256 hex), all pages;
 // empty if the collection is gone. Errors: those of the remote.
 Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, const std::string& collection_id);
 

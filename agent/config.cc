@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/json_text.h"
+#include "platform/content_line.h"
 #include "platform/files.h"
 #include "platform/http_client.h"
 #include "platform/paths.h"
@@ -69,6 +71,12 @@ const RemoteConfig* Config::FindRemote(std::string_view name) const {
 
 Status AddRemote(Config* config, RemoteConfig remote) {
   if (remote.name.empty()) return Status(ErrorCode::kInvalidArgument, "a remote needs a name");
+  // Text, not file names: they go into URLs and the vault's ledger as they are.
+  for (const std::string* text : {&remote.name, &remote.url, &remote.account}) {
+    if (!platform::IsValidUtf8(*text)) {
+      return Status(ErrorCode::kInvalidArgument, "remote name, URL and account must be UTF-8 text");
+    }
+  }
   if (config->FindRemote(remote.name) != nullptr) {
     return Status(ErrorCode::kAlreadyExists, "a remote named '" + remote.name + "' already exists");
   }
@@ -128,7 +136,7 @@ Status LoadRemotes(const json& doc, const std::filesystem::path& path, Config* c
     const json& entry = doc["remotes"][i];
     const std::string where = "remotes[" + std::to_string(i) + "]";
     if (!entry.is_object()) return Malformed(path, where + " must be an object");
-    for (const char* field : {"name", "url", "account", "token_file"}) {
+    for (const char* field : {"name", "url", "account"}) {
       if (!entry.contains(field) || !entry[field].is_string()) {
         return Malformed(path, where + "." + field + " must be a string");
       }
@@ -137,10 +145,11 @@ Status LoadRemotes(const json& doc, const std::filesystem::path& path, Config* c
     remote.name = entry["name"].get<std::string>();
     remote.url = entry["url"].get<std::string>();
     remote.account = entry["account"].get<std::string>();
-    remote.token_file = entry["token_file"].get<std::string>();
-    if (entry.contains("ca_file")) {
-      if (!entry["ca_file"].is_string()) return Malformed(path, where + ".ca_file must be a string");
-      remote.ca_file = entry["ca_file"].get<std::string>();
+    if (!GetJsonText(entry, "token_file", &remote.token_file)) {
+      return Malformed(path, where + ".token_file must be a string (or token_file_hex, hex digits)");
+    }
+    if (HasJsonText(entry, "ca_file") && !GetJsonText(entry, "ca_file", &remote.ca_file)) {
+      return Malformed(path, where + ".ca_file must be a string (or ca_file_hex, hex digits)");
     }
     if (entry.contains("insecure_plain_http")) {
       if (!entry["insecure_plain_http"].is_boolean()) return Malformed(path, where + ".insecure_plain_http must be true or false");
@@ -173,19 +182,19 @@ Result<Config> LoadConfig(const std::filesystem::path& path) {
     const json& entry = doc["sources"][i];
     const std::string where = "sources[" + std::to_string(i) + "]";
     if (!entry.is_object()) return Malformed(path, where + " must be an object");
-    for (const char* field : {"name", "kind", "path"}) {
-      if (!entry.contains(field) || !entry[field].is_string()) {
-        return Malformed(path, where + "." + field + " must be a string");
+    if (!entry.contains("kind") || !entry["kind"].is_string()) return Malformed(path, where + ".kind must be a string");
+    SourceConfig source;
+    // Names and paths are bytes: what is not UTF-8 is kept as "<key>_hex".
+    for (auto [field, value] : {std::pair{"name", &source.name}, std::pair{"path", &source.path}}) {
+      if (!GetJsonText(entry, field, value)) {
+        return Malformed(path, where + "." + field + " must be a string (or " + field + "_hex, hex digits)");
       }
     }
-    SourceConfig source;
-    source.name = entry["name"].get<std::string>();
     std::optional<SourceKind> kind = ParseSourceKind(entry["kind"].get<std::string>());
     if (!kind) {
       return Malformed(path, where + ".kind must be one of contacts, calendar, tasks, notes, photos");
     }
     source.kind = *kind;
-    source.path = entry["path"].get<std::string>();
     if (entry.contains("loss_threshold")) {
       const json& t = entry["loss_threshold"];
       if (!t.is_object() || !t.value("percent", json(20)).is_number_integer() ||
@@ -207,15 +216,17 @@ Result<Config> LoadConfig(const std::filesystem::path& path) {
 Status SaveConfig(const std::filesystem::path& path, const Config& config) {
   json sources = json::array();
   for (const SourceConfig& s : config.sources) {
-    sources.push_back({{"name", s.name},
-                       {"kind", SourceKindName(s.kind)},
-                       {"path", s.path},
-                       {"loss_threshold", {{"percent", s.loss_percent}, {"min_items", s.loss_min_items}}}});
+    json entry = {{"kind", SourceKindName(s.kind)},
+                  {"loss_threshold", {{"percent", s.loss_percent}, {"min_items", s.loss_min_items}}}};
+    PutJsonText(&entry, "name", s.name);
+    PutJsonText(&entry, "path", s.path);
+    sources.push_back(std::move(entry));
   }
   json remotes = json::array();
   for (const RemoteConfig& r : config.remotes) {
-    json entry = {{"name", r.name}, {"url", r.url}, {"account", r.account}, {"token_file", r.token_file}};
-    if (!r.ca_file.empty()) entry["ca_file"] = r.ca_file;
+    json entry = {{"name", r.name}, {"url", r.url}, {"account", r.account}};
+    PutJsonText(&entry, "token_file", r.token_file);
+    if (!r.ca_file.empty()) PutJsonText(&entry, "ca_file", r.ca_file);
     if (r.insecure_plain_http) entry["insecure_plain_http"] = true;
     remotes.push_back(entry);
   }
@@ -226,8 +237,10 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
   const std::filesystem::path folder = std::filesystem::absolute(path, ec).parent_path();
   if (ec) return Status(ErrorCode::kInvalidArgument, path.string() + ": " + ec.message());
   HF_RETURN_IF_ERROR(platform::EnsurePrivateDir(folder));
+  // Strict: every byte string above went through PutJsonText, so nothing
+  // the user gave is replaced (a replaced path is a different path).
   return platform::WriteFileAtomically(
-      path, doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0600);
+      path, doc.dump(2, ' ', false, json::error_handler_t::strict) + "\n", 0600);
 }
 
 Status AddSource(Config* config, SourceConfig source) {

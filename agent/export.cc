@@ -6,6 +6,7 @@
 #include <set>
 
 #include "agent/archive_format.h"
+#include "agent/json_text.h"
 #include "platform/base64.h"
 #include "platform/clock.h"
 #include "platform/content_line.h"
@@ -64,7 +65,7 @@ Status ExportVdir(Vault& vault, const ExportOptions& options, ExportReport* repo
       vault, options.filter, [&](const CollectionInfo& c, std::vector<SnapshotItem>&& items) {
         ++report->collections;
         for (const SnapshotItem& s : items) {
-          const std::string relative = SafeFileName(c.source) + "/" + s.path;
+          const std::string relative = DistinctFileName(c.source) + "/" + s.path;
           Result<platform::UniqueFd> fd = folder.CreateFile(relative);
           if (!fd) return fd.error();
           const fs::path shown = options.to / relative;
@@ -168,16 +169,17 @@ Status ExportJson(Vault& vault, const ExportOptions& options, ExportReport* repo
                                                                           std::vector<SnapshotItem>&& items) {
     ++report->collections;
     for (const SnapshotItem& s : items) {
-      nlohmann::json line = {{"source", c.source},
-                             {"collection", c.name},
-                             {"kind", storage::ItemKindName(c.kind)},
-                             {"summary", s.item.summary},
+      // Names and uids are bytes: what is not UTF-8 goes as "<key>_hex".
+      nlohmann::json line = {{"kind", storage::ItemKindName(c.kind)},
                              {"sha256", platform::ToHex(s.revision.sha256)},
                              {"size", s.revision.size_bytes},
                              {"captured_at", platform::FormatUtc(s.revision.captured_at_ms)},
-                             {"first_seen", platform::FormatUtc(s.item.first_seen_ms)},
-                             {"path", s.path}};
-      line["uid"] = platform::IsValidUtf8(s.item.uid) ? s.item.uid : "";
+                             {"first_seen", platform::FormatUtc(s.item.first_seen_ms)}};
+      PutJsonText(&line, "source", c.source);
+      PutJsonText(&line, "collection", c.name);
+      PutJsonText(&line, "summary", s.item.summary);
+      PutJsonText(&line, "path", s.path);
+      PutJsonText(&line, "uid", s.item.uid);
       std::string text;
       const bool inline_text = c.kind != ItemKind::kPhoto && s.revision.size_bytes <= kMaxInlineItemBytes;
       if (inline_text) {
@@ -267,7 +269,7 @@ Status ExportArchive(Vault& vault, const ExportOptions& options, ExportReport* r
     HF_RETURN_IF_ERROR(put(manifest.get(), ManifestCollectionLine({c.source, c.name, c.kind})));
     for (const SnapshotItem& s : items) {
       ManifestItem item;
-      item.member = std::string(kArchiveItemsPrefix) + SafeFileName(c.source) + "/" + s.path;
+      item.member = std::string(kArchiveItemsPrefix) + DistinctFileName(c.source) + "/" + s.path;
       item.sha256 = s.revision.sha256;
       item.size_bytes = s.revision.size_bytes;
       item.source = c.source;

@@ -10,6 +10,7 @@
 #include "agent/replies.h"
 #include "platform/base64.h"
 #include "platform/sha256.h"
+#include "platform/wire_text.h"
 
 namespace holdfast::agent {
 namespace {
@@ -109,8 +110,8 @@ class Pusher {
       collection_ids_[c.id] = id;
       kinds_[c.id] = c.kind;
       if (server_collections_.count(id) != 0) continue;
-      json body = {{"kind", storage::ItemKindName(c.kind)}, {"name", c.name}};
-      client_.Call("PUT", "/collections/" + id, body.dump(-1, ' ', false, json::error_handler_t::replace),
+      json body = {{"kind", storage::ItemKindName(c.kind)}, {"name", platform::ToWireText(c.name)}};
+      client_.Call("PUT", "/collections/" + id, body.dump(-1, ' ', false, json::error_handler_t::strict),
                    "application/json", [this, id](Result<platform::HttpResponse>&& reply) {
                      if (!reply) return Fail(reply.error());
                      if (reply->status != 200) return Fail(ProblemStatus(*reply, "PUT /collections/" + id));
@@ -269,10 +270,10 @@ class Pusher {
     json deletes = json::array();
     for (const PendingChange* p : batch.changes) {
       if (p->deleted) {
-        deletes.push_back(p->uid);
+        deletes.push_back(platform::ToWireText(p->uid));
         continue;
       }
-      json entry = {{"uid", p->uid}, {"sha256", platform::ToHex(p->sha256)}};
+      json entry = {{"uid", platform::ToWireText(p->uid)}, {"sha256", platform::ToHex(p->sha256)}};
       if (NeedsBlob(*p)) {
         entry["blob"] = true;
       } else {
@@ -291,7 +292,7 @@ class Pusher {
     const std::string path = "/collections/" + collection_ids_[batch.collection_id] + "/batch";
     ++active_batches_;
     auto shared = std::make_shared<Batch>(std::move(batch));
-    client_.Call("POST", path, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json",
+    client_.Call("POST", path, body.dump(-1, ' ', false, json::error_handler_t::strict), "application/json",
                  [this, shared, path](Result<platform::HttpResponse>&& reply) {
                    Status status = reply ? BatchAnswered(*shared, *reply, path) : reply.error();
                    if (!status.ok()) Fail(status);

@@ -7,6 +7,7 @@
 #include "agent/remote_client.h"
 #include "platform/clock.h"
 #include "platform/sha256.h"
+#include "platform/wire_text.h"
 
 namespace holdfast::agent {
 namespace {
@@ -52,7 +53,7 @@ Result<int64_t> ReadBack(Vault& vault, RemoteClient& client, const std::string& 
     if (!items) return items.error();
     std::vector<int64_t> resend;
     for (const storage::ItemRecord& item : *items) {
-      auto held = inventory->find(item.uid);
+      auto held = inventory->find(platform::ToWireText(item.uid));
       if (item.deleted) continue;
       if (held == inventory->end() || held->second != platform::ToHex(item.sha256)) resend.push_back(item.id);
       if (held != inventory->end()) inventory->erase(held);

@@ -78,6 +78,8 @@ class SourceRestorer {
       return status;
     }
     if (options_.dry_run) return Status::Ok();
+    // Not restored whole: the loss alerts stay.
+    if (report_->files_failed > 0) return FailureSummary();
     Result<std::vector<storage::LossAlert>> alerts = vault_.ListLossAlerts();
     if (!alerts) return alerts.error();
     for (const storage::LossAlert& alert : *alerts) {
@@ -102,7 +104,10 @@ class SourceRestorer {
         known = folder_exists_.emplace(folder, stat(folder.c_str(), &st) == 0).first;
       }
       Result<OnDevice> state = known->second ? Compare(target, s, options_.overwrite) : Result<OnDevice>(OnDevice::kMissing);
-      if (!state) return state.error();
+      if (!state) {
+        Failed(state.error());
+        continue;
+      }
       if (*state == OnDevice::kSame) {
         ++report_->files_present;
         continue;
@@ -111,20 +116,53 @@ class SourceRestorer {
         ++report_->files_differ;
         continue;
       }
+      if (!options_.dry_run) {
+        // A file the device refuses (a name it cannot hold, a folder that
+        // is a file) is this file's failure: the others are still written,
+        // and Run reports every one that was not. The vault failing stops all.
+        Status device_error;
+        Status streamed;
+        Result<size_t> handle = files_.Create(target);
+        if (!handle) {
+          device_error = handle.error();
+        } else {
+          streamed = StreamSnapshotItem(vault_, c, s, [&](std::string_view bytes) {
+            device_error = files_.Append(*handle, bytes);
+            return device_error;
+          });
+          if (!streamed.ok() || !device_error.ok()) files_.Discard(*handle);
+        }
+        if (!device_error.ok()) {
+          Failed(device_error.WithContext(target.string()));
+          continue;
+        }
+        HF_RETURN_IF_ERROR(streamed);
+      }
       ++(*state == OnDevice::kMissing ? report_->files_written : report_->files_replaced);
       ++report_->items_written;
       report_->bytes_written += static_cast<int64_t>(s.revision.size_bytes);
-      if (options_.dry_run) continue;
-      Result<size_t> handle = files_.Create(target);
-      if (!handle) return handle.error();
-      HF_RETURN_IF_ERROR(StreamSnapshotItem(vault_, c, s, [&](std::string_view bytes) {
-        return files_.Append(*handle, bytes);
-      }));
       if (files_.pending() >= kFilesPerSet || files_.pending_bytes() >= kBytesPerSet) {
         HF_RETURN_IF_ERROR(Publish());
       }
     }
     return Status::Ok();
+  }
+
+  static constexpr size_t kFailuresNamed = 5;
+
+  void Failed(const Status& why) {
+    ++report_->files_failed;
+    if (failures_.ok()) failures_ = why;
+    if (report_->files_failed <= static_cast<int64_t>(kFailuresNamed)) failed_names_ += "\n  " + why.message();
+  }
+
+  // Run's error when some files could not be written (the rest were).
+  Status FailureSummary() const {
+    std::string more = report_->files_failed > static_cast<int64_t>(kFailuresNamed)
+                           ? "\n  and " + std::to_string(report_->files_failed - static_cast<int64_t>(kFailuresNamed)) + " more"
+                           : "";
+    return Status(failures_.code(), std::to_string(report_->files_failed) +
+                                        " files could not be written (the others were):" + failed_names_ + more);
   }
 
   // A source that is one export file: the items it lacks are added to it
@@ -227,6 +265,8 @@ class SourceRestorer {
   platform::FileSet files_;
   std::vector<int64_t> collections_;
   std::map<std::string, bool> folder_exists_;  // as found before this restore wrote anything
+  Status failures_;                             // the first file that could not be written
+  std::string failed_names_;                    // the first kFailuresNamed of them, one a line
 };
 
 }  // namespace

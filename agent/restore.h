@@ -40,6 +40,7 @@ struct SourceRestore {
   int64_t files_replaced = 0;    // differing files replaced (overwrite only)
   int64_t files_present = 0;     // already there with the vault's content
   int64_t files_differ = 0;      // there with other content, kept (no overwrite)
+  int64_t files_failed = 0;      // could not be written (the error names them); the others were
   int64_t items_written = 0;
   int64_t bytes_written = 0;
   int64_t alerts_cleared = 0;

@@ -1,6 +1,8 @@
 #include "agent/snapshot.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "platform/files.h"
 #include "platform/sha256.h"
@@ -13,23 +15,49 @@ using storage::ItemKind;
 using storage::ItemRecord;
 using storage::RevisionInfo;
 
+// The file name of an item that has no file of its own (it shared one with
+// others): its uid made a distinct safe name, the extension last (capture
+// reads back only files that end in it).
+std::string ItemFileName(const std::string& uid, const std::string& ext) {
+  const std::string stem = DistinctFileName(uid);
+  return ext.empty() ? stem : stem + "." + ext;
+}
+
+// Where the item shared a file, the folder that file was in (so that the
+// item comes back into its collection), else one named after the collection.
+std::string FolderFor(const CollectionInfo& collection, const std::string& source_path) {
+  if (platform::IsPlainRelativePath(source_path)) {
+    const size_t slash = source_path.rfind('/');
+    return slash == std::string::npos ? "" : source_path.substr(0, slash + 1);
+  }
+  return SafeFileName(collection.name) + "/";
+}
+
 // Gives each item its file name: its own source path where no other item
-// of the collection shares it, else one made from collection and uid.
+// of the collection shares it, else one made from the uid (ItemFileName).
+// Names stay distinct; a clash left (two 64-bit hashes alike, or a uid that
+// is a file's own name) gets a number before the extension.
 void AssignPaths(const CollectionInfo& collection, std::vector<SnapshotItem>* items) {
   std::map<std::string, int> uses;
   for (const SnapshotItem& s : *items) ++uses[s.item.source_path];
   const std::string ext = FileExtensionFor(collection.kind);
-  std::map<std::string, int> taken;
+  std::set<std::string> taken;
+  std::vector<SnapshotItem*> named_from_uid;
   for (SnapshotItem& s : *items) {
     const std::string& own = s.item.source_path;
     if (uses[own] == 1 && platform::IsPlainRelativePath(own)) {
       s.path = own;
+      taken.insert(own);
     } else {
-      std::string name = SafeFileName(s.item.uid);
-      if (!ext.empty()) name += "." + ext;
-      s.path = SafeFileName(collection.name) + "/" + name;
+      named_from_uid.push_back(&s);
     }
-    if (taken[s.path]++ > 0) s.path += "-" + std::to_string(taken[s.path]);
+  }
+  for (SnapshotItem* s : named_from_uid) {
+    const std::string folder = FolderFor(collection, s->item.source_path);
+    s->path = folder + ItemFileName(s->item.uid, ext);
+    for (int n = 2; !taken.insert(s->path).second; ++n) {
+      s->path = folder + ItemFileName(s->item.uid + "\n" + std::to_string(n), ext);
+    }
   }
 }
 
@@ -91,6 +119,14 @@ std::string SafeFileName(std::string_view name) {
     return prefix.empty() ? hash : prefix + "-" + hash;
   }
   return safe;
+}
+
+std::string DistinctFileName(std::string_view name) {
+  const std::string safe = SafeFileName(name);
+  if (safe == name) return safe;
+  std::string prefix = safe.substr(0, std::min<size_t>(safe.size(), 40));
+  while (!prefix.empty() && prefix.front() == '.') prefix.erase(0, 1);
+  return prefix + "~" + platform::ToHex(platform::Sha256Of(name)).substr(0, 16);
 }
 
 Status ForEachSnapshotCollection(

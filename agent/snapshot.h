@@ -64,6 +64,13 @@ std::optional<storage::ItemKind> ParseKindWord(std::string_view word);
 // digits, '.', '-', '_' and '@' become '_'; a name that is empty, starts
 // with '.', or is over 100 bytes is replaced by the first 32 hex digits of
 // its SHA-256 (with the same prefix kept readable where possible).
+// Many names map to one (SafeFileName("a b") == SafeFileName("a_b")): use
+// DistinctFileName where two names must stay apart.
 std::string SafeFileName(std::string_view name);
+
+// A safe path component, one-to-one: `name` itself where SafeFileName keeps
+// it, else the first 40 characters of its safe form, '~' and 16 hex digits of
+// SHA-256(name) ('~' is never in a kept name). docs/formats.md, "File names".
+std::string DistinctFileName(std::string_view name);
 
 }  // namespace holdfast::agent

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "agent/json_text.h"
 #include "platform/clock.h"
 
 namespace holdfast::agent {
@@ -99,7 +100,12 @@ std::string StatusText(const StatusReport& report) {
   if (!report.collections.empty()) {
     out += "\nCollections\n";
     for (const storage::CollectionInfo& c : report.collections) {
-      out += "  " + std::string(ItemKindName(c.kind)) + "\t" + c.name + "\t(from " + c.source + ")\n";
+      auto counted = report.stats.by_collection.find(c.id);
+      const storage::KindStats counts = counted == report.stats.by_collection.end() ? storage::KindStats{}
+                                                                                    : counted->second;
+      out += "  " + std::string(ItemKindName(c.kind)) + "\t" + c.name + "\t(from " + c.source + ")\t" +
+             std::to_string(counts.items) + " items, " + std::to_string(counts.deleted_items) + " deleted, " +
+             HumanBytes(counts.content_bytes) + "\n";
     }
   }
   for (const storage::LossAlert& alert : report.loss_alerts) {
@@ -160,11 +166,18 @@ std::string StatusJson(const StatusReport& report) {
   }
   nlohmann::json collections = nlohmann::json::array();
   for (const storage::CollectionInfo& c : report.collections) {
+    auto counted = report.stats.by_collection.find(c.id);
+    const storage::KindStats counts =
+        counted == report.stats.by_collection.end() ? storage::KindStats{} : counted->second;
     collections.push_back({{"id", c.id},
                            {"kind", ItemKindName(c.kind)},
                            {"name", c.name},
                            {"source", c.source},
-                           {"created_at", platform::FormatUtc(c.created_at_ms)}});
+                           {"created_at", platform::FormatUtc(c.created_at_ms)},
+                           {"items", counts.items},
+                           {"deleted_items", counts.deleted_items},
+                           {"revisions", counts.revisions},
+                           {"content_bytes", counts.content_bytes}});
   }
   nlohmann::json alerts = nlohmann::json::array();
   for (const storage::LossAlert& alert : report.loss_alerts) {
@@ -177,7 +190,9 @@ std::string StatusJson(const StatusReport& report) {
   }
   nlohmann::json problems = nlohmann::json::array();
   for (const storage::CaptureProblem& p : report.capture_problems) {
-    problems.push_back({{"source", p.source}, {"path", p.path}, {"line", p.line}, {"reason", p.reason}});
+    nlohmann::json problem = {{"source", p.source}, {"line", p.line}, {"reason", p.reason}};
+    PutJsonText(&problem, "path", p.path);  // a device path is bytes
+    problems.push_back(std::move(problem));
   }
   nlohmann::json remotes = nlohmann::json::array();
   for (const RemoteStatus& r : report.remotes) {

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "platform/files.h"
+
 namespace holdfast::platform {
 namespace {
 
@@ -44,6 +46,8 @@ int ScanDir(int dir_fd, const std::string& prefix, int depth_left, ScanResult* r
     if (S_ISREG(st.st_mode)) {
       result->files.push_back({rel, static_cast<uint64_t>(st.st_size), MtimeNs(st),
                                static_cast<uint64_t>(st.st_ino)});
+    } else if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+      result->special.push_back({rel, DescribeFileType(st.st_mode)});
     } else if (S_ISDIR(st.st_mode) && depth_left > 0) {
       int child = openat(dirfd(dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
       if (child < 0) {
@@ -79,6 +83,10 @@ Result<ScanResult> ScanTree(const std::filesystem::path& root, int max_depth) {
 Result<FileEntry> StatFile(const std::filesystem::path& file) {
   struct stat st {};
   if (stat(file.c_str(), &st) != 0) return ErrnoStatus(file.string(), errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  file.string() + ": not a regular file (" + DescribeFileType(st.st_mode) + ")");
+  }
   return FileEntry{file.filename().string(), static_cast<uint64_t>(st.st_size), MtimeNs(st),
                    static_cast<uint64_t>(st.st_ino)};
 }

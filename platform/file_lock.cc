@@ -35,19 +35,44 @@ Result<FileLock> FileLock::Acquire(const std::filesystem::path& lock_path) {
   return FileLock(fd);
 }
 
-FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+Status FileLock::LockTarget(const std::filesystem::path& file) {
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return ErrnoStatus("open " + file.string() + " to lock it", errno);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err != EWOULDBLOCK) return ErrnoStatus("lock " + file.string(), err);
+    return Status(ErrorCode::kVaultLocked,
+                  "vault is in use by another process that opened the same file under another name "
+                  "(a hard link to " + file.string() + ")");
+  }
+  target_fd_ = fd;
+  return Status::Ok();
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_), target_fd_(other.target_fd_) {
+  other.fd_ = -1;
+  other.target_fd_ = -1;
+}
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
+    if (target_fd_ >= 0) close(target_fd_);
     if (fd_ >= 0) close(fd_);
     fd_ = other.fd_;
+    target_fd_ = other.target_fd_;
     other.fd_ = -1;
+    other.target_fd_ = -1;
   }
   return *this;
 }
 
 FileLock::~FileLock() {
-  if (fd_ >= 0) close(fd_);  // releases the flock
+  // Closing releases the flocks. The caller closes its own handles to the
+  // target first (Vault: its SQLite connection), as closing any descriptor of
+  // a file drops the process's POSIX record locks on it.
+  if (target_fd_ >= 0) close(target_fd_);
+  if (fd_ >= 0) close(fd_);
 }
 
 }  // namespace holdfast::platform

@@ -4,6 +4,11 @@
 // process holds it. The lock is an advisory flock() on a separate lock file
 // ("<vault>.lock", mode 0600) that records the holder's pid; the OS drops it
 // when the holder exits or is killed, so a stale lock file never blocks.
+// A lock file is found by name, and a file can have several (hard links), so
+// LockTarget also takes a flock() on the locked file itself: the lock then
+// belongs to the file, whatever name each process opened it by. (flock()
+// and the POSIX record locks SQLite takes on the same file do not interact
+// on Linux.)
 // Not thread-safe; one FileLock per process per path.
 #pragma once
 
@@ -19,6 +24,12 @@ class FileLock {
   // when another process holds it; kPermission/kIoError/kNotFound otherwise.
   static Result<FileLock> Acquire(const std::filesystem::path& lock_path);
 
+  // Also locks `file` itself (it must exist), without waiting, and holds
+  // that lock as long as this one. Errors: kVaultLocked when another open of
+  // the same file, under any name, holds it; kNotFound/kPermission/kIoError.
+  // Once per FileLock.
+  Status LockTarget(const std::filesystem::path& file);
+
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;
   FileLock(const FileLock&) = delete;
@@ -28,6 +39,7 @@ class FileLock {
  private:
   explicit FileLock(int fd) : fd_(fd) {}
   int fd_ = -1;
+  int target_fd_ = -1;
 };
 
 }  // namespace holdfast::platform

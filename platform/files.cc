@@ -21,6 +21,8 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  // Gives up ownership: the descriptor stays open.
+  void Release() { fd_ = -1; }
   // Closes now and reports the error close() saw (it can report a failed write).
   int Close() {
     int rc = close(fd_);
@@ -120,14 +122,43 @@ Status WriteFileAtomically(const fs::path& path, std::string_view bytes, mode_t 
   return SyncDir(ParentOf(path));
 }
 
-Result<std::string> ReadWholeFile(const fs::path& path, uint64_t max_size_bytes) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+const char* DescribeFileType(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "a special file";
+}
+
+Result<int> OpenRegularFile(const fs::path& path) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) return ErrnoStatus("open " + path.string(), errno);
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path.string(), errno);
   if (!S_ISREG(st.st_mode)) {
-    return Status(ErrorCode::kInvalidArgument, path.string() + ": not a regular file");
+    return Status(ErrorCode::kInvalidArgument,
+                  path.string() + ": not a regular file (" + DescribeFileType(st.st_mode) + ")");
   }
+  // Regular files ignore O_NONBLOCK; cleared all the same so reads behave as usual.
+  int flags = fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return ErrnoStatus("fcntl " + path.string(), errno);
+  }
+  int owned = fd.get();
+  fd.Release();
+  return owned;
+}
+
+Result<std::string> ReadWholeFile(const fs::path& path, uint64_t max_size_bytes) {
+  Result<int> opened = OpenRegularFile(path);
+  if (!opened) return opened.error();
+  Fd fd(*opened);
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path.string(), errno);
   if (static_cast<uint64_t>(st.st_size) > max_size_bytes) {
     return Status(ErrorCode::kInvalidArgument,
                   path.string() + ": file is " + std::to_string(st.st_size) +
@@ -160,8 +191,9 @@ Result<std::string> ReadWholeFile(const fs::path& path, uint64_t max_size_bytes)
 }
 
 Result<std::string> ReadFilePrefix(const fs::path& path, size_t size_bytes) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoStatus("open " + path.string(), errno);
+  Result<int> opened = OpenRegularFile(path);
+  if (!opened) return opened.error();
+  Fd fd(*opened);
   std::string bytes(size_bytes, '\0');
   size_t done = 0;
   while (done < size_bytes) {

@@ -47,11 +47,23 @@ bool IsPlainRelativePath(std::string_view relative);
 // fsyncs a folder so that entries created, renamed or removed in it are durable.
 Status SyncDir(const std::filesystem::path& dir);
 
-// Reads a whole file; kInvalidArgument if it is larger than max_size_bytes.
+// Opens an existing file for reading, refusing what is not a regular file
+// without blocking on it: a FIFO, socket or device under the name (made by a
+// user, or swapped in after a folder scan) gives kInvalidArgument "<path>: not
+// a regular file (a FIFO)" where a plain open() would wait forever for a
+// writer. Other errors as open(2), naming the path. The caller owns the
+// returned descriptor and closes it.
+Result<int> OpenRegularFile(const std::filesystem::path& path);
+
+// "a FIFO", "a socket", "a character device", ... for messages.
+const char* DescribeFileType(mode_t mode);
+
+// Reads a whole regular file (see OpenRegularFile); kInvalidArgument if it is
+// larger than max_size_bytes.
 Result<std::string> ReadWholeFile(const std::filesystem::path& path,
                                   uint64_t max_size_bytes);
 
-// Reads up to `size_bytes` from the start of a file (fewer if it is shorter).
+// Reads up to `size_bytes` from the start of a regular file (fewer if it is shorter).
 Result<std::string> ReadFilePrefix(const std::filesystem::path& path, size_t size_bytes);
 
 }  // namespace holdfast::platform

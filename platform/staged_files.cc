@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "platform/files.h"
+#include "platform/sha256.h"
 
 namespace holdfast::platform {
 namespace {
@@ -24,9 +25,27 @@ fs::path ParentOf(const fs::path& path) {
   return parent.empty() ? fs::path(".") : parent;
 }
 
+// Temp names must fit in NAME_MAX (255 bytes) whatever the target's name:
+// a name of up to kMaxKeptNameBytes is kept (readable in a listing), a
+// longer one becomes its first kCutNameBytes, '~' and 16 hex digits of its
+// SHA-256 (exactly kMaxKeptNameBytes + 1 bytes, so that it never equals a
+// kept name). With ".holdfast-", '.', a pid and the longest suffix (".N.tmp")
+// that stays under 180 bytes.
+constexpr size_t kMaxKeptNameBytes = 136;
+constexpr size_t kCutNameBytes = kMaxKeptNameBytes - 16;
+
+// ".holdfast-<name>.", the start of every temp name beside `target`.
+std::string TempPrefix(const fs::path& target) {
+  std::string name = target.filename().string();
+  if (name.size() > kMaxKeptNameBytes) {
+    name = name.substr(0, kCutNameBytes) + "~" + ToHex(Sha256Of(name)).substr(0, 16);
+  }
+  return ".holdfast-" + name + ".";
+}
+
 fs::path TempBeside(const fs::path& path, const char* suffix) {
   static const std::string pid = std::to_string(getpid());
-  return ParentOf(path) / (".holdfast-" + path.filename().string() + "." + pid + suffix);
+  return ParentOf(path) / (TempPrefix(path) + pid + suffix);
 }
 
 bool Exists(const fs::path& path) {
@@ -51,8 +70,8 @@ Status MakeFolders(const fs::path& dir) {
   return Status::Ok();
 }
 
-// For an entry named "<prefix><pid>.<suffix>" (prefix ".holdfast-<name>.",
-// see TempBeside) whose process is gone, its suffix; otherwise nothing: the
+// For an entry named "<prefix><pid>.<suffix>" (prefix TempPrefix, see
+// TempBeside) whose process is gone, its suffix; otherwise nothing: the
 // entry belongs to a live process, this one, or is not ours.
 std::optional<std::string> LeftByDeadProcess(const std::string& name, const std::string& prefix) {
   if (name.rfind(prefix, 0) != 0) return std::nullopt;
@@ -69,7 +88,7 @@ std::optional<std::string> LeftByDeadProcess(const std::string& name, const std:
 // Removes what an export of the same target left when it was killed:
 // ".holdfast-<name>.<pid>.<suffix>" entries whose process is gone.
 void RemoveStaleTemps(const fs::path& target) {
-  const std::string prefix = ".holdfast-" + target.filename().string() + ".";
+  const std::string prefix = TempPrefix(target);
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(ParentOf(target), ec)) {
     if (!LeftByDeadProcess(entry.path().filename().string(), prefix)) continue;
@@ -86,7 +105,7 @@ void RemoveStaleTemps(const fs::path& target) {
 // tree and RemoveStaleTemps deletes it.
 void RestoreMovedAside(const fs::path& target) {
   if (Exists(target)) return;
-  const std::string prefix = ".holdfast-" + target.filename().string() + ".";
+  const std::string prefix = TempPrefix(target);
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(ParentOf(target), ec)) {
     if (LeftByDeadProcess(entry.path().filename().string(), prefix) != "old") continue;
@@ -306,7 +325,10 @@ Result<size_t> FileSet::Create(const fs::path& path) {
   }
   // Each folder is made (or found) once per set, not once per file.
   const fs::path folder = ParentOf(path);
-  if (made_folders_.insert(folder.string()).second) HF_RETURN_IF_ERROR(MakeFolders(folder));
+  if (made_folders_.count(folder.string()) == 0) {
+    HF_RETURN_IF_ERROR(MakeFolders(folder));
+    made_folders_.insert(folder.string());
+  }
   Pending file;
   file.final_path = path;
   // Numbered, so that the same path written twice in a set gets two temp
@@ -316,6 +338,14 @@ Result<size_t> FileSet::Create(const fs::path& path) {
   if (file.fd.get() < 0) return ErrnoStatus("create " + file.temp_path.string(), errno);
   files_.push_back(std::move(file));
   return files_.size() - 1;
+}
+
+void FileSet::Discard(size_t handle) {
+  if (handle + 1 != files_.size()) return;
+  Pending& file = files_.back();
+  (void)file.fd.Close();
+  unlink(file.temp_path.c_str());
+  files_.pop_back();
 }
 
 Status FileSet::Append(size_t handle, std::string_view bytes) {

@@ -14,7 +14,9 @@
 //                  fsyncs each folder.
 //
 // Temp names start with ".holdfast-" so that capture (which skips hidden
-// files) never mistakes a leftover for an item. A process killed mid-write
+// files) never mistakes a leftover for an item. They fit in NAME_MAX for any
+// target name: in "<name>" below, a name over 136 bytes stands shortened to
+// its first 120 bytes, '~' and 16 hex digits of its SHA-256. A process killed mid-write
 // leaves its temp name behind; AtomicFile and StagedFolder remove those of
 // dead processes for the same target when they open (StagedFolder first
 // puts back a replaced export that a kill left moved aside). Not thread-safe; one owner.
@@ -132,6 +134,10 @@ class FileSet {
   // (files are written one at a time). Errors name the path.
   Result<size_t> Create(const std::filesystem::path& path);
   Status Append(size_t handle, std::string_view bytes);
+  // Drops the file of `handle` (the last one created) and its temp file, so
+  // that one file that cannot be written does not stop the others of the
+  // set. A handle that is not the last one is left alone.
+  void Discard(size_t handle);
   // Create and Append in one.
   Status Write(const std::filesystem::path& path, std::string_view bytes);
   size_t pending() const { return files_.size(); }

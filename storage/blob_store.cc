@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "platform/files.h"
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
 
@@ -134,11 +135,12 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
 
 Result<BlobRef> Vault::PutBlobFromFile(const std::filesystem::path& file, bool* file_failed) {
   if (file_failed != nullptr) *file_failed = false;
-  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  Result<int> opened = platform::OpenRegularFile(file);
+  if (!opened) {
     if (file_failed != nullptr) *file_failed = true;
-    return ErrnoStatus("open " + file.string(), errno);
+    return opened.error();
   }
+  const int fd = *opened;
   Result<BlobRef> ref = PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
     while (true) {
       ssize_t n = read(fd, buffer, capacity);

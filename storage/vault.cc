@@ -192,6 +192,9 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
     HF_RETURN_IF_ERROR(platform::CreateEmptyFile(path, 0600));
     created = true;
   }
+  // The file's own lock: another name for the same file (a hard link) has
+  // another lock file, but not another file.
+  HF_RETURN_IF_ERROR(lock->LockTarget(path).WithContext(where));
   HF_RETURN_IF_ERROR(ProbeHeader(path, &is_empty, &header_in_wal));  // again: it may have changed before the lock
   if (is_empty && mode == OpenMode::kExisting) {
     return Status(ErrorCode::kNotAVault,
@@ -579,6 +582,17 @@ Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
   return CollectRows(*stmt, ReadItemRow);
 }
 
+Result<std::optional<std::string>> Vault::LivePathOf(int64_t collection_id, std::string_view uid) {
+  Result<Stmt> stmt = db_->Cached(
+      "SELECT coalesce(i.source_path, '') FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2 "
+      "AND NOT EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, collection_id).Bind(2, uid).Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->Text(0));
+}
+
 Result<std::vector<std::string>> Vault::LiveAtPath(int64_t collection_id,
                                                    std::string_view source_path,
                                                    const std::vector<std::string>& uids) {
@@ -686,13 +700,13 @@ Result<std::string> Vault::ReadRevisionBytes(int64_t revision_id, uint64_t max_s
 Result<VaultStats> Vault::Stats() {
   VaultStats stats;
   Result<Stmt> stmt = db_->Prepare(
-      "SELECT c.kind, count(DISTINCT c.id), "
+      "SELECT c.kind, c.id, "
       "count(i.id) - count(t.item_id), count(t.item_id), "
       "coalesce(sum(CASE WHEN t.item_id IS NULL THEN i.size_bytes END), 0), "
       "coalesce(sum((SELECT count(*) FROM revisions r WHERE r.item_id = i.id)), 0) "
       "FROM collections c LEFT JOIN items i ON i.collection_id = c.id "
       "LEFT JOIN (SELECT DISTINCT item_id FROM tombstones WHERE restored_at_ms IS NULL) t "
-      "ON t.item_id = i.id GROUP BY c.kind");
+      "ON t.item_id = i.id GROUP BY c.id");
   if (!stmt) return stmt.error();
   while (true) {
     Result<bool> row = stmt->Step();
@@ -700,12 +714,18 @@ Result<VaultStats> Vault::Stats() {
     if (!*row) break;
     std::optional<ItemKind> kind = ParseItemKind(stmt->Text(0));
     if (!kind) continue;
+    KindStats& c = stats.by_collection[stmt->Int(1)];
+    c.collections = 1;
+    c.items = stmt->Int(2);
+    c.deleted_items = stmt->Int(3);
+    c.content_bytes = stmt->Int(4);
+    c.revisions = stmt->Int(5);
     KindStats& k = stats.by_kind[static_cast<size_t>(*kind)];
-    k.collections = stmt->Int(1);
-    k.items = stmt->Int(2);
-    k.deleted_items = stmt->Int(3);
-    k.content_bytes = stmt->Int(4);
-    k.revisions = stmt->Int(5);
+    k.collections += 1;
+    k.items += c.items;
+    k.deleted_items += c.deleted_items;
+    k.content_bytes += c.content_bytes;
+    k.revisions += c.revisions;
   }
   Result<Stmt> blobs = db_->Prepare(
       "SELECT count(*), coalesce(sum(size_bytes), 0) FROM blobs WHERE sha256 IS NOT NULL");

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -129,6 +130,9 @@ struct KindStats {
 
 struct VaultStats {
   KindStats by_kind[std::size(kAllItemKinds)];
+  // The same counts per collection (KindStats::collections is 1), keyed by
+  // CollectionInfo::id; every collection has an entry, empty ones too.
+  std::map<int64_t, KindStats> by_collection;
   int64_t blobs = 0;
   int64_t blob_bytes = 0;
   int64_t file_size_bytes = 0;  // the vault file plus its WAL
@@ -274,6 +278,9 @@ class Vault {
   Result<std::vector<std::string>> LiveAtPath(int64_t collection_id, std::string_view source_path,
                                               const std::vector<std::string>& uids);
   Result<int64_t> CountLiveItems(int64_t collection_id);
+  // Where the live item `uid` of the collection was last seen: its source
+  // path ("" if none was recorded), or nullopt when there is no such live item.
+  Result<std::optional<std::string>> LivePathOf(int64_t collection_id, std::string_view uid);
 
   // The stat cache of a source (see SourceFileRecord). Put replaces the entry
   // for the same path. Idempotent.

@@ -4,6 +4,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "agent/json_text.h"
 
 namespace holdfast::cli {
 
@@ -15,7 +16,9 @@ int RunVerify(const GlobalOptions& options, bool json) {
   if (json) {
     nlohmann::json damage = nlohmann::json::array();
     for (const storage::Damage& d : report->damage) {
-      damage.push_back({{"what", d.what}, {"where", d.where}, {"detail", d.detail}});
+      nlohmann::json entry = {{"what", d.what}, {"detail", d.detail}};
+      agent::PutJsonText(&entry, "where", d.where);  // may name an item by its uid: bytes
+      damage.push_back(std::move(entry));
     }
     nlohmann::json doc = {{"vault", (*vault)->path().string()},
                           {"ok", report->ok()},

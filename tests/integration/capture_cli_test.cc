@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "storage/vault.h"
@@ -116,6 +117,42 @@ TEST_CASE("an emptied address book trips the guard; --accept-deletions records t
   CHECK(status["source_loss_suspected"].empty());
   CHECK(status["kinds"]["contact"]["deleted_items"] == removed);
   CHECK(status["kinds"]["contact"]["items"] == 200 - removed);
+}
+
+TEST_CASE("status counts items per collection, in text and JSON, deletions included") {
+  Handset h;
+  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  std::map<std::string, int64_t> on_device;  // collection folder -> files
+  for (const char* book : {"personal", "work"}) {
+    on_device[book] = static_cast<int64_t>(FilesIn(h.tree / "contacts" / book).size());
+  }
+  REQUIRE(on_device["personal"] > 1);
+  fs::remove(FilesIn(h.tree / "contacts/personal").front());
+  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+
+  nlohmann::json status = h.Status();
+  int64_t total = 0;
+  bool saw_personal = false, saw_work = false;
+  for (const nlohmann::json& c : status["collections"]) {
+    total += c["items"].get<int64_t>();
+    if (c["kind"] != "contact") continue;
+    CAPTURE(c.dump());
+    if (c["name"] == "personal") {
+      saw_personal = true;
+      CHECK(c["items"] == on_device["personal"] - 1);
+      CHECK(c["deleted_items"] == 1);
+    } else if (c["name"] == "work") {
+      saw_work = true;
+      CHECK(c["items"] == on_device["work"]);
+      CHECK(c["deleted_items"] == 0);
+    }
+  }
+  CHECK((saw_personal && saw_work));
+  CHECK(total == 589);  // 590 captured, one deleted
+  const std::string text = h.Holdfast({"status"}).out;
+  CHECK_MESSAGE(text.find("personal\t(from contacts)\t" + std::to_string(on_device["personal"] - 1) +
+                          " items, 1 deleted") != std::string::npos,
+                text);
 }
 
 TEST_CASE("edits, renames and single deletions on a generated handset; a 30% loss trips the guard") {

@@ -104,6 +104,17 @@ TEST_CASE("batches are idempotent and the digest follows the protocol's definiti
   // Content comes back byte for byte.
   HttpResponse content = s.Call("GET", "/v1/accounts/phone/collections/book/items/d");
   CHECK(content.body == "card d");
+
+  // Uids in their wire form (docs/protocol.md): an encoded name is kept as
+  // sent; text that is not the wire form of anything is refused.
+  const std::string wire = PutEntry("~b64:Y2Fm6S5qcGc", "caf\xe9.jpg") + "," + PutEntry("~b64:YWJj", "abc") + "," +
+                           PutEntry("~b64:Y2Fm6S5qcGc=", "padded") + "," + PutEntry("~b64:fmI2NDp4", "marker");
+  json wired = s.Body(s.Call("POST", "/v1/accounts/phone/collections/book/batch", R"({"put":[)" + wire + "]}"));
+  CHECK(wired["put"][0]["status"] == "stored");
+  CHECK(wired["put"][1]["status"] == "invalid");  // "abc" goes as it is
+  CHECK(wired["put"][2]["status"] == "invalid");  // padding is not the wire form
+  CHECK(wired["put"][3]["status"] == "stored");   // "~b64:x" itself, encoded
+  CHECK(s.Call("GET", "/v1/accounts/phone/collections/book/items/~b64:Y2Fm6S5qcGc").body == "caf\xe9.jpg");
 }
 
 TEST_CASE("the inventory pages through a collection in uid order") {

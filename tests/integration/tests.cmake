@@ -18,6 +18,10 @@ holdfast_test(server_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_t
 add_dependencies(server_test holdfast-server)
 holdfast_test(recover_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/recover_test.cc LIBS holdfast_agent PkgConfig::SQLITE3 nlohmann_json::nlohmann_json)
 add_dependencies(recover_test holdfast-handset-gen holdfast holdfast-server)
+holdfast_test(special_files_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/special_files_test.cc LIBS nlohmann_json::nlohmann_json)
+add_dependencies(special_files_test holdfast)
+holdfast_test(file_names_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/file_names_test.cc LIBS holdfast_platform PkgConfig::SQLITE3 nlohmann_json::nlohmann_json)
+add_dependencies(file_names_test holdfast holdfast-server)
 holdfast_test(device_campaign_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/device_campaign_test.cc
               ${CMAKE_CURRENT_LIST_DIR}/campaign_tree.cc LIBS holdfast_platform)
 add_dependencies(device_campaign_test holdfast holdfast-server)

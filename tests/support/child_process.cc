@@ -12,11 +12,15 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <doctest/doctest.h>
+
+#include "tests/support/temp_dir.h"
+
 extern char** environ;
 
 namespace holdfast::testing {
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv) : command_(DescribeCommand(argv)) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = argv;
@@ -67,7 +71,9 @@ void ChildProcess::DrainAndReap(int* wstatus) {
     if (n <= 0) break;
     output_.append(buf, static_cast<size_t>(n));
   }
-  while (waitpid(pid_, wstatus, 0) < 0 && errno == EINTR) {
+  if (pid_ > 0) {
+    while (waitpid(pid_, wstatus, 0) < 0 && errno == EINTR) {
+    }
   }
   pid_ = -1;
 }
@@ -79,7 +85,28 @@ int ChildProcess::KillAndWait() {
   return wstatus;
 }
 
-int ChildProcess::Wait() {
+int ChildProcess::Wait(int timeout_s) {
+  if (timeout_s <= 0) timeout_s = CommandTimeoutSeconds();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (true) {
+    int wstatus = 0;
+    pid_t done = waitpid(pid_, &wstatus, WNOHANG);
+    if (done == pid_) {
+      pid_ = -1;
+      DrainAndReap(nullptr);
+      return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    }
+    if (done < 0 && errno != EINTR) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      KillAndWait();
+      FAIL_CHECK("command timed out after " << timeout_s << " s and was killed: " << command_);
+      return kTimedOutExitCode;
+    }
+    // Keeps the pipe drained so the child never blocks on a full one.
+    const size_t before = output_.size();
+    ReadFor(20);
+    if (output_.size() == before) usleep(5000);  // stdout may be closed: poll returns at once
+  }
   int wstatus = 0;
   DrainAndReap(&wstatus);
   return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);

@@ -23,12 +23,16 @@ class ChildProcess {
   // Sends SIGKILL, then reads the rest of stdout and reaps the child.
   // Returns the wait status.
   int KillAndWait();
-  // Waits for a normal exit, reading stdout to the end. Returns the exit code.
-  int Wait();
+  // Waits for the child to exit, reading stdout to the end, at most timeout_s
+  // seconds (CommandTimeoutSeconds() when 0); returns the exit code. A child
+  // still running then is killed, fails the current test with its command
+  // line, and gives kTimedOutExitCode.
+  int Wait(int timeout_s = 0);
   const std::string& output() const { return output_; }
 
  private:
   void DrainAndReap(int* wstatus);
+  std::string command_;  // for messages
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::string output_;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "platform/sha256.h"
+#include "platform/wire_text.h"
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
 #include "tests/support/server_process.h"
@@ -29,7 +30,8 @@ Inventory VaultInventory(const std::string& vault_path) {
   for (const storage::CollectionInfo& c : *vault->ListCollections()) {
     std::vector<std::pair<std::string, std::string>> live;
     for (const storage::ItemRecord& item : *vault->ListItems(c.id)) {
-      if (!item.deleted) live.emplace_back(item.uid, platform::ToHex(item.sha256));
+      // The server holds the uid in its wire form (docs/protocol.md).
+      if (!item.deleted) live.emplace_back(platform::ToWireText(item.uid), platform::ToHex(item.sha256));
     }
     if (live.empty()) continue;
     std::sort(live.begin(), live.end());

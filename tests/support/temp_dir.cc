@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -13,6 +16,8 @@
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+
+#include <doctest/doctest.h>
 
 extern char** environ;
 
@@ -43,8 +48,25 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+int CommandTimeoutSeconds() {
+  const char* value = std::getenv("HOLDFAST_COMMAND_TIMEOUT_S");
+  if (value != nullptr && std::atoi(value) > 0) return std::atoi(value);
+  return 300;
+}
+
+std::string DescribeCommand(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const std::string& arg : argv) {
+    if (!text.empty()) text += ' ';
+    text += text.empty() ? std::filesystem::path(arg).filename().string() : arg;
+    if (text.size() > 200) return text.substr(0, 200) + "...";
+  }
+  return text;
+}
+
 ProcessResult RunProcess(const std::vector<std::string>& argv,
-                         const std::vector<std::string>& extra_env) {
+                         const std::vector<std::string>& extra_env, int timeout_s) {
+  if (timeout_s <= 0) timeout_s = CommandTimeoutSeconds();
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
   for (const auto& e : extra_env) env_strings.push_back(e);
@@ -65,8 +87,14 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  // Its own process group, so that a hung command is killed with whatever it started.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, c_args[0], &actions, nullptr, c_args.data(), envp.data());
+  int rc = posix_spawn(&pid, c_args[0], &actions, &attr, c_args.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -79,11 +107,24 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buf[65536];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  bool timed_out = false;
   while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      kill(-pid, SIGKILL);
+      for (pollfd& f : fds) {
+        if (f.fd >= 0) close(f.fd);
+      }
+      break;
+    }
+    int ready = poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    if (ready == 0) continue;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       ssize_t n = read(fds[i].fd, buf, sizeof buf);
@@ -96,10 +137,26 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
       }
     }
   }
+  // A command that closed its output may still run: it gets the same deadline.
   int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  while (true) {
+    pid_t done = waitpid(pid, &wstatus, timed_out ? 0 : WNOHANG);
+    if (done == pid || (done < 0 && errno != EINTR)) break;
+    if (done == 0 && std::chrono::steady_clock::now() >= deadline) {
+      timed_out = true;
+      kill(-pid, SIGKILL);
+    } else if (done == 0) {
+      usleep(2000);
+    }
   }
   result.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  if (timed_out) {
+    const std::string message = "command timed out after " + std::to_string(timeout_s) +
+                                " s and was killed: " + DescribeCommand(argv);
+    result.exit_code = kTimedOutExitCode;
+    result.err += "\n[test harness] " + message + "\n";
+    FAIL_CHECK(message);
+  }
   return result;
 }
 

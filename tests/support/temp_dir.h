@@ -31,10 +31,21 @@ struct ProcessResult {
   std::string err;     // everything written to stderr
 };
 
+// How long a test lets one command run before it counts as hung: 300 s, or
+// $HOLDFAST_COMMAND_TIMEOUT_S.
+int CommandTimeoutSeconds();
+
 // Runs argv[0] with the given arguments (no shell), extra environment entries
-// "NAME=value" added to this process's, and waits for it.
+// "NAME=value" added to this process's, and waits for it, at most timeout_s
+// seconds (CommandTimeoutSeconds() when 0). A command still running then is
+// killed with its process group, fails the current test with its name, and
+// returns exit_code kTimedOutExitCode.
+inline constexpr int kTimedOutExitCode = 124;
 ProcessResult RunProcess(const std::vector<std::string>& argv,
-                         const std::vector<std::string>& extra_env = {});
+                         const std::vector<std::string>& extra_env = {}, int timeout_s = 0);
+
+// "holdfast --vault v.db capture" (at most ~200 bytes), for messages.
+std::string DescribeCommand(const std::vector<std::string>& argv);
 
 // Path of the built `holdfast` binary (from $HOLDFAST_BIN, set by ctest).
 std::string HoldfastBinary();

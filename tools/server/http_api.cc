@@ -14,6 +14,7 @@
 #include "platform/base64.h"
 #include "platform/content_line.h"
 #include "platform/sha256.h"
+#include "platform/wire_text.h"
 
 namespace holdfast::server {
 namespace {
@@ -50,7 +51,11 @@ bool IsCollectionId(const std::string& id) {
   return true;
 }
 
-bool IsUid(const std::string& uid) { return !uid.empty() && uid.size() <= 1024 && platform::IsValidUtf8(uid); }
+// A uid as the agent sends it: its wire form (platform/wire_text.h), kept as
+// it came so that order and digest are those the agent computes.
+bool IsUid(const std::string& uid) {
+  return !uid.empty() && uid.size() <= 1024 && platform::FromWireText(uid).has_value();
+}
 
 bool IsSha256Hex(const std::string& hex) {
   platform::Digest digest;

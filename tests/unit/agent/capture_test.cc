@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "platform/content_line.h"
 #include "platform/sha256.h"
@@ -464,6 +466,41 @@ TEST_CASE("a card that moves from one file to another in the same scan is not de
   WriteFileBytes(f.book / "b.vcf", Card("c3", "Three"));
   CHECK(f.Run().items_deleted == 1);
   CHECK(f.vault->FindItem(f.Collection(), "c2")->value().deleted);
+}
+
+TEST_CASE("two different cards with one UID, in one file or in two, are two items and neither is lost") {
+  Fixture f;
+  WriteFileBytes(f.book / "a.vcf", Card("dup", "First copy"));
+  WriteFileBytes(f.book / "b.vcf", Card("dup", "Second copy"));
+  WriteFileBytes(f.book / "c.vcf", Card("twice", "One") + Card("twice", "Two"));
+  SourceCapture first = f.Run();
+  CHECK(first.items_new == 4);
+  CHECK(f.Live() == 4);
+  CHECK(f.Content("dup") == Card("dup", "First copy"));  // the first file read keeps the UID
+  std::set<std::string> contents;
+  for (const ItemRecord& item : *f.vault->ListItems(f.Collection())) {
+    contents.insert(*f.vault->ReadRevisionBytes(item.head_revision_id, 1 << 20));
+  }
+  for (const std::string name : {"First copy", "Second copy", "FN:One", "FN:Two"}) {
+    CHECK_MESSAGE(std::any_of(contents.begin(), contents.end(),
+                              [&](const std::string& c) { return c.find(name) != std::string::npos; }),
+                  name);
+  }
+  // Rescans, and edits of either copy, keep both identities.
+  SourceCapture again = f.Run();
+  CHECK(again.items_new == 0);
+  CHECK(again.items_changed == 0);
+  WriteFileBytes(f.book / "b.vcf", Card("dup", "Second copy, edited"));
+  SourceCapture edited = f.Run();
+  CHECK(edited.items_changed == 1);
+  CHECK(edited.items_new == 0);
+  CHECK(f.Content("dup") == Card("dup", "First copy"));
+  CHECK(f.Live() == 4);
+  // The first copy deleted: only it is recorded as deleted.
+  fs::remove(f.book / "a.vcf");
+  SourceCapture deleted = f.Run();
+  CHECK(deleted.items_deleted == 1);
+  CHECK(f.Live() == 3);
 }
 
 TEST_CASE("photos of any depth go into the blob store and a moved photo keeps its revision") {

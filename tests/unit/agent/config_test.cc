@@ -79,5 +79,41 @@ TEST_CASE("malformed config files give errors naming the file and the field") {
   }
 }
 
+TEST_CASE("source names and paths that are not UTF-8 survive a save and load byte for byte") {
+  TempDir dir;
+  Config config;
+  SourceConfig s;
+  s.name = "cam\xe9ra";
+  s.kind = SourceKind::kPhotos;
+  s.path = "/media/\xe9t\xe9/DCIM \xff";
+  REQUIRE(AddSource(&config, s).ok());
+  SourceConfig other;
+  other.name = "cam\xefra";  // the same once bytes that are not UTF-8 are replaced
+  other.kind = SourceKind::kPhotos;
+  other.path = "/media/na\xefve";
+  REQUIRE(AddSource(&config, other).ok());
+  RemoteConfig remote{"home", "http://127.0.0.1:1", "phone", "/keys/t\xf6ken", "", false};
+  REQUIRE(AddRemote(&config, remote).ok());
+  const auto path = dir / "config.json";
+  REQUIRE(SaveConfig(path, config).ok());
+  Result<Config> loaded = LoadConfig(path);
+  REQUIRE(loaded);
+  REQUIRE(loaded->sources.size() == 2);
+  CHECK(loaded->sources[0].name == s.name);
+  CHECK(loaded->sources[0].path == s.path);
+  CHECK(loaded->sources[1].name == other.name);
+  CHECK(loaded->sources[1].path == other.path);
+  CHECK(loaded->remotes.at(0).token_file == remote.token_file);
+}
+
+TEST_CASE("a remote whose name, URL or account is not UTF-8 is refused") {
+  Config config;
+  CHECK(AddRemote(&config, RemoteConfig{"h\xe9me", "http://127.0.0.1:1", "phone", "/t", "", false}).code() ==
+        ErrorCode::kInvalidArgument);
+  CHECK(AddRemote(&config, RemoteConfig{"home", "http://127.0.0.1:1", "ph\xf6ne", "/t", "", false}).code() ==
+        ErrorCode::kInvalidArgument);
+  CHECK(config.remotes.empty());
+}
+
 }  // namespace
 }  // namespace holdfast::agent

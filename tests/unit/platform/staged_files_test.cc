@@ -495,5 +495,80 @@ TEST_CASE("a FileSet streams a file through Create and Append") {
   CHECK(Names(dir.path()) == std::set<std::string>{"one.txt", "two.txt"});
 }
 
+TEST_CASE("every writer publishes a file whose name is 255 bytes, with temp names that fit in NAME_MAX") {
+  TempDir dir;
+  const std::string longest(255, 'n');
+  const std::string latin1(254, '\xe9');
+  {
+    AtomicFile file;
+    REQUIRE_MESSAGE(file.Open(dir / longest, /*replace=*/false).ok(), "AtomicFile");
+    REQUIRE(file.Append("atomic").ok());
+    REQUIRE(file.Commit().ok());
+  }
+  FileSet set;
+  REQUIRE_MESSAGE(set.Write(dir / latin1, "set").ok(), "FileSet");
+  REQUIRE(set.Commit().ok());
+  {
+    StagedFolder folder;
+    REQUIRE_MESSAGE(folder.Open(dir / std::string(250, 's'), /*replace=*/false).ok(), "StagedFolder");
+    REQUIRE(folder.WriteFile(longest, "staged").ok());
+    REQUIRE(folder.Commit().ok());
+  }
+  CHECK(ReadFileBytes(dir / longest) == "atomic");
+  CHECK(ReadFileBytes(dir / latin1) == "set");
+  CHECK(ReadFileBytes(dir / std::string(250, 's') / longest) == "staged");
+  CHECK(Leftovers(dir.path()).empty());
+}
+
+TEST_CASE("temp files of a dead process beside a 255-byte target are removed, and two long names keep theirs apart") {
+  TempDir dir;
+  const std::string a = std::string(200, 'x') + "a";
+  const std::string b = std::string(200, 'x') + "b";
+  // Leave what a killed writer of `a` leaves: take the temp name an
+  // uncommitted AtomicFile of this process makes, then name it for a dead pid.
+  std::string temp_of_a;
+  {
+    AtomicFile file;
+    REQUIRE(file.Open(dir / a, /*replace=*/false).ok());
+    const std::vector<std::string> left = Leftovers(dir.path());
+    REQUIRE(left.size() == 1);
+    temp_of_a = fs::path(left.front()).filename().string();
+    CHECK(temp_of_a.size() <= 255);
+    CHECK(temp_of_a.find(std::to_string(getpid())) != std::string::npos);
+  }
+  const std::string pid = std::to_string(getpid());
+  std::string dead_temp = temp_of_a;
+  dead_temp.replace(dead_temp.find(pid), pid.size(), std::to_string(DeadPid()));
+  WriteFileBytes(dir / dead_temp, "left by a kill");
+  // A writer of `b` (same first 200 bytes) leaves it alone: not its target.
+  {
+    AtomicFile file;
+    REQUIRE(file.Open(dir / b, /*replace=*/false).ok());
+    REQUIRE(file.Commit().ok());
+  }
+  CHECK(fs::exists(dir / dead_temp));
+  // The next writer of `a` removes it.
+  AtomicFile file;
+  REQUIRE(file.Open(dir / a, /*replace=*/false).ok());
+  REQUIRE(file.Commit().ok());
+  CHECK_FALSE(fs::exists(dir / dead_temp));
+  CHECK(Leftovers(dir.path()).empty());
+}
+
+TEST_CASE("a FileSet drops a file it could not write and still publishes the others") {
+  TempDir dir;
+  FileSet set;
+  REQUIRE(set.Write(dir / "one.txt", "one").ok());
+  Result<size_t> dropped = set.Create(dir / "dropped.txt");
+  REQUIRE(dropped.has_value());
+  REQUIRE(set.Append(*dropped, "half").ok());
+  set.Discard(*dropped);
+  WriteFileBytes(dir / "blocker", "a file where a folder should be");
+  CHECK_FALSE(set.Write(dir / "blocker" / "three.txt", "three").ok());
+  REQUIRE(set.Write(dir / "two.txt", "two").ok());
+  REQUIRE(set.Commit().ok());
+  CHECK(Names(dir.path()) == std::set<std::string>{"blocker", "one.txt", "two.txt"});
+}
+
 }  // namespace
 }  // namespace holdfast::platform

@@ -162,6 +162,23 @@ TEST_CASE("a second opener that names the vault through a symbolic link gets the
   CHECK(second.error().code() == ErrorCode::kVaultLocked);
 }
 
+TEST_CASE("a second opener that names the vault through a hard link gets the lock error") {
+  TempDir dir;
+  std::filesystem::path path = MakeVault(dir);
+  std::filesystem::create_hard_link(path, dir / "same-file.db");
+  std::unique_ptr<Vault> first = *OpenExisting(path);
+  Result<std::unique_ptr<Vault>> second = OpenExisting(dir / "same-file.db");
+  REQUIRE_FALSE(second.has_value());
+  CHECK(second.error().code() == ErrorCode::kVaultLocked);
+  CHECK(second.error().message().find("another name") != std::string::npos);
+  // Another process through the link is refused too, and gets exit status 4.
+  testing::ProcessResult run = testing::RunProcess(
+      {testing::HoldfastBinary(), "--vault", (dir / "same-file.db").string(), "status"});
+  CHECK_MESSAGE(run.exit_code == 4, run.err);
+  first.reset();
+  CHECK(OpenExisting(dir / "same-file.db").has_value());  // released with the first Vault
+}
+
 TEST_CASE("a newer vault whose WAL still holds commits is refused with file and WAL untouched") {
   TempDir dir;
   std::filesystem::path path = MakeVault(dir);
