@@ -31,3 +31,6 @@ holdfast_test(progress_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/progre
 add_dependencies(progress_test holdfast holdfast-server)
 holdfast_test(size_limits_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/size_limits_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
 add_dependencies(size_limits_test holdfast holdfast-server)
+holdfast_test(device_campaign_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/device_campaign_test.cc
+              ${CMAKE_CURRENT_LIST_DIR}/campaign_tree.cc LIBS holdfast_platform)
+add_dependencies(device_campaign_test holdfast holdfast-server)
