@@ -30,6 +30,17 @@ bool NoItemChange(const std::string& capture_out) {
   return lines > 0 && lines == quiet;
 }
 
+// A vault and its config in a scratch folder, with `holdfast` run against them.
+struct Device {
+  testing::TempDir dir;
+  std::string vault = (dir / "vault.db").string();
+  std::string config = (dir / "config.json").string();
+  ProcessResult Run(std::vector<std::string> args) const {
+    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
+    return testing::RunProcess(args);
+  }
+};
+
 TEST_CASE("after a reset, restore-device writes back what is missing; a capture then records no change") {
   Handset h;
   REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
@@ -130,13 +141,9 @@ TEST_CASE("restore-device --as-of brings back an item deleted since") {
 }
 
 TEST_CASE("single export files are rebuilt when gone and completed when items are missing") {
-  testing::TempDir dir;
-  const std::string vault = (dir / "vault.db").string();
-  const std::string config = (dir / "config.json").string();
-  auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return testing::RunProcess(args);
-  };
+  Device device;
+  const testing::TempDir& dir = device.dir;
+  auto run = [&](std::vector<std::string> args) { return device.Run(std::move(args)); };
   std::string cards;
   for (int i = 0; i < 8; ++i) {
     cards += "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u" + std::to_string(i) + "\r\nFN:Person " + std::to_string(i) +
@@ -189,13 +196,9 @@ TEST_CASE("single export files are rebuilt when gone and completed when items ar
 }
 
 TEST_CASE("multi-item files in vdir folders come back whole: no new item and no deletion after a reset") {
-  testing::TempDir dir;
-  const std::string vault = (dir / "vault.db").string();
-  const std::string config = (dir / "config.json").string();
-  auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return testing::RunProcess(args);
-  };
+  Device device;
+  const testing::TempDir& dir = device.dir;
+  auto run = [&](std::vector<std::string> args) { return device.Run(std::move(args)); };
   auto card = [](const std::string& uid, const std::string& name) {
     return "BEGIN:VCARD\r\nVERSION:3.0\r\n" + (uid.empty() ? "" : "UID:" + uid + "\r\n") + "FN:" + name +
            "\r\nEND:VCARD\r\n";
@@ -235,13 +238,9 @@ TEST_CASE("multi-item files in vdir folders come back whole: no new item and no 
 }
 
 TEST_CASE("a single export file is rebuilt in its own order: items without UID keep their identity") {
-  testing::TempDir dir;
-  const std::string vault = (dir / "vault.db").string();
-  const std::string config = (dir / "config.json").string();
-  auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return testing::RunProcess(args);
-  };
+  Device device;
+  const testing::TempDir& dir = device.dir;
+  auto run = [&](std::vector<std::string> args) { return device.Run(std::move(args)); };
   // Not in uid order, and two events known only by their place in the file.
   std::string events = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Phone//EN\r\n";
   for (const char* uid : {"zulu", "", "alpha", ""}) {
@@ -263,13 +262,9 @@ TEST_CASE("a single export file is rebuilt in its own order: items without UID k
 }
 
 TEST_CASE("restore-device does not write through a collection folder replaced by a symbolic link") {
-  testing::TempDir dir;
-  const std::string vault = (dir / "vault.db").string();
-  const std::string config = (dir / "config.json").string();
-  auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return testing::RunProcess(args);
-  };
+  Device device;
+  const testing::TempDir& dir = device.dir;
+  auto run = [&](std::vector<std::string> args) { return device.Run(std::move(args)); };
   fs::create_directories(dir / "contacts/book");
   fs::create_directories(dir / "contacts/work");
   fs::create_directories(dir / "outside");
