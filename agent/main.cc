@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
   remote_add->add_option("--account", remote.account, "this device's account on the server")->required();
   remote_add->add_option("--token-file", remote.token_file, "file holding the bearer token (mode 0600)")->required();
   remote_add->add_option("--ca-file", remote.ca_file, "PEM certificates to verify the server with");
+  remote_add->add_option("--pin-sha256", remote.pin_sha256,
+                         "base64 SHA-256 of the server's public key: refuse any other key");
   remote_add->add_flag("--insecure-plain-http", remote.insecure_plain_http,
                        "allow plain http to a host other than this one: token and data unencrypted");
   CLI::App* remote_list = remote_cmd->add_subcommand("list", "list the configured remotes");
