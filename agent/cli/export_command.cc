@@ -5,6 +5,7 @@
 #include "agent/exit_codes.h"
 #include "agent/export.h"
 #include "platform/clock.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 

@@ -4,6 +4,7 @@
 #include "agent/archive_import.h"
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
@@ -20,7 +21,7 @@ int RunImport(const GlobalOptions& options, const std::string& archive) {
     return vault.get();
   });
   if (!report) return ReportError(report.error());
-  std::cout << "Checked " << report->members_checked << " members of " << archive << " against its manifest: OK\n"
+  std::cout << "Checked " << report->members_checked << " members of " << platform::TerminalSafe(archive) << " against its manifest: OK\n"
             << "Imported into " << vault->path().string() << ": " << report->items_new << " new, "
             << report->items_updated << " updated, " << report->items_unchanged << " already there, "
             << report->items_kept << " kept as the vault had them (newer there); " << report->bytes

@@ -36,3 +36,5 @@ holdfast_test(device_campaign_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}
 add_dependencies(device_campaign_test holdfast holdfast-server)
 holdfast_test(count_limits_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/count_limits_test.cc LIBS holdfast_platform)
 add_dependencies(count_limits_test holdfast holdfast-server)
+holdfast_test(terminal_output_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/terminal_output_test.cc)
+add_dependencies(terminal_output_test holdfast holdfast-handset-gen)
