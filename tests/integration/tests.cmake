@@ -38,3 +38,5 @@ holdfast_test(count_limits_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/co
 add_dependencies(count_limits_test holdfast holdfast-server)
 holdfast_test(terminal_output_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/terminal_output_test.cc)
 add_dependencies(terminal_output_test holdfast holdfast-handset-gen)
+holdfast_test(encrypted_export_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/encrypted_export_test.cc LIBS holdfast_platform)
+add_dependencies(encrypted_export_test holdfast holdfast-handset-gen)
