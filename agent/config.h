@@ -41,12 +41,12 @@ struct RemoteConfig {
   std::string account;     // the device's account on the server
   std::string token_file;  // absolute path of a file holding the bearer token, mode 0600
   std::string ca_file;     // optional PEM bundle to verify the server with
-  // Optional: base64 SHA-256 of the server's public key; a server with another
-  // key is refused during the TLS handshake, before the token is sent.
-  std::string pin_sha256;
   // Plain http to a host other than loopback: the token and data travel
   // unencrypted. Only with `remote add --insecure-plain-http`.
   bool insecure_plain_http = false;
+  // Optional: base64 SHA-256 of the server's public key; a server with another
+  // key is refused during the TLS handshake, before the token is sent.
+  std::string pin_sha256;
 };
 
 struct Config {
