@@ -431,14 +431,6 @@ bool IsUtf8(const std::string& bytes) {
   return true;
 }
 
-// The length of a uid's wire form (docs/protocol.md): UTF-8 that does not
-// start with "~b64:" goes as it is, anything else as "~b64:" and unpadded
-// base64url of its bytes.
-size_t WireBytes(const std::string& uid) {
-  if (IsUtf8(uid) && uid.rfind("~b64:", 0) != 0) return uid.size();
-  return 5 + (uid.size() * 4 + 2) / 3;
-}
-
 void Check(int rc, const std::string& what) {
   if (rc != 0) throw std::runtime_error(what + ": " + std::strerror(errno));
 }
@@ -481,6 +473,21 @@ void WriteTree(const Tree& tree, const fs::path& device, const fs::path& outside
   }
 }
 
+std::string WireForm(const std::string& bytes) {
+  if (IsUtf8(bytes) && bytes.rfind("~b64:", 0) != 0) return bytes;
+  static const char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string wire = "~b64:";
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t group = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      group = group << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    }
+    for (size_t k = 0; k <= n; ++k) wire.push_back(kBase64Url[(group >> (18 - 6 * k)) & 63]);
+  }
+  return wire;
+}
+
 std::vector<Expected> ItemsByEntry(const Tree& tree) {
   std::vector<Expected> items(tree.entries.size());
   std::vector<size_t> pim;  // regular PIM files, in the order a first capture reads them
@@ -512,7 +519,7 @@ std::vector<Expected> ItemsByEntry(const Tree& tree) {
       // inside the file's own header and END:VCALENDAR line.
       const std::string raw =
           e.records.size() == 1 ? FileBytes(e) : ics ? kIcsHeader + record.bytes + kIcsFooter : record.bytes;
-      const bool own = !record.uid.empty() && WireBytes(record.uid) <= kMaxWireUidBytes &&
+      const bool own = !record.uid.empty() && WireForm(record.uid).size() <= kMaxWireUidBytes &&
                        claimed.insert({id, record.uid}).second;
       items[i][{id, own ? record.uid : DerivedUid(source.name, scanned_path, r)}].insert(Sha256Hex(raw));
     }

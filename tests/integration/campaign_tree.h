@@ -106,6 +106,10 @@ using Expected = std::map<ItemKey, std::set<std::string>>;
 // captures keep this as long as the files keep their paths and the file that
 // holds a UID is not deleted while another still has it.
 std::vector<Expected> ItemsByEntry(const Tree& tree);
+// A uid's wire form (docs/protocol.md, "Uids and names on the wire"), as
+// the server keeps it: UTF-8 that does not start with "~b64:" as it is,
+// anything else as "~b64:" and unpadded base64url of its bytes.
+std::string WireForm(const std::string& bytes);
 // The union of ItemsByEntry.
 Expected ExpectedItems(const Tree& tree);
 // The entry of `tree.entries` at `index` shares no UID with another file of

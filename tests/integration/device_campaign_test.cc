@@ -60,7 +60,6 @@ struct KnownBroken {
   const char* why;
 };
 constexpr KnownBroken kKnownBroken[] = {
-    {&Classes::non_utf8_names, "non-UTF-8 names: push stores fewer items than it reports (issue 11)"},
     {&Classes::long_names, "250-byte names: restore-device fails the whole source (issue 11)"},
     {&Classes::safe_name_collisions, "safe-name collisions: restore writes a suffix capture does not read back"},
     {&Classes::large_contacts, "vCards over 1 MiB: push fails with 'blob is not in the vault' or hangs"},
@@ -336,14 +335,17 @@ class Round {
   // I2: the server holds every item the device held, with its SHA-256, and
   // none the user deleted. Returns the first difference, or "".
   std::string ServerDifference() {
+    // The server keeps uids in their wire form.
     testing::ItemShas server = testing::ServerItems(data_);
     for (const auto& [key, shas] : expected_) {
-      auto it = server.find(key);
+      auto it = server.find({key.first, WireForm(key.second)});
       if (it == server.end()) return KeyText(key) + " is not on the server";
       if (shas.count(it->second) == 0) return KeyText(key) + " has SHA-256 " + it->second + " on the server";
     }
     for (const ItemKey& key : user_deleted_) {
-      if (server.count(key) != 0 && expected_.count(key) == 0) return KeyText(key) + ", deleted by the user, is on the server";
+      if (server.count({key.first, WireForm(key.second)}) != 0 && expected_.count(key) == 0) {
+        return KeyText(key) + ", deleted by the user, is on the server";
+      }
     }
     return "";
   }
