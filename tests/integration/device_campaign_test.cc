@@ -22,7 +22,8 @@
 // HOLDFAST_CAMPAIGN_ROUNDS (default kDefaultRounds), HOLDFAST_CAMPAIGN_SEED
 // (first seed, default 1), HOLDFAST_CAMPAIGN_CLASSES=all to add the classes
 // of kKnownBroken, HOLDFAST_CAMPAIGN_SHRINK_RUNS (at most this many rounds
-// spent shrinking each failure, default 60); HOLDFAST_COMMAND_TIMEOUT_S bounds
+// spent shrinking each failure, default 60), HOLDFAST_CAMPAIGN_DESCRIBE=1 to
+// print every round's tree before it runs; HOLDFAST_COMMAND_TIMEOUT_S bounds
 // each command (tests/support/temp_dir.h). tools/reliability/campaign.sh runs the long campaign.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
@@ -60,7 +61,6 @@ struct KnownBroken {
   const char* why;
 };
 constexpr KnownBroken kKnownBroken[] = {
-    {&Classes::long_names, "250-byte names: restore-device fails the whole source (issue 11)"},
     {&Classes::safe_name_collisions, "safe-name collisions: restore writes a suffix capture does not read back"},
     {&Classes::large_contacts, "vCards over 1 MiB: push fails with 'blob is not in the vault' or hangs"},
     {&Classes::fifo_source, "a FIFO as a source: capture and restore-device hang"},
@@ -608,6 +608,7 @@ std::string Report(const Failure& f) {
 std::optional<Failure> RunSeed(uint64_t seed, const Classes& classes, Fault fault, int shrink_runs, int shrink_seconds,
                                Coverage* coverage = nullptr) {
   Tree tree = GenerateTree(seed, classes);
+  if (EnvNumber("HOLDFAST_CAMPAIGN_DESCRIBE", 0) != 0) std::cout << "tree of seed " << seed << ":\n" << DescribeTree(tree);
   Round round(tree, classes, fault);
   std::optional<Violation> v = round.Run();
   if (coverage != nullptr) {
