@@ -218,7 +218,7 @@ class SourceCapturer {
 
   bool Fail(const Status& status) {
     report_->error = Status(status.code(), "source '" + source_.name + "': " + status.message() +
-                                               " (the folder is missing, not mounted or unreadable; "
+                                               " (the source is missing, not mounted, unreadable or not a file or folder; "
                                                "no deletion was recorded)");
     return false;
   }

@@ -70,7 +70,11 @@ class SourceRestorer {
     Status status = ForEachSnapshotCollection(
         vault_, filter, [&](const CollectionInfo& c, std::vector<SnapshotItem>&& items) {
           collections_.push_back(c.id);
-          return single_file ? RestoreIntoFile(root, c, items) : RestoreFiles(root, c, items);
+          if (!single_file) return RestoreFiles(root, c, items);
+          // Capture keys a single export file's stat cache entry by its name.
+          std::vector<SnapshotItem> ordered = std::move(items);
+          HF_RETURN_IF_ERROR(InFileOrder(root.filename().string(), &ordered));
+          return RestoreIntoFile(root, c, ordered);
         });
     if (status.ok()) status = reading->Commit();
     if (status.ok()) status = Publish();
@@ -102,6 +106,10 @@ class SourceRestorer {
       if (s.shares_file) shared[s.path].push_back(s);
     }
     for (auto& [path, group] : shared) {
+      if (Status through_link = RefuseLinkedFolders(root, path); !through_link.ok()) {
+        Failed(through_link);
+        continue;
+      }
       HF_RETURN_IF_ERROR(InFileOrder(path, &group));
       Status status = RestoreIntoFile(root / path, c, group);
       if (status.code() == ErrorCode::kDamageFound || status.code() == ErrorCode::kCorruptVault) return status;
@@ -110,6 +118,10 @@ class SourceRestorer {
     for (const SnapshotItem& s : items) {
       if (s.shares_file) continue;
       const fs::path target = root / s.path;
+      if (Status through_link = RefuseLinkedFolders(root, s.path); !through_link.ok()) {
+        Failed(through_link);
+        continue;
+      }
       // In a folder that is not there (a device after a reset), every file is
       // missing: one stat per folder instead of one per file.
       const std::string folder = target.parent_path().string();
@@ -159,6 +171,37 @@ class SourceRestorer {
       if (files_.pending() >= kFilesPerSet || files_.pending_bytes() >= kBytesPerSet) {
         HF_RETURN_IF_ERROR(Publish());
       }
+    }
+    return Status::Ok();
+  }
+
+  // Refuses a file whose folder, or a folder above it inside the source, is a
+  // symbolic link (a collection folder replaced by a link, say): a restore
+  // writes into the source and nowhere else. A folder that is missing is fine
+  // (it is created). Answers are kept per folder, as found before this
+  // restore wrote anything. (This checks before writing; a link made while
+  // the restore runs is not caught here.)
+  Status RefuseLinkedFolders(const fs::path& root, const std::string& relative) {
+    for (size_t slash = relative.find('/'); slash != std::string::npos; slash = relative.find('/', slash + 1)) {
+      const std::string folder = relative.substr(0, slash);
+      auto known = folder_links_.find(folder);
+      if (known == folder_links_.end()) {
+        const fs::path path = root / folder;
+        struct stat st {};
+        Status verdict;
+        if (lstat(path.c_str(), &st) != 0) {
+          if (errno != ENOENT) verdict = ErrnoStatus(path.string(), errno);
+        } else if (S_ISLNK(st.st_mode)) {
+          verdict = Status(ErrorCode::kInvalidArgument, path.string() +
+                                                            ": a symbolic link where the source had a folder; "
+                                                            "not followed (it may lead out of the source)");
+        } else if (!S_ISDIR(st.st_mode)) {
+          verdict = Status(ErrorCode::kAlreadyExists, path.string() + ": " + platform::DescribeFileType(st.st_mode) +
+                                                          " where the source had a folder; left as it is");
+        }
+        known = folder_links_.emplace(folder, verdict).first;
+      }
+      if (!known->second.ok()) return known->second.WithContext(relative);
     }
     return Status::Ok();
   }
@@ -296,6 +339,7 @@ class SourceRestorer {
   platform::FileSet files_;
   std::vector<int64_t> collections_;
   std::map<std::string, bool> folder_exists_;  // as found before this restore wrote anything
+  std::map<std::string, Status> folder_links_;  // RefuseLinkedFolders' verdict per folder
   Status failures_;                             // the first file that could not be written
   std::string failed_names_;                    // the first kFailuresNamed of them, one a line
 };

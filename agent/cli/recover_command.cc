@@ -129,14 +129,15 @@ int RunCheck(const GlobalOptions& options, const std::string& remote) {
   if (!check) return ReportError(check.error());
   PrintCheck(*check);
   if (!check->unreachable.ok()) return agent::ExitCodeFor(check->unreachable.code());
-  // A collection whose inventory could not be read (a server outside the
-  // protocol) is not known to be healthy: it must not exit as if it were.
-  for (const agent::CollectionCheck& c : check->collections) {
-    if (c.health == agent::Health::kUnknown) return agent::ExitCodeFor(ErrorCode::kServerError);
-  }
   if (check->AnyLost()) {
     std::cout << "The server lost data it had acknowledged: run `holdfast recover` (or `holdfast push`) to put it back.\n";
     return agent::kExitAttention;
+  }
+  // A collection whose inventory could not be read (a server outside the
+  // protocol) is not known to be healthy: it must not exit as if it were.
+  // (A loss found elsewhere comes first: recovering it is what to do next.)
+  for (const agent::CollectionCheck& c : check->collections) {
+    if (c.health == agent::Health::kUnknown) return agent::ExitCodeFor(ErrorCode::kServerError);
   }
   return agent::kExitOk;
 }

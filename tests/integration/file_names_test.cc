@@ -173,13 +173,18 @@ int CountDeleted(const std::string& capture_out) {
   return total;
 }
 
-TEST_CASE("photos with Latin-1 names are each stored on the server, and a wipe of them is found and recovered") {
-  Device d;
+// Two photos with Latin-1 names, a server, and a first capture.
+void CaptureTwoLatin1Photos(Device& d) {
   d.Write("photos/DCIM/caf\xe9.jpg", "first photo");
   d.Write("photos/DCIM/na\xefve.jpg", "second photo");
   d.AddSource("photos", "photos");
   d.Serve();
   d.Capture("first capture");
+}
+
+TEST_CASE("photos with Latin-1 names are each stored on the server, and a wipe of them is found and recovered") {
+  Device d;
+  CaptureTwoLatin1Photos(d);
   ProcessResult push = d.Holdfast({"push"});
   REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
   CHECK(testing::ServerItems(d.data).size() == 2);
@@ -223,11 +228,7 @@ TEST_CASE("a card whose UID is too long for the protocol is pushed under a path-
 
 TEST_CASE("a partial loss of a Latin-1 photo on the server is named lost, not healthy") {
   Device d;
-  d.Write("photos/DCIM/caf\xe9.jpg", "first photo");
-  d.Write("photos/DCIM/na\xefve.jpg", "second photo");
-  d.AddSource("photos", "photos");
-  d.Serve();
-  d.Capture("first capture");
+  CaptureTwoLatin1Photos(d);
   REQUIRE(d.Holdfast({"push"}).exit_code == 0);
   // The server loses one of the two photos, the epoch unchanged.
   {

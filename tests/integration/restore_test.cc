@@ -30,6 +30,17 @@ bool NoItemChange(const std::string& capture_out) {
   return lines > 0 && lines == quiet;
 }
 
+// A vault and its config in a scratch folder, with `holdfast` run against them.
+struct Device {
+  testing::TempDir dir;
+  std::string vault = (dir / "vault.db").string();
+  std::string config = (dir / "config.json").string();
+  ProcessResult Run(std::vector<std::string> args) const {
+    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
+    return testing::RunProcess(args);
+  }
+};
+
 TEST_CASE("after a reset, restore-device writes back what is missing; a capture then records no change") {
   Handset h;
   REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
@@ -130,13 +141,9 @@ TEST_CASE("restore-device --as-of brings back an item deleted since") {
 }
 
 TEST_CASE("single export files are rebuilt when gone and completed when items are missing") {
-  testing::TempDir dir;
-  const std::string vault = (dir / "vault.db").string();
-  const std::string config = (dir / "config.json").string();
-  auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return testing::RunProcess(args);
-  };
+  Device device;
+  const testing::TempDir& dir = device.dir;
+  auto run = [&](std::vector<std::string> args) { return device.Run(std::move(args)); };
   std::string cards;
   for (int i = 0; i < 8; ++i) {
     cards += "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u" + std::to_string(i) + "\r\nFN:Person " + std::to_string(i) +
@@ -189,13 +196,9 @@ TEST_CASE("single export files are rebuilt when gone and completed when items ar
 }
 
 TEST_CASE("multi-item files in vdir folders come back whole: no new item and no deletion after a reset") {
-  testing::TempDir dir;
-  const std::string vault = (dir / "vault.db").string();
-  const std::string config = (dir / "config.json").string();
-  auto run = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return testing::RunProcess(args);
-  };
+  Device device;
+  const testing::TempDir& dir = device.dir;
+  auto run = [&](std::vector<std::string> args) { return device.Run(std::move(args)); };
   auto card = [](const std::string& uid, const std::string& name) {
     return "BEGIN:VCARD\r\nVERSION:3.0\r\n" + (uid.empty() ? "" : "UID:" + uid + "\r\n") + "FN:" + name +
            "\r\nEND:VCARD\r\n";
@@ -232,6 +235,55 @@ TEST_CASE("multi-item files in vdir folders come back whole: no new item and no 
   ProcessResult capture = run({"capture"});
   CHECK_MESSAGE(capture.exit_code == 0, capture.out);
   CHECK_MESSAGE(NoItemChange(capture.out), capture.out);
+}
+
+TEST_CASE("a single export file is rebuilt in its own order: items without UID keep their identity") {
+  Device device;
+  const testing::TempDir& dir = device.dir;
+  auto run = [&](std::vector<std::string> args) { return device.Run(std::move(args)); };
+  // Not in uid order, and two events known only by their place in the file.
+  std::string events = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Phone//EN\r\n";
+  for (const char* uid : {"zulu", "", "alpha", ""}) {
+    events += std::string("BEGIN:VEVENT\r\n") + (*uid ? std::string("UID:") + uid + "\r\n" : "") +
+              "DTSTART:20260101T100000Z\r\nSUMMARY:event " + (*uid ? uid : "without uid") + "\r\nEND:VEVENT\r\n";
+  }
+  events += "END:VCALENDAR\r\n";
+  WriteFileBytes(dir / "events.ics", events);
+  REQUIRE(run({"init"}).exit_code == 0);
+  REQUIRE(run({"source", "add", "--kind", "calendar", (dir / "events.ics").string()}).exit_code == 0);
+  REQUIRE(run({"capture"}).exit_code == 0);
+  fs::remove(dir / "events.ics");
+  ProcessResult restored = run({"restore-device"});
+  REQUIRE_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  CHECK(ReadFileBytes(dir / "events.ics") == events);
+  ProcessResult capture = run({"capture"});
+  CHECK_MESSAGE(capture.exit_code == 0, capture.out);
+  CHECK_MESSAGE(NoItemChange(capture.out), capture.out);
+}
+
+TEST_CASE("restore-device does not write through a collection folder replaced by a symbolic link") {
+  Device device;
+  const testing::TempDir& dir = device.dir;
+  auto run = [&](std::vector<std::string> args) { return device.Run(std::move(args)); };
+  fs::create_directories(dir / "contacts/book");
+  fs::create_directories(dir / "contacts/work");
+  fs::create_directories(dir / "outside");
+  WriteFileBytes(dir / "contacts/book/ann.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann\r\nFN:Ann\r\nEND:VCARD\r\n");
+  WriteFileBytes(dir / "contacts/work/bob.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\nFN:Bob\r\nEND:VCARD\r\n");
+  WriteFileBytes(dir / "outside/notes.txt", "not the agent's");
+  REQUIRE(run({"init"}).exit_code == 0);
+  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "contacts").string()}).exit_code == 0);
+  REQUIRE(run({"capture"}).exit_code == 0);
+  fs::remove_all(dir / "contacts/book");
+  fs::remove_all(dir / "contacts/work");
+  fs::create_directory_symlink(dir / "outside", dir / "contacts/book");
+
+  ProcessResult restored = run({"restore-device"});
+  CHECK(restored.exit_code != 0);
+  const std::string said = restored.out + restored.err;
+  CHECK_MESSAGE(said.find("symbolic link") != std::string::npos, said);
+  CHECK(testing::FilesIn(dir / "outside").size() == 1);  // nothing written outside the source
+  CHECK(ReadFileBytes(dir / "contacts/work/bob.vcf").find("UID:bob") != std::string::npos);  // the rest restored
 }
 
 }  // namespace

@@ -34,3 +34,5 @@ add_dependencies(size_limits_test holdfast holdfast-server)
 holdfast_test(device_campaign_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/device_campaign_test.cc
               ${CMAKE_CURRENT_LIST_DIR}/campaign_tree.cc LIBS holdfast_platform)
 add_dependencies(device_campaign_test holdfast holdfast-server)
+holdfast_test(count_limits_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/count_limits_test.cc LIBS holdfast_platform)
+add_dependencies(count_limits_test holdfast holdfast-server)
