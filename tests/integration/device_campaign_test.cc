@@ -61,7 +61,6 @@ struct KnownBroken {
   const char* why;
 };
 constexpr KnownBroken kKnownBroken[] = {
-    {&Classes::large_contacts, "vCards over 1 MiB: push fails with 'blob is not in the vault' or hangs"},
     {&Classes::fifo_source, "a FIFO as a source: capture and restore-device hang"},
     // Found by this campaign (seeds 3 and 13): not on the list.
     {&Classes::unsafe_collection_names,
