@@ -61,7 +61,6 @@ struct KnownBroken {
   const char* why;
 };
 constexpr KnownBroken kKnownBroken[] = {
-    {&Classes::fifo_source, "a FIFO as a source: capture and restore-device hang"},
     // Found by this campaign (seeds 3 and 13): not on the list.
     {&Classes::unsafe_collection_names,
      "restore-device writes the items of a multi-item file into a folder named SafeFileName(collection), a "
