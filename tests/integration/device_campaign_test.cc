@@ -61,10 +61,6 @@ struct KnownBroken {
   const char* why;
 };
 constexpr KnownBroken kKnownBroken[] = {
-    // Found by this campaign (seeds 3 and 13): not on the list.
-    {&Classes::unsafe_collection_names,
-     "restore-device writes the items of a multi-item file into a folder named SafeFileName(collection), a "
-     "different collection: the original one is reported lost or its items recorded as deleted"},
     // Found by this campaign (seed 18).
     {&Classes::folder_to_symlink,
      "restore-device follows a collection folder that became a symlink and writes into the folder it points to, "
