@@ -399,6 +399,32 @@ std::string CollectionOf(const Entry& e) {
   return slash == std::string::npos ? source.device_path : e.path.substr(0, slash);
 }
 
+// The items a regular PIM file holds, in file order, each with its UID and
+// its content (docs/formats.md). A .vcf: one per card. An .ics: one per
+// component, except that components sharing a UID are one item (a recurring
+// event and its overrides), placed where the first of them is. One item: the
+// whole file. Several: each card alone, or the item's components inside the
+// file's header and END:VCALENDAR line.
+std::vector<Record> FileItems(const Entry& e) {
+  const bool ics = kSources[e.source].extension == std::string("ics");
+  std::vector<Record> items;
+  std::map<std::string, size_t> by_uid;  // an .ics item's place in `items`
+  for (const Record& r : e.records) {
+    if (ics && !r.uid.empty() && by_uid.count(r.uid) != 0) {
+      items[by_uid[r.uid]].bytes += r.bytes;
+      continue;
+    }
+    if (ics && !r.uid.empty()) by_uid[r.uid] = items.size();
+    items.push_back(r);
+  }
+  if (items.size() == 1) {
+    items[0].bytes = FileBytes(e);
+  } else if (ics) {
+    for (Record& item : items) item.bytes = kIcsHeader + item.bytes + kIcsFooter;
+  }
+  return items;
+}
+
 // Whether `bytes` is UTF-8 as RFC 3629 has it: no overlong forms, no
 // surrogates, nothing past U+10FFFF.
 bool IsUtf8(const std::string& bytes) {
@@ -512,16 +538,12 @@ std::vector<Expected> ItemsByEntry(const Tree& tree) {
     const SourceSpec& source = kSources[e.source];
     const std::string scanned_path = source.single_file ? source.device_path : e.path;
     const std::string id = RemoteCollectionIdOf(source.name, CollectionOf(e));
-    const bool ics = source.extension == std::string("ics");
-    for (size_t r = 0; r < e.records.size(); ++r) {
-      const Record& record = e.records[r];
-      // One item: the whole file. Several: each card alone, or each component
-      // inside the file's own header and END:VCALENDAR line.
-      const std::string raw =
-          e.records.size() == 1 ? FileBytes(e) : ics ? kIcsHeader + record.bytes + kIcsFooter : record.bytes;
-      const bool own = !record.uid.empty() && WireForm(record.uid).size() <= kMaxWireUidBytes &&
-                       claimed.insert({id, record.uid}).second;
-      items[i][{id, own ? record.uid : DerivedUid(source.name, scanned_path, r)}].insert(Sha256Hex(raw));
+    const std::vector<Record> file_items = FileItems(e);
+    for (size_t k = 0; k < file_items.size(); ++k) {
+      const Record& item = file_items[k];
+      const bool own = !item.uid.empty() && WireForm(item.uid).size() <= kMaxWireUidBytes &&
+                       claimed.insert({id, item.uid}).second;
+      items[i][{id, own ? item.uid : DerivedUid(source.name, scanned_path, k)}].insert(Sha256Hex(item.bytes));
     }
   }
   return items;
