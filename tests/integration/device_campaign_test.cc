@@ -65,10 +65,6 @@ constexpr KnownBroken kKnownBroken[] = {
     {&Classes::folder_to_symlink,
      "restore-device follows a collection folder that became a symlink and writes into the folder it points to, "
      "outside the source"},
-    // Found by this campaign (seed 1).
-    {&Classes::uidless_export_file,
-     "restore-device rebuilds an export file in another order than the file had: an item without UID (or "
-     "with a UID an earlier item holds) gets a new derived uid, and the old one is recorded as deleted"},
 };
 
 // Every class by the name the generator records in Tree::drawn.
