@@ -58,8 +58,8 @@ struct Entry {
   std::string label;            // the classes that made this entry, for reports
 };
 
-// The classes of trouble a tree may hold. The default set leaves out the
-// classes whose fixes are not merged yet (see kKnownBroken in the test).
+// The classes of trouble a tree may hold, all on by default; the test
+// leaves out those with a known, unfixed agent bug (kKnownBroken there).
 struct Classes {
   bool non_utf8_names = true;     // Latin-1 and invalid UTF-8 bytes in file and folder names
   bool long_names = true;         // names of 200 to 255 bytes
