@@ -1,11 +1,13 @@
 #include "agent/archive_import.h"
 
 #include <map>
+#include <memory>
 #include <unordered_map>
 
 #include "agent/archive_format.h"
 #include "platform/content_line.h"
 #include "platform/sha256.h"
+#include "platform/secret_stream.h"
 #include "platform/tar_archive.h"
 
 namespace holdfast::agent {
@@ -26,7 +28,11 @@ constexpr uint64_t kMaxBlobBytesInBatch = uint64_t{16} << 20;
 Status Refuse(const std::filesystem::path& archive, std::string why) {
   const std::string prefix = archive.string() + ": ";
   if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
-  return Status(ErrorCode::kMalformedInput, prefix + why + "; nothing was imported");
+  constexpr std::string_view kNothing = "; nothing was imported";
+  if (why.size() >= kNothing.size() && why.compare(why.size() - kNothing.size(), kNothing.size(), kNothing) == 0) {
+    why.resize(why.size() - kNothing.size());
+  }
+  return Status(ErrorCode::kMalformedInput, prefix + why + std::string(kNothing));
 }
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
@@ -55,9 +61,13 @@ struct VerifiedArchive {
   std::unordered_map<std::string, ManifestItem> items;
 };
 
-Result<VerifiedArchive> VerifyArchive(const std::filesystem::path& archive, ImportReport* report) {
+// Opens the archive for one pass: the file itself, or its decrypted stream.
+using ArchiveOpener = std::function<Status(TarReader&)>;
+
+Result<VerifiedArchive> VerifyArchive(const std::filesystem::path& archive, const ArchiveOpener& open,
+                                      ImportReport* report) {
   TarReader tar;
-  Status opened = tar.Open(archive.string());
+  Status opened = open(tar);
   if (!opened.ok()) {
     return opened.code() == ErrorCode::kMalformedInput ? Refuse(archive, opened.message()) : opened;
   }
@@ -75,18 +85,20 @@ Result<VerifiedArchive> VerifyArchive(const std::filesystem::path& archive, Impo
     }
     ++report->members_checked;
     if (member.path == kArchiveReadme) {
-      HF_RETURN_IF_ERROR(ReadMember(tar, [](std::string_view) { return Status::Ok(); }));
+      Status read = ReadMember(tar, [](std::string_view) { return Status::Ok(); });
+      if (!read.ok()) return Refuse(archive, read.message());
     } else if (member.path == kArchiveSums || member.path == kArchiveManifest) {
       if (member.size_bytes > kMaxManifestBytes) return Refuse(archive, member.path + " is implausibly large");
       std::string& text = member.path == kArchiveSums ? sums : manifest;
       if (member.path == kArchiveManifest) has_manifest = true;
-      HF_RETURN_IF_ERROR(ReadMember(tar, [&](std::string_view bytes) {
+      Status read = ReadMember(tar, [&](std::string_view bytes) {
         if (text.size() + bytes.size() > kMaxManifestBytes) {
           return Refuse(archive, member.path + " is implausibly large");
         }
         text.append(bytes);
         return Status::Ok();
-      }));
+      });
+      if (!read.ok()) return Refuse(archive, read.message());
     } else if (StartsWith(member.path, kArchiveItemsPrefix)) {
       platform::Sha256 hasher;
       uint64_t size = 0;
@@ -199,8 +211,8 @@ Result<VerifiedArchive> VerifyArchive(const std::filesystem::path& archive, Impo
 
 class Importer {
  public:
-  Importer(Vault& vault, const std::filesystem::path& archive, ImportReport* report)
-      : vault_(vault), archive_(archive), report_(report) {}
+  Importer(Vault& vault, const std::filesystem::path& archive, const ArchiveOpener& open, ImportReport* report)
+      : vault_(vault), archive_(archive), open_(open), report_(report) {}
 
   Status Run(const VerifiedArchive& verified) {
     // Every collection's kind is checked against the vault before the first
@@ -212,7 +224,7 @@ class Importer {
     }
     report_->collections = static_cast<int64_t>(verified.collections.size());
     TarReader tar;
-    HF_RETURN_IF_ERROR(tar.Open(archive_.string()));
+    HF_RETURN_IF_ERROR(open_(tar));
     while (true) {
       TarMember member;
       Result<bool> next = tar.Next(&member);
@@ -340,6 +352,7 @@ class Importer {
 
   Vault& vault_;
   const std::filesystem::path& archive_;
+  const ArchiveOpener& open_;
   ImportReport* report_;
   std::optional<storage::WriteBatch> batch_;
   int64_t batch_items_ = 0;
@@ -351,16 +364,48 @@ class Importer {
 
 }  // namespace
 
-Result<ImportReport> ImportArchive(const std::filesystem::path& archive,
+Result<ImportReport> ImportArchive(const std::filesystem::path& archive, const std::string& passphrase,
                                    const std::function<Result<Vault*>()>& open_vault) {
   ImportReport report;
-  Result<VerifiedArchive> verified = VerifyArchive(archive, &report);
+  ArchiveOpener open = [&](TarReader& tar) { return tar.Open(archive.string()); };
+  // An encrypted archive (docs/formats.md) is decrypted as it streams, once
+  // per pass; the key is derived once. Every member is then checked as for a
+  // plain archive.
+  std::unique_ptr<platform::DecryptingReader> key;
+  Result<bool> encrypted = platform::IsEncryptedFile(archive.string());
+  if (encrypted && *encrypted) {
+    if (passphrase.empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    archive.string() + ": the archive is encrypted; give its passphrase with --passphrase-file");
+    }
+    Result<std::unique_ptr<platform::DecryptingReader>> opened = platform::DecryptingReader::Open(archive.string(), passphrase);
+    if (!opened) {
+      return opened.error().code() == ErrorCode::kMalformedInput ? Refuse(archive, opened.error().message())
+                                                                 : opened.error();
+    }
+    key = std::move(*opened);
+    open = [&](TarReader& tar) -> Status {
+      Result<std::unique_ptr<platform::DecryptingReader>> stream = key->Reopen();
+      if (!stream) return stream.error();
+      std::shared_ptr<platform::DecryptingReader> shared(std::move(*stream));
+      return tar.Open([shared](char* buffer, size_t capacity) { return shared->Read(buffer, capacity); },
+                      archive.string());
+    };
+  } else if (!passphrase.empty() && encrypted) {
+    return Status(ErrorCode::kInvalidArgument, archive.string() + ": a passphrase was given but the archive is not encrypted");
+  }
+  Result<VerifiedArchive> verified = VerifyArchive(archive, open, &report);
   if (!verified) return verified.error();
   Result<Vault*> vault = open_vault();
   if (!vault) return vault.error();
-  Importer importer(**vault, archive, &report);
+  Importer importer(**vault, archive, open, &report);
   HF_RETURN_IF_ERROR(importer.Run(*verified));
   return report;
+}
+
+Result<ImportReport> ImportArchive(const std::filesystem::path& archive,
+                                   const std::function<Result<Vault*>()>& open_vault) {
+  return ImportArchive(archive, std::string(), open_vault);
 }
 
 }  // namespace holdfast::agent

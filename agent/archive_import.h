@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <string>
 
 #include "platform/status.h"
 #include "storage/vault.h"
@@ -38,6 +39,13 @@ struct ImportReport {
 // name holds another kind), vault errors (kNoSpace, kIoError).
 // `open_vault` is called once the archive has passed the first pass, so
 // that a refused archive does not even create a vault.
+// An encrypted archive (platform/secret_stream.h) needs `passphrase`: a
+// wrong one, a changed byte or a file cut short is kMalformedInput with
+// nothing imported; without one it is kInvalidArgument. A passphrase for a
+// plain archive is kInvalidArgument too.
+Result<ImportReport> ImportArchive(const std::filesystem::path& archive, const std::string& passphrase,
+                                   const std::function<Result<storage::Vault*>()>& open_vault);
+// The same without a passphrase (plain archives).
 Result<ImportReport> ImportArchive(const std::filesystem::path& archive,
                                    const std::function<Result<storage::Vault*>()>& open_vault);
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/json_text.h"
+#include "platform/base64.h"
 #include "platform/content_line.h"
 #include "platform/files.h"
 #include "platform/http_client.h"
@@ -80,16 +81,24 @@ Status AddRemote(Config* config, RemoteConfig remote) {
   if (config->FindRemote(remote.name) != nullptr) {
     return Status(ErrorCode::kAlreadyExists, "a remote named '" + remote.name + "' already exists");
   }
-  const bool https = remote.url.rfind("https://", 0) == 0;
-  const bool http = remote.url.rfind("http://", 0) == 0;
-  if (!https && !http) {
-    return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "': the URL must start with https://");
-  }
   while (!remote.url.empty() && remote.url.back() == '/') remote.url.pop_back();
-  if (http && !platform::IsLoopbackUrl(remote.url) && !remote.insecure_plain_http) {
+  // curl's own parser decides, so that the host checked is the host connected to.
+  Result<platform::ServerUrl> url = platform::ParseServerUrl(remote.url);
+  if (!url) return url.error().WithContext("remote '" + remote.name + "'");
+  remote.url = url->url;
+  if (url->scheme == "http" && !url->loopback && !remote.insecure_plain_http) {
     return Status(ErrorCode::kInvalidArgument,
-                  "remote '" + remote.name + "': plain http would send the token and your data unencrypted; use "
-                  "https, or --insecure-plain-http if you really mean it");
+                  "remote '" + remote.name + "': plain http would send the token and your data unencrypted to " +
+                      url->host + "; use https, or --insecure-plain-http if you really mean it");
+  }
+  if (!remote.pin_sha256.empty()) {
+    if (remote.pin_sha256.rfind("sha256//", 0) == 0) remote.pin_sha256.erase(0, 8);
+    std::optional<std::string> digest = platform::Base64Decode(remote.pin_sha256);
+    if (!digest || digest->size() != 32) {
+      return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name +
+                                                     "': --pin-sha256 must be the base64 SHA-256 (44 characters) of "
+                                                     "the server's public key");
+    }
   }
   if (remote.account.empty()) return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "' needs --account");
   if (remote.token_file.empty()) {
@@ -154,6 +163,10 @@ Status LoadRemotes(const json& doc, const std::filesystem::path& path, Config* c
     if (entry.contains("insecure_plain_http")) {
       if (!entry["insecure_plain_http"].is_boolean()) return Malformed(path, where + ".insecure_plain_http must be true or false");
       remote.insecure_plain_http = entry["insecure_plain_http"].get<bool>();
+    }
+    if (entry.contains("pin_sha256")) {
+      if (!entry["pin_sha256"].is_string()) return Malformed(path, where + ".pin_sha256 must be a string");
+      remote.pin_sha256 = entry["pin_sha256"].get<std::string>();
     }
     Status added = AddRemote(config, remote);
     if (!added.ok()) return Malformed(path, where + ": " + added.message());
@@ -228,6 +241,7 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
     PutJsonText(&entry, "token_file", r.token_file);
     if (!r.ca_file.empty()) PutJsonText(&entry, "ca_file", r.ca_file);
     if (r.insecure_plain_http) entry["insecure_plain_http"] = true;
+    if (!r.pin_sha256.empty()) entry["pin_sha256"] = r.pin_sha256;
     remotes.push_back(entry);
   }
   json doc = {{"version", kConfigVersion}, {"sources", sources}};

@@ -44,6 +44,9 @@ struct RemoteConfig {
   // Plain http to a host other than loopback: the token and data travel
   // unencrypted. Only with `remote add --insecure-plain-http`.
   bool insecure_plain_http = false;
+  // Optional: base64 SHA-256 of the server's public key; a server with another
+  // key is refused during the TLS handshake, before the token is sent.
+  std::string pin_sha256;
 };
 
 struct Config {
@@ -63,9 +66,11 @@ Result<Config> LoadConfig(const std::filesystem::path& path);
 // Writes the config atomically (0600, in a 0700 folder).
 Status SaveConfig(const std::filesystem::path& path, const Config& config);
 
-// Checks and adds a remote: a new non-empty name, an http(s) URL (plain http
-// only to loopback unless insecure_plain_http), an account, a token file
-// (made absolute). Errors: kAlreadyExists, kInvalidArgument.
+// Checks and adds a remote: a new non-empty name, an http(s) URL as curl
+// reads it (platform::ParseServerUrl: no user info, query or fragment; plain
+// http only to loopback unless insecure_plain_http), an account, a token file
+// (made absolute), a pin that is a base64 SHA-256 if given. Errors:
+// kAlreadyExists, kInvalidArgument.
 Status AddRemote(Config* config, RemoteConfig remote);
 
 // Reads the token of a remote. The file must belong to this user and be

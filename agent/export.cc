@@ -13,6 +13,7 @@
 #include "platform/icalendar_merge.h"
 #include "platform/sha256.h"
 #include "platform/staged_files.h"
+#include "platform/secret_stream.h"
 #include "platform/tar_archive.h"
 
 namespace holdfast::agent {
@@ -249,7 +250,18 @@ Status ExportArchive(Vault& vault, const ExportOptions& options, ExportReport* r
   platform::AtomicFile file;
   HF_RETURN_IF_ERROR(file.Open(options.to, options.force));
   platform::TarWriter tar;
-  HF_RETURN_IF_ERROR(tar.Open(file.fd(), options.to.string(), options.zstd));
+  std::unique_ptr<platform::EncryptingWriter> encrypted;
+  if (options.passphrase.empty()) {
+    HF_RETURN_IF_ERROR(tar.Open(file.fd(), options.to.string(), options.zstd));
+  } else {
+    // The tar stream is encrypted as it is written: no plain byte reaches the disk.
+    Result<std::unique_ptr<platform::EncryptingWriter>> writer = platform::EncryptingWriter::Create(
+        options.passphrase, [&](std::string_view bytes) { return platform::WriteFd(file.fd(), bytes, options.to); });
+    if (!writer) return writer.error();
+    encrypted = std::move(*writer);
+    HF_RETURN_IF_ERROR(tar.Open([&](std::string_view bytes) { return encrypted->Write(bytes); }, options.to.string(),
+                                options.zstd));
+  }
   const std::string readme = ArchiveReadmeText();
   HF_RETURN_IF_ERROR(tar.BeginFile(kArchiveReadme, readme.size(), options.now_ms));
   HF_RETURN_IF_ERROR(tar.Write(readme));
@@ -294,6 +306,7 @@ Status ExportArchive(Vault& vault, const ExportOptions& options, ExportReport* r
   HF_RETURN_IF_ERROR(AppendScratch(sums.get(), kArchiveSums, tar, options.now_ms));
   HF_RETURN_IF_ERROR(AppendScratch(manifest.get(), kArchiveManifest, tar, options.now_ms));
   HF_RETURN_IF_ERROR(tar.Close());
+  if (encrypted) HF_RETURN_IF_ERROR(encrypted->Finish());
   return file.Commit();
 }
 
@@ -311,6 +324,9 @@ std::optional<ExportFormat> ParseExportFormat(std::string_view name) {
 Result<ExportReport> Export(Vault& vault, const ExportOptions& options) {
   if (options.zstd && options.format != ExportFormat::kArchive) {
     return Status(ErrorCode::kInvalidArgument, "--zstd applies to --format archive only");
+  }
+  if (!options.passphrase.empty() && options.format != ExportFormat::kArchive) {
+    return Status(ErrorCode::kInvalidArgument, "--encrypt applies to --format archive only");
   }
   if (options.to.empty()) return Status(ErrorCode::kInvalidArgument, "--to needs a path");
   // A filter that matches nothing is a mistake to report, not an empty export.

@@ -39,6 +39,9 @@ struct ExportOptions {
   SnapshotFilter filter;
   bool force = false;  // replace an existing target
   bool zstd = false;   // archive only
+  // Archive only: when not empty, the archive is encrypted with it
+  // (platform/secret_stream.h, docs/formats.md "Encrypted archives").
+  std::string passphrase;
   int64_t now_ms = 0;
 };
 

@@ -66,9 +66,12 @@ int main(int argc, char** argv) {
                          "the vault as it was then: 2026-11-25, 2026-11-25T09:56Z, @UNIX_SECONDS");
   export_cmd->add_flag("--force", export_args.force, "replace an existing target");
   export_cmd->add_flag("--zstd", export_args.zstd, "compress the archive with zstd");
+  export_cmd->add_flag("--encrypt", export_args.encrypt, "encrypt the archive with a passphrase (docs/formats.md)");
+  export_cmd->add_option("--passphrase-file", export_args.passphrase_file, "file holding the passphrase for --encrypt");
 
   CLI::App* import_cmd = app.add_subcommand("import", "bring an export archive back into the vault");
-  std::string import_archive;
+  std::string import_archive, import_passphrase_file;
+  import_cmd->add_option("--passphrase-file", import_passphrase_file, "file holding an encrypted archive's passphrase");
   import_cmd->add_option("ARCHIVE", import_archive, "a file written by `holdfast export --format archive`")
       ->required();
 
@@ -90,6 +93,8 @@ int main(int argc, char** argv) {
   remote_add->add_option("--account", remote.account, "this device's account on the server")->required();
   remote_add->add_option("--token-file", remote.token_file, "file holding the bearer token (mode 0600)")->required();
   remote_add->add_option("--ca-file", remote.ca_file, "PEM certificates to verify the server with");
+  remote_add->add_option("--pin-sha256", remote.pin_sha256,
+                         "base64 SHA-256 of the server's public key: refuse any other key");
   remote_add->add_flag("--insecure-plain-http", remote.insecure_plain_http,
                        "allow plain http to a host other than this one: token and data unencrypted");
   CLI::App* remote_list = remote_cmd->add_subcommand("list", "list the configured remotes");
@@ -148,7 +153,7 @@ int main(int argc, char** argv) {
   if (source_list->parsed()) return holdfast::cli::RunSourceList(options);
   if (capture->parsed()) return holdfast::cli::RunCapture(options, capture_source, accept_deletions);
   if (export_cmd->parsed()) return holdfast::cli::RunExport(options, export_args);
-  if (import_cmd->parsed()) return holdfast::cli::RunImport(options, import_archive);
+  if (import_cmd->parsed()) return holdfast::cli::RunImport(options, import_archive, import_passphrase_file);
   if (restore_cmd->parsed()) return holdfast::cli::RunRestoreDevice(options, restore_args);
   if (remote_add->parsed()) return holdfast::cli::RunRemoteAdd(options, remote);
   if (remote_list->parsed()) return holdfast::cli::RunRemoteList(options);

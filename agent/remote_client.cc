@@ -64,13 +64,17 @@ RemoteClient::RemoteClient(const RemoteConfig& remote, const RemoteOptions& opti
       rng_(std::random_device{}()) {}
 
 Result<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const RemoteConfig& remote, const RemoteOptions& options) {
-  if (remote.url.rfind("http://", 0) == 0 && !platform::IsLoopbackUrl(remote.url) && !remote.insecure_plain_http) {
+  // Checked again here (the config may be edited by hand), by curl's parser.
+  Result<platform::ServerUrl> url = platform::ParseServerUrl(remote.url);
+  if (!url) return url.error().WithContext("remote '" + remote.name + "'");
+  if (url->scheme == "http" && !url->loopback && !remote.insecure_plain_http) {
     return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "': plain http is refused except to loopback");
   }
   Result<std::string> token = ReadToken(remote);
   if (!token) return token.error();
   platform::HttpOptions http;
   http.ca_file = remote.ca_file;
+  http.pin_sha256 = remote.pin_sha256;
   http.max_in_flight = options.max_in_flight;
   http.max_send_bytes_per_s = options.max_rate_bytes_per_s;
   Result<std::unique_ptr<platform::HttpClient>> client = platform::HttpClient::Create(http);

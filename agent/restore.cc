@@ -28,8 +28,23 @@ using storage::Vault;
 // `tar -xf`, see docs/benchmarks.md).
 constexpr size_t kFilesPerSet = 20000;
 constexpr uint64_t kBytesPerSet = uint64_t{512} << 20;
+// FileSet holds one descriptor per folder of its pending files.
+constexpr size_t kFoldersPerSet = 256;
 
 enum class OnDevice { kMissing, kSame, kDiffers };
+
+// A source that is one export file (a .vcf or .ics) is written in its
+// folder; any other source is a folder and written beneath it.
+bool IsSingleFile(const SourceConfig& source) {
+  const fs::path root(source.path);
+  return source.kind != SourceKind::kPhotos && (root.extension() == ".vcf" || root.extension() == ".ics");
+}
+
+fs::path WrittenBeneath(const SourceConfig& source) {
+  const fs::path root(source.path);
+  if (!IsSingleFile(source)) return root;
+  return root.parent_path().empty() ? fs::path(".") : root.parent_path();
+}
 
 // Compares a device file with an item: by size, then (for small files, or
 // when it matters) by SHA-256.
@@ -53,7 +68,7 @@ class SourceRestorer {
  public:
   SourceRestorer(Vault& vault, const SourceConfig& source, const RestoreOptions& options,
                  SourceRestore* report)
-      : vault_(vault), source_(source), options_(options), report_(report) {}
+      : vault_(vault), source_(source), options_(options), report_(report), files_(WrittenBeneath(source)) {}
 
   Status Run() {
     SnapshotFilter filter;
@@ -61,8 +76,7 @@ class SourceRestorer {
     filter.as_of_ms = options_.as_of_ms;
     filter.keep_shared_files = true;
     const fs::path root(source_.path);
-    const bool single_file = source_.kind != SourceKind::kPhotos &&
-                             (root.extension() == ".vcf" || root.extension() == ".ics");
+    const bool single_file = IsSingleFile(source_);
     // One read transaction for the whole walk: the vault is read as of one
     // moment, without taking and dropping SQLite's locks for every item.
     Result<storage::WriteBatch> reading = vault_.BeginBatch();
@@ -168,7 +182,8 @@ class SourceRestorer {
       ++(*state == OnDevice::kMissing ? report_->files_written : report_->files_replaced);
       ++report_->items_written;
       report_->bytes_written += static_cast<int64_t>(s.revision.size_bytes);
-      if (files_.pending() >= kFilesPerSet || files_.pending_bytes() >= kBytesPerSet) {
+      if (files_.pending() >= kFilesPerSet || files_.pending_bytes() >= kBytesPerSet ||
+          files_.open_folders() >= kFoldersPerSet) {
         HF_RETURN_IF_ERROR(Publish());
       }
     }
@@ -179,8 +194,9 @@ class SourceRestorer {
   // symbolic link (a collection folder replaced by a link, say): a restore
   // writes into the source and nowhere else. A folder that is missing is fine
   // (it is created). Answers are kept per folder, as found before this
-  // restore wrote anything. (This checks before writing; a link made while
-  // the restore runs is not caught here.)
+  // restore wrote anything. This only names the problem early, per folder;
+  // what keeps every write inside the source whatever links appear while the
+  // restore runs is FileSet, which opens each folder with O_NOFOLLOW.
   Status RefuseLinkedFolders(const fs::path& root, const std::string& relative) {
     for (size_t slash = relative.find('/'); slash != std::string::npos; slash = relative.find('/', slash + 1)) {
       const std::string folder = relative.substr(0, slash);

@@ -5,6 +5,7 @@
 
 #include "agent/json_text.h"
 #include "platform/clock.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::agent {
 namespace {
@@ -77,8 +78,10 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
 }
 
 std::string StatusText(const StatusReport& report) {
+  // Names come from the device and the server: escaped for the terminal.
+  const auto T = [](std::string_view name) { return platform::TerminalSafe(name); };
   std::string out;
-  out += "Vault      " + report.vault_path + "\n";
+  out += "Vault      " + T(report.vault_path) + "\n";
   out += "Device     " + report.device_id + "\n";
   out += "Created    " + platform::FormatUtc(report.created_at_ms) + "\n";
   out += "Schema     " + std::to_string(report.schema_version) + "\n";
@@ -103,15 +106,15 @@ std::string StatusText(const StatusReport& report) {
       auto counted = report.stats.by_collection.find(c.id);
       const storage::KindStats counts = counted == report.stats.by_collection.end() ? storage::KindStats{}
                                                                                     : counted->second;
-      out += "  " + std::string(ItemKindName(c.kind)) + "\t" + c.name + "\t(from " + c.source + ")\t" +
+      out += "  " + std::string(ItemKindName(c.kind)) + "\t" + T(c.name) + "\t(from " + T(c.source) + ")\t" +
              std::to_string(counts.items) + " items, " + std::to_string(counts.deleted_items) + " deleted, " +
              HumanBytes(counts.content_bytes) + "\n";
     }
   }
   for (const storage::LossAlert& alert : report.loss_alerts) {
     const storage::CollectionInfo* c = FindCollection(report, alert.collection_id);
-    const std::string name = c ? c->name : std::to_string(alert.collection_id);
-    const std::string source = c ? c->source : "?";
+    const std::string name = T(c ? c->name : std::to_string(alert.collection_id));
+    const std::string source = T(c ? c->source : "?");
     out += "\nSOURCE LOSS SUSPECTED in '" + name + "' (source '" + source + "') since " +
            platform::FormatUtc(alert.raised_at_ms) + ": " + std::to_string(alert.items_missing) +
            " of " + std::to_string(alert.items_before) +
@@ -119,7 +122,7 @@ std::string StatusText(const StatusReport& report) {
            "  If you deleted them: holdfast capture --accept-deletions " + source + "\n";
   }
   for (const RemoteStatus& r : report.remotes) {
-    out += "\nRemote " + r.name + " (" + r.url + "): ";
+    out += "\nRemote " + T(r.name) + " (" + T(r.url) + "): ";
     if (r.epoch.empty()) {
       out += "never pushed; " + std::to_string(r.ledger.pending_puts) + " items to send\n";
       continue;
@@ -128,7 +131,7 @@ std::string StatusText(const StatusReport& report) {
            " to send (" + std::to_string(r.ledger.pending_bytes) + " bytes), " +
            std::to_string(r.ledger.pending_deletes) + " deletions to send\n";
     if (!r.recovery_in_progress.empty()) {
-      out += "  RECOVERY IN PROGRESS (" + r.recovery_in_progress + "): run `holdfast recover` to finish it\n";
+      out += "  RECOVERY IN PROGRESS (" + T(r.recovery_in_progress) + "): run `holdfast recover` to finish it\n";
     }
     if (r.last_recovery) {
       nlohmann::json last = nlohmann::json::parse(r.last_recovery->report, nullptr, false);
@@ -147,8 +150,8 @@ std::string StatusText(const StatusReport& report) {
   if (!report.capture_problems.empty()) {
     out += "\nSkipped by the last capture (" + std::to_string(report.capture_problems.size()) + ")\n";
     for (const storage::CaptureProblem& p : report.capture_problems) {
-      out += "  " + p.source + ": " + p.path + (p.line > 0 ? " line " + std::to_string(p.line) : "") +
-             ": " + p.reason + "\n";
+      out += "  " + T(p.source) + ": " + T(p.path) + (p.line > 0 ? " line " + std::to_string(p.line) : "") +
+             ": " + T(p.reason) + "\n";
     }
   }
   return out;

@@ -1,10 +1,12 @@
 #include "platform/files.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 
 namespace holdfast::platform {
 namespace {
@@ -101,9 +103,12 @@ Status CreateEmptyFile(const fs::path& path, mode_t mode) {
 }
 
 Status WriteFileAtomically(const fs::path& path, std::string_view bytes, mode_t mode) {
-  const fs::path temp = path.string() + ".tmp-" + std::to_string(getpid());
-  // Step 1: write the temp file.
-  Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  // Step 1: write the temp file, under a name nobody can guess, never
+  // through a file or link already there (O_EXCL, O_NOFOLLOW).
+  uint64_t random = 0;
+  if (getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) random ^= static_cast<uint64_t>(time(nullptr));
+  const fs::path temp = path.string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(random);
+  Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (fd.get() < 0) return ErrnoStatus("create " + temp.string(), errno);
   Status status = WriteFd(fd.get(), bytes, temp);
   // Step 2: make its content durable before it gets the real name.

@@ -20,6 +20,60 @@ struct MultiDeleter {
 struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
+struct UrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+using UrlHandle = std::unique_ptr<CURLU, UrlDeleter>;
+
+// One part of a parsed URL; nullopt when the URL has none.
+std::optional<std::string> UrlPart(CURLU* url, CURLUPart part) {
+  char* text = nullptr;
+  const CURLUcode rc = curl_url_get(url, part, &text, 0);
+  if (rc != CURLUE_OK || text == nullptr) return std::nullopt;
+  std::string out(text);
+  curl_free(text);
+  return out;
+}
+
+// Parses `url` with curl's parser and refuses whatever could make the host
+// curl connects to differ from the host a reader of the text would check:
+// user info ("a@b"), fragments ("#@b"), schemes other than http(s), and any
+// text curl writes back differently (decoded dots, numeric hosts, case).
+Result<UrlHandle> ParseStrict(std::string_view url, bool allow_query, std::string* canonical) {
+  const std::string text(url);
+  auto refuse = [&](const std::string& why) {
+    return Status(ErrorCode::kInvalidArgument, "URL '" + text + "': " + why);
+  };
+  if (text.find('\0') != std::string::npos) return refuse("holds a NUL byte");
+  UrlHandle handle(curl_url());
+  if (!handle) return Status(ErrorCode::kInternal, "curl_url failed");
+  const CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, text.c_str(), 0);
+  if (rc != CURLUE_OK) return refuse(curl_url_strerror(rc));
+  const std::optional<std::string> scheme = UrlPart(handle.get(), CURLUPART_SCHEME);
+  if (!scheme || (*scheme != "http" && *scheme != "https")) return refuse("the scheme must be http or https");
+  for (CURLUPart part : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS}) {
+    if (UrlPart(handle.get(), part)) return refuse("user info (\"...@\") is not allowed");
+  }
+  if (UrlPart(handle.get(), CURLUPART_FRAGMENT)) return refuse("a fragment (\"#...\") is not allowed");
+  if (!allow_query && UrlPart(handle.get(), CURLUPART_QUERY)) return refuse("a query (\"?...\") is not allowed");
+  std::optional<std::string> whole = UrlPart(handle.get(), CURLUPART_URL);
+  if (!whole) return refuse("curl cannot write it back");
+  if (*whole != text && *whole != text + "/") return refuse("curl reads it as '" + *whole + "'");
+  *canonical = std::move(*whole);
+  return handle;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost" || host == "[::1]") return true;
+  // curl writes IPv4 addresses back as four decimal parts.
+  if (host.substr(0, 4) != "127.") return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') ++dots;
+    else if (c < '0' || c > '9') return false;
+  }
+  return dots == 3;
+}
 
 int64_t SteadyMs() {
   using namespace std::chrono;
@@ -36,6 +90,7 @@ Status TransportStatus(CURLcode code, const char* detail, const std::string& url
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
       return Status(ErrorCode::kTlsFailure, message);
     case CURLE_URL_MALFORMAT:
       return Status(ErrorCode::kInvalidArgument, message);
@@ -58,6 +113,7 @@ struct HttpClient::Impl {
     int64_t due_ms = 0;
   };
   struct Transfer {
+    UrlHandle url;  // before `easy`: outlives the easy handle that points at it
     std::unique_ptr<CURL, EasyDeleter> easy;
     std::unique_ptr<curl_slist, SlistDeleter> headers;
     HttpRequest request;
@@ -71,6 +127,7 @@ struct HttpClient::Impl {
   HttpOptions options;
   std::unique_ptr<CURLM, MultiDeleter> multi;
   std::deque<Pending> queue;  // not started yet, ordered by submission
+  std::vector<std::pair<Done, HttpResponse>> refused;  // failed before connecting; reported by RunUntilIdle
   std::map<CURL*, std::unique_ptr<Transfer>> running;
   std::vector<std::unique_ptr<CURL, EasyDeleter>> idle;  // reused handles keep their connections warm
 
@@ -120,8 +177,19 @@ struct HttpClient::Impl {
     t->request = std::move(pending.request);
     t->done = std::move(pending.done);
     t->max_bytes = options.max_response_bytes;
+    std::string canonical;
+    Result<UrlHandle> url = ParseStrict(t->request.url, /*allow_query=*/true, &canonical);
+    if (!url) {
+      HttpResponse response;
+      response.transport = url.error();
+      refused.emplace_back(std::move(t->done), std::move(response));
+      idle.push_back(std::move(t->easy));
+      return Status::Ok();
+    }
+    t->url = std::move(*url);
     CURL* e = t->easy.get();
-    curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
+    // The handle that was checked is the one connected to.
+    curl_easy_setopt(e, CURLOPT_CURLU, t->url.get());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
@@ -135,6 +203,11 @@ struct HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_window_s));
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    if (!options.pin_sha256.empty()) {
+      const std::string pin = "sha256//" + options.pin_sha256;
+      curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, pin.c_str());  // curl copies the string
+    }
     if (!options.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options.ca_file.c_str());
     if (options.max_send_bytes_per_s > 0) {
       // The limit is shared out between the transfers that may run at once.
@@ -223,8 +296,12 @@ void HttpClient::Submit(HttpRequest request, Done done, int64_t delay_ms) {
 }
 
 Status HttpClient::RunUntilIdle() {
-  while (!impl_->queue.empty() || !impl_->running.empty()) {
+  while (!impl_->queue.empty() || !impl_->running.empty() || !impl_->refused.empty()) {
     HF_RETURN_IF_ERROR(impl_->StartDue());
+    // Callbacks may submit more requests: take the list before calling them.
+    std::vector<std::pair<Done, HttpResponse>> refused = std::move(impl_->refused);
+    impl_->refused.clear();
+    for (auto& [done, response] : refused) done(std::move(response));
     int still_running = 0;
     CURLMcode rc = curl_multi_perform(impl_->multi.get(), &still_running);
     if (rc != CURLM_OK) return Status(ErrorCode::kInternal, std::string("curl_multi_perform: ") + curl_multi_strerror(rc));
@@ -265,28 +342,17 @@ Status InitHttpLibrary() {
   return Status::Ok();
 }
 
-bool IsLoopbackUrl(std::string_view url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return false;
-  std::string_view rest = url.substr(scheme + 3);
-  const size_t at = rest.find('@');
-  const size_t slash = rest.find('/');
-  if (at != std::string_view::npos && (slash == std::string_view::npos || at < slash)) rest.remove_prefix(at + 1);
-  std::string_view host;
-  if (!rest.empty() && rest.front() == '[') {
-    host = rest.substr(0, rest.find(']') + 1);
-  } else {
-    host = rest.substr(0, rest.find_first_of(":/?#"));
-  }
-  if (host == "localhost" || host == "[::1]") return true;
-  if (host.substr(0, 4) != "127.") return false;
-  // 127.a.b.c with digits only.
-  int dots = 0;
-  for (char c : host) {
-    if (c == '.') ++dots;
-    else if (c < '0' || c > '9') return false;
-  }
-  return dots == 3;
+Result<ServerUrl> ParseServerUrl(std::string_view url) {
+  std::string canonical;
+  Result<UrlHandle> handle = ParseStrict(url, /*allow_query=*/false, &canonical);
+  if (!handle) return handle.error();
+  ServerUrl out;
+  out.scheme = UrlPart(handle->get(), CURLUPART_SCHEME).value_or("");
+  out.host = UrlPart(handle->get(), CURLUPART_HOST).value_or("");
+  out.loopback = IsLoopbackHost(out.host);
+  while (!canonical.empty() && canonical.back() == '/') canonical.pop_back();
+  out.url = std::move(canonical);
+  return out;
 }
 
 }  // namespace holdfast::platform

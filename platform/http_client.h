@@ -1,6 +1,10 @@
 // HTTP through libcurl's multi interface: the only code that includes
 // <curl/curl.h>. Several transfers in flight over reused connections, each
 // request optionally delayed (for backoff), all driven from one thread.
+// TLS is 1.2 or later, verified, optionally pinned to a public key. Each
+// request's URL is parsed once by curl_url and the transfer is given that
+// parsed handle (CURLOPT_CURLU); a URL with user info or a fragment, or one
+// curl would rewrite, fails as kInvalidArgument without connecting.
 //
 // curl_global_init must have run (main() does it) before Create. Not
 // thread-safe: one HttpClient per thread; callbacks run inside RunUntilIdle,
@@ -40,6 +44,10 @@ struct HttpResponse {
 
 struct HttpOptions {
   std::string ca_file;               // PEM bundle to verify the server with; empty: the system's
+  // Base64 SHA-256 of the server's public key (SubjectPublicKeyInfo); empty:
+  // no pin. A server with another key fails the handshake (kTlsFailure)
+  // before any request, and so any header, is sent.
+  std::string pin_sha256;
   int max_in_flight = 4;             // transfers at once
   int64_t connect_timeout_ms = 10000;
   int64_t transfer_timeout_ms = 120000;  // one request, start to end
@@ -76,8 +84,20 @@ class HttpClient {
 // Errors: kInternal.
 Status InitHttpLibrary();
 
-// True when `url` is http:// or https:// to a loopback address (127.0.0.0/8,
-// [::1], localhost).
-bool IsLoopbackUrl(std::string_view url);
+// A server's base URL as libcurl reads it: the one parser that both decides
+// (plain http only to loopback) and connects.
+struct ServerUrl {
+  std::string url;     // curl's own serialisation; what requests are built on
+  std::string scheme;  // "http" or "https"
+  std::string host;    // as curl reads it; an IPv6 address in brackets
+  bool loopback = false;  // host is localhost, 127.0.0.0/8 or [::1]
+};
+
+// Parses `url` with libcurl's URL parser (curl_url). Errors: kInvalidArgument
+// when it does not parse, the scheme is not http or https, or it holds user
+// info, a query, a fragment, or anything curl would write back differently
+// (so that what is checked is what is connected to). A bare host gets the
+// path "/" and a trailing "/" is dropped from `url`.
+Result<ServerUrl> ParseServerUrl(std::string_view url);
 
 }  // namespace holdfast::platform

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace holdfast::platform {
 namespace {
@@ -38,6 +39,21 @@ struct TarWriter::Impl {
   std::unique_ptr<archive, WriteDeleter> a;
   std::string name;
   uint64_t remaining = 0;
+  Sink sink;
+  Status sink_error;  // the sink's own error, kept over libarchive's text
+
+  static la_ssize_t OnWrite(archive*, void* user, const void* data, size_t size) {
+    auto* impl = static_cast<Impl*>(user);
+    Status written = impl->sink(std::string_view(static_cast<const char*>(data), size));
+    if (!written.ok()) {
+      impl->sink_error = written;
+      return -1;
+    }
+    return static_cast<la_ssize_t>(size);
+  }
+  Status Failed(const std::string& where) {
+    return sink_error.ok() ? WriteError(a.get(), where) : sink_error;
+  }
 };
 
 TarWriter::TarWriter() : impl_(std::make_unique<Impl>()) {}
@@ -60,6 +76,21 @@ Status TarWriter::Open(int fd, std::string_view name, bool zstd) {
   return Status::Ok();
 }
 
+Status TarWriter::Open(Sink sink, std::string_view name, bool zstd) {
+  impl_->name = std::string(name);
+  impl_->sink = std::move(sink);
+  impl_->a.reset(archive_write_new());
+  if (!impl_->a) return Status(ErrorCode::kIoError, impl_->name + ": not enough memory for an archive");
+  archive* a = impl_->a.get();
+  if (archive_write_set_format_gnutar(a) != ARCHIVE_OK ||
+      (zstd && archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
+      archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+      archive_write_open(a, impl_.get(), nullptr, &Impl::OnWrite, nullptr) != ARCHIVE_OK) {
+    return impl_->Failed(impl_->name);
+  }
+  return Status::Ok();
+}
+
 Status TarWriter::BeginFile(std::string_view member_path, uint64_t size_bytes, int64_t mtime_ms) {
   if (impl_->remaining != 0) {
     return Status(ErrorCode::kInternal, impl_->name + ": previous member is short of bytes");
@@ -73,7 +104,7 @@ Status TarWriter::BeginFile(std::string_view member_path, uint64_t size_bytes, i
   const int64_t clamped_ms = std::max<int64_t>(mtime_ms, 0);  // tar has no time before 1970
   archive_entry_set_mtime(entry.get(), clamped_ms / 1000, static_cast<long>((clamped_ms % 1000) * 1000000));
   if (archive_write_header(impl_->a.get(), entry.get()) != ARCHIVE_OK) {
-    return WriteError(impl_->a.get(), impl_->name + ": member " + path);
+    return impl_->Failed(impl_->name + ": member " + path);
   }
   impl_->remaining = size_bytes;
   return Status::Ok();
@@ -85,7 +116,7 @@ Status TarWriter::Write(std::string_view bytes) {
   }
   while (!bytes.empty()) {
     la_ssize_t n = archive_write_data(impl_->a.get(), bytes.data(), bytes.size());
-    if (n <= 0) return WriteError(impl_->a.get(), impl_->name);
+    if (n <= 0) return impl_->Failed(impl_->name);
     bytes.remove_prefix(static_cast<size_t>(n));
     impl_->remaining -= static_cast<uint64_t>(n);
   }
@@ -96,7 +127,7 @@ Status TarWriter::Close() {
   if (impl_->remaining != 0) {
     return Status(ErrorCode::kInternal, impl_->name + ": last member is short of bytes");
   }
-  if (archive_write_close(impl_->a.get()) != ARCHIVE_OK) return WriteError(impl_->a.get(), impl_->name);
+  if (archive_write_close(impl_->a.get()) != ARCHIVE_OK) return impl_->Failed(impl_->name);
   return Status::Ok();
 }
 
@@ -105,6 +136,20 @@ Status TarWriter::Close() {
 struct TarReader::Impl {
   std::unique_ptr<archive, ReadDeleter> a;
   std::string name;
+  Source source;
+  Status source_error;  // the source's own error, kept over libarchive's text
+  std::vector<char> buffer;
+
+  static la_ssize_t OnRead(archive*, void* user, const void** data) {
+    auto* impl = static_cast<Impl*>(user);
+    Result<size_t> n = impl->source(impl->buffer.data(), impl->buffer.size());
+    if (!n) {
+      impl->source_error = n.error();
+      return -1;
+    }
+    *data = impl->buffer.data();
+    return static_cast<la_ssize_t>(*n);
+  }
 };
 
 TarReader::TarReader() : impl_(std::make_unique<Impl>()) {}
@@ -125,11 +170,27 @@ Status TarReader::Open(const std::string& path) {
   return Status::Ok();
 }
 
+Status TarReader::Open(Source source, const std::string& name) {
+  impl_->name = name;
+  impl_->source = std::move(source);
+  impl_->buffer.resize(256 * 1024);
+  impl_->a.reset(archive_read_new());
+  archive* a = impl_->a.get();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_tar(a);
+  if (archive_read_open(a, impl_.get(), nullptr, &Impl::OnRead, nullptr) != ARCHIVE_OK) {
+    if (!impl_->source_error.ok()) return impl_->source_error;
+    return Status(ErrorCode::kMalformedInput, name + ": cannot be read as an archive: " + ErrorText(a));
+  }
+  return Status::Ok();
+}
+
 Result<bool> TarReader::Next(TarMember* member) {
   archive_entry* entry = nullptr;
   int rc = archive_read_next_header(impl_->a.get(), &entry);
-  if (rc == ARCHIVE_EOF) return false;
+  if (rc == ARCHIVE_EOF && impl_->source_error.ok()) return false;
   if (rc != ARCHIVE_OK) {
+    if (!impl_->source_error.ok()) return impl_->source_error;
     return Status(ErrorCode::kMalformedInput,
                   impl_->name + ": damaged or not a tar archive: " + ErrorText(impl_->a.get()));
   }
@@ -143,6 +204,7 @@ Result<bool> TarReader::Next(TarMember* member) {
 Result<size_t> TarReader::Read(char* buffer, size_t capacity) {
   la_ssize_t n = archive_read_data(impl_->a.get(), buffer, capacity);
   if (n < 0) {
+    if (!impl_->source_error.ok()) return impl_->source_error;
     return Status(ErrorCode::kMalformedInput,
                   impl_->name + ": damaged or truncated member data: " + ErrorText(impl_->a.get()));
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ class TarWriter {
   // Starts an archive on `fd` (not closed by the writer). `name` is used in
   // error messages. Errors: kIoError.
   Status Open(int fd, std::string_view name, bool zstd);
+  // Starts an archive whose bytes go to `sink` (for example an encrypting
+  // stream) in blocks; an error from the sink ends the archive with it.
+  using Sink = std::function<Status(std::string_view)>;
+  Status Open(Sink sink, std::string_view name, bool zstd);
   // Starts a regular file member of exactly `size_bytes`; then Write must
   // supply exactly that many bytes before the next BeginFile or Close.
   Status BeginFile(std::string_view member_path, uint64_t size_bytes, int64_t mtime_ms);
@@ -54,6 +59,11 @@ class TarReader {
 
   // Errors: kNotFound, kPermission, kMalformedInput ("not a tar archive").
   Status Open(const std::string& path);
+  // Reads the archive from `source` (for example a decrypting stream): it
+  // fills up to `capacity` bytes and returns how many, 0 at the end. An error
+  // from the source is what Next and Read then return.
+  using Source = std::function<Result<size_t>(char* buffer, size_t capacity)>;
+  Status Open(Source source, const std::string& name);
   // Moves to the next member. Returns false at the end of the archive.
   // Errors: kMalformedInput naming the archive (truncated, damaged header).
   // An archive cut exactly between two members reads as a shorter, valid

@@ -8,21 +8,22 @@
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
 #include "platform/clock.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 namespace {
 
 void PrintProgress(const agent::CaptureProgress& p) {
-  std::fprintf(stderr, "\r%s: %lld/%lld files, %.1f MiB   ", p.source.c_str(),
+  std::fprintf(stderr, "\r%s: %lld/%lld files, %.1f MiB   ", platform::TerminalSafe(p.source).c_str(),
                static_cast<long long>(p.files_done), static_cast<long long>(p.files_total),
                static_cast<double>(p.bytes_done) / (1 << 20));
   if (p.files_done == p.files_total) std::fputc('\n', stderr);
 }
 
 void PrintSummary(const agent::SourceCapture& s) {
-  std::cout << s.source << ": ";
+  std::cout << platform::TerminalSafe(s.source) << ": ";
   if (!s.error.ok()) {
-    std::cout << "NOT CAPTURED: " << s.error.message() << "\n";
+    std::cout << "NOT CAPTURED: " << platform::TerminalSafe(s.error.message()) << "\n";
     return;
   }
   std::cout << s.files_seen << " files (" << s.files_read << " read, " << s.files_unchanged
@@ -30,16 +31,16 @@ void PrintSummary(const agent::SourceCapture& s) {
             << s.items_restored << " back, " << s.items_moved << " moved, " << s.items_deleted
             << " deleted; " << s.problems.size() << " skipped\n";
   for (const storage::CaptureProblem& p : s.problems) {
-    std::cout << "  skipped " << p.path;
+    std::cout << "  skipped " << platform::TerminalSafe(p.path);
     if (p.line > 0) std::cout << " line " << p.line;
-    std::cout << ": " << p.reason << "\n";
+    std::cout << ": " << platform::TerminalSafe(p.reason) << "\n";
   }
   for (const agent::CollectionLoss& loss : s.losses_suspected) {
-    std::cout << "  SOURCE LOSS SUSPECTED in '" << loss.collection << "': " << loss.items_missing
+    std::cout << "  SOURCE LOSS SUSPECTED in '" << platform::TerminalSafe(loss.collection) << "': " << loss.items_missing
               << " of " << loss.items_before
               << " items are gone from the device; no deletion was recorded. If you deleted them, "
                  "run: holdfast capture --accept-deletions "
-              << s.source << "\n";
+              << platform::TerminalSafe(s.source) << "\n";
   }
 }
 

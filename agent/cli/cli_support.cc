@@ -3,6 +3,7 @@
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
 #include "platform/paths.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
@@ -25,7 +26,7 @@ Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options) 
 }
 
 int ReportError(const Status& status) {
-  std::cerr << "holdfast: " << status.ToString() << "\n";
+  std::cerr << "holdfast: " << platform::TerminalSafe(status.ToString()) << "\n";
   const char* hint = agent::HintFor(status.code());
   if (hint[0] != '\0') std::cerr << "hint: " << hint << "\n";
   return agent::ExitCodeFor(status.code());

@@ -46,6 +46,8 @@ struct ExportArgs {
   SnapshotArgs snapshot;
   bool force = false;
   bool zstd = false;
+  bool encrypt = false;         // --encrypt (archive only)
+  std::string passphrase_file;  // --passphrase-file
 };
 
 struct RestoreArgs {
@@ -62,7 +64,7 @@ int RunSourceAdd(const GlobalOptions& options, const std::string& kind, const st
 int RunSourceList(const GlobalOptions& options);
 int RunCapture(const GlobalOptions& options, const std::string& source, bool accept_deletions);
 int RunExport(const GlobalOptions& options, const ExportArgs& args);
-int RunImport(const GlobalOptions& options, const std::string& archive);
+int RunImport(const GlobalOptions& options, const std::string& archive, const std::string& passphrase_file);
 int RunRestoreDevice(const GlobalOptions& options, const RestoreArgs& args);
 int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote);
 int RunRemoteList(const GlobalOptions& options);

@@ -5,6 +5,8 @@
 #include "agent/exit_codes.h"
 #include "agent/export.h"
 #include "platform/clock.h"
+#include "platform/secret_stream.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
@@ -43,12 +45,23 @@ int RunExport(const GlobalOptions& options, const ExportArgs& args) {
   export_options.filter = *filter;
   export_options.force = args.force;
   export_options.zstd = args.zstd;
+  if (args.encrypt) {
+    if (args.passphrase_file.empty()) {
+      return ReportError(Status(ErrorCode::kInvalidArgument, "--encrypt needs --passphrase-file FILE"));
+    }
+    Result<std::string> passphrase = platform::ReadPassphraseFile(args.passphrase_file);
+    if (!passphrase) return ReportError(passphrase.error().WithContext("--passphrase-file"));
+    export_options.passphrase = std::move(*passphrase);
+  } else if (!args.passphrase_file.empty()) {
+    return ReportError(Status(ErrorCode::kInvalidArgument, "--passphrase-file goes with --encrypt"));
+  }
   export_options.now_ms = platform::NowMs();
   Result<agent::ExportReport> report = agent::Export(**vault, export_options);
   if (!report) return ReportError(report.error());
   std::cout << "Exported " << report->items << " items of " << report->collections << " collections ("
             << report->content_bytes << " bytes) as " << args.format << " to " << args.to;
   if (filter->as_of_ms) std::cout << ", as of " << platform::FormatUtc(*filter->as_of_ms);
+  if (args.encrypt) std::cout << ", encrypted";
   std::cout << "\n";
   return agent::kExitOk;
 }

@@ -4,23 +4,31 @@
 #include "agent/archive_import.h"
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "platform/secret_stream.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
-int RunImport(const GlobalOptions& options, const std::string& archive) {
+int RunImport(const GlobalOptions& options, const std::string& archive, const std::string& passphrase_file) {
   Result<std::filesystem::path> path = VaultPath(options);
   if (!path) return ReportError(path.error());
+  std::string passphrase;
+  if (!passphrase_file.empty()) {
+    Result<std::string> read = platform::ReadPassphraseFile(passphrase_file);
+    if (!read) return ReportError(read.error().WithContext("--passphrase-file"));
+    passphrase = std::move(*read);
+  }
   // A phone that lost its vault: import creates a new one, once the archive
   // has been checked.
   std::unique_ptr<storage::Vault> vault;
-  Result<agent::ImportReport> report = agent::ImportArchive(archive, [&]() -> Result<storage::Vault*> {
+  Result<agent::ImportReport> report = agent::ImportArchive(archive, passphrase, [&]() -> Result<storage::Vault*> {
     Result<std::unique_ptr<storage::Vault>> opened = storage::Vault::Open(*path, storage::Vault::OpenMode::kCreate);
     if (!opened) return opened.error();
     vault = std::move(*opened);
     return vault.get();
   });
   if (!report) return ReportError(report.error());
-  std::cout << "Checked " << report->members_checked << " members of " << archive << " against its manifest: OK\n"
+  std::cout << "Checked " << report->members_checked << " members of " << platform::TerminalSafe(archive) << " against its manifest: OK\n"
             << "Imported into " << vault->path().string() << ": " << report->items_new << " new, "
             << report->items_updated << " updated, " << report->items_unchanged << " already there, "
             << report->items_kept << " kept as the vault had them (newer there); " << report->bytes

@@ -3,6 +3,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
@@ -19,7 +20,7 @@ int RunInit(const GlobalOptions& options) {
   Result<std::unique_ptr<storage::Vault>> vault =
       storage::Vault::Open(*path, storage::Vault::OpenMode::kCreate);
   if (!vault) return ReportError(vault.error());
-  std::cout << "Created vault " << (*vault)->path().string() << " for device "
+  std::cout << "Created vault " << platform::TerminalSafe((*vault)->path().string()) << " for device "
             << (*vault)->device_id() << "\n";
   return agent::kExitOk;
 }

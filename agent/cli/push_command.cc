@@ -10,6 +10,7 @@
 #include "agent/push.h"
 #include "agent/recover.h"
 #include "platform/clock.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 namespace {
@@ -69,7 +70,7 @@ int RunPush(const GlobalOptions& options, const std::string& remote, const std::
   }
   if (recovered->started) {
     if (tty) std::fprintf(stderr, "\n");
-    std::cout << "The server had lost data (" << recovered->reason << "): recovered in " << recovered->rounds
+    std::cout << "The server had lost data (" << platform::TerminalSafe(recovered->reason) << "): recovered in " << recovered->rounds
               << " round(s), " << (recovered->verified ? "VERIFIED by read-back" : "NOT verified yet") << "\n";
     return recovered->verified ? agent::kExitOk : agent::kExitRemote;
   }
@@ -81,13 +82,13 @@ int RunPush(const GlobalOptions& options, const std::string& remote, const std::
               << "): everything was sent again.\n";
   }
   const double seconds = std::max<double>(static_cast<double>(report->duration_ms) / 1000.0, 0.001);
-  std::cout << "Pushed to " << report->remote << ": " << report->items_stored << " items stored, "
+  std::cout << "Pushed to " << platform::TerminalSafe(report->remote) << ": " << report->items_stored << " items stored, "
             << report->items_unchanged << " already there, " << report->deletes << " deletions, "
             << report->blobs_uploaded << " blobs uploaded, " << report->collections_created
             << " collections created; " << report->bytes_sent << " bytes in " << seconds << " s ("
             << static_cast<double>(report->bytes_sent) / 1048576.0 / seconds << " MiB/s), " << report->retries
             << " retries\n";
-  for (const std::string& refused : report->refused) std::cout << "  REFUSED " << refused << "\n";
+  for (const std::string& refused : report->refused) std::cout << "  REFUSED " << platform::TerminalSafe(refused) << "\n";
   return report->refused.empty() ? agent::kExitOk : agent::kExitRemote;
 }
 

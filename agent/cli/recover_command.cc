@@ -10,6 +10,7 @@
 #include "agent/recover.h"
 #include "agent/remote_client.h"
 #include "platform/clock.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 namespace {
@@ -30,9 +31,9 @@ Result<Loaded> Load(const GlobalOptions& options) {
 }
 
 void PrintCheck(const agent::CheckReport& check) {
-  std::cout << "Remote " << check.remote << ": ";
+  std::cout << "Remote " << platform::TerminalSafe(check.remote) << ": ";
   if (!check.unreachable.ok()) {
-    std::cout << "UNKNOWN: " << check.unreachable.message() << " (not read as a loss; nothing was changed)\n";
+    std::cout << "UNKNOWN: " << platform::TerminalSafe(check.unreachable.message()) << " (not read as a loss; nothing was changed)\n";
     return;
   }
   std::cout << "epoch " << check.epoch << (check.epoch_changed ? " (CHANGED: the server's store was replaced)" : "") << "\n";
@@ -42,10 +43,10 @@ void PrintCheck(const agent::CheckReport& check) {
               << "\n";
   }
   for (const agent::CollectionCheck& c : check.collections) {
-    std::cout << "  " << storage::ItemKindName(c.collection.kind) << " '" << c.collection.name << "': "
+    std::cout << "  " << storage::ItemKindName(c.collection.kind) << " '" << platform::TerminalSafe(c.collection.name) << "': "
               << agent::HealthName(c.health) << " (" << c.acknowledged << " acknowledged, "
               << (c.on_server < 0 ? std::string("none") : std::to_string(c.on_server)) << " on the server)";
-    if (!c.reason.empty()) std::cout << ": " << c.reason;
+    if (!c.reason.empty()) std::cout << ": " << platform::TerminalSafe(c.reason);
     std::cout << "\n";
   }
 }
@@ -60,7 +61,7 @@ void PrintRecovery(const agent::RecoverReport& r) {
     }
     return;
   }
-  std::cout << (r.resumed ? "Resumed" : "Ran") << " a recovery (" << r.reason << ") in " << r.rounds << " round(s), "
+  std::cout << (r.resumed ? "Resumed" : "Ran") << " a recovery (" << platform::TerminalSafe(r.reason) << ") in " << r.rounds << " round(s), "
             << static_cast<double>(r.duration_ms) / 1000.0 << " s";
   if (r.second_wipes > 0) std::cout << "; the server was wiped again meanwhile (" << r.second_wipes << "x): restarted";
   std::cout << "\n\n  kind       items re-sent        bytes\n";
@@ -106,7 +107,7 @@ int RunRecovery(const GlobalOptions& options, agent::RecoverOptions recover) {
   if (report->started) {
     int64_t lost = 0;
     for (const agent::CollectionCheck& c : report->check.collections) lost += c.health == agent::Health::kLost;
-    std::cout << "Remote " << report->remote << ": " << lost << " of " << report->check.collections.size()
+    std::cout << "Remote " << platform::TerminalSafe(report->remote) << ": " << lost << " of " << report->check.collections.size()
               << " collections had lost data" << (report->check.epoch_changed ? " (new epoch: the store was replaced)" : "")
               << "\n";
   } else {

@@ -3,6 +3,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
@@ -20,7 +21,7 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
   Status saved = agent::SaveConfig(*config_path, *config);
   if (!saved.ok()) return ReportError(saved);
   const agent::RemoteConfig& stored = config->remotes.back();
-  std::cout << "Added remote '" << stored.name << "' at " << stored.url << " (account " << stored.account << ")\n";
+  std::cout << "Added remote '" << platform::TerminalSafe(stored.name) << "' at " << platform::TerminalSafe(stored.url) << " (account " << platform::TerminalSafe(stored.account) << ")\n";
   if (stored.insecure_plain_http) {
     std::cerr << "warning: plain http: the token and your data travel unencrypted to " << stored.url << "\n";
   }
@@ -32,9 +33,9 @@ int RunRemoteList(const GlobalOptions& options) {
   if (!config_path) return ReportError(config_path.error());
   Result<agent::Config> config = agent::LoadConfig(*config_path);
   if (!config) return ReportError(config.error());
-  if (config->remotes.empty()) std::cout << "No remotes in " << config_path->string() << "\n";
+  if (config->remotes.empty()) std::cout << "No remotes in " << platform::TerminalSafe(config_path->string()) << "\n";
   for (const agent::RemoteConfig& r : config->remotes) {
-    std::cout << r.name << "\t" << r.url << "\taccount " << r.account << "\n";
+    std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\taccount " << platform::TerminalSafe(r.account) << "\n";
   }
   return agent::kExitOk;
 }

@@ -5,6 +5,7 @@
 #include "agent/exit_codes.h"
 #include "agent/restore.h"
 #include "platform/clock.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
@@ -31,9 +32,9 @@ int RunRestoreDevice(const GlobalOptions& options, const RestoreArgs& args) {
   const char* wrote = args.dry_run ? "would write" : "wrote";
   const char* replaced = args.dry_run ? "replace" : "replaced";
   for (const agent::SourceRestore& s : report->sources) {
-    std::cout << s.source << ": ";
+    std::cout << platform::TerminalSafe(s.source) << ": ";
     if (!s.error.ok()) {
-      std::cout << "NOT RESTORED: " << s.error.ToString() << "\n";
+      std::cout << "NOT RESTORED: " << platform::TerminalSafe(s.error.ToString()) << "\n";
       continue;
     }
     std::cout << wrote << " " << s.files_written << " missing files and " << replaced << " " << s.files_replaced

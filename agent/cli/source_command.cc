@@ -3,6 +3,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
@@ -27,11 +28,11 @@ int RunSourceAdd(const GlobalOptions& options, const std::string& kind_name,
   Status saved = agent::SaveConfig(*config_path, *config);
   if (!saved.ok()) return ReportError(saved);
   const agent::SourceConfig& stored = config->sources.back();
-  std::cout << "Added " << agent::SourceKindName(stored.kind) << " source '" << stored.name
-            << "' at " << stored.path << "\n";
+  std::cout << "Added " << agent::SourceKindName(stored.kind) << " source '" << platform::TerminalSafe(stored.name)
+            << "' at " << platform::TerminalSafe(stored.path) << "\n";
   std::error_code ec;
   if (!std::filesystem::exists(stored.path, ec)) {
-    std::cerr << "warning: " << stored.path << " does not exist yet; capture will report it\n";
+    std::cerr << "warning: " << platform::TerminalSafe(stored.path) << " does not exist yet; capture will report it\n";
   }
   return agent::kExitOk;
 }
@@ -41,9 +42,9 @@ int RunSourceList(const GlobalOptions& options) {
   if (!config_path) return ReportError(config_path.error());
   Result<agent::Config> config = agent::LoadConfig(*config_path);
   if (!config) return ReportError(config.error());
-  if (config->sources.empty()) std::cout << "No sources in " << config_path->string() << "\n";
+  if (config->sources.empty()) std::cout << "No sources in " << platform::TerminalSafe(config_path->string()) << "\n";
   for (const agent::SourceConfig& s : config->sources) {
-    std::cout << s.name << "\t" << agent::SourceKindName(s.kind) << "\t" << s.path << "\n";
+    std::cout << platform::TerminalSafe(s.name) << "\t" << agent::SourceKindName(s.kind) << "\t" << platform::TerminalSafe(s.path) << "\n";
   }
   return agent::kExitOk;
 }

@@ -5,6 +5,7 @@
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
 #include "agent/json_text.h"
+#include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 
@@ -32,7 +33,7 @@ int RunVerify(const GlobalOptions& options, bool json) {
               << report->blobs_checked << " blobs (" << report->bytes_hashed
               << " bytes hashed) in " << (*vault)->path().string() << "\n";
     for (const storage::Damage& d : report->damage) {
-      std::cout << "DAMAGED " << d.what << " " << d.where << ": " << d.detail << "\n";
+      std::cout << "DAMAGED " << d.what << " " << platform::TerminalSafe(d.where) << ": " << platform::TerminalSafe(d.detail) << "\n";
     }
     std::cout << (report->ok() ? "OK: no damage found\n"
                                : "FAILED: " + std::to_string(report->damage.size()) +

@@ -25,6 +25,11 @@ F RealCall(const char* name) {
 struct Real {
   int (*open)(const char*, int, ...) = RealCall<int (*)(const char*, int, ...)>("open");
   int (*open64)(const char*, int, ...) = RealCall<int (*)(const char*, int, ...)>("open64");
+  int (*openat)(int, const char*, int, ...) = RealCall<int (*)(int, const char*, int, ...)>("openat");
+  int (*openat64)(int, const char*, int, ...) = RealCall<int (*)(int, const char*, int, ...)>("openat64");
+  int (*renameat)(int, const char*, int, const char*) = RealCall<int (*)(int, const char*, int, const char*)>("renameat");
+  int (*unlinkat)(int, const char*, int) = RealCall<int (*)(int, const char*, int)>("unlinkat");
+  int (*mkdirat)(int, const char*, mode_t) = RealCall<int (*)(int, const char*, mode_t)>("mkdirat");
   ssize_t (*write)(int, const void*, size_t) = RealCall<ssize_t (*)(int, const void*, size_t)>("write");
   int (*fsync)(int) = RealCall<int (*)(int)>("fsync");
   int (*fdatasync)(int) = RealCall<int (*)(int)>("fdatasync");
@@ -191,7 +196,27 @@ void LogOp(NameOp op) {
   S().log.push_back(std::move(op));
 }
 
-int OpenCommon(int (*real)(const char*, int, ...), const char* path, int flags, mode_t mode) {
+// The path a descriptor stands for: as the shim saw it opened, or as the
+// kernel names it (a descriptor duplicated or opened before arming).
+std::string PathOfFd(int fd) {
+  auto it = S().fds.find(fd);
+  if (it != S().fds.end()) return it->second.first;
+  char link[4096];
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(proc.c_str(), link, sizeof link - 1);
+  return n > 0 ? std::string(link, static_cast<size_t>(n)) : std::string();
+}
+
+// The path that `name` relative to `dir_fd` stands for ("" if unknown).
+std::string PathAt(int dir_fd, const char* name) {
+  if (name == nullptr) return "";
+  if (name[0] == '/' || dir_fd == AT_FDCWD) return Absolute(name);
+  const std::string dir = PathOfFd(dir_fd);
+  return dir.empty() || dir[0] != '/' ? std::string() : (fs::path(dir) / name).lexically_normal().string();
+}
+
+template <typename Real>
+int OpenCommon(Real real, const char* path, int flags, mode_t mode) {
   if (!Watched(path)) return real(path, flags, mode);
   std::string p = Absolute(path);
   bool existed = access(p.c_str(), F_OK) == 0;
@@ -212,8 +237,13 @@ int OpenCommon(int (*real)(const char*, int, ...), const char* path, int flags, 
 
 int SyncCommon(int (*real)(int), int fd) {
   State& s = S();
+  if (!s.armed) return real(fd);
   auto it = s.fds.find(fd);
-  if (!s.armed || it == s.fds.end()) return real(fd);
+  if (it == s.fds.end()) {
+    const std::string p = PathOfFd(fd);
+    if (p.empty() || !Watched(p.c_str())) return real(fd);
+    it = s.fds.emplace(fd, std::make_pair(p, IsDir(p))).first;
+  }
   Event();
   int rc = real(fd);
   if (rc != 0) return rc;
@@ -232,7 +262,8 @@ int SyncCommon(int (*real)(int), int fd) {
   return rc;
 }
 
-int RemoveCommon(int (*real)(const char*), const char* path, bool want_dir) {
+template <typename Real>
+int RemoveCommon(Real real, const char* path, bool want_dir) {
   if (!Watched(path)) return real(path);
   std::string p = Absolute(path);
   bool dir = IsDir(p);
@@ -287,6 +318,26 @@ int open64(const char* path, int flags, ...) {
   return holdfast::testing::OpenCommon(holdfast::testing::R().open64, path, flags, mode);
 }
 
+// The *at calls are modelled as the same call on the path they resolve to;
+// the real call is still made relative to the descriptor.
+int openat(int dir_fd, const char* path, int flags, ...) {
+  using namespace holdfast::testing;
+  HOLDFAST_OPEN_MODE(flags, mode)
+  const std::string p = PathAt(dir_fd, path);
+  if (p.empty()) return R().openat(dir_fd, path, flags, mode);
+  return OpenCommon([&](const char*, int f, mode_t m) { return R().openat(dir_fd, path, f, m); }, p.c_str(), flags,
+                    mode);
+}
+
+int openat64(int dir_fd, const char* path, int flags, ...) {
+  using namespace holdfast::testing;
+  HOLDFAST_OPEN_MODE(flags, mode)
+  const std::string p = PathAt(dir_fd, path);
+  if (p.empty()) return R().openat64(dir_fd, path, flags, mode);
+  return OpenCommon([&](const char*, int f, mode_t m) { return R().openat64(dir_fd, path, f, m); }, p.c_str(), flags,
+                    mode);
+}
+
 ssize_t write(int fd, const void* data, size_t size) {
   using namespace holdfast::testing;
   State& s = S();
@@ -334,12 +385,29 @@ int rename(const char* from, const char* to) {
   return rc;
 }
 
+int renameat(int from_dir, const char* from, int to_dir, const char* to) {
+  using namespace holdfast::testing;
+  const std::string a = PathAt(from_dir, from), b = PathAt(to_dir, to);
+  if (a.empty() || b.empty() || (!Watched(a.c_str()) && !Watched(b.c_str()))) {
+    return R().renameat(from_dir, from, to_dir, to);
+  }
+  Event();
+  bool replaced = access(b.c_str(), F_OK) == 0 && !IsDir(b);
+  std::string old_bytes = replaced ? ReadAll(b) : "";
+  int rc = R().renameat(from_dir, from, to_dir, to);
+  if (rc == 0) {
+    LogOp({OpKind::kRename, a, b, replaced, old_bytes, "", ""});
+    MovePaths(a, b);
+  }
+  return rc;
+}
+
 int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsigned flags) {
   using namespace holdfast::testing;
-  if (from_dir != AT_FDCWD || to_dir != AT_FDCWD || (!Watched(from) && !Watched(to))) {
+  const std::string a = PathAt(from_dir, from), b = PathAt(to_dir, to);
+  if (a.empty() || b.empty() || (!Watched(a.c_str()) && !Watched(b.c_str()))) {
     return R().renameat2(from_dir, from, to_dir, to, flags);
   }
-  std::string a = Absolute(from), b = Absolute(to);
   if (flags != RENAME_EXCHANGE) return R().renameat2(from_dir, from, to_dir, to, flags);  // not used by Holdfast
   Event();
   int rc = R().renameat2(from_dir, from, to_dir, to, flags);
@@ -355,6 +423,24 @@ int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsign
 int unlink(const char* path) { return holdfast::testing::RemoveCommon(holdfast::testing::R().unlink, path, false); }
 int remove(const char* path) { return holdfast::testing::RemoveCommon(holdfast::testing::R().remove, path, false); }
 int rmdir(const char* path) { return holdfast::testing::RemoveCommon(holdfast::testing::R().rmdir, path, true); }
+
+int unlinkat(int dir_fd, const char* path, int flags) {
+  using namespace holdfast::testing;
+  const std::string p = PathAt(dir_fd, path);
+  if (p.empty() || ((flags & AT_REMOVEDIR) == 0 && IsDir(p))) return R().unlinkat(dir_fd, path, flags);
+  return RemoveCommon([&](const char*) { return R().unlinkat(dir_fd, path, flags); }, p.c_str(),
+                      (flags & AT_REMOVEDIR) != 0);
+}
+
+int mkdirat(int dir_fd, const char* path, mode_t mode) {
+  using namespace holdfast::testing;
+  const std::string p = PathAt(dir_fd, path);
+  if (p.empty() || !Watched(p.c_str())) return R().mkdirat(dir_fd, path, mode);
+  Event();
+  int rc = R().mkdirat(dir_fd, path, mode);
+  if (rc == 0) LogOp({OpKind::kMkdir, p, "", false, "", "", ""});
+  return rc;
+}
 
 int mkdir(const char* path, mode_t mode) {
   using namespace holdfast::testing;

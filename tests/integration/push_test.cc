@@ -16,7 +16,14 @@
 #include <sstream>
 #include <thread>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <fstream>
+
 #include "agent/push.h"
+#include "platform/base64.h"
 #include "platform/sha256.h"
 #include "storage/vault.h"
 #include "tests/support/child_process.h"
@@ -198,6 +205,99 @@ TEST_CASE("over TLS with the test CA the push works; an expired or unknown certi
     CHECK(unknown.exit_code == 11);
     CHECK(unknown.err.find("tls-failure") != std::string::npos);
   }
+}
+
+// The base64 SHA-256 of the public key (SubjectPublicKeyInfo, DER) in a PEM private key file.
+std::string PinOf(const fs::path& key_pem) {
+  BIO* bio = BIO_new_file(key_pem.c_str(), "r");
+  REQUIRE(bio != nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  REQUIRE(key != nullptr);
+  unsigned char* der = nullptr;
+  const int size = i2d_PUBKEY(key, &der);
+  EVP_PKEY_free(key);
+  REQUIRE(size > 0);
+  const platform::Digest digest = platform::Sha256Of(std::string_view(reinterpret_cast<const char*>(der), size));
+  OPENSSL_free(der);
+  return platform::Base64Encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+// The lines of a server's --request-log (none when it was never written).
+std::vector<std::string> LoggedRequests(const fs::path& log) {
+  std::vector<std::string> lines;
+  std::ifstream in(log);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST_CASE("with --pin-sha256 the right key pushes and another key fails with tls-failure before any request") {
+  Setup s;
+  testing::TestCerts certs = testing::MakeTestCerts(s.h.dir.path());
+  const fs::path log = s.h.dir / "requests.log";
+  testing::ServerProcess server(s.data, {"--tls-cert", certs.server_pem.string(), "--tls-key", certs.server_key.string(),
+                                         "--request-log", log.string()});
+  // The wrong pin: a certificate the CA signed, but not the key pinned.
+  testing::TempDir other;
+  const std::string config = (other / "config.json").string();
+  const std::string wrong = platform::Base64Encode(std::string(32, 'x'));
+  ProcessResult added = RunProcess({testing::HoldfastBinary(), "--config", config, "remote", "add", "home", "--url",
+                                    server.url(), "--account", "phone", "--token-file", s.token_file.string(),
+                                    "--ca-file", certs.ca_pem.string(), "--pin-sha256", wrong});
+  REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+  ProcessResult refused = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config, "push"});
+  CHECK(refused.exit_code == 11);
+  CHECK_MESSAGE(refused.err.find("tls-failure") != std::string::npos, refused.err);
+  CHECK(LoggedRequests(log).empty());
+  CHECK(ServerInventory(s.data, "phone").empty());
+
+  // The right pin.
+  s.AddRemote(server.url(), {"--ca-file", certs.ca_pem.string(), "--pin-sha256", PinOf(certs.server_key)});
+  CHECK(s.h.Holdfast({"remote", "list"}).exit_code == 0);
+  ProcessResult pushed = s.h.Holdfast({"push"});
+  CHECK_MESSAGE(pushed.exit_code == 0, (pushed.out + pushed.err));
+  CHECK(s.InSync());
+  CHECK_FALSE(LoggedRequests(log).empty());
+
+  // A pin that is not a base64 SHA-256 is refused when the remote is added.
+  ProcessResult bad = RunProcess({testing::HoldfastBinary(), "--config", (other / "c2.json").string(), "remote", "add",
+                                  "home", "--url", server.url(), "--account", "phone", "--token-file",
+                                  s.token_file.string(), "--pin-sha256", "abc"});
+  CHECK(bad.exit_code != 0);
+}
+
+TEST_CASE("a URL that curl reads as another host than the text shows is refused, and no token is sent") {
+  Setup s;
+  const fs::path log = s.h.dir / "requests.log";
+  testing::ServerProcess server(s.data, {"--request-log", log.string()});
+  const std::string port = std::to_string(server.port());
+  // curl connects to 0.0.0.0 (the fragment holds "@127.0.0.1"); a URL with
+  // user info or one curl rewrites is refused the same way.
+  for (const std::string& url : {"http://0.0.0.0:" + port + "#@127.0.0.1", "http://0.0.0.0:" + port + "/#@127.0.0.1",
+                                 "http://u@127.0.0.1:" + port, "http://127.1:" + port, "http://0.0.0.0:" + port,
+                                 "HTTP://127.0.0.1:" + port, "http://127.0.0.1:" + port + "/a/../b",
+                                 "http://127.0.0.1:" + port + "?x=1"}) {
+    CAPTURE(url);
+    testing::TempDir other;
+    const std::string config = (other / "config.json").string();
+    ProcessResult added = RunProcess({testing::HoldfastBinary(), "--config", config, "remote", "add", "home", "--url", url,
+                                      "--account", "phone", "--token-file", s.token_file.string()});
+    CHECK(added.exit_code != 0);
+    // A config edited by hand is refused too, before anything is sent.
+    nlohmann::json doc = {{"version", 1},
+                          {"remotes", {{{"name", "home"}, {"url", url}, {"account", "phone"},
+                                        {"token_file", s.token_file.string()}}}}};
+    std::ofstream(config) << doc.dump();
+    ProcessResult pushed = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config, "push"});
+    CHECK(pushed.exit_code != 0);
+  }
+  CHECK(LoggedRequests(log).empty());
+  CHECK(ServerInventory(s.data, "phone").empty());
+  // The plain loopback URL, with or without a trailing slash, still works.
+  s.AddRemote("http://127.0.0.1:" + port + "/");
+  ProcessResult pushed = s.h.Holdfast({"push"});
+  CHECK_MESSAGE(pushed.exit_code == 0, (pushed.out + pushed.err));
+  CHECK(s.InSync());
 }
 
 // A TCP server on 127.0.0.1 that answers every connection with `reply`, for

@@ -36,3 +36,10 @@ holdfast_test(device_campaign_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}
 add_dependencies(device_campaign_test holdfast holdfast-server)
 holdfast_test(count_limits_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/count_limits_test.cc LIBS holdfast_platform)
 add_dependencies(count_limits_test holdfast holdfast-server)
+# Issue 12: restore-device and export never write through links, planted or swapped in while they run.
+holdfast_test(symlink_safety_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/symlink_safety_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/../crash/crash_handset.cc LIBS holdfast_agent Threads::Threads)
+holdfast_test(terminal_output_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/terminal_output_test.cc)
+add_dependencies(terminal_output_test holdfast holdfast-handset-gen)
+holdfast_test(encrypted_export_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/encrypted_export_test.cc LIBS holdfast_platform)
+add_dependencies(encrypted_export_test holdfast holdfast-handset-gen)

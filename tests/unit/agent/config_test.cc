@@ -92,7 +92,7 @@ TEST_CASE("source names and paths that are not UTF-8 survive a save and load byt
   other.kind = SourceKind::kPhotos;
   other.path = "/media/na\xefve";
   REQUIRE(AddSource(&config, other).ok());
-  RemoteConfig remote{"home", "http://127.0.0.1:1", "phone", "/keys/t\xf6ken", "", false};
+  RemoteConfig remote{"home", "http://127.0.0.1:1", "phone", "/keys/t\xf6ken", "", false, ""};
   REQUIRE(AddRemote(&config, remote).ok());
   const auto path = dir / "config.json";
   REQUIRE(SaveConfig(path, config).ok());
@@ -108,9 +108,9 @@ TEST_CASE("source names and paths that are not UTF-8 survive a save and load byt
 
 TEST_CASE("a remote whose name, URL or account is not UTF-8 is refused") {
   Config config;
-  CHECK(AddRemote(&config, RemoteConfig{"h\xe9me", "http://127.0.0.1:1", "phone", "/t", "", false}).code() ==
+  CHECK(AddRemote(&config, RemoteConfig{"h\xe9me", "http://127.0.0.1:1", "phone", "/t", "", false, ""}).code() ==
         ErrorCode::kInvalidArgument);
-  CHECK(AddRemote(&config, RemoteConfig{"home", "http://127.0.0.1:1", "ph\xf6ne", "/t", "", false}).code() ==
+  CHECK(AddRemote(&config, RemoteConfig{"home", "http://127.0.0.1:1", "ph\xf6ne", "/t", "", false, ""}).code() ==
         ErrorCode::kInvalidArgument);
   CHECK(config.remotes.empty());
 }
