@@ -242,7 +242,9 @@ class Round {
     for (int s : configured_) {
       if (!kSources[s].single_file) continue;
       bool holds_items = false;
-      for (size_t i = 0; i < items.size(); ++i) holds_items = holds_items || (tree_.entries[i].source == s && !items[i].empty());
+      for (size_t i = 0; i < items.size(); ++i) {
+        holds_items = holds_items || (tree_.entries[i].source == s && !items[i].empty());
+      }
       if (!holds_items) return 9;
     }
     return 0;
@@ -593,10 +595,11 @@ std::string Report(const Failure& f) {
 std::optional<Failure> RunSeed(uint64_t seed, const Classes& classes, Fault fault, int shrink_runs, int shrink_seconds,
                                Coverage* coverage = nullptr) {
   Tree tree = GenerateTree(seed, classes);
-  if (EnvNumber("HOLDFAST_CAMPAIGN_DESCRIBE", 0) != 0) std::cout << "tree of seed " << seed << ":\n" << DescribeTree(tree);
+  const bool describe = EnvNumber("HOLDFAST_CAMPAIGN_DESCRIBE", 0) != 0;
+  if (describe) std::cout << "tree of seed " << seed << ":\n" << DescribeTree(tree);
   Round round(tree, classes, fault);
   std::optional<Violation> v = round.Run();
-  if (EnvNumber("HOLDFAST_CAMPAIGN_DESCRIBE", 0) != 0) {
+  if (describe) {
     std::cout << "seed " << seed << " drew:";
     for (const auto& [name, n] : round.coverage().classes) std::cout << " " << name;
     std::cout << "\n";
