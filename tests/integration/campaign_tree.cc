@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -24,6 +25,8 @@ constexpr const char* kIcsFooter = "END:VCALENDAR\r\n";
 // push.cc sends content over 1 MiB as a blob; vCards stay below unless the
 // large-contact class is on.
 constexpr size_t kInlineLimitBytes = size_t{1} << 20;
+// The longest uid wire form the protocol carries (docs/protocol.md).
+constexpr size_t kMaxWireUidBytes = 8192;
 
 class Gen {
  public:
@@ -39,6 +42,7 @@ class Gen {
     for (int s = 4; s < 6; ++s) {
       if (classes_.fifo_source && Chance(0.08)) {
         tree_.entries.push_back({s, "", EntryType::kFifo, "", {}, "", "fifo-source"});
+        tree_.drawn.insert("fifo_source");
       } else if (Chance(0.6)) {
         AddExportFile(s);
       }
@@ -67,7 +71,9 @@ class Gen {
     const int style = Between(0, 9);
     if (style < 2) return "";
     if (style < 7 || !classes_.unsafe_collection_names) return kAscii[source == 0 ? Between(0, 1) : Between(1, 2)];
+    tree_.drawn.insert("unsafe_collection_names");
     if (style < 9 || !classes_.non_utf8_names) return "Fam\xc3\xa9lia \xf0\x9f\x8c\xb4";
+    tree_.drawn.insert("non_utf8_names");
     return "fam\xe9lia";  // Latin-1
   }
 
@@ -86,11 +92,13 @@ class Gen {
         if (!classes_.non_utf8_names) return Name(source, folder, extension, label);
         stem = "Fran\xe7ois " + num;
         *label += "latin1-name ";
+        tree_.drawn.insert("non_utf8_names");
         break;
       case 8:
         if (!classes_.non_utf8_names) return Name(source, folder, extension, label);
         stem = "bad\xff\xfe\xc3(" + num;
         *label += "invalid-utf8-name ";
+        tree_.drawn.insert("non_utf8_names");
         break;
       case 9: {
         if (!classes_.long_names) return Name(source, folder, extension, label);
@@ -100,6 +108,7 @@ class Gen {
         while (stem.size() + 2 <= room) stem += "\xc3\xa9";
         while (stem.size() < room) stem += "x";
         *label += "long-name-" + std::to_string(total) + " ";
+        tree_.drawn.insert("long_names");
         break;
       }
       case 10: stem = "Case Twin " + num; twin_ = "CASE TWIN " + num; *label += "case-twin "; break;
@@ -108,6 +117,7 @@ class Gen {
         stem = "a b:" + num;
         twin_ = "a_b_" + num;
         *label += "safe-name-twin ";
+        tree_.drawn.insert("safe_name_collisions");
         break;
     }
     std::string name = extension.empty() ? stem : stem + "." + extension;
@@ -120,6 +130,7 @@ class Gen {
     const int style = Between(0, 9);
     if (style == 0 && classes_.safe_name_collisions) {
       *label += "uid-safe-name-collision ";
+      tree_.drawn.insert("safe_name_collisions");
       pending_uid_twin_ = "a_b@" + num;
       return "a/b@" + num;
     }
@@ -128,22 +139,43 @@ class Gen {
       return "\xc3\xbcn\xc3\xaf-" + num + "@campaign";
     }
     if (style == 2 && classes_.long_names) {
-      *label += "long-uid ";
-      return std::string(240, 'u') + num;
+      tree_.drawn.insert("long_names");
+      if (Chance(0.8)) {
+        *label += "long-uid ";
+        return std::string(240, 'u') + num;
+      }
+      // Valid UTF-8 that starts with the wire marker goes on the wire as
+      // base64url: 6,140 bytes are 8,192 there (the limit), 6,141 are 8,193
+      // and get a derived uid (docs/protocol.md, "Uids and names on the wire").
+      const size_t bytes = Chance(0.5) ? 6140 : 6141;
+      *label += "wire-uid-" + std::to_string(bytes) + " ";
+      std::string uid = "~b64:" + num + "-";
+      uid.append(bytes - uid.size(), 'w');
+      return uid;
     }
     return "uid-" + std::to_string(tree_.seed) + "-" + num;
+  }
+
+  // A content line, folded at 75 bytes when it is over 1,000 (an ASCII
+  // value: folding never splits a character).
+  static std::string Line(const std::string& line, const std::string& eol) {
+    if (line.size() <= 1000) return line + eol;
+    std::string folded = line.substr(0, 75);
+    for (size_t at = 75; at < line.size(); at += 74) folded += eol + " " + line.substr(at, 74);
+    return folded + eol;
   }
 
   std::string Card(const std::string& uid, bool large) {
     const std::string eol = Chance(0.8) ? "\r\n" : "\n";
     std::string card = "BEGIN:VCARD" + eol + "VERSION:3.0" + eol;
-    if (!uid.empty()) card += "UID:" + uid + eol;
+    if (!uid.empty()) card += Line("UID:" + uid, eol);
     card += "FN:Person \xc3\x84" + std::to_string(counter_++) + eol;
     if (large) {
       // A base64 PHOTO folded at 75 bytes, as phones write them.
-      size_t target = classes_.large_contacts && Chance(0.5)
-                          ? kInlineLimitBytes + static_cast<size_t>(Between(1, 2 << 20))
-                          : kInlineLimitBytes - static_cast<size_t>(Between(4096, 8192));
+      const bool over = classes_.large_contacts && Chance(0.5);
+      if (over) tree_.drawn.insert("large_contacts");
+      size_t target = over ? kInlineLimitBytes + static_cast<size_t>(Between(1, 2 << 20))
+                           : kInlineLimitBytes - static_cast<size_t>(Between(4096, 8192));
       static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
       std::string line = "PHOTO;ENCODING=b;TYPE=JPEG:";
       card += line;
@@ -166,7 +198,7 @@ class Gen {
     const char* what = source == 2 || (source == 1 && Chance(0.2)) ? "VTODO" : "VEVENT";
     const int n = counter_++;
     std::string c = std::string("BEGIN:") + what + "\r\n";
-    if (!uid.empty()) c += "UID:" + uid + "\r\n";
+    if (!uid.empty()) c += Line("UID:" + uid, "\r\n");
     c += "DTSTAMP:20240101T000000Z\r\n";
     c += "DTSTART:202401" + std::to_string(10 + n % 18) + "T100000Z\r\n";
     c += "SUMMARY:Meeting \xc3\xa9t\xc3\xa9 " + std::to_string(n) + "\r\n";
@@ -185,6 +217,11 @@ class Gen {
       const bool without_uid = Chance(0.2) && (count == 1 || classes_.uidless_multi_item);
       if (without_uid) {
         *label += "no-uid ";
+        if (count > 1) tree_.drawn.insert("uidless_multi_item");
+      } else if (i > 0 && classes_.uidless_multi_item && Chance(0.15) && !records[i - 1].uid.empty()) {
+        uid = records[i - 1].uid;  // another item with the UID of the one before it
+        *label += "uid-twice-in-file ";
+        tree_.drawn.insert("uidless_multi_item");
       } else if (!pending_uid_twin_.empty()) {
         uid = std::move(pending_uid_twin_);
         pending_uid_twin_.clear();
@@ -231,7 +268,17 @@ class Gen {
     const int count = Between(1, 4);
     const int pim_source = source == 4 ? 0 : 1;
     for (int i = 0; i < count; ++i) {
-      const std::string uid = Chance(0.15) && (count == 1 || classes_.uidless_multi_item) ? "" : Uid(&label);
+      std::string uid;
+      if (Chance(0.15) && (count == 1 || classes_.uidless_export_file)) {
+        label += "no-uid ";
+        if (count > 1) tree_.drawn.insert("uidless_export_file");
+      } else if (i > 0 && classes_.uidless_export_file && Chance(0.15) && !entry.records[i - 1].uid.empty()) {
+        uid = entry.records[i - 1].uid;
+        label += "uid-twice-in-file ";
+        tree_.drawn.insert("uidless_export_file");
+      } else {
+        uid = Uid(&label);
+      }
       entry.records.push_back({uid, pim_source == 0 ? Card(uid, false) : Component(pim_source, uid)});
     }
     entry.label = label;
@@ -343,6 +390,73 @@ std::string DerivedUid(const std::string& source, const std::string& path, size_
   return "hf-" + Sha256Hex(key).substr(0, 32);
 }
 
+// The collection a PIM entry's items belong to (agent/capture.h): an export
+// file's stem, the folder a vdir file is in, or the source folder's name.
+std::string CollectionOf(const Entry& e) {
+  const SourceSpec& source = kSources[e.source];
+  if (source.single_file) return fs::path(source.device_path).stem().string();
+  const size_t slash = e.path.find('/');
+  return slash == std::string::npos ? source.device_path : e.path.substr(0, slash);
+}
+
+// The items a regular PIM file holds, in file order, each with its UID and
+// its content (docs/formats.md). A .vcf: one per card. An .ics: one per
+// component, except that components sharing a UID are one item (a recurring
+// event and its overrides), placed where the first of them is. One item: the
+// whole file. Several: each card alone, or the item's components inside the
+// file's header and END:VCALENDAR line.
+std::vector<Record> FileItems(const Entry& e) {
+  const bool ics = kSources[e.source].extension == std::string("ics");
+  std::vector<Record> items;
+  std::map<std::string, size_t> by_uid;  // an .ics item's place in `items`
+  for (const Record& r : e.records) {
+    if (ics && !r.uid.empty() && by_uid.count(r.uid) != 0) {
+      items[by_uid[r.uid]].bytes += r.bytes;
+      continue;
+    }
+    if (ics && !r.uid.empty()) by_uid[r.uid] = items.size();
+    items.push_back(r);
+  }
+  if (items.size() == 1) {
+    items[0].bytes = FileBytes(e);
+  } else if (ics) {
+    for (Record& item : items) item.bytes = kIcsHeader + item.bytes + kIcsFooter;
+  }
+  return items;
+}
+
+// Whether `bytes` is UTF-8 as RFC 3629 has it: no overlong forms, no
+// surrogates, nothing past U+10FFFF.
+bool IsUtf8(const std::string& bytes) {
+  for (size_t i = 0; i < bytes.size();) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    int more = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // bounds of the byte after the lead byte
+    if (c < 0x80) {
+      more = 0;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      more = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      more = 2;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      more = 3;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (bytes.size() - i <= static_cast<size_t>(more)) return false;  // cut short
+    for (int k = 1; k <= more; ++k) {
+      const auto next = static_cast<unsigned char>(bytes[i + static_cast<size_t>(k)]);
+      if (next < (k == 1 ? lo : 0x80) || next > (k == 1 ? hi : 0xbf)) return false;
+    }
+    i += static_cast<size_t>(more) + 1;
+  }
+  return true;
+}
+
 void Check(int rc, const std::string& what) {
   if (rc != 0) throw std::runtime_error(what + ": " + std::strerror(errno));
 }
@@ -385,42 +499,81 @@ void WriteTree(const Tree& tree, const fs::path& device, const fs::path& outside
   }
 }
 
-Expected ItemsOf(const Entry& e) {
-  Expected items;
-  if (e.type != EntryType::kRegular) return items;
-  const SourceSpec& source = kSources[e.source];
-  if (e.source == kPhotoSource) {
-    items[{RemoteCollectionIdOf(source.name, source.name), e.path}].insert(Sha256Hex(e.photo));
-    return items;
+std::string WireForm(const std::string& bytes) {
+  if (IsUtf8(bytes) && bytes.rfind("~b64:", 0) != 0) return bytes;
+  static const char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string wire = "~b64:";
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t group = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      group = group << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    }
+    for (size_t k = 0; k <= n; ++k) wire.push_back(kBase64Url[(group >> (18 - 6 * k)) & 63]);
   }
-  std::string collection;
-  std::string scanned_path = e.path;
-  if (source.single_file) {
-    collection = fs::path(source.device_path).stem().string();
-    scanned_path = source.device_path;
-  } else {
-    const size_t slash = e.path.find('/');
-    collection = slash == std::string::npos ? source.device_path : e.path.substr(0, slash);
+  return wire;
+}
+
+std::vector<Expected> ItemsByEntry(const Tree& tree) {
+  std::vector<Expected> items(tree.entries.size());
+  std::vector<size_t> pim;  // regular PIM files, in the order a first capture reads them
+  for (size_t i = 0; i < tree.entries.size(); ++i) {
+    const Entry& e = tree.entries[i];
+    if (e.type != EntryType::kRegular) continue;
+    if (e.source == kPhotoSource) {
+      const char* name = kSources[kPhotoSource].name;
+      items[i][{RemoteCollectionIdOf(name, name), e.path}].insert(Sha256Hex(e.photo));
+    } else {
+      pim.push_back(i);
+    }
   }
-  const std::string id = RemoteCollectionIdOf(source.name, collection);
-  const bool ics = source.extension == std::string("ics");
-  for (size_t i = 0; i < e.records.size(); ++i) {
-    const Record& r = e.records[i];
-    // One item: the whole file. Several: each card alone, or each component
-    // inside the file's own header and END:VCALENDAR line.
-    const std::string raw = e.records.size() == 1 ? FileBytes(e) : ics ? kIcsHeader + r.bytes + kIcsFooter : r.bytes;
-    const std::string uid = r.uid.empty() ? DerivedUid(source.name, scanned_path, i) : r.uid;
-    items[{id, uid}].insert(Sha256Hex(raw));
+  std::sort(pim.begin(), pim.end(), [&](size_t a, size_t b) {
+    const Entry& x = tree.entries[a];
+    const Entry& y = tree.entries[b];
+    return x.source != y.source ? x.source < y.source : x.path < y.path;
+  });
+  std::set<ItemKey> claimed;  // (collection, UID) held by a record read earlier
+  for (size_t i : pim) {
+    const Entry& e = tree.entries[i];
+    const SourceSpec& source = kSources[e.source];
+    const std::string scanned_path = source.single_file ? source.device_path : e.path;
+    const std::string id = RemoteCollectionIdOf(source.name, CollectionOf(e));
+    const std::vector<Record> file_items = FileItems(e);
+    for (size_t k = 0; k < file_items.size(); ++k) {
+      const Record& item = file_items[k];
+      const bool own = !item.uid.empty() && WireForm(item.uid).size() <= kMaxWireUidBytes &&
+                       claimed.insert({id, item.uid}).second;
+      items[i][{id, own ? item.uid : DerivedUid(source.name, scanned_path, k)}].insert(Sha256Hex(item.bytes));
+    }
   }
   return items;
 }
 
 Expected ExpectedItems(const Tree& tree) {
   Expected all;
-  for (const Entry& e : tree.entries) {
-    for (auto& [key, shas] : ItemsOf(e)) all[key].insert(shas.begin(), shas.end());
+  for (Expected& items : ItemsByEntry(tree)) {
+    for (auto& [key, shas] : items) all[key].insert(shas.begin(), shas.end());
   }
   return all;
+}
+
+bool SharesNoUid(const Tree& tree, size_t index) {
+  const Entry& e = tree.entries[index];
+  if (e.type != EntryType::kRegular || e.source == kPhotoSource) return true;
+  std::set<std::string> uids;
+  for (const Record& r : e.records) uids.insert(r.uid);
+  uids.erase("");
+  for (size_t j = 0; j < tree.entries.size(); ++j) {
+    const Entry& other = tree.entries[j];
+    if (j == index || other.type != EntryType::kRegular || other.source != e.source ||
+        CollectionOf(other) != CollectionOf(e)) {
+      continue;
+    }
+    for (const Record& r : other.records) {
+      if (uids.count(r.uid) != 0) return false;
+    }
+  }
+  return true;
 }
 
 std::string EscapeBytes(const std::string& bytes) {

@@ -5,7 +5,7 @@
 #   tools/reliability/campaign.sh [ROUNDS] [SEED] [CLASSES]
 #
 # ROUNDS (default 500) trees with seeds SEED, SEED+1, ... (SEED defaults to
-# 1000, away from CI's seeds 1..6). CLASSES is "default" (the classes CI runs)
+# 1000, away from CI's seeds 21..26). CLASSES is "default" (the classes CI runs)
 # or "all" (also the classes of known, unfixed bugs listed in the test's
 # kKnownBroken). Each failure is shrunk and printed with its seed and minimal
 # tree; replay one with `HOLDFAST_CAMPAIGN_SEED=<seed> HOLDFAST_CAMPAIGN_ROUNDS=1
