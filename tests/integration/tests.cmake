@@ -36,3 +36,6 @@ holdfast_test(device_campaign_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}
 add_dependencies(device_campaign_test holdfast holdfast-server)
 holdfast_test(count_limits_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/count_limits_test.cc LIBS holdfast_platform)
 add_dependencies(count_limits_test holdfast holdfast-server)
+holdfast_test(server_security_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_security_test.cc
+              LIBS holdfast_platform nlohmann_json::nlohmann_json Threads::Threads)
+add_dependencies(server_security_test holdfast holdfast-server holdfast-handset-gen)
