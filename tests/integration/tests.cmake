@@ -43,3 +43,6 @@ holdfast_test(terminal_output_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}
 add_dependencies(terminal_output_test holdfast holdfast-handset-gen)
 holdfast_test(encrypted_export_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/encrypted_export_test.cc LIBS holdfast_platform)
 add_dependencies(encrypted_export_test holdfast holdfast-handset-gen)
+holdfast_test(server_security_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_security_test.cc
+              LIBS holdfast_platform nlohmann_json::nlohmann_json Threads::Threads)
+add_dependencies(server_security_test holdfast holdfast-server holdfast-handset-gen)

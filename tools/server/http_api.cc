@@ -15,6 +15,7 @@
 #include "platform/content_line.h"
 #include "platform/sha256.h"
 #include "platform/wire_text.h"
+#include "tools/server/request_checks.h"
 
 namespace holdfast::server {
 namespace {
@@ -27,14 +28,14 @@ void Problem(httplib::Response& res, int status, const std::string& type, const 
   static const std::map<int, const char*> kTitles = {
       {400, "Bad request"}, {401, "Unauthorized"},   {403, "Forbidden"},          {404, "Not found"},
       {409, "Conflict"},    {413, "Too large"},      {422, "Checksum mismatch"},  {429, "Too many requests"},
-      {500, "Internal error"}, {503, "Unavailable"}};
+      {500, "Internal error"}, {503, "Unavailable"}, {507, "Quota exceeded"}};
   json body = {{"type", "urn:holdfast:problem:" + type},
                {"title", kTitles.count(status) ? kTitles.at(status) : "Error"},
                {"status", status},
                {"detail", detail}};
   for (auto& [key, value] : extra.items()) body[key] = value;
   res.status = status;
-  if (status == 429 || status == 503) res.set_header("Retry-After", "1");
+  if ((status == 429 || status == 503) && !res.has_header("Retry-After")) res.set_header("Retry-After", "1");
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/problem+json");
 }
 
@@ -66,10 +67,120 @@ json CollectionJson(const CollectionState& c) {
   return {{"id", c.id}, {"kind", c.kind}, {"name", c.name}, {"items", c.items}, {"digest", c.digest}};
 }
 
+// Parses a JSON body within `max_bytes` and kMaxJsonDepth; on failure
+// answers the problem (413 or 400) and returns a discarded value.
+json ParseBody(const std::string& body, size_t max_bytes, httplib::Response& res) {
+  if (body.size() > max_bytes) {
+    Problem(res, 413, "too-large", "the body is over " + std::to_string(max_bytes) + " bytes");
+    return json(json::value_t::discarded);
+  }
+  if (!JsonDepthWithin(body, kMaxJsonDepth)) {
+    Problem(res, 400, "bad-request", "the body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return json(json::value_t::discarded);
+  }
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    Problem(res, 400, "bad-request", "the body is not a JSON object");
+    return json(json::value_t::discarded);
+  }
+  return parsed;
+}
+
+// One entry of a batch's "put", checked and decoded before anything is stored.
+struct PutEntry {
+  json uid;            // as sent, for the answer
+  std::string status;  // empty: to store; else the answer already ("invalid", "checksum-mismatch")
+  std::string uid_text;
+  std::string sha256_hex;
+  bool blob = false;
+  std::string content;
+};
+
+// The type of every field of a put entry; an empty string when right.
+std::string PutEntryTypeError(const json& entry, size_t index) {
+  const std::string where = "put[" + std::to_string(index) + "]";
+  if (!entry.is_object()) return where + " is not an object";
+  for (const char* field : {"uid", "sha256", "content_base64"}) {
+    if (entry.contains(field) && !entry[field].is_string()) return where + "." + field + " is not a string";
+  }
+  if (entry.contains("blob") && !entry["blob"].is_boolean()) return where + ".blob is not a boolean";
+  return "";
+}
+
+PutEntry DecodePut(const json& entry) {
+  PutEntry put;
+  put.uid = entry.contains("uid") ? entry["uid"] : json(nullptr);
+  put.status = "invalid";
+  if (!entry.contains("uid") || !entry.contains("sha256")) return put;
+  put.uid_text = entry["uid"].get<std::string>();
+  put.sha256_hex = entry["sha256"].get<std::string>();
+  if (!IsUid(put.uid_text) || !IsSha256Hex(put.sha256_hex)) return put;
+  put.blob = entry.contains("blob") && entry["blob"].get<bool>();
+  if (!put.blob) {
+    if (!entry.contains("content_base64")) return put;
+    std::optional<std::string> content = platform::Base64Decode(entry["content_base64"].get<std::string>());
+    if (!content || content->size() > kMaxInlineContentBytes) return put;
+    if (platform::ToHex(platform::Sha256Of(*content)) != put.sha256_hex) {
+      put.status = "checksum-mismatch";
+      return put;
+    }
+    put.content = std::move(*content);
+  }
+  put.status.clear();
+  return put;
+}
+
+// Failed authentications per client address (see kMaxAuthFailures).
+class AuthThrottle {
+ public:
+  // Seconds the address must still wait; 0 when it may try.
+  int64_t WaitS(const std::string& address, int64_t now_s) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = failures_.find(address);
+    if (it == failures_.end() || it->second.count < kMaxAuthFailures) return 0;
+    const int64_t left = it->second.last_s + kAuthWindowS - now_s;
+    if (left > 0) return left;
+    failures_.erase(it);
+    return 0;
+  }
+
+  void Failed(const std::string& address, int64_t now_s) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (failures_.size() >= kMaxTracked) Forget(now_s);
+    Entry& entry = failures_[address];
+    if (now_s - entry.first_s > kAuthWindowS && entry.count < kMaxAuthFailures) entry = Entry{now_s, now_s, 0};
+    ++entry.count;
+    entry.last_s = now_s;
+  }
+
+ private:
+  struct Entry {
+    int64_t first_s = 0;
+    int64_t last_s = 0;
+    int count = 0;
+  };
+  static constexpr size_t kMaxTracked = 100000;
+
+  // Drops addresses whose last failure is over a window old; if that is not
+  // enough, all of them (the map's size stays bounded).
+  void Forget(int64_t now_s) {
+    std::erase_if(failures_, [now_s](const auto& item) { return now_s - item.second.last_s > kAuthWindowS; });
+    if (failures_.size() >= kMaxTracked) failures_.clear();
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, Entry> failures_;
+};
+
+int64_t NowS() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 // A store error as an HTTP answer.
 void StoreError(httplib::Response& res, const Status& status) {
   if (status.code() == ErrorCode::kNotFound) return Problem(res, 404, "not-found", status.message());
   if (status.code() == ErrorCode::kVaultLocked) return Problem(res, 503, "unavailable", "the store is busy");
+  if (status.code() == ErrorCode::kNoSpace) return Problem(res, 507, "no-space", "the server's disk is full");
   Problem(res, 500, "internal", status.message());
 }
 
@@ -132,7 +243,8 @@ thread_local bool drop_this_request = false;
 
 class Routes {
  public:
-  Routes(ServerStore& store, FaultInjector& faults, std::FILE* log) : store_(store), faults_(faults), log_(log) {}
+  Routes(ServerStore& store, FaultInjector& faults, std::FILE* log, AccountQuota quota)
+      : store_(store), faults_(faults), log_(log), quota_(quota) {}
 
   // Wraps a handler: faults, authentication, no exception escaping, the log.
   httplib::Server::Handler Guard(Handler handler) {
@@ -201,22 +313,35 @@ class Routes {
     std::fflush(log_);
   }
 
+  // The token must be the account's (compared in constant time by the
+  // store). A client address with too many failures gets 429 first.
   bool Authenticate(const httplib::Request& req, httplib::Response& res, const std::string& account) {
+    if (const int64_t wait_s = throttle_.WaitS(req.remote_addr, NowS()); wait_s > 0) {
+      res.set_header("Retry-After", std::to_string(wait_s));
+      Problem(res, 429, "rate-limited", "too many failed authentications from this address");
+      return false;
+    }
     const std::string header = req.get_header_value("Authorization");
     if (header.rfind("Bearer ", 0) != 0) {
+      throttle_.Failed(req.remote_addr, NowS());
       Problem(res, 401, "unauthorized", "no bearer token");
       return false;
     }
-    Result<std::string> owner = store_.AccountForToken(header.substr(7));
+    const std::string token = header.substr(7);
+    Result<bool> matches = store_.TokenMatches(account, token);
+    if (!matches) {
+      StoreError(res, matches.error());
+      return false;
+    }
+    if (*matches) return true;
+    Result<std::string> owner = store_.AccountForToken(token);
     if (!owner) {
+      throttle_.Failed(req.remote_addr, NowS());
       Problem(res, 401, "unauthorized", "unknown token");
       return false;
     }
-    if (*owner != account) {
-      Problem(res, 403, "forbidden", "the token does not belong to this account");
-      return false;
-    }
-    return true;
+    Problem(res, 403, "forbidden", "the token does not belong to this account");
+    return false;
   }
 
   void State(const httplib::Request&, httplib::Response& res, const std::string& account) {
@@ -237,38 +362,59 @@ class Routes {
   void PutCollection(const httplib::Request& req, httplib::Response& res, const std::string& account) {
     const std::string id = req.matches[2];
     if (!IsCollectionId(id)) return Problem(res, 400, "bad-request", "bad collection id");
-    json body = json::parse(req.body, nullptr, false);
+    json body = ParseBody(req.body, kMaxCollectionBodyBytes, res);
+    if (body.is_discarded()) return;
     static const std::set<std::string> kKinds = {"contact", "event", "task", "note", "photo"};
-    if (body.is_discarded() || !body.is_object() || !body.contains("kind") || !body["kind"].is_string() ||
+    if (!body.contains("kind") || !body["kind"].is_string() ||
         kKinds.count(body["kind"].get<std::string>()) == 0 || !body.contains("name") || !body["name"].is_string()) {
       return Problem(res, 400, "bad-request", "expected {\"kind\": contact|event|task|note|photo, \"name\": string}");
     }
     Result<CollectionState> state = store_.PutCollection(account, id, body["kind"], body["name"]);
+    if (!state && state.error().code() == ErrorCode::kAlreadyExists) {
+      return Problem(res, 409, "kind-conflict", state.error().message());
+    }
     if (!state) return StoreError(res, state.error());
     Json(res, CollectionJson(*state));
   }
 
+  // Every entry is checked and decoded, and the quota checked, before the
+  // first is stored: a bad field type or a batch over the quota stores nothing.
   void Batch(const httplib::Request& req, httplib::Response& res, const std::string& account) {
     const std::string collection = req.matches[2];
-    if (req.body.size() > kMaxJsonBodyBytes) return Problem(res, 413, "too-large", "batch over 16 MiB");
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return Problem(res, 400, "bad-request", "the body is not a JSON object");
-    const json puts = body.value("put", json::array());
-    const json deletes = body.value("delete", json::array());
+    json body = ParseBody(req.body, kMaxJsonBodyBytes, res);
+    if (body.is_discarded()) return;
+    const json puts = body.contains("put") ? body["put"] : json::array();
+    const json deletes = body.contains("delete") ? body["delete"] : json::array();
     if (!puts.is_array() || !deletes.is_array()) return Problem(res, 400, "bad-request", "put and delete must be arrays");
     if (puts.size() + deletes.size() > kMaxBatchEntries) return Problem(res, 413, "too-large", "over 1000 entries");
+    std::vector<PutEntry> entries;
+    std::vector<std::pair<std::string, uint64_t>> writes;  // (uid, inline bytes) of the entries to store
+    for (size_t i = 0; i < puts.size(); ++i) {
+      const std::string error = PutEntryTypeError(puts[i], i);
+      if (!error.empty()) return Problem(res, 400, "bad-request", error + "; nothing was stored");
+      entries.push_back(DecodePut(puts[i]));
+      if (entries.back().status.empty()) writes.emplace_back(entries.back().uid_text, entries.back().content.size());
+    }
+    for (size_t i = 0; i < deletes.size(); ++i) {
+      if (!deletes[i].is_string()) {
+        return Problem(res, 400, "bad-request", "delete[" + std::to_string(i) + "] is not a string; nothing was stored");
+      }
+    }
     Status exists = store_.CheckCollection(account, collection);
     if (!exists.ok()) return StoreError(res, exists);
+    Result<AccountUsage> usage = store_.UsageAfter(account, collection, writes);
+    if (!usage) return StoreError(res, usage.error());
+    if (!WithinQuota(*usage, 0, res)) return;
     json put_results = json::array();
-    for (const json& entry : puts) {
-      json result = {{"uid", entry.is_object() && entry.contains("uid") ? entry["uid"] : json(nullptr)}};
-      result["status"] = PutOne(account, collection, entry, &result);
+    for (PutEntry& entry : entries) {
+      json result = {{"uid", entry.uid}};
+      result["status"] = entry.status.empty() ? StorePut(account, collection, entry, &result) : entry.status;
       put_results.push_back(result);
     }
     json delete_results = json::array();
     for (const json& uid : deletes) {
       json result = {{"uid", uid}};
-      if (!uid.is_string() || !IsUid(uid.get<std::string>())) {
+      if (!IsUid(uid.get<std::string>())) {
         result["status"] = "invalid";
       } else {
         Status status = store_.DeleteItem(account, collection, uid.get<std::string>());
@@ -280,25 +426,31 @@ class Routes {
     Json(res, {{"put", put_results}, {"delete", delete_results}});
   }
 
-  // One entry of a batch's "put"; returns its status word.
-  std::string PutOne(const std::string& account, const std::string& collection, const json& entry, json* result) {
-    if (!entry.is_object() || !entry.contains("uid") || !entry["uid"].is_string() || !entry.contains("sha256") ||
-        !entry["sha256"].is_string()) {
-      return "invalid";
+  // Whether `usage` plus `more_bytes` is within the account's quota; answers 507 if not.
+  bool WithinQuota(const AccountUsage& usage, uint64_t more_bytes, httplib::Response& res) {
+    if (usage.bytes + more_bytes > quota_.max_bytes) {
+      Problem(res, 507, "quota", "the account would hold " + std::to_string(usage.bytes + more_bytes) +
+                                     " bytes, over its quota of " + std::to_string(quota_.max_bytes),
+              {{"quota_bytes", quota_.max_bytes}});
+      return false;
     }
-    const std::string uid = entry["uid"];
-    const std::string sha = entry["sha256"];
-    if (!IsUid(uid) || !IsSha256Hex(sha)) return "invalid";
+    if (usage.items > quota_.max_items) {
+      Problem(res, 507, "quota", "the account would hold " + std::to_string(usage.items) +
+                                     " items, over its quota of " + std::to_string(quota_.max_items),
+              {{"quota_items", quota_.max_items}});
+      return false;
+    }
+    return true;
+  }
+
+  // Stores one checked entry of a batch; returns its status word.
+  std::string StorePut(const std::string& account, const std::string& collection, const PutEntry& entry, json* result) {
     Result<PutResult> put = Status(ErrorCode::kInternal, "unset");
-    if (entry.value("blob", false)) {
-      put = store_.PutItemBlob(account, collection, uid, sha);
+    if (entry.blob) {
+      put = store_.PutItemBlob(account, collection, entry.uid_text, entry.sha256_hex);
     } else {
-      if (!entry.contains("content_base64") || !entry["content_base64"].is_string()) return "invalid";
-      std::optional<std::string> content = platform::Base64Decode(entry["content_base64"].get<std::string>());
-      if (!content || content->size() > kMaxInlineContentBytes) return "invalid";
-      if (platform::ToHex(platform::Sha256Of(*content)) != sha) return "checksum-mismatch";
       if (drop_this_request || faults_.DrawDrop()) return "stored";  // injected: acknowledged, not kept
-      put = store_.PutItem(account, collection, uid, sha, *content);
+      put = store_.PutItem(account, collection, entry.uid_text, entry.sha256_hex, entry.content);
     }
     if (!put) {
       (*result)["detail"] = put.error().message();
@@ -318,8 +470,9 @@ class Routes {
     if (!exists.ok()) return StoreError(res, exists);
     int limit = kMaxInventoryPage;
     if (req.has_param("limit")) {
-      limit = std::atoi(req.get_param_value("limit").c_str());
-      if (limit <= 0 || limit > kMaxInventoryPage) return Problem(res, 400, "bad-request", "limit must be 1 to 5000");
+      const std::optional<uint64_t> asked = ParseDecimal(req.get_param_value("limit"), kMaxInventoryPage);
+      limit = asked ? static_cast<int>(*asked) : 0;
+      if (limit <= 0) return Problem(res, 400, "bad-request", "limit must be 1 to 5000");
     }
     const std::string after = req.has_param("after") ? req.get_param_value("after") : "";
     Result<std::vector<InventoryEntry>> page = store_.Inventory(account, collection, after, limit);
@@ -356,15 +509,15 @@ class Routes {
     if (!req.has_param("offset") || !req.has_param("size")) {
       return Problem(res, 400, "bad-request", "offset and size are required");
     }
-    char* end = nullptr;
-    const std::string offset_text = req.get_param_value("offset");
-    const std::string size_text = req.get_param_value("size");
-    const unsigned long long offset = std::strtoull(offset_text.c_str(), &end, 10);
-    if (offset_text.empty() || *end != '\0') return Problem(res, 400, "bad-request", "bad offset");
-    const unsigned long long size = std::strtoull(size_text.c_str(), &end, 10);
-    if (size_text.empty() || *end != '\0') return Problem(res, 400, "bad-request", "bad size");
+    const std::optional<uint64_t> size = ParseDecimal(req.get_param_value("size"), kMaxBlobBytes);
+    if (!size) return Problem(res, 400, "bad-request", "size must be decimal digits, at most " + std::to_string(kMaxBlobBytes));
+    const std::optional<uint64_t> offset = ParseDecimal(req.get_param_value("offset"), *size);
+    if (!offset) return Problem(res, 400, "bad-request", "offset must be decimal digits, at most the size");
+    Result<AccountUsage> usage = store_.UsageAfter(account, "", {});
+    if (!usage) return StoreError(res, usage.error());
+    if (!WithinQuota(*usage, req.body.size(), res)) return;
     uint64_t held = 0;
-    Result<BlobState> state = store_.PutBlobChunk(account, req.matches[2], offset, size, req.body, &held);
+    Result<BlobState> state = store_.PutBlobChunk(account, req.matches[2], *offset, *size, req.body, &held);
     if (!state) {
       if (state.error().code() == ErrorCode::kAlreadyExists) {
         return Problem(res, 409, "offset-mismatch", state.error().message(), {{"offset", held}});
@@ -383,11 +536,13 @@ class Routes {
   ServerStore& store_;
   FaultInjector& faults_;
   std::FILE* log_;
+  AccountQuota quota_;
+  AuthThrottle throttle_;
   std::mutex log_mutex_;
 };
 
-Api::Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log)
-    : routes_(std::make_unique<Routes>(store, faults, request_log)) {}
+Api::Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log, AccountQuota quota)
+    : routes_(std::make_unique<Routes>(store, faults, request_log, quota)) {}
 Api::~Api() = default;
 void Api::Install(httplib::Server& server) { routes_->Install(server); }
 

@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 
@@ -15,12 +16,27 @@
 namespace holdfast::server {
 
 inline constexpr size_t kMaxJsonBodyBytes = size_t{16} << 20;
+inline constexpr size_t kMaxCollectionBodyBytes = size_t{64} << 10;
+inline constexpr int kMaxJsonDepth = 32;
+inline constexpr uint64_t kMaxBlobBytes = uint64_t{64} << 30;
+// Failed authentications from one client address: after kMaxAuthFailures
+// within kAuthWindowS seconds, every request from it gets 429 until
+// kAuthWindowS seconds after the last failure.
+inline constexpr int kMaxAuthFailures = 20;
+inline constexpr int kAuthWindowS = 60;
 inline constexpr size_t kMaxChunkBytes = size_t{8} << 20;
 inline constexpr size_t kMaxInlineContentBytes = size_t{1} << 20;
 inline constexpr size_t kMaxBatchEntries = 1000;
 inline constexpr int kMaxInventoryPage = 5000;
 
 class Routes;
+
+// What one account may hold: inline item bytes plus blob bytes received,
+// and items. Writes that would go over get 507 (docs/protocol.md).
+struct AccountQuota {
+  uint64_t max_bytes = uint64_t{16} << 30;
+  uint64_t max_items = 1000000;
+};
 
 // The routes of one server. `faults` numbers the requests and decides
 // their faults (none for an empty spec).
@@ -30,7 +46,7 @@ class Routes;
 // `store`, `faults` and `request_log` must outlive the Api, and the Api the server.
 class Api {
  public:
-  Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log = nullptr);
+  Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log = nullptr, AccountQuota quota = {});
   ~Api();
   void Install(httplib::Server& server);
 

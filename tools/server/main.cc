@@ -11,6 +11,7 @@
 
 #include "platform/clock.h"
 #include "tools/server/faults.h"
+#include "tools/server/guarded_server.h"
 #include "tools/server/http_api.h"
 #include "tools/server/server_store.h"
 
@@ -43,7 +44,8 @@ Result<int64_t> ParseDuration(const std::string& text) {
 }
 
 int Serve(const std::string& data, const std::string& listen, const std::string& cert, const std::string& key,
-          const std::string& faults_text, const std::string& request_log) {
+          const std::string& faults_text, const std::string& request_log,
+          const holdfast::server::AccountQuota& quota) {
   Result<std::unique_ptr<ServerStore>> store = OpenStore(data);
   if (!store) return Fail(store.error());
   Result<holdfast::server::FaultSpec> spec = holdfast::server::ParseFaultSpec(faults_text);
@@ -63,22 +65,20 @@ int Serve(const std::string& data, const std::string& listen, const std::string&
   const std::string host = listen.substr(0, colon);
   const int port = std::atoi(listen.substr(colon + 1).c_str());
 
+  const holdfast::server::ConnectionLimits limits;
   std::unique_ptr<httplib::Server> server;
   if (!cert.empty() || !key.empty()) {
     auto tls = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
     if (!tls->is_valid()) {
       return Fail(Status(holdfast::ErrorCode::kInvalidArgument, "cannot load --tls-cert " + cert + " / --tls-key " + key));
     }
+    holdfast::server::ConfigureLimits(*tls, limits);
     server = std::move(tls);
   } else {
-    server = std::make_unique<httplib::Server>();
+    server = std::make_unique<holdfast::server::GuardedServer>(limits);
   }
   server->set_payload_max_length(holdfast::server::kMaxJsonBodyBytes + 4096);
-  server->set_keep_alive_max_count(100000);
-  server->set_keep_alive_timeout(30);
-  server->set_read_timeout(30);
-  server->set_write_timeout(30);
-  holdfast::server::Api api(**store, faults, log.get());
+  holdfast::server::Api api(**store, faults, log.get(), quota);
   api.Install(*server);
 
   const int bound = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
@@ -122,6 +122,10 @@ int main(int argc, char** argv) {
   serve->add_option("--faults", faults,
                     "fault injection, e.g. seed=7,error503=0.05,reset_after=0.02 or at=3:reset_after (docs/protocol.md)");
   serve->add_option("--request-log", request_log, "append one line per request answered: N METHOD PATH STATUS FAULT");
+  holdfast::server::AccountQuota quota;
+  serve->add_option("--quota-bytes", quota.max_bytes, "bytes one account may hold (inline items and blobs)")
+      ->check(CLI::PositiveNumber);
+  serve->add_option("--quota-items", quota.max_items, "items one account may hold")->check(CLI::PositiveNumber);
 
   std::string account;
   bool all = false;
@@ -143,7 +147,7 @@ int main(int argc, char** argv) {
   inventory->add_option("--account", account, "account name")->required();
   CLI11_PARSE(app, argc, argv);
 
-  if (serve->parsed()) return Serve(data, listen, cert, key, faults, request_log);
+  if (serve->parsed()) return Serve(data, listen, cert, key, faults, request_log, quota);
   Result<std::unique_ptr<ServerStore>> store = OpenStore(data);
   if (!store) return Fail(store.error());
   if ((wipe->parsed() || reupload->parsed()) && all == !account.empty()) {

@@ -1,5 +1,7 @@
 #include "tools/server/server_store.h"
 
+#include <openssl/crypto.h>
+
 #include "platform/files.h"
 #include "storage/sqlite_handle.h"
 
@@ -91,6 +93,18 @@ Result<std::string> ServerStore::AccountForToken(const std::string& token) {
   if (!row) return row.error();
   if (!*row) return Status(ErrorCode::kNotFound, "unknown token");
   return stmt->Text(0);
+}
+
+Result<bool> ServerStore::TokenMatches(const std::string& account, const std::string& token) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> stmt = db_->Cached("SELECT token_sha256 FROM accounts WHERE name = ?1");
+  if (!stmt) return stmt.error();
+  Result<bool> row = stmt->Bind(1, account).Step();
+  if (!row) return row.error();
+  if (!*row) return false;
+  const std::string stored = stmt->Text(0);
+  const std::string offered = platform::ToHex(platform::Sha256Of(token));
+  return stored.size() == offered.size() && CRYPTO_memcmp(stored.data(), offered.data(), offered.size()) == 0;
 }
 
 Result<std::vector<std::string>> ServerStore::ListAccounts() {
@@ -196,6 +210,16 @@ Result<AccountState> ServerStore::State(const std::string& account) {
 Result<CollectionState> ServerStore::PutCollection(const std::string& account, const std::string& id,
                                                    const std::string& kind, const std::string& name) {
   std::lock_guard<std::mutex> lock(mutex_);
+  {
+    Result<Stmt> existing = db_->Cached("SELECT kind FROM collections WHERE account = ?1 AND id = ?2");
+    if (!existing) return existing.error();
+    Result<bool> row = existing->Bind(1, account).Bind(2, id).Step();
+    if (!row) return row.error();
+    if (*row && existing->Text(0) != kind) {
+      return Status(ErrorCode::kAlreadyExists, "collection '" + id + "' holds " + existing->Text(0) +
+                                                   " items; its kind cannot change to " + kind);
+    }
+  }
   Result<Stmt> stmt = db_->Cached(
       "INSERT INTO collections(account, id, kind, name) VALUES(?1, ?2, ?3, ?4) "
       "ON CONFLICT(account, id) DO UPDATE SET name = excluded.name");
@@ -289,6 +313,35 @@ Result<std::string> ServerStore::ItemContent(const std::string& account, const s
   std::string content;
   HF_RETURN_IF_ERROR(ForEachChunk(account, stmt->Text(2), [&](std::string_view data) { content.append(data); }));
   return content;
+}
+
+Result<AccountUsage> ServerStore::UsageAfter(const std::string& account, const std::string& collection,
+                                             const std::vector<std::pair<std::string, uint64_t>>& puts) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Stmt> total = db_->Cached(
+      "SELECT (SELECT COALESCE(SUM(length(content)), 0) FROM items WHERE account = ?1) + "
+      "(SELECT COALESCE(SUM(received), 0) FROM blobs WHERE account = ?1), "
+      "(SELECT COUNT(*) FROM items WHERE account = ?1)");
+  if (!total) return total.error();
+  Result<bool> row = total->Bind(1, account).Step();
+  if (!row) return row.error();
+  AccountUsage usage{static_cast<uint64_t>(total->Int(0)), static_cast<uint64_t>(total->Int(1))};
+  total->Reset();
+  Result<Stmt> item = db_->Cached(
+      "SELECT COALESCE(length(content), 0) FROM items WHERE account = ?1 AND collection = ?2 AND uid = ?3");
+  if (!item) return item.error();
+  for (const auto& [uid, bytes] : puts) {
+    Result<bool> found = item->Bind(1, account).Bind(2, collection).Bind(3, uid).Step();
+    if (!found) return found.error();
+    if (*found) {
+      usage.bytes -= std::min(usage.bytes, static_cast<uint64_t>(item->Int(0)));
+    } else {
+      ++usage.items;
+    }
+    usage.bytes += bytes;
+    item->Reset();
+  }
+  return usage;
 }
 
 Result<std::optional<BlobState>> ServerStore::Blob(const std::string& account, const std::string& sha256_hex) {

@@ -52,6 +52,12 @@ struct BlobState {
   bool complete = false;
 };
 
+// What an account holds: inline item bytes plus blob bytes received, and items.
+struct AccountUsage {
+  uint64_t bytes = 0;
+  uint64_t items = 0;
+};
+
 enum class PutResult { kStored, kUnchanged, kMissingBlob };
 
 struct InventoryEntry {
@@ -68,6 +74,9 @@ class ServerStore {
   Result<std::string> AddAccount(const std::string& account);
   // The account a token belongs to; kNotFound for an unknown token.
   Result<std::string> AccountForToken(const std::string& token);
+  // Whether `token` is the account's: its SHA-256 compared with the stored
+  // one in constant time (false for an unknown account).
+  Result<bool> TokenMatches(const std::string& account, const std::string& token);
   // Operator: deletes every collection, item and blob of the account (all
   // accounts when empty) and gives it a new epoch.
   Status Wipe(const std::string& account);
@@ -77,6 +86,8 @@ class ServerStore {
   Result<AccountState> State(const std::string& account);
   Result<CollectionState> PutCollection(const std::string& account, const std::string& id, const std::string& kind,
                                         const std::string& name);
+  // kAlreadyExists (nothing changed) if the collection exists with another
+  // kind: a kind never changes. The same kind again is idempotent.
   // kNotFound if the collection does not exist.
   Status CheckCollection(const std::string& account, const std::string& id);
 
@@ -93,6 +104,12 @@ class ServerStore {
   // An item's content; kNotFound if absent.
   Result<std::string> ItemContent(const std::string& account, const std::string& collection, const std::string& uid,
                                   std::string* sha256_hex);
+
+  // What the account would hold after storing `puts` (uid, inline bytes;
+  // 0 for a blob item) in `collection`: an item replaced counts its new size
+  // instead of its old one. O(items of the account).
+  Result<AccountUsage> UsageAfter(const std::string& account, const std::string& collection,
+                                  const std::vector<std::pair<std::string, uint64_t>>& puts);
 
   Result<std::optional<BlobState>> Blob(const std::string& account, const std::string& sha256_hex);
   // Appends a chunk at `offset` of a blob of `size_bytes`. kAlreadyExists
