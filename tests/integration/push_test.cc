@@ -103,7 +103,8 @@ TEST_CASE("a first push sends everything, a second sends nothing, and deletions 
 
 TEST_CASE("a push killed at random moments resumes to an inventory equal to the vault, without resending") {
   Setup s;
-  testing::ServerProcess server(s.data, {"--faults", "seed=3,latency_ms=15"});
+  // Slow enough (60 ms a request) that kills 100-500 ms in land mid-push.
+  testing::ServerProcess server(s.data, {"--faults", "seed=3,latency_ms=60"});
   s.AddRemote(server.url());
   std::mt19937_64 rng(99);
   int killed = 0;
