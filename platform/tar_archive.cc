@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "platform/files.h"
+
 namespace holdfast::platform {
 namespace {
 
@@ -60,20 +62,8 @@ TarWriter::TarWriter() : impl_(std::make_unique<Impl>()) {}
 TarWriter::~TarWriter() = default;
 
 Status TarWriter::Open(int fd, std::string_view name, bool zstd) {
-  impl_->name = std::string(name);
-  impl_->a.reset(archive_write_new());
-  if (!impl_->a) return Status(ErrorCode::kIoError, impl_->name + ": not enough memory for an archive");
-  archive* a = impl_->a.get();
-  // GNU tar format: long names without limit, and names written as the bytes
-  // they are (pax would convert them through the process locale, which fails
-  // for non-ASCII names in the C locale).
-  if (archive_write_set_format_gnutar(a) != ARCHIVE_OK ||
-      (zstd && archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
-      archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-      archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-    return Status(ErrorCode::kIoError, impl_->name + ": " + ErrorText(a));
-  }
-  return Status::Ok();
+  const std::string path(name);
+  return Open([fd, path](std::string_view bytes) { return WriteFd(fd, bytes, path); }, name, zstd);
 }
 
 Status TarWriter::Open(Sink sink, std::string_view name, bool zstd) {
@@ -82,6 +72,9 @@ Status TarWriter::Open(Sink sink, std::string_view name, bool zstd) {
   impl_->a.reset(archive_write_new());
   if (!impl_->a) return Status(ErrorCode::kIoError, impl_->name + ": not enough memory for an archive");
   archive* a = impl_->a.get();
+  // GNU tar format: long names without limit, and names written as the bytes
+  // they are (pax would convert them through the process locale, which fails
+  // for non-ASCII names in the C locale).
   if (archive_write_set_format_gnutar(a) != ARCHIVE_OK ||
       (zstd && archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
       archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
