@@ -39,27 +39,14 @@ struct Server {
   std::string data = (dir / "data").string();
   std::string token = testing::AddAccount(data, "phone");
   testing::ServerProcess process;
-  std::unique_ptr<platform::HttpClient> http;
+  std::unique_ptr<platform::HttpClient> http = testing::TestHttpClient();
 
-  explicit Server(const std::vector<std::string>& extra = {}) : process(data, extra) {
-    REQUIRE(platform::InitHttpLibrary().ok());
-    platform::HttpOptions options;
-    options.max_response_bytes = size_t{64} << 20;
-    http = std::move(*platform::HttpClient::Create(options));
-  }
+  explicit Server(const std::vector<std::string>& extra = {}) : process(data, extra) {}
 
+  // Authenticated as "phone" unless another token is given.
   HttpResponse Call(const std::string& method, const std::string& path, std::string body = "",
                     const std::string& bearer = "") {
-    HttpRequest request;
-    request.method = method;
-    request.url = process.url() + path;
-    request.headers.push_back("Authorization: Bearer " + (bearer.empty() ? token : bearer));
-    request.headers.push_back(path.find("/blobs/") != std::string::npos ? "Content-Type: application/octet-stream"
-                                                                          : "Content-Type: application/json");
-    request.body = std::move(body);
-    HttpResponse response = http->Perform(std::move(request));
-    REQUIRE_MESSAGE(response.transport.ok(), response.transport.ToString());
-    return response;
+    return testing::CallServer(*http, method, process.url() + path, std::move(body), bearer.empty() ? token : bearer);
   }
   json Body(const HttpResponse& response) { return json::parse(response.body); }
   size_t Items(const std::string& collection) {

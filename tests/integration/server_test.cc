@@ -24,31 +24,13 @@ struct Server {
   std::string token = testing::AddAccount(data, "phone");
   std::string other_token = testing::AddAccount(data, "tablet");
   testing::ServerProcess process{data};
-  std::unique_ptr<platform::HttpClient> http;
+  std::unique_ptr<platform::HttpClient> http = testing::TestHttpClient();
 
-  Server() {
-    REQUIRE(platform::InitHttpLibrary().ok());
-    platform::HttpOptions options;
-    options.max_response_bytes = size_t{64} << 20;
-    http = std::move(*platform::HttpClient::Create(options));
-  }
-
+  // Authenticated as "phone" by default; "" sends no token.
   HttpResponse Call(const std::string& method, const std::string& path, std::string body = "",
                     const std::string& bearer = "default") {
-    HttpRequest request;
-    request.method = method;
-    request.url = process.url() + path;
-    if (bearer == "default") {
-      request.headers.push_back("Authorization: Bearer " + token);
-    } else if (!bearer.empty()) {
-      request.headers.push_back("Authorization: Bearer " + bearer);
-    }
-    request.headers.push_back(path.find("/blobs/") != std::string::npos ? "Content-Type: application/octet-stream"
-                                                                          : "Content-Type: application/json");
-    request.body = std::move(body);
-    HttpResponse response = http->Perform(std::move(request));
-    REQUIRE_MESSAGE(response.transport.ok(), response.transport.ToString());
-    return response;
+    return testing::CallServer(*http, method, process.url() + path, std::move(body),
+                               bearer == "default" ? token : bearer);
   }
   json Body(const HttpResponse& response) { return json::parse(response.body); }
 };

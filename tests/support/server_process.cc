@@ -43,4 +43,27 @@ void WriteTokenFile(const std::filesystem::path& path, const std::string& token)
   REQUIRE(chmod(path.c_str(), 0600) == 0);
 }
 
+std::unique_ptr<platform::HttpClient> TestHttpClient() {
+  REQUIRE(platform::InitHttpLibrary().ok());
+  platform::HttpOptions options;
+  options.max_response_bytes = size_t{64} << 20;
+  Result<std::unique_ptr<platform::HttpClient>> http = platform::HttpClient::Create(options);
+  REQUIRE(http.has_value());
+  return std::move(*http);
+}
+
+platform::HttpResponse CallServer(platform::HttpClient& http, const std::string& method, const std::string& url,
+                                  std::string body, const std::string& bearer) {
+  platform::HttpRequest request;
+  request.method = method;
+  request.url = url;
+  if (!bearer.empty()) request.headers.push_back("Authorization: Bearer " + bearer);
+  request.headers.push_back(url.find("/blobs/") != std::string::npos ? "Content-Type: application/octet-stream"
+                                                                     : "Content-Type: application/json");
+  request.body = std::move(body);
+  platform::HttpResponse response = http.Perform(std::move(request));
+  REQUIRE_MESSAGE(response.transport.ok(), response.transport.ToString());
+  return response;
+}
+
 }  // namespace holdfast::testing

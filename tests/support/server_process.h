@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/http_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -32,6 +33,16 @@ class ServerProcess {
 
 // `holdfast-server add-account`: the new account's token.
 std::string AddAccount(const std::string& data_dir, const std::string& account);
+
+// An HTTP client for tests: the agent's own (platform/http_client.h), taking
+// answers of up to 64 MiB.
+std::unique_ptr<platform::HttpClient> TestHttpClient();
+
+// `method` `url` as a device sends it: `bearer` as the Authorization token
+// (no header when empty), the content type the path wants (octet-stream for
+// /blobs/, JSON otherwise). A transport error fails the test.
+platform::HttpResponse CallServer(platform::HttpClient& http, const std::string& method, const std::string& url,
+                                  std::string body, const std::string& bearer);
 
 // Writes a token file readable by its owner only.
 void WriteTokenFile(const std::filesystem::path& path, const std::string& token);
