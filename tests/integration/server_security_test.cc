@@ -24,6 +24,7 @@
 #include "tests/support/handset.h"
 #include "tests/support/inventory.h"
 #include "tests/support/server_process.h"
+#include "tests/support/test_certs.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast {
@@ -205,6 +206,48 @@ TEST_CASE("one client address holds at most 16 connections at once") {
   for (int fd : fds) if (fd >= 0) close(fd);
   CHECK(closed == 4);
   CHECK(s.Call("GET", "/v1/accounts/phone/state").status == 200);
+}
+
+// The same guards in TLS mode: the limit and the handshake deadline hold
+// before any TLS byte is read.
+struct TlsServer {
+  testing::TempDir cert_dir;
+  testing::TestCerts certs = testing::MakeTestCerts(cert_dir.path());
+  Server s{{"--tls-cert", certs.server_pem.string(), "--tls-key", certs.server_key.string()}};
+
+  HttpResponse State() {
+    platform::HttpOptions options;
+    options.ca_file = certs.ca_pem.string();
+    Result<std::unique_ptr<platform::HttpClient>> http = platform::HttpClient::Create(options);
+    REQUIRE(http.has_value());
+    return testing::CallServer(**http, "GET", s.process.url() + "/v1/accounts/phone/state", "", s.token);
+  }
+};
+
+TEST_CASE("with TLS too, one client address holds at most 16 connections at once") {
+  TlsServer t;
+  REQUIRE(t.s.process.url().rfind("https://", 0) == 0);
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) fds.push_back(ConnectFrom("127.0.0.2", t.s.process.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // well within the handshake deadline
+  int closed = 0;
+  for (int fd : fds) closed += fd < 0 || ClosedWithin(fd, 0);
+  for (int fd : fds) if (fd >= 0) close(fd);
+  CHECK(closed == 4);
+  CHECK(t.State().status == 200);
+}
+
+TEST_CASE("with TLS, a connection that never completes the handshake is closed") {
+  TlsServer t;
+  const int fd = ConnectFrom("127.0.0.2", t.s.process.port());
+  REQUIRE(fd >= 0);
+  // Half a TLS record header, then nothing: closed once the grace period (5 s) is over.
+  REQUIRE(send(fd, "\x16\x03", 2, MSG_NOSIGNAL) == 2);
+  const auto start = Clock::now();
+  CHECK(ClosedWithin(fd, 12000));
+  CHECK(Clock::now() - start < std::chrono::seconds(11));
+  close(fd);
+  CHECK(t.State().status == 200);
 }
 
 // Idle and trickling connections from other addresses, reopened as the

@@ -66,16 +66,12 @@ int Serve(const std::string& data, const std::string& listen, const std::string&
   const int port = std::atoi(listen.substr(colon + 1).c_str());
 
   const holdfast::server::ConnectionLimits limits;
-  std::unique_ptr<httplib::Server> server;
+  auto server = std::make_unique<holdfast::server::GuardedServer>(limits);
   if (!cert.empty() || !key.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
-    if (!tls->is_valid()) {
-      return Fail(Status(holdfast::ErrorCode::kInvalidArgument, "cannot load --tls-cert " + cert + " / --tls-key " + key));
+    if (Status tls = server->UseTls(cert, key); !tls.ok()) {
+      return Fail(Status(holdfast::ErrorCode::kInvalidArgument,
+                         "cannot load --tls-cert " + cert + " / --tls-key " + key + ": " + tls.message()));
     }
-    holdfast::server::ConfigureLimits(*tls, limits);
-    server = std::move(tls);
-  } else {
-    server = std::make_unique<holdfast::server::GuardedServer>(limits);
   }
   server->set_payload_max_length(holdfast::server::kMaxJsonBodyBytes + 4096);
   holdfast::server::Api api(**store, faults, log.get(), quota);
