@@ -250,13 +250,13 @@ std::string OpenSslErrors() {
 
 }  // namespace
 
-void ConfigureLimits(httplib::Server& server, const ConnectionLimits& limits) {
+GuardedServer::GuardedServer(const ConnectionLimits& limits) : limits_(limits) {
   const size_t threads = limits.worker_threads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_keep_alive_max_count(limits.keep_alive_max_requests);
-  server.set_keep_alive_timeout(limits.keep_alive_timeout_s);
-  server.set_read_timeout(limits.read_timeout_s);
-  server.set_write_timeout(limits.write_timeout_s);
+  new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  set_keep_alive_max_count(limits.keep_alive_max_requests);
+  set_keep_alive_timeout(limits.keep_alive_timeout_s);
+  set_read_timeout(limits.read_timeout_s);
+  set_write_timeout(limits.write_timeout_s);
 }
 
 bool GuardedServer::Admit(const std::string& address) {

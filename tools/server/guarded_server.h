@@ -35,12 +35,10 @@ struct ConnectionLimits {
   size_t keep_alive_max_requests = 1000;
 };
 
-// Sets the pool size and httplib's timeouts on a server.
-void ConfigureLimits(httplib::Server& server, const ConnectionLimits& limits);
-
 class GuardedServer : public httplib::Server {
  public:
-  explicit GuardedServer(const ConnectionLimits& limits) : limits_(limits) { ConfigureLimits(*this, limits); }
+  // Sets the pool size and httplib's timeouts from `limits`.
+  explicit GuardedServer(const ConnectionLimits& limits);
 
   // Serves HTTPS from now on: TLS 1.2 at least, with the PEM certificate
   // chain in `cert_file` and the PEM private key in `key_file`. Call before
