@@ -44,6 +44,16 @@ struct TarWriter::Impl {
   Sink sink;
   Status sink_error;  // the sink's own error, kept over libarchive's text
 
+  // An archive that was never closed (an error stopped the caller) is freed
+  // without writing its end. libarchive flushes what it buffered when it is
+  // freed, and by then the sink may refer to what the caller already
+  // destroyed (an encrypting stream declared after the writer, say); the
+  // partial output is the caller's to discard anyway.
+  ~Impl() {
+    sink = [](std::string_view) { return Status(ErrorCode::kIoError, "archive abandoned"); };
+    a.reset();
+  }
+
   static la_ssize_t OnWrite(archive*, void* user, const void* data, size_t size) {
     auto* impl = static_cast<Impl*>(user);
     Status written = impl->sink(std::string_view(static_cast<const char*>(data), size));
