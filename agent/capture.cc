@@ -347,7 +347,9 @@ class SourceCapturer {
       // that differ, say) and gets a path-derived uid, so that neither copy
       // replaces the other.
       bool own_uid = !item.uid.empty() && FitsOnTheWire(item.uid) && claimed_here.insert(item.uid).second;
-      if (own_uid) {
+      // An item this file (or the one it moved from) already held is live
+      // there: no other file holds it, and the vault need not be asked.
+      if (own_uid && before.count(item.uid) == 0) {
         Result<bool> elsewhere = UidHeldElsewhere(*collection_id, item.uid, file.path, moved_from);
         if (!elsewhere) return elsewhere.error();
         own_uid = !*elsewhere;
