@@ -7,7 +7,7 @@
 
 #include "agent/json_text.h"
 #include "platform/base64.h"
-#include "platform/content_line.h"
+#include "platform/pim/content_line.h"
 #include "platform/files.h"
 #include "platform/http_client.h"
 #include "platform/paths.h"

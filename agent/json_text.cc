@@ -1,6 +1,6 @@
 #include "agent/json_text.h"
 
-#include "platform/content_line.h"
+#include "platform/pim/content_line.h"
 #include "platform/sha256.h"
 
 namespace holdfast::agent {

@@ -1,7 +1,7 @@
 #include "platform/wire_text.h"
 
 #include "platform/base64.h"
-#include "platform/content_line.h"
+#include "platform/pim/content_line.h"
 
 namespace holdfast::platform {
 namespace {

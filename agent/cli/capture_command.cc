@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "agent/capture.h"
+#include "agent/device/capture.h"
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
 #include "platform/clock.h"

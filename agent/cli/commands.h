@@ -6,7 +6,7 @@
 #include <string>
 
 #include "agent/config.h"
-#include "agent/snapshot.h"
+#include "agent/archive/snapshot.h"
 #include "platform/status.h"
 #include "storage/vault.h"
 

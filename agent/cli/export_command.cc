@@ -3,7 +3,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
-#include "agent/export.h"
+#include "agent/archive/export.h"
 #include "platform/clock.h"
 #include "platform/secret_stream.h"
 #include "platform/terminal_text.h"

@@ -1,7 +1,7 @@
 // `holdfast import ARCHIVE`: an export archive back into the vault (created if missing).
 #include <iostream>
 
-#include "agent/archive_import.h"
+#include "agent/archive/archive_import.h"
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
 #include "platform/secret_stream.h"

@@ -7,8 +7,8 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
-#include "agent/push.h"
-#include "agent/recover.h"
+#include "agent/sync/push.h"
+#include "agent/sync/recover.h"
 #include "platform/clock.h"
 #include "platform/terminal_text.h"
 

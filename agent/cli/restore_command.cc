@@ -3,7 +3,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
-#include "agent/restore.h"
+#include "agent/device/restore.h"
 #include "platform/clock.h"
 #include "platform/terminal_text.h"
 

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "agent/capture.h"
+#include "agent/device/capture.h"
 #include "platform/sha256.h"
 #include "storage/vault.h"
 #include "tests/support/temp_dir.h"

@@ -16,8 +16,8 @@
 #include <map>
 #include <optional>
 
-#include "agent/export.h"
-#include "agent/restore.h"
+#include "agent/archive/export.h"
+#include "agent/device/restore.h"
 #include "platform/files.h"
 #include "storage/vault.h"
 #include "tests/crash/crash_handset.h"

@@ -16,11 +16,11 @@
 #include <random>
 #include <sstream>
 
-#include "agent/archive_import.h"
-#include "agent/capture.h"
-#include "agent/export.h"
-#include "agent/push.h"
-#include "agent/recover.h"
+#include "agent/archive/archive_import.h"
+#include "agent/device/capture.h"
+#include "agent/archive/export.h"
+#include "agent/sync/push.h"
+#include "agent/sync/recover.h"
 #include "platform/http_client.h"
 #include "platform/sha256.h"
 #include "storage/migrations.h"

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "platform/icalendar_merge.h"
-#include "platform/icalendar_reader.h"
+#include "platform/pim/icalendar_merge.h"
+#include "platform/pim/icalendar_reader.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

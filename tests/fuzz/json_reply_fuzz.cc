@@ -17,9 +17,9 @@
 #include <string>
 #include <string_view>
 
-#include "agent/archive_format.h"
-#include "agent/remote_client.h"
-#include "agent/replies.h"
+#include "agent/archive/archive_format.h"
+#include "agent/sync/remote_client.h"
+#include "agent/sync/replies.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "platform/content_line.h"
+#include "platform/pim/content_line.h"
 #include "platform/wire_text.h"
 #include "storage/sqlite_handle.h"
 #include "tests/support/child_process.h"

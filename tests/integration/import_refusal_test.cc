@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/archive_format.h"
-#include "platform/content_line.h"
+#include "agent/archive/archive_format.h"
+#include "platform/pim/content_line.h"
 #include "platform/sha256.h"
 #include "platform/tar_archive.h"
 #include "tests/support/inventory.h"

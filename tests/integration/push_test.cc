@@ -22,7 +22,7 @@
 
 #include <fstream>
 
-#include "agent/push.h"
+#include "agent/sync/push.h"
 #include "platform/base64.h"
 #include "platform/sha256.h"
 #include "storage/vault.h"

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <thread>
 
-#include "agent/check.h"
-#include "agent/push.h"
+#include "agent/sync/check.h"
+#include "agent/sync/push.h"
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
 #include "tests/support/child_process.h"

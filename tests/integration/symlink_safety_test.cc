@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/export.h"
-#include "agent/restore.h"
+#include "agent/archive/export.h"
+#include "agent/device/restore.h"
 #include "storage/vault.h"
 #include "tests/crash/crash_handset.h"
 #include "tests/support/handset.h"

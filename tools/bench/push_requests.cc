@@ -17,8 +17,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "agent/push.h"
-#include "agent/remote_client.h"
+#include "agent/sync/push.h"
+#include "agent/sync/remote_client.h"
 #include "platform/base64.h"
 #include "platform/files.h"
 #include "storage/vault.h"

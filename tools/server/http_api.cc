@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "platform/base64.h"
-#include "platform/content_line.h"
+#include "platform/pim/content_line.h"
 #include "platform/sha256.h"
 #include "platform/wire_text.h"
 #include "tools/server/request_checks.h"

@@ -1,4 +1,4 @@
 # Tests of the agent's logic, against real folders and vault files.
-foreach(t capture_test config_test replies_test)
-  holdfast_test(${t} unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/${t}.cc LIBS holdfast_agent)
-endforeach()
+holdfast_test(config_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/config_test.cc LIBS holdfast_agent)
+holdfast_test(capture_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/device/capture_test.cc LIBS holdfast_agent)
+holdfast_test(replies_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/sync/replies_test.cc LIBS holdfast_agent)

@@ -1,0 +1,560 @@
+#include "agent/device/capture.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "agent/device/file_prefetcher.h"
+#include "platform/dir_scan.h"
+#include "platform/pim/icalendar_reader.h"
+#include "platform/sha256.h"
+#include "platform/pim/vcard_reader.h"
+#include "platform/wire_text.h"
+
+namespace holdfast::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using platform::Digest;
+using platform::FileEntry;
+using storage::CaptureProblem;
+using storage::PutOutcome;
+using storage::SourceFileRecord;
+using storage::Vault;
+
+// A batch is committed after this many files or bytes: large enough that
+// fsync is not the bottleneck, small enough that a kill loses little work.
+constexpr int64_t kFilesPerBatch = 10000;
+constexpr int64_t kBytesPerBatch = 32ll << 20;
+constexpr int64_t kMaxBlobBytesInBatch = 16ll << 20;
+constexpr int kPhotoTreeDepth = 64;
+constexpr int64_t kProgressEveryFiles = 256;
+// A stat cache mtime that no file has: the file is read again at the next scan.
+constexpr int64_t kRereadMtime = -1;
+
+std::string DerivedUid(const std::string& source, const std::string& path, size_t index) {
+  platform::Sha256 hasher;
+  hasher.Update(source);
+  hasher.Update("\0", 1);
+  hasher.Update(path);
+  hasher.Update("\0", 1);
+  hasher.Update(std::to_string(index));
+  return "hf-" + platform::ToHex(hasher.Finish()).substr(0, 32);
+}
+
+// Whether a UID's wire form is within the protocol's limit (most are far
+// shorter than the limit: no need to encode them to know).
+bool FitsOnTheWire(const std::string& uid) {
+  constexpr size_t kSurelyFits = (platform::kMaxWireUidBytes - platform::kWireMarker.size()) * 3 / 4;
+  return uid.size() <= kSurelyFits || platform::ToWireText(uid).size() <= platform::kMaxWireUidBytes;
+}
+
+bool HasExtension(const std::string& path, const char* extension) {
+  size_t dot = path.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = path.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == extension;
+}
+
+// A skipped file for the report. The readers' messages have the form
+// "<path>:<line>: <reason>"; the line goes into its own field.
+CaptureProblem ProblemFrom(const std::string& source, const std::string& path, const Status& status,
+                           int64_t now_ms) {
+  CaptureProblem problem{source, path, 0, status.message(), now_ms};
+  const std::string& message = status.message();
+  if (message.rfind(path + ":", 0) != 0) return problem;
+  size_t digits_begin = path.size() + 1;
+  size_t digits_end = digits_begin;
+  while (digits_end < message.size() && std::isdigit(static_cast<unsigned char>(message[digits_end]))) {
+    ++digits_end;
+  }
+  if (digits_end == digits_begin || message.compare(digits_end, 2, ": ") != 0) return problem;
+  problem.line = std::atoi(message.substr(digits_begin, digits_end - digits_begin).c_str());
+  problem.reason = message.substr(digits_end + 2);
+  return problem;
+}
+
+// Groups writes into batches; photos' blobs must be written between batches.
+class BatchWriter {
+ public:
+  explicit BatchWriter(Vault& vault) : vault_(vault) {}
+
+  Status Open() {
+    if (batch_) return Status::Ok();
+    Result<storage::WriteBatch> batch = vault_.BeginBatch();
+    if (!batch) return batch.error();
+    batch_.emplace(std::move(*batch));
+    files_ = 0;
+    bytes_ = 0;
+    return Status::Ok();
+  }
+  // Counts one file's worth of writes; commits when the batch is full.
+  Status Wrote(int64_t bytes) {
+    ++files_;
+    bytes_ += bytes;
+    if (files_ >= kFilesPerBatch || bytes_ >= kBytesPerBatch) return Commit();
+    return Status::Ok();
+  }
+  Status Commit() {
+    if (!batch_) return Status::Ok();
+    Status status = batch_->Commit();
+    batch_.reset();
+    return status;
+  }
+
+ private:
+  Vault& vault_;
+  std::optional<storage::WriteBatch> batch_;
+  int64_t files_ = 0;
+  int64_t bytes_ = 0;
+};
+
+class SourceCapturer {
+ public:
+  SourceCapturer(Vault& vault, const SourceConfig& source, const CaptureOptions& options,
+                 SourceCapture* report)
+      : vault_(vault), source_(source), options_(options), report_(report), writer_(vault) {}
+
+  // Vault failures come back as errors; source failures go into the report.
+  Status Run() {
+    std::vector<FileEntry> files;
+    if (!Scan(&files)) return Status::Ok();
+    report_->files_seen = static_cast<int64_t>(files.size());
+    HF_RETURN_IF_ERROR(LoadState(files));
+
+    std::vector<const FileEntry*> to_read;
+    for (const FileEntry& file : files) {
+      auto cached = cache_.find(file.path);
+      if (cached == cache_.end() || cached->second.size_bytes != file.size_bytes ||
+          cached->second.mtime_ns != file.mtime_ns || cached->second.inode != file.inode) {
+        to_read.push_back(&file);
+      } else {
+        ++report_->files_unchanged;
+      }
+    }
+    for (const auto& [path, cached] : cache_) {
+      if (!cached.present) missing_by_content_[{cached.collection_id, cached.sha256}] = path;
+    }
+
+    for (const FileEntry& file : files) scanned_paths_.insert(file.path);
+    for (const FileEntry* file : to_read) to_read_paths_.insert(file->path);
+    progress_ = {source_.name, 0, static_cast<int64_t>(to_read.size()), 0};
+    std::vector<std::pair<std::string, std::string>> paths;
+    for (const FileEntry* file : to_read) paths.emplace_back(FullPath(*file), file->path);
+    const bool photos = source_.kind == SourceKind::kPhotos;
+    FilePrefetcher::Parser parser;
+    if (!photos) {
+      parser = source_.kind == SourceKind::kContacts ? platform::ReadVcardFile : platform::ReadIcalendarFile;
+    }
+    FilePrefetcher prefetcher(std::move(paths), parser,
+                              photos ? kMaxBlobBytesInBatch : platform::kMaxPimFileBytes);
+    PrefetchedFile prefetched;
+    while (prefetcher.Next(&prefetched)) {
+      const FileEntry& file = *to_read[prefetched.index];
+      HF_RETURN_IF_ERROR(photos ? StorePhoto(file, prefetched) : StorePimFile(file, prefetched));
+      ReportProgress();
+    }
+    if (options_.progress && !to_read.empty()) options_.progress(progress_);
+    HF_RETURN_IF_ERROR(writer_.Commit());
+    HF_RETURN_IF_ERROR(ApplyDeletions());
+    return vault_.ReplaceCaptureProblems(source_.name, report_->problems);
+  }
+
+ private:
+  // A stat cache entry, keyed by path in cache_.
+  struct CachedFile {
+    int64_t collection_id;
+    uint64_t size_bytes;
+    int64_t mtime_ns;
+    uint64_t inode;
+    Digest sha256;
+    bool present;  // found by this scan
+  };
+
+  // Lists the source's files. False (with report_->error set) when the source
+  // cannot be scanned at all: then nothing else may happen to it.
+  bool Scan(std::vector<FileEntry>* files) {
+    const fs::path root(source_.path);
+    const char* ext = source_.kind == SourceKind::kContacts ? "vcf" : "ics";
+    // A path named *.vcf / *.ics is a single export file, anything else a
+    // folder: decided by the name, not by what is there now, so a folder
+    // replaced by a file is an error rather than a different source.
+    const bool is_file = source_.kind != SourceKind::kPhotos && HasExtension(source_.path, ext);
+    if (is_file) {
+      Result<FileEntry> entry = platform::StatFile(root);
+      if (!entry) return Fail(entry.error());
+      files->push_back(*entry);
+      single_file_collection_ = root.stem().string();
+      return true;
+    }
+    Result<platform::ScanResult> scan =
+        platform::ScanTree(root, source_.kind == SourceKind::kPhotos ? kPhotoTreeDepth : 1);
+    if (!scan) return Fail(scan.error());
+    for (const std::string& problem : scan->problems) {
+      std::string path = problem.substr(0, problem.rfind(": "));
+      report_->problems.push_back(
+          {source_.name, path, 0, "cannot be listed: " + problem + " (no deletion recorded below it)",
+           options_.now_ms});
+      unreadable_.push_back(std::move(path));
+    }
+    for (const platform::SpecialEntry& entry : scan->special) {
+      if (source_.kind != SourceKind::kPhotos && !HasExtension(entry.path, ext)) continue;
+      // Never opened; what was captured from this path before stays live.
+      report_->problems.push_back({source_.name, entry.path, 0,
+                                   "not a regular file (" + entry.what +
+                                       "): skipped, and no deletion recorded for it",
+                                   options_.now_ms});
+      unreadable_.push_back(entry.path);
+    }
+    for (FileEntry& file : scan->files) {
+      if (source_.kind == SourceKind::kPhotos || HasExtension(file.path, ext)) {
+        files->push_back(std::move(file));
+      }
+    }
+    return true;
+  }
+
+  bool Fail(const Status& status) {
+    report_->error = Status(status.code(), "source '" + source_.name + "': " + status.message() +
+                                               " (the source is missing, not mounted, unreadable or not a file or folder; "
+                                               "no deletion was recorded)");
+    return false;
+  }
+
+  std::string CollectionName(const std::string& path) const {
+    if (!single_file_collection_.empty()) return single_file_collection_;
+    if (source_.kind == SourceKind::kPhotos) return source_.name;
+    size_t slash = path.find('/');
+    if (slash != std::string::npos) return path.substr(0, slash);
+    return fs::path(source_.path).filename().string();
+  }
+
+  Result<int64_t> CollectionFor(const std::string& path) {
+    const std::string name = CollectionName(path);
+    auto it = collection_ids_.find(name);
+    if (it != collection_ids_.end()) return it->second;
+    Result<int64_t> id = vault_.EnsureCollection(ItemKindOf(source_.kind), name, source_.name);
+    if (!id) return id.error();
+    collection_ids_[name] = *id;
+    return *id;
+  }
+
+  Status LoadState(const std::vector<FileEntry>& files) {
+    std::set<int64_t> collections;
+    HF_RETURN_IF_ERROR(vault_.ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
+      collections.insert(record.collection_id);
+      std::string path = std::move(record.path);
+      cache_.emplace(std::move(path), CachedFile{record.collection_id, record.size_bytes,
+                                                 record.mtime_ns, record.inode, record.sha256, false});
+      return Status::Ok();
+    }));
+    // What lies in or below a folder that could not be listed is not known
+    // to be gone: it counts as present, so no deletion is recorded for it.
+    for (auto& [path, cached] : cache_) {
+      for (const std::string& folder : unreadable_) {
+        if (path == folder || path.compare(0, folder.size() + 1, folder + "/") == 0) cached.present = true;
+      }
+    }
+    for (const FileEntry& file : files) {
+      auto cached = cache_.find(file.path);
+      if (cached != cache_.end()) cached->second.present = true;
+      Result<int64_t> id = CollectionFor(file.path);
+      if (!id) return id.error();
+      collections.insert(*id);
+      ++present_files_[*id];
+    }
+    for (int64_t id : collections) {
+      Result<int64_t> live = vault_.CountLiveItems(id);
+      if (!live) return live.error();
+      items_before_[id] = *live;
+    }
+    return Status::Ok();
+  }
+
+  // A new path whose bytes equal a vanished file of the same collection is
+  // that file, moved: its items keep their revisions.
+  // The caller removes the old path's cache entry once its items have moved.
+  std::optional<std::string> TakeMovedFrom(int64_t collection_id, const std::string& path,
+                                           const Digest& sha256) {
+    if (cache_.count(path) != 0) return std::nullopt;
+    auto it = missing_by_content_.find({collection_id, sha256});
+    if (it == missing_by_content_.end()) return std::nullopt;
+    std::string old_path = it->second;
+    missing_by_content_.erase(it);
+    moved_away_.insert(old_path);
+    return old_path;
+  }
+
+  // Plain string concatenation: std::filesystem::path costs more here, once
+  // per file of a 100,000-file source.
+  std::string FullPath(const FileEntry& file) const {
+    return single_file_collection_.empty() ? source_.path + "/" + file.path : source_.path;
+  }
+
+  void ReportProgress() {
+    ++progress_.files_done;
+    progress_.bytes_done = report_->bytes_read;
+    if (options_.progress && progress_.files_done % kProgressEveryFiles == 0) options_.progress(progress_);
+  }
+
+  // Writes one read and parsed .vcf/.ics file's items and its stat cache entry.
+  Status StorePimFile(const FileEntry& file, const PrefetchedFile& prefetched) {
+    if (!prefetched.read_error.ok()) {
+      report_->problems.push_back(ProblemFrom(source_.name, file.path, prefetched.read_error, options_.now_ms));
+      return Status::Ok();
+    }
+    report_->bytes_read += static_cast<int64_t>(prefetched.size_bytes);
+    ++report_->files_read;
+    const Result<std::vector<platform::PimItem>>& items = prefetched.items;
+    if (!items) {
+      // Skipped: what an earlier capture stored from this file stays as it is.
+      report_->problems.push_back(ProblemFrom(source_.name, file.path, items.error(), options_.now_ms));
+      return Status::Ok();
+    }
+    Result<int64_t> collection_id = CollectionFor(file.path);
+    if (!collection_id) return collection_id.error();
+    const Digest& file_sha = prefetched.sha256;
+
+    HF_RETURN_IF_ERROR(writer_.Open());
+    const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file.path, file_sha);
+    // Items this file held before, to find the ones that left it. A path
+    // without a cache entry holds none: items and cache entries are written
+    // in the same transaction.
+    const std::string previous_path = moved_from.value_or(file.path);
+    std::set<std::string> before;
+    if (cache_.count(previous_path) != 0) {
+      Result<std::vector<std::string>> held = vault_.SourceFileItemUids(source_.name, previous_path);
+      if (!held) return held.error();
+      Result<std::vector<std::string>> live = vault_.LiveAtPath(*collection_id, previous_path, *held);
+      if (!live) return live.error();
+      before.insert(live->begin(), live->end());
+    }
+    if (moved_from) HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, *moved_from));
+    std::vector<std::string> uids;
+
+    std::set<std::string>& file_uids = uids_read_[file.path];
+    for (const platform::PimItem& item : *items) {
+      if (!item.uid.empty()) file_uids.insert(item.uid);
+    }
+    std::set<std::string> claimed_here;
+    for (size_t i = 0; i < items->size(); ++i) {
+      const platform::PimItem& item = (*items)[i];
+      // An item's identity is its UID unless another item already holds that
+      // UID: earlier in this file, or in another file of the collection that
+      // still has it. Then it is a different item (two copies of one contact
+      // that differ, say) and gets a path-derived uid, so that neither copy
+      // replaces the other.
+      bool own_uid = !item.uid.empty() && FitsOnTheWire(item.uid) && claimed_here.insert(item.uid).second;
+      // An item this file (or the one it moved from) already held is live
+      // there: no other file holds it, and the vault need not be asked.
+      if (own_uid && before.count(item.uid) == 0) {
+        Result<bool> elsewhere = UidHeldElsewhere(*collection_id, item.uid, file.path, moved_from);
+        if (!elsewhere) return elsewhere.error();
+        own_uid = !*elsewhere;
+      }
+      std::string uid = own_uid ? item.uid : DerivedUid(source_.name, file.path, i);
+      // A path-derived uid follows its file to the new path.
+      std::string old_uid = moved_from && !own_uid ? DerivedUid(source_.name, *moved_from, i) : uid;
+      const bool was_in_file = before.erase(old_uid) > 0;
+      if (was_in_file && old_uid != uid) {
+        HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, old_uid, uid, file.path));
+      }
+      if (was_in_file && moved_from) ++report_->items_moved;
+      Result<PutOutcome> put = vault_.PutItemHashed(*collection_id, uid, item.raw, prefetched.item_sha256[i],
+                                                    item.summary, options_.now_ms, file.path);
+      if (!put) return put.error();
+      Count(*put);
+      uids.push_back(std::move(uid));
+    }
+    // Gone from this file; checked again at the end, as another file of this
+    // scan may hold them now.
+    for (const std::string& uid : before) lost_[*collection_id][file.path].push_back(uid);
+
+    // Until their deletion is recorded, items gone from a file that is still
+    // there stay listed in its cache entry, and the entry's mtime is one no
+    // file has: the next scan reads the file again and finds them missing
+    // again. Otherwise a guard that tripped (or a kill before the deletions
+    // were recorded) would be forgotten once the file looked unchanged.
+    const bool lost_some = !before.empty();
+    uids.insert(uids.end(), before.begin(), before.end());
+    SourceFileRecord record{file.path,  *collection_id, file.size_bytes, lost_some ? kRereadMtime : file.mtime_ns,
+                            file.inode, file_sha,       std::move(uids)};
+    HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
+    return writer_.Wrote(static_cast<int64_t>(prefetched.size_bytes));
+  }
+
+  // Whether the live item `uid` of the collection belongs to another file of
+  // this source that still holds it: a file present in this scan that either
+  // was read in it and has the UID, or is not read in it (unchanged since it
+  // had it). A UID whose file is gone (or is this file, or the one it moved from)
+  // is free to take: the item moved here.
+  Result<bool> UidHeldElsewhere(int64_t collection_id, const std::string& uid, const std::string& path,
+                                const std::optional<std::string>& moved_from) {
+    Result<std::optional<std::string>> held_at = vault_.LivePathOf(collection_id, uid);
+    if (!held_at) return held_at.error();
+    if (!held_at->has_value()) return false;
+    const std::string& other = **held_at;
+    if (other.empty() || other == path || (moved_from && other == *moved_from)) return false;
+    if (scanned_paths_.count(other) == 0 || moved_away_.count(other) != 0) return false;
+    auto read = uids_read_.find(other);
+    if (read != uids_read_.end()) return read->second.count(uid) != 0;
+    // Not read yet but about to be: it changed, so the UID may have moved
+    // here; taking it is right then, and if that file still has it, its copy
+    // becomes the path-derived item when it is read.
+    return to_read_paths_.count(other) == 0;
+  }
+
+  // Writes one photo into the blob store, its item and its stat cache entry.
+  // A photo read ahead joins the open batch; a large video is streamed from
+  // its file in transactions of its own, so that no batch grows unbounded.
+  Status StorePhoto(const FileEntry& file, PrefetchedFile& prefetched) {
+    Result<storage::BlobRef> blob = Status(ErrorCode::kInternal, "unset");
+    bool file_failed = false;
+    if (file.size_bytes > kMaxBlobBytesInBatch) {
+      HF_RETURN_IF_ERROR(writer_.Commit());
+      blob = vault_.PutBlobFromFile(FullPath(file), &file_failed);
+    } else if (!prefetched.read_error.ok()) {
+      blob = prefetched.read_error;
+      file_failed = true;
+    } else {
+      HF_RETURN_IF_ERROR(writer_.Open());
+      blob = vault_.PutBlobBytes(prefetched.content, prefetched.sha256);
+    }
+    if (!blob) {
+      // An unreadable photo is the source's problem and the capture goes on;
+      // any vault error stops it (the vault's transaction may be gone:
+      // tests/crash/power_cut_test.cc fails an I/O operation at every step).
+      if (!file_failed) return blob.error();
+      report_->problems.push_back(ProblemFrom(source_.name, file.path, blob.error(), options_.now_ms));
+      return Status::Ok();
+    }
+    report_->bytes_read += static_cast<int64_t>(blob->size_bytes);
+    ++report_->files_read;
+    Result<int64_t> collection_id = CollectionFor(file.path);
+    if (!collection_id) return collection_id.error();
+    HF_RETURN_IF_ERROR(writer_.Open());
+    const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file.path, blob->sha256);
+    if (moved_from) {
+      HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, *moved_from, file.path, file.path));
+      HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, *moved_from));
+      ++report_->items_moved;
+    }
+    const std::string name = fs::path(file.path).filename().string();
+    Result<PutOutcome> put =
+        vault_.PutItemBlob(*collection_id, file.path, *blob, name, options_.now_ms, file.path);
+    if (!put) return put.error();
+    Count(*put);
+    SourceFileRecord record{file.path,  *collection_id, file.size_bytes, file.mtime_ns,
+                            file.inode, blob->sha256,   {file.path}};
+    HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
+    return writer_.Wrote(static_cast<int64_t>(blob->size_bytes));
+  }
+
+  void Count(PutOutcome outcome) {
+    switch (outcome) {
+      case PutOutcome::kCreated: ++report_->items_new; break;
+      case PutOutcome::kChanged: ++report_->items_changed; break;
+      case PutOutcome::kRestored: ++report_->items_restored; break;
+      case PutOutcome::kUnchanged: ++report_->items_unchanged; break;
+    }
+  }
+
+  // Tombstones what vanished, collection by collection, unless the guard trips.
+  Status ApplyDeletions() {
+    std::map<int64_t, std::vector<std::string>> missing_paths;
+    for (const auto& [path, cached] : cache_) {
+      if (cached.present || moved_away_.count(path) != 0) continue;
+      missing_paths[cached.collection_id].push_back(path);
+      Result<std::vector<std::string>> held = vault_.SourceFileItemUids(source_.name, path);
+      if (!held) return held.error();
+      std::vector<std::string>& candidates = lost_[cached.collection_id][path];
+      candidates.insert(candidates.end(), held->begin(), held->end());
+    }
+    std::map<int64_t, std::string> names;
+    for (const auto& [name, id] : collection_ids_) names[id] = name;
+    Result<std::vector<storage::CollectionInfo>> all = vault_.ListCollections();
+    if (!all) return all.error();
+    for (const storage::CollectionInfo& c : *all) names[c.id] = c.name;
+
+    HF_RETURN_IF_ERROR(writer_.Open());
+    for (const auto& [collection_id, before] : items_before_) {
+      // Only what is still live and still last seen where it went missing.
+      std::vector<std::string> lost;
+      for (const auto& [path, candidates] : lost_[collection_id]) {
+        Result<std::vector<std::string>> live = vault_.LiveAtPath(collection_id, path, candidates);
+        if (!live) return live.error();
+        lost.insert(lost.end(), live->begin(), live->end());
+      }
+      const int64_t missing = static_cast<int64_t>(lost.size());
+      const bool emptied = present_files_[collection_id] == 0 && before > 0 && missing > 0;
+      const bool too_many = missing * 100 > before * source_.loss_percent && missing > source_.loss_min_items;
+      if ((emptied || too_many) && !options_.accept_deletions) {
+        HF_RETURN_IF_ERROR(vault_.RaiseLossAlert({collection_id, options_.now_ms, before, missing}));
+        report_->losses_suspected.push_back({names[collection_id], before, missing});
+        continue;
+      }
+      for (const std::string& uid : lost) {
+        Result<bool> gone = vault_.TombstoneItem(collection_id, uid, options_.now_ms);
+        if (!gone) return gone.error();
+        if (*gone) ++report_->items_deleted;
+      }
+      for (const std::string& path : missing_paths[collection_id]) {
+        HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, path));
+      }
+      HF_RETURN_IF_ERROR(vault_.ClearLossAlert(collection_id));
+    }
+    return writer_.Commit();
+  }
+
+  Vault& vault_;
+  const SourceConfig& source_;
+  const CaptureOptions& options_;
+  SourceCapture* report_;
+  BatchWriter writer_;
+  CaptureProgress progress_;
+  std::string single_file_collection_;  // set when the source is one export file
+  std::map<std::string, int64_t> collection_ids_;
+  std::unordered_map<std::string, CachedFile> cache_;
+  std::set<std::string> moved_away_;
+  std::vector<std::string> unreadable_;  // folders of the source the scan could not list
+  std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
+  std::set<std::string> scanned_paths_;  // files this scan found
+  std::set<std::string> to_read_paths_;  // of those, the ones it reads (changed or new)
+  // The UIDs each file read by this scan holds, by path.
+  std::unordered_map<std::string, std::set<std::string>> uids_read_;
+  std::map<int64_t, int64_t> items_before_;
+  std::map<int64_t, int64_t> present_files_;
+  // Per collection and path, the uids this scan did not find there: in files
+  // that vanished, or gone from a file that is still there.
+  std::map<int64_t, std::map<std::string, std::vector<std::string>>> lost_;
+};
+
+}  // namespace
+
+bool CaptureReport::all_scanned() const {
+  return std::all_of(sources.begin(), sources.end(),
+                     [](const SourceCapture& s) { return s.error.ok(); });
+}
+
+Result<CaptureReport> Capture(Vault& vault, const Config& config, const CaptureOptions& options) {
+  if (options.accept_deletions && options.only_source.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "--accept-deletions needs the name of one source");
+  }
+  if (!options.only_source.empty() && config.FindSource(options.only_source) == nullptr) {
+    return Status(ErrorCode::kNotFound, "no source named '" + options.only_source +
+                                            "' (see `holdfast source list`)");
+  }
+  CaptureReport report;
+  for (const SourceConfig& source : config.sources) {
+    if (!options.only_source.empty() && source.name != options.only_source) continue;
+    SourceCapture& result = report.sources.emplace_back();
+    result.source = source.name;
+    SourceCapturer capturer(vault, source, options, &result);
+    HF_RETURN_IF_ERROR(capturer.Run().WithContext("capture of source '" + source.name + "'"));
+  }
+  return report;
+}
+
+}  // namespace holdfast::agent

@@ -1,0 +1,78 @@
+// Detection: has a remote lost what it acknowledged? Compares the server's
+// state (docs/protocol.md) with the vault's ledger, collection by collection.
+//
+//   healthy         every item the ledger says the server holds is there
+//   lost            the epoch changed (the server's store was replaced), the
+//                   collection is gone, or acknowledged items are missing or
+//                   differ (found by count and digest, then named by an
+//                   inventory listing: a partial loss names only what is gone;
+//                   what the vault's own killed push changed, the current
+//                   content or a deletion, is no loss)
+//   reupload        the operator asked the devices to upload again
+//   unknown         unreachable, timed out, 5xx, refused credentials: never
+//                   read as empty, never a reason to recover
+// Read-only: nothing the server says changes the vault here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config.h"
+#include "agent/sync/remote_client.h"
+#include "platform/status.h"
+#include "storage/vault.h"
+
+namespace holdfast::agent {
+
+enum class Health { kHealthy, kLost, kReupload, kUnknown };
+const char* HealthName(Health health);  // "healthy", "lost", "reupload-requested", "unknown"
+
+struct CollectionCheck {
+  storage::CollectionInfo collection;
+  Health health = Health::kHealthy;
+  std::string reason;                     // for people: "3 of 165 acknowledged items are missing"
+  int64_t acknowledged = 0;               // by the ledger
+  int64_t on_server = -1;                 // -1: unknown
+  std::vector<int64_t> missing_item_ids;  // acknowledged but missing or different on the server
+};
+
+struct ReuploadRequest {
+  std::string id;
+  int64_t not_before_ms = 0;
+  int64_t spread_ms = 0;
+  int64_t slot_ms = 0;  // this device's moment in the window
+  bool done = false;    // already carried out by this device
+};
+
+struct CheckReport {
+  std::string remote;
+  Status unreachable;  // not OK: every collection is kUnknown for this reason
+  std::string epoch;
+  bool epoch_changed = false;
+  std::optional<ReuploadRequest> reupload;
+  std::vector<CollectionCheck> collections;
+  bool AnyLost() const;
+};
+
+// This device's moment in an operator's re-upload window: not_before plus a
+// fraction of the spread derived from SHA-256(device id, request id), so
+// that a fleet spreads evenly and each device keeps its slot.
+int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id, int64_t not_before_ms,
+                     int64_t spread_ms);
+
+// The server's inventory of one collection (wire uid, platform/wire_text.h,
+// -> SHA-256 hex), all pages; empty if the collection is gone. Every page
+// must bring uids after the last one seen (docs/protocol.md), so paging ends:
+// a page that repeats uids, is empty but names a next page, or an inventory
+// over 1,000,000 items is kServerError naming the page. Errors: those of the
+// remote.
+Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, const std::string& collection_id);
+
+// Runs the checks. Errors are vault errors only: a server that cannot be
+// asked gives a report whose `unreachable` says why.
+Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client);
+
+}  // namespace holdfast::agent

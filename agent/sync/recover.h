@@ -1,0 +1,72 @@
+// Recovery: put back on a remote what it lost, and prove it by reading it
+// back. The agent's main job (docs/protocol.md, "What a client may conclude").
+//
+// 1. Detection (agent/check.h) decides whether there is anything to do:
+//    a loss, an operator's re-upload request whose slot has come, or a
+//    re-upload asked by hand. An unknown state (unreachable, failing,
+//    refused) never starts one: the error is returned as it is.
+// 2. The recovery is recorded in the vault (remote_state) before anything is
+//    set aside, so a recovery killed at any point resumes: the next run finds
+//    it and goes on.
+// 3. The acknowledgements of what was lost are set aside (only those: a
+//    partial loss re-sends only what is missing), then the ordinary push
+//    sends the vault again: contacts, calendars, tasks, notes, photos newest
+//    first, including what was captured meanwhile. A second wipe during the
+//    recovery shows as a new epoch, and the push starts over against it.
+// 4. Read-back: every collection's inventory is listed and compared with the
+//    vault's live items, uid and SHA-256. What differs is sent again; items
+//    the server has that the vault does not hold live are deleted there. The
+//    recovery ends as verified only when they are equal (at most 4 rounds).
+// 5. A report (per kind: items and bytes re-sent; duration; verified) is
+//    kept in the vault and shown by `status`.
+// Nothing the server says changes or deletes the vault's items.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "agent/sync/check.h"
+#include "agent/config.h"
+#include "agent/sync/push.h"
+#include "storage/vault.h"
+
+namespace holdfast::agent {
+
+struct RecoverOptions {
+  std::string remote;      // by name; empty: the only remote
+  bool manual_reupload = false;            // `holdfast reupload`: send everything (or one collection) again
+  std::optional<std::string> collection;   // with manual_reupload
+  bool wait_for_slot = false;              // an operator's request: sleep until this device's slot
+                                           // (at most 24 h; a later slot is kServerError)
+  int64_t now_ms = 0;
+  PushOptions push;                        // progress, rate, retries
+};
+
+struct KindTotals {
+  int64_t items = 0;
+  int64_t bytes = 0;
+};
+
+struct RecoverReport {
+  std::string remote;
+  CheckReport check;            // what detection found
+  bool started = false;         // false: nothing to do (or waiting for the slot)
+  bool resumed = false;         // went on with a recovery an earlier run left
+  std::string reason;           // "epoch", "lost", "reupload ID", "manual"
+  int64_t waiting_until_ms = 0; // an operator's request whose slot has not come
+  int rounds = 0;
+  bool verified = false;
+  int64_t second_wipes = 0;     // the epoch changed again during the recovery
+  KindTotals by_kind[std::size(storage::kAllItemKinds)];  // re-sent, by storage::ItemKind
+  int64_t items_differing_at_end = 0;
+  int64_t duration_ms = 0;
+  std::string ToJson() const;   // the record kept in the vault
+};
+
+// Errors: detection's unknown state (kNetwork, kServerError, kAuthFailed,
+// kTlsFailure) when a recovery would otherwise start; push errors (the
+// recovery stays recorded and resumes next time); vault errors.
+Result<RecoverReport> Recover(storage::Vault& vault, const Config& config, const RecoverOptions& options);
+
+}  // namespace holdfast::agent
