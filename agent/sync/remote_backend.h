@@ -31,6 +31,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/sha256.h"
@@ -108,7 +109,8 @@ struct Inventory {
   std::map<std::string, std::string> items;
 };
 
-// Reads an item's bytes in pieces: up to `max_bytes` from `offset`, into the sink.
+// Reads a blob's bytes in pieces: appends up to `max_bytes` from `offset`
+// to `out`. An error ends the upload with that error.
 using ContentReader = std::function<Status(uint64_t offset, uint64_t max_bytes, std::string* out)>;
 
 class RemoteBackend {
