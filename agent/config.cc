@@ -70,6 +70,21 @@ const RemoteConfig* Config::FindRemote(std::string_view name) const {
   return nullptr;
 }
 
+Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string& name) {
+  if (!name.empty()) {
+    const RemoteConfig* remote = config.FindRemote(name);
+    if (remote == nullptr) return Status(ErrorCode::kNotFound, "no remote named '" + name + "' (see `holdfast remote list`)");
+    return remote;
+  }
+  if (config.remotes.empty()) {
+    return Status(ErrorCode::kNotFound, "no remote is configured (add one with `holdfast remote add`)");
+  }
+  if (config.remotes.size() > 1) {
+    return Status(ErrorCode::kInvalidArgument, "several remotes are configured: name one with --remote");
+  }
+  return &config.remotes.front();
+}
+
 Status AddRemote(Config* config, RemoteConfig remote) {
   if (remote.name.empty()) return Status(ErrorCode::kInvalidArgument, "a remote needs a name");
   // Text, not file names: they go into URLs and the vault's ledger as they are.

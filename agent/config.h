@@ -73,6 +73,10 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config);
 // kAlreadyExists, kInvalidArgument.
 Status AddRemote(Config* config, RemoteConfig remote);
 
+// The remote to use: the named one, else the only one. Errors: kNotFound,
+// kInvalidArgument (several remotes and no name).
+Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string& name);
+
 // Reads the token of a remote. The file must belong to this user and be
 // readable by nobody else (mode 0600 or stricter). Errors: kNotFound,
 // kAuthFailed (a file others can read, or an empty token), kPermission.

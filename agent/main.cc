@@ -8,6 +8,7 @@
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
 #include "holdfast/version.h"
+#include "platform/clock.h"
 #include "platform/http_client.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("holdfast ") + holdfast::kVersion);
   app.require_subcommand(1);
   GlobalOptions options;
+  options.clock = &holdfast::platform::SystemClock();
   app.add_option("--vault", options.vault_path,
                  "vault file (default: $XDG_DATA_HOME/holdfast/vault.db)");
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <thread>
 
 namespace holdfast::platform {
 
@@ -10,6 +11,31 @@ int64_t NowMs() {
   using std::chrono::milliseconds;
   using std::chrono::system_clock;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+int64_t SteadyMs() {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  using std::chrono::steady_clock;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+
+class RealClock final : public Clock {
+ public:
+  int64_t NowMs() const override { return platform::NowMs(); }
+  int64_t SteadyMs() const override { return platform::SteadyMs(); }
+  void SleepMs(int64_t duration_ms) const override {
+    if (duration_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(duration_ms));
+  }
+};
+
+}  // namespace
+
+const Clock& SystemClock() {
+  static const RealClock clock;
+  return clock;
 }
 
 std::string FormatUtc(int64_t time_ms) {

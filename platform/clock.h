@@ -1,5 +1,8 @@
-// Wall-clock time in milliseconds since the Unix epoch, and its text form.
-// Pure functions; thread-safe.
+// Time: the wall clock (ms since the Unix epoch) and its text form, a
+// monotonic clock for durations, and the Clock seam through which agent code
+// that reads the time or waits gets it (the system clock is chosen in main();
+// tests pass a clock they set). Pure functions and the system clock are
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +15,26 @@ namespace holdfast::platform {
 
 // Current UTC time in ms since 1970-01-01T00:00:00Z.
 int64_t NowMs();
+
+// Milliseconds on a monotonic clock (std::chrono::steady_clock): only
+// differences mean anything. Never goes back when the wall clock is set.
+int64_t SteadyMs();
+
+// The time as agent code sees it. An implementation other than the system's
+// (a test's) may jump and need not sleep at all.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall-clock time, as NowMs().
+  virtual int64_t NowMs() const = 0;
+  // Monotonic time for durations, as SteadyMs().
+  virtual int64_t SteadyMs() const = 0;
+  // Returns once `duration_ms` has passed on this clock (at once for <= 0).
+  virtual void SleepMs(int64_t duration_ms) const = 0;
+};
+
+// The real clocks and a real sleep. Lives for the whole program.
+const Clock& SystemClock();
 
 // "2026-11-25T09:56:44Z" (seconds precision, UTC).
 std::string FormatUtc(int64_t time_ms);

@@ -4,9 +4,10 @@
 #include <time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <deque>
 #include <map>
+
+#include "platform/clock.h"
 
 namespace holdfast::platform {
 namespace {
@@ -73,11 +74,6 @@ bool IsLoopbackHost(std::string_view host) {
     else if (c < '0' || c > '9') return false;
   }
   return dots == 3;
-}
-
-int64_t SteadyMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 Status TransportStatus(CURLcode code, const char* detail, const std::string& url) {

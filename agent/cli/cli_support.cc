@@ -2,6 +2,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "agent/sync/holdfast_backend.h"
 #include "platform/paths.h"
 #include "platform/terminal_text.h"
 
@@ -23,6 +24,23 @@ Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options) 
   Result<std::filesystem::path> path = VaultPath(options);
   if (!path) return path.error();
   return storage::Vault::Open(*path, storage::Vault::OpenMode::kExisting);
+}
+
+Result<RemoteSession> OpenRemoteSession(const GlobalOptions& options, const std::string& remote,
+                                        const agent::RemoteOptions& remote_options) {
+  Result<std::filesystem::path> config_path = ConfigPath(options);
+  if (!config_path) return config_path.error();
+  Result<agent::Config> config = agent::LoadConfig(*config_path);
+  if (!config) return config.error();
+  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
+  if (!vault) return vault.error();
+  Result<const agent::RemoteConfig*> chosen = agent::ChooseRemote(*config, remote);
+  if (!chosen) return chosen.error();
+  // The one place that picks a backend for a remote: today every remote
+  // speaks the Holdfast protocol.
+  Result<std::unique_ptr<agent::HoldfastBackend>> backend = agent::HoldfastBackend::Connect(**chosen, remote_options);
+  if (!backend) return backend.error();
+  return RemoteSession{std::move(*config), std::move(*vault), std::move(*backend)};
 }
 
 int ReportError(const Status& status) {

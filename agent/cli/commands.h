@@ -7,6 +7,9 @@
 
 #include "agent/config.h"
 #include "agent/archive/snapshot.h"
+#include "agent/sync/remote_backend.h"
+#include "agent/sync/remote_client.h"
+#include "platform/clock.h"
 #include "platform/status.h"
 #include "storage/vault.h"
 
@@ -15,6 +18,7 @@ namespace holdfast::cli {
 struct GlobalOptions {
   std::string vault_path;   // --vault; empty means the default location
   std::string config_path;  // --config; empty means the default location
+  const platform::Clock* clock = nullptr;  // chosen in main(): the system clock
 };
 
 // The config file to use: --config, else $XDG_CONFIG_HOME/holdfast/config.json.
@@ -25,6 +29,18 @@ Result<std::filesystem::path> VaultPath(const GlobalOptions& options);
 
 // Opens the vault (never creating one) or prints why not.
 Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options);
+
+// What a command that talks to a remote works with: the config, the vault,
+// and one connection to the remote (by name; empty: the only one).
+struct RemoteSession {
+  agent::Config config;
+  std::unique_ptr<storage::Vault> vault;
+  std::unique_ptr<agent::RemoteBackend> backend;
+};
+// Loads the config, opens the vault, chooses the remote and connects to it
+// (no request is sent yet). Errors: those of each step, in that order.
+Result<RemoteSession> OpenRemoteSession(const GlobalOptions& options, const std::string& remote,
+                                        const agent::RemoteOptions& remote_options);
 
 // Prints "holdfast: <what>: <message>" and a hint to stderr; returns the exit status.
 int ReportError(const Status& status);

@@ -7,9 +7,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
-#include "agent/sync/push.h"
-#include "agent/sync/recover.h"
-#include "platform/clock.h"
+#include "agent/sync/sync_engine.h"
 #include "platform/terminal_text.h"
 
 namespace holdfast::cli {
@@ -39,57 +37,43 @@ Result<int64_t> ParseRate(const std::string& text) {
 int RunPush(const GlobalOptions& options, const std::string& remote, const std::string& max_rate) {
   Result<int64_t> rate = ParseRate(max_rate);
   if (!rate) return ReportError(rate.error());
-  Result<std::filesystem::path> config_path = ConfigPath(options);
-  if (!config_path) return ReportError(config_path.error());
-  Result<agent::Config> config = agent::LoadConfig(*config_path);
-  if (!config) return ReportError(config.error());
-  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
-  if (!vault) return ReportError(vault.error());
-  agent::PushOptions push;
-  push.remote = remote;
-  push.max_rate_bytes_per_s = *rate;
-  push.now_ms = platform::NowMs();
+  agent::RemoteOptions remote_options;
+  remote_options.http.max_send_bytes_per_s = *rate;
+  Result<RemoteSession> session = OpenRemoteSession(options, remote, remote_options);
+  if (!session) return ReportError(session.error());
   const bool tty = isatty(STDERR_FILENO) != 0;
+  agent::PushProgressFn progress;
   if (tty) {
-    push.progress = [](const agent::PushProgress& p) {
+    progress = [](const agent::PushProgress& p) {
       std::fprintf(stderr, "\r%lld/%lld items, %.1f/%.1f MiB   ", static_cast<long long>(p.items_done),
                    static_cast<long long>(p.items_total), static_cast<double>(p.bytes_done) / 1048576.0,
                    static_cast<double>(p.bytes_total) / 1048576.0);
     };
   }
-  // Detection at every push: a loss (or an operator's request whose slot
-  // has come, or a recovery left unfinished) turns this push into a recovery.
-  agent::RecoverOptions recover;
-  recover.remote = remote;
-  recover.now_ms = push.now_ms;
-  recover.push = push;
-  Result<agent::RecoverReport> recovered = agent::Recover(**vault, *config, recover);
-  if (!recovered) {
-    if (tty) std::fprintf(stderr, "\n");
-    return ReportError(recovered.error());
-  }
-  if (recovered->started) {
-    if (tty) std::fprintf(stderr, "\n");
-    std::cout << "The server had lost data (" << platform::TerminalSafe(recovered->reason) << "): recovered in " << recovered->rounds
-              << " round(s), " << (recovered->verified ? "VERIFIED by read-back" : "NOT verified yet") << "\n";
-    return recovered->verified ? agent::kExitOk : agent::kExitRemote;
-  }
-  Result<agent::PushReport> report = agent::Push(**vault, *config, push);
+  agent::SyncEngine engine(*session->vault, *session->backend, *options.clock, progress);
+  Result<agent::SyncReport> synced = engine.Push();
   if (tty) std::fprintf(stderr, "\n");
-  if (!report) return ReportError(report.error());
-  if (report->epoch_changed) {
-    std::cout << "The server's data was replaced since the last push (new epoch " << report->epoch
+  if (!synced) return ReportError(synced.error());
+  if (synced->recovery.started) {
+    const agent::RecoverReport& recovered = synced->recovery;
+    std::cout << "The server had lost data (" << platform::TerminalSafe(recovered.reason) << "): recovered in " << recovered.rounds
+              << " round(s), " << (recovered.verified ? "VERIFIED by read-back" : "NOT verified yet") << "\n";
+    return recovered.verified ? agent::kExitOk : agent::kExitRemote;
+  }
+  const agent::PushReport& report = *synced->push;
+  if (report.epoch_changed) {
+    std::cout << "The server's data was replaced since the last push (new epoch " << report.epoch
               << "): everything was sent again.\n";
   }
-  const double seconds = std::max<double>(static_cast<double>(report->duration_ms) / 1000.0, 0.001);
-  std::cout << "Pushed to " << platform::TerminalSafe(report->remote) << ": " << report->items_stored << " items stored, "
-            << report->items_unchanged << " already there, " << report->deletes << " deletions, "
-            << report->blobs_uploaded << " blobs uploaded, " << report->collections_created
-            << " collections created; " << report->bytes_sent << " bytes in " << seconds << " s ("
-            << static_cast<double>(report->bytes_sent) / 1048576.0 / seconds << " MiB/s), " << report->retries
+  const double seconds = std::max<double>(static_cast<double>(report.duration_ms) / 1000.0, 0.001);
+  std::cout << "Pushed to " << platform::TerminalSafe(report.remote) << ": " << report.items_stored << " items stored, "
+            << report.items_unchanged << " already there, " << report.deletes << " deletions, "
+            << report.blobs_uploaded << " blobs uploaded, " << report.collections_created
+            << " collections created; " << report.bytes_sent << " bytes in " << seconds << " s ("
+            << static_cast<double>(report.bytes_sent) / 1048576.0 / seconds << " MiB/s), " << report.retries
             << " retries\n";
-  for (const std::string& refused : report->refused) std::cout << "  REFUSED " << platform::TerminalSafe(refused) << "\n";
-  return report->refused.empty() ? agent::kExitOk : agent::kExitRemote;
+  for (const std::string& refused : report.refused) std::cout << "  REFUSED " << platform::TerminalSafe(refused) << "\n";
+  return report.refused.empty() ? agent::kExitOk : agent::kExitRemote;
 }
 
 }  // namespace holdfast::cli

@@ -7,28 +7,12 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
-#include "agent/sync/recover.h"
-#include "agent/sync/remote_client.h"
+#include "agent/sync/sync_engine.h"
 #include "platform/clock.h"
 #include "platform/terminal_text.h"
 
 namespace holdfast::cli {
 namespace {
-
-struct Loaded {
-  agent::Config config;
-  std::unique_ptr<storage::Vault> vault;
-};
-
-Result<Loaded> Load(const GlobalOptions& options) {
-  Result<std::filesystem::path> config_path = ConfigPath(options);
-  if (!config_path) return config_path.error();
-  Result<agent::Config> config = agent::LoadConfig(*config_path);
-  if (!config) return config.error();
-  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
-  if (!vault) return vault.error();
-  return Loaded{std::move(*config), std::move(*vault)};
-}
 
 void PrintCheck(const agent::CheckReport& check) {
   std::cout << "Remote " << platform::TerminalSafe(check.remote) << ": ";
@@ -77,31 +61,25 @@ void PrintRecovery(const agent::RecoverReport& r) {
                                  " items still differ; run `holdfast recover` again\n");
 }
 
-agent::PushOptions PushOptionsForTerminal() {
-  agent::PushOptions push;
-  push.now_ms = platform::NowMs();
-  if (isatty(STDERR_FILENO) != 0) {
-    const int64_t started = platform::NowMs();
-    push.progress = [started](const agent::PushProgress& p) {
-      const double seconds = std::max<double>(static_cast<double>(platform::NowMs() - started) / 1000.0, 0.001);
-      const double rate = static_cast<double>(p.bytes_done) / seconds;
-      const double left = rate > 0 ? static_cast<double>(p.bytes_total - p.bytes_done) / rate : 0;
-      std::fprintf(stderr, "\r%lld/%lld items, %.1f/%.1f MiB, %.1f MiB/s, %.0f s left   ",
-                   static_cast<long long>(p.items_done), static_cast<long long>(p.items_total),
-                   static_cast<double>(p.bytes_done) / 1048576.0, static_cast<double>(p.bytes_total) / 1048576.0,
-                   rate / 1048576.0, left);
-    };
-  }
-  return push;
+agent::PushProgressFn ProgressForTerminal(const platform::Clock& clock) {
+  if (isatty(STDERR_FILENO) == 0) return {};
+  const int64_t started = clock.NowMs();
+  return [started, &clock](const agent::PushProgress& p) {
+    const double seconds = std::max<double>(static_cast<double>(clock.NowMs() - started) / 1000.0, 0.001);
+    const double rate = static_cast<double>(p.bytes_done) / seconds;
+    const double left = rate > 0 ? static_cast<double>(p.bytes_total - p.bytes_done) / rate : 0;
+    std::fprintf(stderr, "\r%lld/%lld items, %.1f/%.1f MiB, %.1f MiB/s, %.0f s left   ",
+                 static_cast<long long>(p.items_done), static_cast<long long>(p.items_total),
+                 static_cast<double>(p.bytes_done) / 1048576.0, static_cast<double>(p.bytes_total) / 1048576.0,
+                 rate / 1048576.0, left);
+  };
 }
 
-int RunRecovery(const GlobalOptions& options, agent::RecoverOptions recover) {
-  Result<Loaded> loaded = Load(options);
-  if (!loaded) return ReportError(loaded.error());
-  recover.now_ms = platform::NowMs();
-  recover.push = PushOptionsForTerminal();
-  recover.push.remote = recover.remote;
-  Result<agent::RecoverReport> report = agent::Recover(*loaded->vault, loaded->config, recover);
+int RunRecovery(const GlobalOptions& options, const std::string& remote, const agent::RecoverRequest& request) {
+  Result<RemoteSession> session = OpenRemoteSession(options, remote, agent::RemoteOptions{});
+  if (!session) return ReportError(session.error());
+  agent::SyncEngine engine(*session->vault, *session->backend, *options.clock, ProgressForTerminal(*options.clock));
+  Result<agent::RecoverReport> report = engine.Recover(request);
   if (isatty(STDERR_FILENO) != 0) std::fprintf(stderr, "\n");
   if (!report) return ReportError(report.error());
   if (report->started) {
@@ -120,13 +98,10 @@ int RunRecovery(const GlobalOptions& options, agent::RecoverOptions recover) {
 }  // namespace
 
 int RunCheck(const GlobalOptions& options, const std::string& remote) {
-  Result<Loaded> loaded = Load(options);
-  if (!loaded) return ReportError(loaded.error());
-  Result<const agent::RemoteConfig*> chosen = agent::ChooseRemote(loaded->config, remote);
-  if (!chosen) return ReportError(chosen.error());
-  Result<std::unique_ptr<agent::RemoteClient>> client = agent::RemoteClient::Connect(**chosen, agent::RemoteOptions{});
-  if (!client) return ReportError(client.error());
-  Result<agent::CheckReport> check = agent::Check(*loaded->vault, **client);
+  Result<RemoteSession> session = OpenRemoteSession(options, remote, agent::RemoteOptions{});
+  if (!session) return ReportError(session.error());
+  agent::SyncEngine engine(*session->vault, *session->backend, *options.clock);
+  Result<agent::CheckReport> check = engine.Check();
   if (!check) return ReportError(check.error());
   PrintCheck(*check);
   if (!check->unreachable.ok()) return agent::ExitCodeFor(check->unreachable.code());
@@ -144,18 +119,16 @@ int RunCheck(const GlobalOptions& options, const std::string& remote) {
 }
 
 int RunRecover(const GlobalOptions& options, const std::string& remote, bool wait) {
-  agent::RecoverOptions recover;
-  recover.remote = remote;
-  recover.wait_for_slot = wait;
-  return RunRecovery(options, recover);
+  agent::RecoverRequest request;
+  request.wait_for_slot = wait;
+  return RunRecovery(options, remote, request);
 }
 
 int RunReupload(const GlobalOptions& options, const std::string& remote, const std::string& collection) {
-  agent::RecoverOptions recover;
-  recover.remote = remote;
-  recover.manual_reupload = true;
-  if (!collection.empty()) recover.collection = collection;
-  return RunRecovery(options, recover);
+  agent::RecoverRequest request;
+  request.manual_reupload = true;
+  if (!collection.empty()) request.collection = collection;
+  return RunRecovery(options, remote, request);
 }
 
 }  // namespace holdfast::cli

@@ -4,36 +4,10 @@
 #include <climits>
 #include <map>
 
-#include "agent/sync/push.h"
-#include "agent/sync/replies.h"
 #include "platform/sha256.h"
-#include "platform/wire_text.h"
 
 namespace holdfast::agent {
 namespace {
-
-using nlohmann::json;
-
-// More items than any handset holds: a listing that goes on past this is a
-// server generating pages, not an inventory (docs/protocol.md).
-constexpr size_t kMaxInventoryItems = 1'000'000;
-
-// The digest of docs/protocol.md: over the uids as the server holds them
-// (their wire form), in the byte order of that form.
-std::string DigestOf(const std::vector<storage::LedgerEntry>& entries) {
-  std::vector<std::pair<std::string, std::string>> sorted;
-  sorted.reserve(entries.size());
-  for (const storage::LedgerEntry& e : entries) sorted.emplace_back(platform::ToWireText(e.uid), platform::ToHex(e.sha256));
-  std::sort(sorted.begin(), sorted.end());
-  platform::Sha256 hasher;
-  for (const auto& [uid, sha] : sorted) {
-    hasher.Update(uid);
-    hasher.Update(std::string_view("\0", 1));
-    hasher.Update(sha);
-    hasher.Update("\n");
-  }
-  return platform::ToHex(hasher.Finish());
-}
 
 // Whether an acknowledged item that the server lacks (`held` null) or holds
 // with other content got there by this vault's own later push: the server
@@ -48,32 +22,6 @@ Result<bool> ArrivedSince(storage::Vault& vault, int64_t collection_id, const st
 }
 
 }  // namespace
-
-Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, const std::string& id) {
-  std::map<std::string, std::string> items;
-  std::string after;
-  bool first = true;
-  while (first || !after.empty()) {
-    first = false;
-    const std::string path = "/collections/" + id + "/inventory?limit=5000" +
-                             (after.empty() ? "" : "&after=" + EncodePathSegment(after));
-    Result<platform::HttpResponse> reply = client.CallNow("GET", path);
-    if (!reply) return reply.error();
-    if (reply->status == 404) return items;
-    if (reply->status != 200) return ProblemStatus(*reply, "GET " + path);
-    Result<json> body = ParseJsonReply(*reply, "GET " + path);
-    if (!body) return body.error();
-    Result<InventoryPage> page = ParseInventoryPage(*body, after, "GET " + path);
-    if (!page) return page.error();
-    for (auto& [uid, sha] : page->items) items[std::move(uid)] = std::move(sha);
-    if (items.size() > kMaxInventoryItems) {
-      return Status(ErrorCode::kServerError, "GET " + path + ": the inventory goes on past " +
-                                                 std::to_string(kMaxInventoryItems) + " items");
-    }
-    after = std::move(page->next);
-  }
-  return items;
-}
 
 const char* HealthName(Health health) {
   switch (health) {
@@ -105,10 +53,12 @@ int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id
   return not_before_ms + offset;
 }
 
-Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
+Result<CheckReport> Check(SyncSession& session) {
+  storage::Vault& vault = session.vault();
+  LedgerView& ledger = session.ledger();
+  RemoteBackend& backend = session.backend();
   CheckReport report;
-  report.remote = client.remote().name;
-  const std::string& remote = report.remote;
+  report.remote = session.remote();
   Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
   if (!collections) return collections.error();
   auto all_unknown = [&](const Status& why) {
@@ -119,33 +69,33 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
     return report;
   };
 
-  Result<platform::HttpResponse> reply = client.CallNow("GET", "/state");
-  if (!reply) return all_unknown(reply.error());
-  if (reply->status != 200) return all_unknown(ProblemStatus(*reply, "GET /state"));
-  Result<json> body = ParseJsonReply(*reply, "GET /state");
-  if (!body) return all_unknown(body.error());
-  Result<StateReply> state = ParseStateReply(*body, "GET /state");
-  if (!state) return all_unknown(state.error());
-  report.epoch = state->epoch;
-  std::map<std::string, std::pair<int64_t, std::string>> server;  // id -> (items, digest)
-  for (const StateReply::Collection& c : state->collections) {
-    if (!c.has_counts) state->malformed_collections++;
-    server[c.id] = {c.items, c.digest};
+  Result<const RemoteState*> read = session.State();
+  if (!read) return all_unknown(read.error());
+  const RemoteState& state = **read;
+  report.epoch = state.epoch;
+  // A backend that keeps summaries must give one for every collection: a
+  // listing without them is not an answer to compare with.
+  const bool summarised = backend.SummaryOf({}).has_value();
+  std::map<std::string, std::optional<CollectionSummary>> server;
+  size_t unreadable = state.unreadable_collections;
+  for (const RemoteState::Collection& c : state.collections) {
+    if (summarised && !c.summary) ++unreadable;
+    server[c.id] = c.summary;
   }
-  if (state->malformed_collections > 0) {
-    return all_unknown(Status(ErrorCode::kServerError, "GET /state: a collection lacks id, items or digest"));
+  if (unreadable > 0) {
+    return all_unknown(Status(ErrorCode::kServerError, state.source + ": a collection lacks id, items or digest"));
   }
-  Result<std::optional<std::string>> known_epoch = vault.RemoteEpoch(remote);
-  if (!known_epoch) return known_epoch.error();
-  report.epoch_changed = known_epoch->has_value() && **known_epoch != report.epoch;
+  Result<bool> epoch_changed = session.EpochChanged(state);
+  if (!epoch_changed) return epoch_changed.error();
+  report.epoch_changed = *epoch_changed;
 
-  if (state->reupload) {
+  if (state.reupload) {
     ReuploadRequest request;
-    request.id = state->reupload->id;
-    request.not_before_ms = state->reupload->not_before_ms;
-    request.spread_ms = state->reupload->spread_ms;
+    request.id = state.reupload->id;
+    request.not_before_ms = state.reupload->not_before_ms;
+    request.spread_ms = state.reupload->spread_ms;
     request.slot_ms = ReuploadSlot(vault.device_id(), request.id, request.not_before_ms, request.spread_ms);
-    Result<std::string> done = vault.ReuploadDone(remote);
+    Result<std::string> done = ledger.ReuploadDone();
     if (!done) return done.error();
     request.done = *done == request.id;
     report.reupload = request;
@@ -153,38 +103,38 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
 
   for (const storage::CollectionInfo& c : *collections) {
     CollectionCheck check{c, Health::kHealthy, "", 0, -1, {}};
-    Result<std::vector<storage::LedgerEntry>> ledger = vault.LedgerFor(remote, c.id);
-    if (!ledger) return ledger.error();
-    check.acknowledged = static_cast<int64_t>(ledger->size());
-    const std::string id = RemoteCollectionId(c);
+    Result<std::vector<storage::LedgerEntry>> acknowledged = ledger.LedgerFor(c.id);
+    if (!acknowledged) return acknowledged.error();
+    check.acknowledged = static_cast<int64_t>(acknowledged->size());
+    const std::string id = backend.CollectionId(c);
     auto found = server.find(id);
-    if (found != server.end()) check.on_server = found->second.first;
+    if (found != server.end() && found->second) check.on_server = found->second->items;
     if (report.epoch_changed) {
       check.health = Health::kLost;
       check.reason = "the server's store was replaced (new epoch): everything it had acknowledged is gone";
-      for (const storage::LedgerEntry& e : *ledger) check.missing_item_ids.push_back(e.item_id);
+      for (const storage::LedgerEntry& e : *acknowledged) check.missing_item_ids.push_back(e.item_id);
     } else if (check.acknowledged > 0 && found == server.end()) {
       check.health = Health::kLost;
       check.reason = "the collection is gone from the server";
-      for (const storage::LedgerEntry& e : *ledger) check.missing_item_ids.push_back(e.item_id);
-    } else if (check.acknowledged > 0 &&
-               (found->second.first != check.acknowledged || found->second.second != DigestOf(*ledger))) {
-      // Count or digest differ: the inventory names what is missing. What a
-      // push killed before it recorded the server's answers left is no loss:
-      // items beyond the ledger, an item held with the vault's current
-      // content (newer than the ledger's), an item gone that the vault has
-      // deleted since (its deletion arrived).
-      Result<std::map<std::string, std::string>> inventory = ListInventory(client, id);
+      for (const storage::LedgerEntry& e : *acknowledged) check.missing_item_ids.push_back(e.item_id);
+    } else if (check.acknowledged > 0 && (!found->second || *found->second != *backend.SummaryOf(*acknowledged))) {
+      // The summaries differ (or the backend keeps none): the inventory
+      // names what is missing. What a push killed before it recorded the
+      // server's answers left is no loss: items beyond the ledger, an item
+      // held with the vault's current content (newer than the ledger's), an
+      // item gone that the vault has deleted since (its deletion arrived).
+      Result<Inventory> inventory = backend.ListInventory(id);
       if (!inventory) {
         check.health = Health::kUnknown;
         check.reason = inventory.error().message();
         report.collections.push_back(std::move(check));
         continue;
       }
-      for (const storage::LedgerEntry& e : *ledger) {
-        auto held = inventory->find(platform::ToWireText(e.uid));
-        if (held != inventory->end() && held->second == platform::ToHex(e.sha256)) continue;
-        Result<bool> arrived = ArrivedSince(vault, c.id, e.uid, held == inventory->end() ? nullptr : &held->second);
+      for (const storage::LedgerEntry& e : *acknowledged) {
+        auto held = inventory->items.find(backend.ItemName(e.uid));
+        if (held != inventory->items.end() && held->second == platform::ToHex(e.sha256)) continue;
+        Result<bool> arrived =
+            ArrivedSince(vault, c.id, e.uid, held == inventory->items.end() ? nullptr : &held->second);
         if (!arrived) return arrived.error();
         if (!*arrived) check.missing_item_ids.push_back(e.item_id);
       }

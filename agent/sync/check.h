@@ -1,11 +1,12 @@
 // Detection: has a remote lost what it acknowledged? Compares the server's
-// state (docs/protocol.md) with the vault's ledger, collection by collection.
+// state (RemoteBackend::ReadState) with the vault's ledger, collection by
+// collection; the first step of every sync command (sync_engine.h).
 //
 //   healthy         every item the ledger says the server holds is there
 //   lost            the epoch changed (the server's store was replaced), the
 //                   collection is gone, or acknowledged items are missing or
-//                   differ (found by count and digest, then named by an
-//                   inventory listing: a partial loss names only what is gone;
+//                   differ (found by the collection's summary, when the
+//                   backend keeps one, then named by an inventory listing: a partial loss names only what is gone;
 //                   what the vault's own killed push changed, the current
 //                   content or a deletion, is no loss)
 //   reupload        the operator asked the devices to upload again
@@ -20,8 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/config.h"
-#include "agent/sync/remote_client.h"
+#include "agent/sync/sync_session.h"
 #include "platform/status.h"
 #include "storage/vault.h"
 
@@ -63,16 +63,9 @@ struct CheckReport {
 int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id, int64_t not_before_ms,
                      int64_t spread_ms);
 
-// The server's inventory of one collection (wire uid, platform/wire_text.h,
-// -> SHA-256 hex), all pages; empty if the collection is gone. Every page
-// must bring uids after the last one seen (docs/protocol.md), so paging ends:
-// a page that repeats uids, is empty but names a next page, or an inventory
-// over 1,000,000 items is kServerError naming the page. Errors: those of the
-// remote.
-Result<std::map<std::string, std::string>> ListInventory(RemoteClient& client, const std::string& collection_id);
-
-// Runs the checks. Errors are vault errors only: a server that cannot be
-// asked gives a report whose `unreachable` says why.
-Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client);
+// Runs the checks over the session's state of the server (read now unless
+// the session holds it already). Errors are vault errors only: a server that
+// cannot be asked gives a report whose `unreachable` says why.
+Result<CheckReport> Check(SyncSession& session);
 
 }  // namespace holdfast::agent

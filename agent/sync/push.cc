@@ -1,36 +1,21 @@
 #include "agent/sync/push.h"
 
 #include <algorithm>
-#include <chrono>
 #include <deque>
 #include <map>
+#include <memory>
 #include <set>
 
-#include "agent/sync/remote_client.h"
-#include "agent/sync/replies.h"
-#include "platform/base64.h"
 #include "platform/sha256.h"
-#include "platform/wire_text.h"
 
 namespace holdfast::agent {
 namespace {
 
-using nlohmann::json;
 using platform::Digest;
 using storage::ItemKind;
 using storage::PendingChange;
-using storage::Vault;
 
-constexpr size_t kMaxBatchEntries = 500;
-constexpr size_t kMaxBatchInlineBytes = size_t{4} << 20;
-constexpr uint64_t kBlobChunkBytes = uint64_t{4} << 20;
-constexpr uint64_t kMaxInlineItemBytes = uint64_t{1} << 20;  // larger content goes as a blob
 constexpr int kMaxRounds = 3;
-
-int64_t SteadyMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 // Contacts first, photos last: what a user misses most goes first.
 int KindOrder(ItemKind kind) {
@@ -46,11 +31,16 @@ int KindOrder(ItemKind kind) {
 
 class Pusher {
  public:
-  Pusher(Vault& vault, const PushOptions& options, RemoteClient& client, PushReport* report)
-      : vault_(vault), options_(options), client_(client), report_(report), remote_(client.remote().name) {}
+  Pusher(SyncSession& session, const PushProgressFn& progress, PushReport* report)
+      : session_(session),
+        vault_(session.vault()),
+        ledger_(session.ledger()),
+        backend_(session.backend()),
+        progress_fn_(progress),
+        report_(report) {}
 
   Status Run() {
-    const int64_t started = SteadyMs();
+    const int64_t started = session_.clock().SteadyMs();
     HF_RETURN_IF_ERROR(CheckEpoch());
     HF_RETURN_IF_ERROR(EnsureCollections());
     for (int round = 0; round < kMaxRounds; ++round) {
@@ -59,6 +49,7 @@ class Pusher {
         // server again; a new epoch sets the ledger aside and starts over.
         collection_gone_ = false;
         server_collections_.clear();
+        session_.ForgetState();
         HF_RETURN_IF_ERROR(CheckEpoch());
         HF_RETURN_IF_ERROR(EnsureCollections());
       }
@@ -78,8 +69,8 @@ class Pusher {
                           ": " + std::to_string(pending_.size()) + " item(s) not acknowledged");
       }
     }
-    report_->retries = client_.retries();
-    report_->duration_ms = SteadyMs() - started;
+    report_->retries = backend_.retries();
+    report_->duration_ms = session_.clock().SteadyMs() - started;
     return Status::Ok();
   }
 
@@ -90,51 +81,37 @@ class Pusher {
   }
 
   Status CheckEpoch() {
-    Result<platform::HttpResponse> reply = client_.CallNow("GET", "/state");
-    if (!reply) return reply.error();
-    if (reply->status != 200) return ProblemStatus(*reply, "GET /state");
-    Result<json> body = ParseJsonReply(*reply, "GET /state");
-    if (!body) return body.error();
-    Result<StateReply> state = ParseStateReply(*body, "GET /state");
+    Result<const RemoteState*> state = session_.State();
     if (!state) return state.error();
-    const std::string& epoch = state->epoch;
-    for (const StateReply::Collection& c : state->collections) server_collections_.insert(c.id);
-    Result<std::optional<std::string>> known = vault_.RemoteEpoch(remote_);
-    if (!known) return known.error();
-    if (known->has_value() && **known != epoch) {
-      // The server lost or replaced its data: what it acknowledged before is
-      // no longer there. Set the ledger aside and send everything again.
-      HF_RETURN_IF_ERROR(vault_.ClearLedger(remote_));
-      report_->epoch_changed = true;
-    }
-    report_->epoch = epoch;
-    return vault_.SetRemoteEpoch(remote_, epoch, options_.now_ms);
+    for (const RemoteState::Collection& c : (*state)->collections) server_collections_.insert(c.id);
+    Result<bool> changed = session_.AdoptEpoch(**state);
+    if (!changed) return changed.error();
+    if (*changed) report_->epoch_changed = true;
+    report_->epoch = (*state)->epoch;
+    return Status::Ok();
   }
 
   Status EnsureCollections() {
     Result<std::vector<storage::CollectionInfo>> collections = vault_.ListCollections();
     if (!collections) return collections.error();
     for (const storage::CollectionInfo& c : *collections) {
-      const std::string id = RemoteCollectionId(c);
+      const std::string id = backend_.CollectionId(c);
       collection_ids_[c.id] = id;
       kinds_[c.id] = c.kind;
       if (server_collections_.count(id) != 0) continue;
-      json body = {{"kind", storage::ItemKindName(c.kind)}, {"name", platform::ToWireText(c.name)}};
-      client_.Call("PUT", "/collections/" + id, body.dump(-1, ' ', false, json::error_handler_t::strict),
-                   "application/json", [this, id](Result<platform::HttpResponse>&& reply) {
-                     if (!reply) return Fail(reply.error());
-                     if (reply->status != 200) return Fail(ProblemStatus(*reply, "PUT /collections/" + id));
-                     server_collections_.insert(id);
-                     ++report_->collections_created;
-                   });
+      backend_.EnsureCollection(c, [this, id](Status status) {
+        if (!status.ok()) return Fail(status);
+        server_collections_.insert(id);
+        ++report_->collections_created;
+      });
     }
-    HF_RETURN_IF_ERROR(client_.Run());
+    HF_RETURN_IF_ERROR(backend_.Run());
     return error_;
   }
 
   Status LoadPending() {
     pending_.clear();
-    HF_RETURN_IF_ERROR(vault_.ForEachPending(remote_, [&](PendingChange&& change) {
+    HF_RETURN_IF_ERROR(ledger_.ForEachPending([&](PendingChange&& change) {
       pending_.push_back(std::move(change));
       return Status::Ok();
     }));
@@ -156,54 +133,68 @@ class Pusher {
   }
 
   void Progress() {
-    if (options_.progress) options_.progress(progress_);
+    if (progress_fn_) progress_fn_(progress_);
   }
 
   // ---- Blobs: each one resumed where the server's copy ends.
 
-  // One blob being uploaded: read from the revision that holds it (a photo's
-  // blob, or a large contact's inline bytes: the server wants any content
-  // over kMaxInlineItemBytes as a blob, whatever the vault keeps it as).
+  // One blob to upload: read from the revision that holds it (a photo's
+  // blob, or a large contact's inline bytes: the backend may want content
+  // as a blob whatever the vault keeps it as).
   struct BlobUpload {
     Digest sha256{};
     uint64_t size_bytes = 0;
     int64_t revision_id = 0;
-    uint64_t high_water = 0;  // the most the server ever said it holds
-    int setbacks = 0;         // 409s since high_water last grew
   };
 
   Status UploadBlobs() {
     std::set<Digest> seen;
     for (const PendingChange& p : pending_) {
       if (p.deleted || !NeedsBlob(p) || !seen.insert(p.sha256).second) continue;
-      Result<bool> held = vault_.RemoteHasBlob(remote_, p.sha256);
+      Result<bool> held = ledger_.RemoteHasBlob(p.sha256);
       if (!held) return held.error();
       if (!*held) blob_queue_.push_back(BlobUpload{p.sha256, p.size_bytes, p.head_revision_id});
     }
     StartBlobs();
-    HF_RETURN_IF_ERROR(client_.Run());
+    HF_RETURN_IF_ERROR(backend_.Run());
     HF_RETURN_IF_ERROR(error_);
     return Unfinished("blob", blob_queue_.size(), active_blobs_);
   }
 
-  // Content over the protocol's inline limit goes as a blob, whether the
-  // vault keeps it inline (a contact with a photo) or in the blob store.
-  bool NeedsBlob(const PendingChange& p) const { return p.in_blob || p.size_bytes > kMaxInlineItemBytes; }
+  bool NeedsBlob(const PendingChange& p) const { return backend_.NeedsBlob(p.size_bytes, p.in_blob); }
 
-  int MaxInFlight() const { return std::max(options_.max_in_flight, 1); }
+  int MaxInFlight() const { return std::max(backend_.max_in_flight(), 1); }
 
   // Starts uploads while there is room. Every pass either starts one (it
   // leaves the queue) or stops: after an error nothing new starts.
   void StartBlobs() {
     while (error_.ok() && !blob_queue_.empty() && active_blobs_ < MaxInFlight()) {
-      BlobUpload upload = blob_queue_.front();
+      const BlobUpload upload = blob_queue_.front();
       blob_queue_.pop_front();
       ++active_blobs_;
-      // The first chunk goes without asking first: a server that holds part
-      // of the blob answers 409 with its offset (and one that holds all of
-      // it, 200 complete), so a resumed upload costs one chunk, a new one no
-      // round trip.
-      SendChunk(std::make_shared<BlobUpload>(upload), 0);
+      const int64_t revision_id = upload.revision_id;
+      const Digest sha = upload.sha256;
+      backend_.UploadBlob(
+          upload.sha256, upload.size_bytes,
+          [this, revision_id](uint64_t offset, uint64_t max_bytes, std::string* out) {
+            // After an error elsewhere no more chunks go: the upload ends
+            // with that error (already the push's; Fail keeps the first).
+            if (!error_.ok()) return error_;
+            return vault_.ReadRevisionRange(revision_id, offset, max_bytes, [&](std::string_view bytes) {
+              out->append(bytes);
+              return Status::Ok();
+            });
+          },
+          [this](int64_t bytes) {
+            report_->bytes_sent += bytes;
+            progress_.bytes_done += bytes;
+            Progress();
+          },
+          [this, sha](Status status) {
+            if (!status.ok()) return BlobDone(status);
+            ++report_->blobs_uploaded;
+            BlobDone(ledger_.RecordRemoteBlob(sha));
+          });
     }
   }
 
@@ -214,70 +205,6 @@ class Pusher {
     return Status(ErrorCode::kInternal, std::to_string(queued) + " " + what + "(s) never started and " +
                                             std::to_string(active) + " never ended");
   }
-
-  // A server that answers 409 with an offset no further than it held
-  // before, this many times in a row, is not following the protocol.
-  static constexpr int kMaxSetbacks = 3;
-
-  void SendChunk(std::shared_ptr<BlobUpload> upload, uint64_t offset) {
-    if (!error_.ok()) return BlobDone(Status::Ok());
-    const uint64_t size = upload->size_bytes;
-    std::string chunk;
-    chunk.reserve(std::min(kBlobChunkBytes, size - std::min(size, offset)));
-    Status read = vault_.ReadRevisionRange(upload->revision_id, offset, kBlobChunkBytes, [&](std::string_view bytes) {
-      chunk.append(bytes);
-      return Status::Ok();
-    });
-    if (!read.ok()) return BlobDone(read);
-    const std::string path = "/blobs/" + platform::ToHex(upload->sha256) + "?offset=" + std::to_string(offset) +
-                             "&size=" + std::to_string(size);
-    const uint64_t length = chunk.size();
-    client_.Call("PUT", path, std::move(chunk), "application/octet-stream",
-                 [this, upload, offset, length, path](Result<platform::HttpResponse>&& reply) {
-                   if (!reply) return BlobDone(reply.error());
-                   if (reply->status == 409) {
-                     // The server holds a different amount: go on from there.
-                     Result<json> body = ParseJsonReply(*reply, "PUT " + path);
-                     if (!body) return BlobDone(body.error());
-                     Result<uint64_t> held = ParseBlobConflictReply(*body, upload->size_bytes, "PUT " + path);
-                     if (!held) return BlobDone(held.error());
-                     if (!Advanced(*upload, *held) && ++upload->setbacks >= kMaxSetbacks) {
-                       return BlobDone(Status(ErrorCode::kServerError,
-                                              "PUT " + path + ": " + std::to_string(upload->setbacks) +
-                                                  " conflicting offsets in a row, none past byte " +
-                                                  std::to_string(upload->high_water) +
-                                                  ": the upload makes no progress"));
-                     }
-                     return SendChunk(upload, *held);
-                   }
-                   if (reply->status != 200) return BlobDone(ProblemStatus(*reply, "PUT " + path));
-                   Result<json> body = ParseJsonReply(*reply, "PUT " + path);
-                   if (!body) return BlobDone(body.error());
-                   Result<BlobChunkReply> state = ParseBlobChunkReply(*body, "PUT " + path);
-                   if (!state) return BlobDone(state.error());
-                   report_->bytes_sent += static_cast<int64_t>(length);
-                   progress_.bytes_done += static_cast<int64_t>(length);
-                   Progress();
-                   if (state->complete) {
-                     ++report_->blobs_uploaded;
-                     return BlobComplete(upload->sha256);
-                   }
-                   Result<uint64_t> next = NextBlobOffset(*state, offset, length, upload->size_bytes, "PUT " + path);
-                   if (!next) return BlobDone(next.error());
-                   Advanced(*upload, *next);
-                   SendChunk(upload, *next);
-                 });
-  }
-
-  // Whether the server now holds more than it ever did; resets the setbacks if so.
-  static bool Advanced(BlobUpload& upload, uint64_t held) {
-    if (held <= upload.high_water) return false;
-    upload.high_water = held;
-    upload.setbacks = 0;
-    return true;
-  }
-
-  void BlobComplete(const Digest& sha) { BlobDone(vault_.RecordRemoteBlob(remote_, sha)); }
 
   void BlobDone(const Status& status) {
     if (!status.ok()) Fail(status);
@@ -296,8 +223,8 @@ class Pusher {
     Batch current;
     size_t inline_bytes = 0;
     for (const PendingChange& p : pending_) {
-      if (current.collection_id != p.collection_id || current.changes.size() >= kMaxBatchEntries ||
-          inline_bytes >= kMaxBatchInlineBytes) {
+      if (current.collection_id != p.collection_id || current.changes.size() >= backend_.max_batch_entries() ||
+          inline_bytes >= backend_.max_batch_inline_bytes()) {
         if (!current.changes.empty()) batches_.push_back(std::move(current));
         current = Batch{p.collection_id, {}};
         inline_bytes = 0;
@@ -307,7 +234,7 @@ class Pusher {
     }
     if (!current.changes.empty()) batches_.push_back(std::move(current));
     StartBatches();
-    HF_RETURN_IF_ERROR(client_.Run());
+    HF_RETURN_IF_ERROR(backend_.Run());
     HF_RETURN_IF_ERROR(error_);
     return Unfinished("batch", batches_.size(), active_batches_);
   }
@@ -321,94 +248,90 @@ class Pusher {
   void StartNextBatch() {
     Batch batch = std::move(batches_.front());
     batches_.pop_front();
-    json puts = json::array();
-    json deletes = json::array();
+    std::vector<ItemWrite> puts;
+    std::vector<std::string> deletes;
     for (const PendingChange* p : batch.changes) {
       if (p->deleted) {
-        deletes.push_back(platform::ToWireText(p->uid));
+        deletes.push_back(p->uid);
         continue;
       }
-      json entry = {{"uid", platform::ToWireText(p->uid)}, {"sha256", platform::ToHex(p->sha256)}};
-      if (NeedsBlob(*p)) {
-        entry["blob"] = true;
-      } else {
-        Result<std::string> content = vault_.ReadRevisionBytes(p->head_revision_id, kMaxInlineItemBytes);
+      ItemWrite write{p->uid, p->sha256, NeedsBlob(*p), {}};
+      if (!write.as_blob) {
+        const uint64_t max_bytes = std::max<uint64_t>(p->size_bytes, backend_.max_batch_inline_bytes());
+        Result<std::string> content = vault_.ReadRevisionBytes(p->head_revision_id, max_bytes);
         if (!content) return Fail(content.error());
         if (platform::Sha256Of(*content) != p->sha256) {
           return Fail(Status(ErrorCode::kDamageFound, "item '" + p->uid +
                                                           "': its bytes in the vault no longer match their SHA-256 "
                                                           "(run `holdfast verify`)"));
         }
-        entry["content_base64"] = platform::Base64Encode(*content);
+        write.content = std::move(*content);
       }
-      puts.push_back(std::move(entry));
+      puts.push_back(std::move(write));
     }
-    json body = {{"put", puts}, {"delete", deletes}};
-    const std::string path = "/collections/" + collection_ids_[batch.collection_id] + "/batch";
     ++active_batches_;
     auto shared = std::make_shared<Batch>(std::move(batch));
-    client_.Call("POST", path, body.dump(-1, ' ', false, json::error_handler_t::strict), "application/json",
-                 [this, shared, path](Result<platform::HttpResponse>&& reply) {
-                   Status status = reply ? BatchAnswered(*shared, *reply, path) : reply.error();
-                   if (!status.ok()) Fail(status);
-                   --active_batches_;
-                   StartBatches();
-                 });
+    backend_.WriteBatch(collection_ids_[shared->collection_id], std::move(puts), std::move(deletes),
+                        [this, shared](Result<BatchOutcome>&& outcome) {
+                          Status status = outcome ? BatchAnswered(*shared, *outcome) : outcome.error();
+                          if (!status.ok()) Fail(status);
+                          --active_batches_;
+                          StartBatches();
+                        });
   }
 
-  Status BatchAnswered(const Batch& batch, const platform::HttpResponse& reply, const std::string& path) {
-    if (reply.status == 404) {
+  Status BatchAnswered(const Batch& batch, const BatchOutcome& outcome) {
+    if (outcome.collection_gone) {
       // The collection is gone from the server: nothing of this batch was
       // acknowledged; the next round finds out why and sends it again.
       collection_gone_ = true;
       retry_round_ = true;
       return Status::Ok();
     }
-    if (reply.status != 200) return ProblemStatus(reply, "POST " + path);
-    Result<json> body = ParseJsonReply(reply, "POST " + path);
-    if (!body) return body.error();
     std::vector<const PendingChange*> put_changes, delete_changes;
     for (const PendingChange* p : batch.changes) (p->deleted ? delete_changes : put_changes).push_back(p);
-    Result<BatchReply> answer = ParseBatchReply(*body, put_changes.size(), delete_changes.size(), "POST " + path);
-    if (!answer) return answer.error();
+    if (outcome.puts.size() != put_changes.size() || outcome.deletes.size() != delete_changes.size()) {
+      return Status(ErrorCode::kInternal, "a batch outcome without one answer per entry");
+    }
     std::vector<storage::LedgerAck> acks;
     for (size_t i = 0; i < put_changes.size(); ++i) {
       const PendingChange& p = *put_changes[i];
-      const std::string& status = answer->put_status[i];
-      if (status == "stored" || status == "unchanged") {
+      using Put = BatchOutcome::Put;
+      const Put put = outcome.puts[i];
+      if (put == Put::kStored || put == Put::kUnchanged) {
         acks.push_back({p.item_id, p.sha256, false});
-        ++(status == "stored" ? report_->items_stored : report_->items_unchanged);
+        ++(put == Put::kStored ? report_->items_stored : report_->items_unchanged);
         if (!NeedsBlob(p)) report_->bytes_sent += static_cast<int64_t>(p.size_bytes);
         if (!NeedsBlob(p)) progress_.bytes_done += static_cast<int64_t>(p.size_bytes);
-      } else if (status == "missing-blob") {
+      } else if (put == Put::kMissingBlob) {
         // The server does not have the blob after all: upload it in the next round.
-        HF_RETURN_IF_ERROR(vault_.ForgetRemoteBlob(remote_, p.sha256));
+        HF_RETURN_IF_ERROR(ledger_.ForgetRemoteBlob(p.sha256));
         retry_round_ = true;
       } else {
-        report_->refused.push_back("item '" + p.uid + "': " + (status.empty() ? "no status" : status));
+        report_->refused.push_back("item '" + p.uid + "': " + outcome.put_reasons[i]);
       }
     }
     for (size_t i = 0; i < delete_changes.size(); ++i) {
-      const std::string& status = answer->delete_status[i];
-      if (status == "deleted") {
+      if (outcome.deletes[i] == BatchOutcome::Delete::kDeleted) {
         acks.push_back({delete_changes[i]->item_id, {}, true});
         ++report_->deletes;
       } else {
-        report_->refused.push_back("deletion of '" + delete_changes[i]->uid + "': " + (status.empty() ? "?" : status));
+        report_->refused.push_back("deletion of '" + delete_changes[i]->uid + "': " + outcome.delete_reasons[i]);
       }
     }
     // Acknowledged only now, and only what the server answered for.
-    HF_RETURN_IF_ERROR(vault_.RecordAcks(remote_, acks, options_.now_ms));
+    HF_RETURN_IF_ERROR(ledger_.RecordAcks(acks, session_.now_ms()));
     progress_.items_done += static_cast<int64_t>(batch.changes.size());
     Progress();
     return Status::Ok();
   }
 
-  Vault& vault_;
-  const PushOptions& options_;
-  RemoteClient& client_;
+  SyncSession& session_;
+  storage::Vault& vault_;
+  LedgerView& ledger_;
+  RemoteBackend& backend_;
+  const PushProgressFn& progress_fn_;
   PushReport* report_;
-  const std::string remote_;
   Status error_;
   std::set<std::string> server_collections_;
   std::map<int64_t, std::string> collection_ids_;
@@ -425,53 +348,15 @@ class Pusher {
 
 }  // namespace
 
-std::string RemoteCollectionId(const storage::CollectionInfo& collection) {
-  platform::Sha256 hasher;
-  hasher.Update(collection.source);
-  hasher.Update(std::string_view("\0", 1));
-  hasher.Update(collection.name);
-  return platform::ToHex(hasher.Finish()).substr(0, 32);
-}
-
-Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string& name) {
-  if (!name.empty()) {
-    const RemoteConfig* remote = config.FindRemote(name);
-    if (remote == nullptr) return Status(ErrorCode::kNotFound, "no remote named '" + name + "' (see `holdfast remote list`)");
-    return remote;
-  }
-  if (config.remotes.empty()) {
-    return Status(ErrorCode::kNotFound, "no remote is configured (add one with `holdfast remote add`)");
-  }
-  if (config.remotes.size() > 1) {
-    return Status(ErrorCode::kInvalidArgument, "several remotes are configured: name one with --remote");
-  }
-  return &config.remotes.front();
-}
-
-Result<PushReport> PushWith(Vault& vault, RemoteClient& client, const PushOptions& options) {
+Result<PushReport> PushPending(SyncSession& session, const PushProgressFn& progress) {
   PushReport report;
-  report.remote = client.remote().name;
-  Pusher pusher(vault, options, client, &report);
-  HF_RETURN_IF_ERROR(pusher.Run().WithContext("push to remote '" + client.remote().name + "'"));
+  report.remote = session.remote();
+  Pusher pusher(session, progress, &report);
+  Status status = pusher.Run();
+  // What the push changed on the server: the next step asks it again.
+  session.ForgetState();
+  HF_RETURN_IF_ERROR(status.WithContext("push to remote '" + session.remote() + "'"));
   return report;
-}
-
-RemoteOptions RemoteOptionsFor(const PushOptions& options) {
-  RemoteOptions remote_options;
-  remote_options.max_in_flight = options.max_in_flight;
-  remote_options.max_attempts = options.max_attempts;
-  remote_options.backoff_base_ms = options.backoff_base_ms;
-  remote_options.backoff_cap_ms = options.backoff_cap_ms;
-  remote_options.max_rate_bytes_per_s = options.max_rate_bytes_per_s;
-  return remote_options;
-}
-
-Result<PushReport> Push(Vault& vault, const Config& config, const PushOptions& options) {
-  Result<const RemoteConfig*> remote = ChooseRemote(config, options.remote);
-  if (!remote) return remote.error();
-  Result<std::unique_ptr<RemoteClient>> client = RemoteClient::Connect(**remote, RemoteOptionsFor(options));
-  if (!client) return client.error();
-  return PushWith(vault, **client, options);
 }
 
 }  // namespace holdfast::agent

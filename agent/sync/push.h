@@ -1,21 +1,23 @@
 // Push: send the vault's new and changed items, blobs and deletions to a
-// remote (docs/protocol.md), and record in the vault's ledger what the server
-// acknowledged, only once it did.
+// remote, and record in the vault's ledger what the server acknowledged, only
+// once it did. One part of the sync engine (sync_engine.h), which runs
+// detection (check.h) before it: pushing alone skips loss detection, so
+// callers go through the engine.
 //
-// Order of work: the server's state (its epoch: a different one than the
-// ledger's means the server lost or replaced its data, and the ledger is set
-// aside); collections; blobs of pending photos, resumably, in chunks
-// streamed from the vault; then items in batches, several requests in flight
-// over reused connections. Each batch's acknowledgements are committed to the
-// vault as one transaction, so a push killed at any moment resumes without
-// sending acknowledged work again. Writes are idempotent on the server: a
-// batch sent twice leaves no duplicate.
+// Order of work: the server's state (the session's, read once per command;
+// its epoch: a different one than the ledger's means the server lost or
+// replaced its data, and the ledger is set aside); collections; blobs of
+// pending photos, resumably, streamed from the vault; then items in batches,
+// several requests in flight (RemoteBackend::max_in_flight). Each batch's
+// acknowledgements are committed to the vault as one transaction, so a push
+// killed at any moment resumes without sending acknowledged work again.
+// Writes are idempotent on the server: a batch sent twice leaves no
+// duplicate.
 //
-// Failures: transport errors, 5xx, 408 and 429 are retried with exponential
-// backoff and full jitter (Retry-After honoured), up to max_attempts per
-// request; then the push stops with kNetwork or kServerError. 401/403 stop it
-// at once with kAuthFailed; a refused certificate with kTlsFailure.
-// Nothing the server says changes or deletes the vault's items.
+// Failures: the backend's (kNetwork, kServerError, kAuthFailed, kTlsFailure
+// once its retries are spent) stop the push; what was acknowledged before
+// stays recorded. Nothing the server says changes or deletes the vault's
+// items.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/config.h"
+#include "agent/sync/sync_session.h"
 #include "platform/status.h"
 #include "storage/vault.h"
 
@@ -36,16 +38,7 @@ struct PushProgress {
   int64_t bytes_total = 0;
 };
 
-struct PushOptions {
-  std::string remote;  // by name; empty: the one remote configured
-  int64_t max_rate_bytes_per_s = 0;  // 0: unlimited
-  int max_in_flight = 4;
-  int max_attempts = 8;          // per request
-  int64_t backoff_base_ms = 250;  // first retry waits up to this, doubling up to backoff_cap_ms
-  int64_t backoff_cap_ms = 30000;
-  int64_t now_ms = 0;
-  std::function<void(const PushProgress&)> progress;  // may be empty
-};
+using PushProgressFn = std::function<void(const PushProgress&)>;
 
 struct PushReport {
   std::string remote;
@@ -62,21 +55,10 @@ struct PushReport {
   int64_t duration_ms = 0;
 };
 
-// The collection id a collection has on every remote: the first 32 hex
-// digits of SHA-256(source, NUL, name).
-std::string RemoteCollectionId(const storage::CollectionInfo& collection);
-
-// The remote to use: the named one, else the only one. Errors: kNotFound,
-// kInvalidArgument (several remotes and no name).
-Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string& name);
-
-// Errors: see above; vault errors. What was acknowledged before an error stays recorded.
-Result<PushReport> Push(storage::Vault& vault, const Config& config, const PushOptions& options);
-
-class RemoteClient;
-struct RemoteOptions;
-// Push over a session the caller made (recovery pushes more than once).
-Result<PushReport> PushWith(storage::Vault& vault, RemoteClient& client, const PushOptions& options);
-RemoteOptions RemoteOptionsFor(const PushOptions& options);
+// One push over the session: the steps above, up to 3 rounds when the
+// server asks for work again (a blob it calls missing, a collection gone
+// under the push). `progress` may be empty. The session's state is used if
+// it has one and forgotten at the end. Errors: see above; vault errors.
+Result<PushReport> PushPending(SyncSession& session, const PushProgressFn& progress);
 
 }  // namespace holdfast::agent

@@ -1,13 +1,10 @@
 #include "agent/sync/recover.h"
 
-#include <chrono>
 #include <map>
-#include <thread>
+#include <nlohmann/json.hpp>
 
-#include "agent/sync/remote_client.h"
 #include "platform/clock.h"
 #include "platform/sha256.h"
-#include "platform/wire_text.h"
 
 namespace holdfast::agent {
 namespace {
@@ -19,18 +16,13 @@ constexpr int kMaxRounds = 4;
 // The longest `recover --wait` sleeps for an operator's re-upload slot.
 constexpr int64_t kMaxSlotWaitMs = int64_t{24} * 3600 * 1000;
 
-int64_t SteadyMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
 // What the next push will send, per kind: the recovery's "re-sent" figures.
-Status AddPendingTotals(Vault& vault, const std::string& remote, RecoverReport* report) {
-  Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
+Status AddPendingTotals(SyncSession& session, RecoverReport* report) {
+  Result<std::vector<storage::CollectionInfo>> collections = session.vault().ListCollections();
   if (!collections) return collections.error();
   std::map<int64_t, ItemKind> kinds;
   for (const storage::CollectionInfo& c : *collections) kinds[c.id] = c.kind;
-  return vault.ForEachPending(remote, [&](storage::PendingChange&& p) {
+  return session.ledger().ForEachPending([&](storage::PendingChange&& p) {
     if (p.deleted) return Status::Ok();
     KindTotals& totals = report->by_kind[static_cast<size_t>(kinds[p.collection_id])];
     ++totals.items;
@@ -43,36 +35,39 @@ Status AddPendingTotals(Vault& vault, const std::string& remote, RecoverReport* 
 // differs gets its acknowledgement forgotten (so the next push sends it);
 // server items the vault does not hold live are deleted there. Returns how
 // many differed.
-Result<int64_t> ReadBack(Vault& vault, RemoteClient& client, const std::string& remote) {
+Result<int64_t> ReadBack(SyncSession& session) {
+  Vault& vault = session.vault();
+  RemoteBackend& backend = session.backend();
   Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
   if (!collections) return collections.error();
   int64_t differing = 0;
   for (const storage::CollectionInfo& c : *collections) {
-    const std::string id = RemoteCollectionId(c);
-    Result<std::map<std::string, std::string>> inventory = ListInventory(client, id);
+    const std::string id = backend.CollectionId(c);
+    // A collection gone lists nothing: everything in it is sent again.
+    Result<Inventory> inventory = backend.ListInventory(id);
     if (!inventory) return inventory.error();
+    std::map<std::string, std::string>& held_items = inventory->items;
     Result<std::vector<storage::ItemRecord>> items = vault.ListItems(c.id);
     if (!items) return items.error();
     std::vector<int64_t> resend;
     for (const storage::ItemRecord& item : *items) {
-      auto held = inventory->find(platform::ToWireText(item.uid));
+      auto held = held_items.find(backend.ItemName(item.uid));
       if (item.deleted) continue;
-      if (held == inventory->end() || held->second != platform::ToHex(item.sha256)) resend.push_back(item.id);
-      if (held != inventory->end()) inventory->erase(held);
+      if (held == held_items.end() || held->second != platform::ToHex(item.sha256)) resend.push_back(item.id);
+      if (held != held_items.end()) held_items.erase(held);
     }
     differing += static_cast<int64_t>(resend.size());
-    HF_RETURN_IF_ERROR(vault.ForgetAcks(remote, resend));
+    HF_RETURN_IF_ERROR(session.ledger().ForgetAcks(resend));
     // Left in the inventory: what the vault does not hold live. Deleted on the
     // server so that it equals the vault (the ledger may not know them: a
     // push killed before it recorded them, or a deletion already forgotten).
-    for (const auto& [uid, sha] : *inventory) {
+    for (const auto& [name, sha] : held_items) {
       ++differing;
-      const std::string path = "/collections/" + id + "/items/" + EncodePathSegment(uid);
-      Result<platform::HttpResponse> reply = client.CallNow("DELETE", path);
-      if (!reply) return reply.error();
-      if (reply->status != 204 && reply->status != 200 && reply->status != 404) return ProblemStatus(*reply, "DELETE " + path);
+      HF_RETURN_IF_ERROR(backend.RemoveItem(id, name));
     }
   }
+  // The server changed under the read-back: the next push asks it again.
+  session.ForgetState();
   return differing;
 }
 
@@ -91,19 +86,17 @@ std::string RecoverReport::ToJson() const {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverOptions& options) {
-  const int64_t started = SteadyMs();
-  Result<const RemoteConfig*> remote_config = ChooseRemote(config, options.remote);
-  if (!remote_config) return remote_config.error();
-  Result<std::unique_ptr<RemoteClient>> client = RemoteClient::Connect(**remote_config, RemoteOptionsFor(options.push));
-  if (!client) return client.error();
-  const std::string& remote = (*remote_config)->name;
+Result<RecoverReport> Recover(SyncSession& session, const RecoverRequest& request, const PushProgressFn& progress) {
+  const platform::Clock& clock = session.clock();
+  LedgerView& ledger = session.ledger();
+  const int64_t started = clock.SteadyMs();
+  const std::string& remote = session.remote();
   RecoverReport report;
   report.remote = remote;
 
-  Result<std::optional<storage::RecoveryState>> in_progress = vault.Recovery(remote);
+  Result<std::optional<storage::RecoveryState>> in_progress = ledger.Recovery();
   if (!in_progress) return in_progress.error();
-  Result<CheckReport> check = Check(vault, **client);
+  Result<CheckReport> check = Check(session);
   if (!check) return check.error();
   report.check = *check;
 
@@ -124,21 +117,21 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
       for (const CollectionCheck& c : check->collections) {
         if (c.health == Health::kLost) set_aside_items.insert(set_aside_items.end(), c.missing_item_ids.begin(), c.missing_item_ids.end());
       }
-    } else if (options.manual_reupload) {
+    } else if (request.manual_reupload) {
       report.reason = "manual";
       bool matched = false;
       for (const CollectionCheck& c : check->collections) {
-        if (options.collection && c.collection.name != *options.collection) continue;
+        if (request.collection && c.collection.name != *request.collection) continue;
         matched = true;
         set_aside_collections.push_back(c.collection.id);
       }
-      if (!matched) return Status(ErrorCode::kNotFound, "no collection named '" + options.collection.value_or("") + "'");
+      if (!matched) return Status(ErrorCode::kNotFound, "no collection named '" + request.collection.value_or("") + "'");
     } else if (check->reupload && !check->reupload->done) {
-      const int64_t now = platform::NowMs();
+      const int64_t now = clock.NowMs();
       if (now < check->reupload->slot_ms) {
-        if (!options.wait_for_slot) {
+        if (!request.wait_for_slot) {
           report.waiting_until_ms = check->reupload->slot_ms;
-          report.duration_ms = SteadyMs() - started;
+          report.duration_ms = clock.SteadyMs() - started;
           return report;
         }
         const int64_t wait_ms = check->reupload->slot_ms - now;
@@ -151,51 +144,52 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
                             std::to_string(kMaxSlotWaitMs / 3600000) +
                             " h from now: not waiting (run `holdfast recover` without --wait, or later)");
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+        clock.SleepMs(wait_ms);
       }
       report.reason = "reupload " + check->reupload->id;
       for (const CollectionCheck& c : check->collections) set_aside_collections.push_back(c.collection.id);
     } else {
-      report.duration_ms = SteadyMs() - started;
+      report.duration_ms = clock.SteadyMs() - started;
       return report;  // healthy: nothing to do
     }
     // Recorded first: a kill from here on resumes this recovery.
-    HF_RETURN_IF_ERROR(vault.SetRecovery(remote, storage::RecoveryState{report.reason, options.now_ms, ""}));
+    HF_RETURN_IF_ERROR(ledger.SetRecovery(storage::RecoveryState{report.reason, session.now_ms(), ""}));
     if (check->epoch_changed) {
       // The whole ledger belonged to the old store; from now on it is the
       // new epoch's, so that only a further wipe shows as a change.
-      HF_RETURN_IF_ERROR(vault.ClearLedger(remote));
-      HF_RETURN_IF_ERROR(vault.SetRemoteEpoch(remote, check->epoch, options.now_ms));
+      Result<const RemoteState*> state = session.State();
+      if (!state) return state.error();
+      Result<bool> adopted = session.AdoptEpoch(**state);
+      if (!adopted) return adopted.error();
     }
-    HF_RETURN_IF_ERROR(vault.ForgetAcks(remote, set_aside_items));
-    for (int64_t id : set_aside_collections) HF_RETURN_IF_ERROR(vault.ForgetCollectionAcks(remote, id));
+    HF_RETURN_IF_ERROR(ledger.ForgetAcks(set_aside_items));
+    for (int64_t id : set_aside_collections) HF_RETURN_IF_ERROR(ledger.ForgetCollectionAcks(id));
   }
   report.started = true;
-  HF_RETURN_IF_ERROR(AddPendingTotals(vault, remote, &report));
+  HF_RETURN_IF_ERROR(AddPendingTotals(session, &report));
 
   // Progress goes to the caller and, once a second, into the vault for `status --json`.
-  PushOptions push = options.push;
   int64_t last_saved_ms = 0;
   Status progress_saved;
-  push.progress = [&](const PushProgress& p) {
-    if (options.push.progress) options.push.progress(p);
-    const int64_t now = SteadyMs();
+  const PushProgressFn push_progress = [&](const PushProgress& p) {
+    if (progress) progress(p);
+    const int64_t now = clock.SteadyMs();
     if (now - last_saved_ms < 1000 || !progress_saved.ok()) return;
     last_saved_ms = now;
-    const nlohmann::json progress = {{"items_done", p.items_done}, {"items_total", p.items_total},
-                                     {"bytes_done", p.bytes_done}, {"bytes_total", p.bytes_total},
-                                     {"elapsed_ms", now - started}};
-    progress_saved = vault.SetRecoveryProgress(remote, progress.dump());
+    const nlohmann::json progress_doc = {{"items_done", p.items_done}, {"items_total", p.items_total},
+                                         {"bytes_done", p.bytes_done}, {"bytes_total", p.bytes_total},
+                                         {"elapsed_ms", now - started}};
+    progress_saved = ledger.SetRecoveryProgress(progress_doc.dump());
   };
   for (report.rounds = 1; report.rounds <= kMaxRounds; ++report.rounds) {
-    Result<PushReport> pushed = PushWith(vault, **client, push);
+    Result<PushReport> pushed = PushPending(session, push_progress);
     HF_RETURN_IF_ERROR(progress_saved);
     if (!pushed) return pushed.error().WithContext("recovery of remote '" + remote + "' (it resumes next time)");
     if (pushed->epoch_changed) {
       ++report.second_wipes;
-      HF_RETURN_IF_ERROR(AddPendingTotals(vault, remote, &report));
+      HF_RETURN_IF_ERROR(AddPendingTotals(session, &report));
     }
-    Result<int64_t> differing = ReadBack(vault, **client, remote);
+    Result<int64_t> differing = ReadBack(session);
     if (!differing) return differing.error().WithContext("read-back of remote '" + remote + "' (the recovery resumes next time)");
     report.items_differing_at_end = *differing;
     if (*differing == 0) {
@@ -204,14 +198,14 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
     }
   }
   report.rounds = std::min(report.rounds, kMaxRounds);
-  report.duration_ms = SteadyMs() - started;
-  HF_RETURN_IF_ERROR(vault.AddRecoveryRecord(remote, storage::RecoveryRecord{options.now_ms, platform::NowMs(),
-                                                                             report.verified, report.ToJson()}));
+  report.duration_ms = clock.SteadyMs() - started;
+  HF_RETURN_IF_ERROR(ledger.AddRecoveryRecord(
+      storage::RecoveryRecord{session.now_ms(), clock.NowMs(), report.verified, report.ToJson()}));
   if (report.verified) {
-    HF_RETURN_IF_ERROR(vault.SetRecovery(remote, std::nullopt));
+    HF_RETURN_IF_ERROR(ledger.SetRecovery(std::nullopt));
     // A verified read-back covers every collection: an operator's request
     // pending meanwhile is satisfied too.
-    if (check->reupload) HF_RETURN_IF_ERROR(vault.SetReuploadDone(remote, check->reupload->id));
+    if (check->reupload) HF_RETURN_IF_ERROR(ledger.SetReuploadDone(check->reupload->id));
   }
   return report;
 }

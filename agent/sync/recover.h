@@ -1,7 +1,9 @@
 // Recovery: put back on a remote what it lost, and prove it by reading it
 // back. The agent's main job (docs/protocol.md, "What a client may conclude").
 //
-// 1. Detection (agent/check.h) decides whether there is anything to do:
+// One part of the sync engine (sync_engine.h), over its session.
+//
+// 1. Detection (check.h) decides whether there is anything to do:
 //    a loss, an operator's re-upload request whose slot has come, or a
 //    re-upload asked by hand. An unknown state (unreachable, failing,
 //    refused) never starts one: the error is returned as it is.
@@ -27,20 +29,18 @@
 #include <string>
 
 #include "agent/sync/check.h"
-#include "agent/config.h"
 #include "agent/sync/push.h"
+#include "agent/sync/sync_session.h"
 #include "storage/vault.h"
 
 namespace holdfast::agent {
 
-struct RecoverOptions {
-  std::string remote;      // by name; empty: the only remote
+// What a recovery is asked to do beyond what detection finds.
+struct RecoverRequest {
   bool manual_reupload = false;            // `holdfast reupload`: send everything (or one collection) again
   std::optional<std::string> collection;   // with manual_reupload
-  bool wait_for_slot = false;              // an operator's request: sleep until this device's slot
-                                           // (at most 24 h; a later slot is kServerError)
-  int64_t now_ms = 0;
-  PushOptions push;                        // progress, rate, retries
+  bool wait_for_slot = false;              // an operator's request: wait (on the session's clock) until this
+                                           // device's slot (at most 24 h; a later slot is kServerError)
 };
 
 struct KindTotals {
@@ -64,9 +64,10 @@ struct RecoverReport {
   std::string ToJson() const;   // the record kept in the vault
 };
 
+// Steps 1-5 over the session. `progress` (may be empty) sees the pushes.
 // Errors: detection's unknown state (kNetwork, kServerError, kAuthFailed,
 // kTlsFailure) when a recovery would otherwise start; push errors (the
 // recovery stays recorded and resumes next time); vault errors.
-Result<RecoverReport> Recover(storage::Vault& vault, const Config& config, const RecoverOptions& options);
+Result<RecoverReport> Recover(SyncSession& session, const RecoverRequest& request, const PushProgressFn& progress);
 
 }  // namespace holdfast::agent

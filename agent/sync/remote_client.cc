@@ -72,11 +72,9 @@ Result<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const RemoteConfig& 
   }
   Result<std::string> token = ReadToken(remote);
   if (!token) return token.error();
-  platform::HttpOptions http;
+  platform::HttpOptions http = options.http;
   http.ca_file = remote.ca_file;
   http.pin_sha256 = remote.pin_sha256;
-  http.max_in_flight = options.max_in_flight;
-  http.max_send_bytes_per_s = options.max_rate_bytes_per_s;
   Result<std::unique_ptr<platform::HttpClient>> client = platform::HttpClient::Create(http);
   if (!client) return client.error();
   return std::unique_ptr<RemoteClient>(new RemoteClient(remote, options, std::move(*token), std::move(*client)));

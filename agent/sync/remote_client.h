@@ -1,5 +1,7 @@
-// A session with one remote: the bearer token, the HTTP client, and the
-// retry policy of docs/protocol.md, shared by push (and later recovery).
+// A session with one Holdfast-protocol server: the bearer token, the HTTP
+// client, and the retry policy of docs/protocol.md. Only HoldfastBackend
+// (agent/sync/holdfast_backend.h) talks through it: one per command, shared by
+// detection, recovery and push.
 //
 // Retries: a transport failure, 5xx, 408 or 429 is sent again after a delay
 // drawn uniformly from [0, min(cap, base * 2^attempt)] ("full jitter"), at
@@ -23,12 +25,15 @@
 
 namespace holdfast::agent {
 
+// How a command talks to a remote: the HTTP settings (requests in flight,
+// bandwidth limit, timeouts) and the retry policy. One struct from the CLI to
+// libcurl: the TLS settings (ca_file, pin_sha256) come from the remote's
+// config at Connect and replace what `http` holds.
 struct RemoteOptions {
-  int max_in_flight = 4;
-  int max_attempts = 8;
-  int64_t backoff_base_ms = 250;
+  platform::HttpOptions http;     // max_in_flight, max_send_bytes_per_s (0: unlimited), timeouts
+  int max_attempts = 8;           // per request
+  int64_t backoff_base_ms = 250;  // first retry waits up to this, doubling up to backoff_cap_ms
   int64_t backoff_cap_ms = 30000;
-  int64_t max_rate_bytes_per_s = 0;
 };
 
 class RemoteClient {
@@ -52,6 +57,7 @@ class RemoteClient {
 
   int64_t retries() const { return retries_; }
   const RemoteConfig& remote() const { return remote_; }
+  const RemoteOptions& options() const { return options_; }
 
  private:
   RemoteClient(const RemoteConfig& remote, const RemoteOptions& options, std::string token,

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -19,8 +20,8 @@
 #include "agent/archive/archive_import.h"
 #include "agent/device/capture.h"
 #include "agent/archive/export.h"
-#include "agent/sync/push.h"
-#include "agent/sync/recover.h"
+#include "agent/sync/holdfast_backend.h"
+#include "agent/sync/sync_engine.h"
 #include "platform/http_client.h"
 #include "platform/sha256.h"
 #include "storage/migrations.h"
@@ -29,6 +30,7 @@
 #include "tests/crash/power_cut_harness.h"
 #include "tests/support/server_process.h"
 #include "tests/support/inventory.h"
+#include "tests/support/manual_clock.h"
 #include "platform/files.h"
 #include "tests/support/temp_dir.h"
 
@@ -329,12 +331,21 @@ agent::Config RemoteConfig(const fs::path& dir) {
   return config;
 }
 
-agent::PushOptions QuickRetries() {
-  agent::PushOptions options;
+agent::RemoteOptions QuickRetries() {
+  agent::RemoteOptions options;
   options.backoff_base_ms = 5;
   options.backoff_cap_ms = 50;
-  options.now_ms = kNowMs + 10'000;
   return options;
+}
+
+// `holdfast push` (detection, then a push) at a fixed time.
+Result<agent::SyncReport> PushAt(Vault& vault, const fs::path& dir, int64_t now_ms) {
+  const agent::Config config = RemoteConfig(dir);
+  auto backend = agent::HoldfastBackend::Connect(config.remotes.front(), QuickRetries());
+  if (!backend) return backend.error();
+  const testing::ManualClock clock(now_ms);
+  agent::SyncEngine engine(vault, **backend, clock);
+  return engine.Push();
 }
 
 std::string PushSteps(const fs::path& dir, int first_step, Acks& acks) {
@@ -342,7 +353,7 @@ std::string PushSteps(const fs::path& dir, int first_step, Acks& acks) {
   auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kExisting);
   if (!vault) return Fail(vault.error(), "open");
   if (first_step > 1) return "";
-  auto report = agent::Push(**vault, RemoteConfig(dir), QuickRetries());
+  auto report = PushAt(**vault, dir, kNowMs + 10'000);
   if (!report) return Fail(report.error(), "push");
   acks.SayLedger(**vault, "server");
   acks.Say("step 1");
@@ -354,10 +365,12 @@ std::string RecoverSteps(const fs::path& dir, int first_step, Acks& acks) {
   auto vault = Vault::Open(dir / "vault.db", Vault::OpenMode::kExisting);
   if (!vault) return Fail(vault.error(), "open");
   if (first_step > 1) return "";
-  agent::RecoverOptions options;
-  options.now_ms = kNowMs + 20'000;
-  options.push = QuickRetries();
-  auto report = agent::Recover(**vault, RemoteConfig(dir), options);
+  const agent::Config config = RemoteConfig(dir);
+  auto backend = agent::HoldfastBackend::Connect(config.remotes.front(), QuickRetries());
+  if (!backend) return Fail(backend.error(), "connect");
+  const testing::ManualClock clock(kNowMs + 20'000);
+  agent::SyncEngine engine(**vault, **backend, clock);
+  auto report = engine.Recover(agent::RecoverRequest{});
   if (!report) return Fail(report.error(), "recover");
   if (!report->started) {
     // Nothing to do: right only if a run before the cut had finished and recorded it.
@@ -399,7 +412,7 @@ Workload RecoveryWorkload(const fs::path& base, ServerSide& server) {
   {
     auto vault = Vault::Open(base / "vault.db", Vault::OpenMode::kExisting);
     REQUIRE(vault);
-    auto pushed = agent::Push(**vault, RemoteConfig(base), QuickRetries());
+    auto pushed = PushAt(**vault, base, kNowMs + 10'000);
     REQUIRE_MESSAGE(pushed, (pushed ? "" : pushed.error().ToString()));
   }
   w.run = RecoverSteps;

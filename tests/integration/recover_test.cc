@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "agent/sync/check.h"
-#include "agent/sync/push.h"
+#include "agent/sync/holdfast_backend.h"
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
 #include "tests/support/child_process.h"

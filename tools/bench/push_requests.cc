@@ -17,7 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "agent/sync/push.h"
+#include "agent/sync/holdfast_backend.h"
 #include "agent/sync/remote_client.h"
 #include "platform/base64.h"
 #include "platform/files.h"

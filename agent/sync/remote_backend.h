@@ -1,0 +1,207 @@
+// What the sync engine (agent/sync/sync_engine.h) needs from a server, and
+// nothing about how a server is spoken to. The Holdfast protocol
+// (agent/sync/holdfast_backend.h, docs/protocol.md) is the first
+// implementation; a CalDAV/CardDAV/WebDAV backend (issue 14) is meant to be
+// the second, so each call says below how such a server would answer it.
+//
+// The one rule every implementation keeps: an answer it could not get or
+// could not read is an error, never an empty result. Unreachable, timed
+// out, 5xx after the retries, 401/403 (kAuthFailed), a refused certificate
+// (kTlsFailure), an answer outside the protocol (kServerError): all of them
+// mean "unknown". A backend never turns one into "no collections", "no
+// items" or "gone"; only the server's own, well-formed statement that a
+// collection does not exist is reported as gone (CollectionGone below).
+//
+// Names: collection ids come from CollectionId; items are named on the
+// server by ItemName(uid) (one-to-one with the vault's uid bytes). Digests
+// are SHA-256 in lower-case hex of the item's bytes as the vault holds them.
+//
+// Calls come in two kinds. Synchronous ones (ReadState, ListInventory,
+// ReadItem, RemoveItem, BlobHeld) return their answer. Asynchronous ones
+// (EnsureCollection, UploadBlob, WriteBatch) queue work and report through
+// their callback, which runs inside Run(); callbacks may queue more. The
+// engine keeps at most max_in_flight() asynchronous calls outstanding.
+// Not thread-safe: one backend per command, used from one thread. Nothing
+// here touches the vault: what the server acknowledged is recorded by the
+// engine, and only after the callback said so.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/sha256.h"
+#include "platform/status.h"
+#include "storage/vault.h"
+
+namespace holdfast::agent {
+
+// A cheap fingerprint of a collection's content that a server keeps and
+// the engine can compute from its ledger: equal fingerprints mean the
+// server holds exactly what was acknowledged (Holdfast: item count and the
+// digest of docs/protocol.md). A backend whose servers keep none (DAV: a
+// CTag or sync token says "changed", not "what") gives none, and the engine
+// lists the inventory instead.
+struct CollectionSummary {
+  int64_t items = 0;
+  std::string digest;
+  bool operator==(const CollectionSummary&) const = default;
+};
+
+// An operator's request that every device upload everything again, each at
+// its own moment in [not_before_ms, not_before_ms + spread_ms).
+struct ReuploadRequestInfo {
+  std::string id;
+  int64_t not_before_ms = 0;
+  int64_t spread_ms = 0;
+};
+
+// What a server says about itself, read in one call.
+struct RemoteState {
+  // The identity of the server's store. A different epoch than the ledger's
+  // means the server lost or replaced everything it acknowledged. (DAV: the
+  // backend derives one, e.g. from the home set's resource ids or a marker
+  // file it keeps; a wiped store must show as a new epoch or as collections
+  // gone.)
+  std::string epoch;
+  struct Collection {
+    std::string id;
+    std::optional<CollectionSummary> summary;  // absent: the server gave none for it
+  };
+  std::vector<Collection> collections;  // every collection the server holds for this device
+  // Entries of the listing the backend could not read (no id): the listing
+  // is then not a complete answer, and detection says "unknown".
+  size_t unreadable_collections = 0;
+  std::optional<ReuploadRequestInfo> reupload;  // Holdfast's operator request; DAV: never
+  std::string source;  // where the state was read, for messages ("GET /state")
+};
+
+// One item in a write batch: its uid (vault bytes) and digest, and its bytes
+// inline unless the backend wanted them as a blob (NeedsBlob), uploaded
+// before the batch that refers to them.
+struct ItemWrite {
+  std::string uid;
+  platform::Digest sha256{};
+  bool as_blob = false;
+  std::string content;  // empty when as_blob
+};
+
+// The server's answer to a batch, entry by entry in the order sent.
+struct BatchOutcome {
+  enum class Put { kStored, kUnchanged, kMissingBlob, kRefused };
+  enum class Delete { kDeleted, kRefused };
+  // The collection does not exist on the server (any more): nothing of the
+  // batch was acknowledged. The other fields are then empty.
+  bool collection_gone = false;
+  std::vector<Put> puts;
+  std::vector<std::string> put_reasons;  // for kRefused: the server's word ("no status" when it gave none)
+  std::vector<Delete> deletes;
+  std::vector<std::string> delete_reasons;
+};
+
+// A collection's items as the server lists them: item name -> SHA-256 hex.
+struct Inventory {
+  bool collection_gone = false;  // the server says the collection does not exist; `items` is empty
+  std::map<std::string, std::string> items;
+};
+
+// Reads a blob's bytes in pieces: appends up to `max_bytes` from `offset`
+// to `out`. An error ends the upload with that error.
+using ContentReader = std::function<Status(uint64_t offset, uint64_t max_bytes, std::string* out)>;
+
+class RemoteBackend {
+ public:
+  virtual ~RemoteBackend() = default;
+
+  // The remote's name in the config: the ledger's key and what messages say.
+  virtual const std::string& name() const = 0;
+  // How many asynchronous calls may be outstanding at once (>= 1).
+  virtual int max_in_flight() const = 0;
+  // Requests sent again after a transient failure, so far.
+  virtual int64_t retries() const = 0;
+
+  // ---- Identity and collections.
+
+  // The server's state: epoch, collections, an operator's request.
+  // Errors: all of them mean unknown (see the top). Idempotent, read-only.
+  // (DAV: discovery, then PROPFIND Depth 1 on the home sets.)
+  virtual Result<RemoteState> ReadState() = 0;
+
+  // The id `collection` has on this server, the same on every run and every
+  // device that has a collection of that source and name. Pure.
+  virtual std::string CollectionId(const storage::CollectionInfo& collection) const = 0;
+
+  // The summary the server would give for a collection holding exactly
+  // `acknowledged` (items not deleted, with their digests); nullopt when this
+  // backend's servers keep no summary. Pure.
+  virtual std::optional<CollectionSummary> SummaryOf(const std::vector<storage::LedgerEntry>& acknowledged) const = 0;
+
+  // Makes sure the collection exists with the collection's kind and name;
+  // `done` gets OK once it does. Idempotent. (DAV: MKCOL / MKCALENDAR with
+  // the component set, or MKCOL for a photo folder.)
+  virtual void EnsureCollection(const storage::CollectionInfo& collection, std::function<void(Status)> done) = 0;
+
+  // ---- Blobs: large content sent on its own, resumably, before the items
+  // that refer to it.
+
+  // Whether an item's content goes as a blob (`in_blob`: the vault keeps it
+  // in its blob store). A backend without a blob store (DAV) answers false
+  // and takes every item's bytes inline. Pure.
+  virtual bool NeedsBlob(uint64_t size_bytes, bool in_blob) const = 0;
+
+  // Whether the server holds the blob complete. Errors: unknown, as above.
+  virtual Result<bool> BlobHeld(const platform::Digest& sha256, uint64_t size_bytes) = 0;
+
+  // Makes the server hold the blob complete: resumes where the server's copy
+  // ends, costs one request when it has it all. `read` gives its bytes;
+  // `sent` is told of each piece the server took (bytes); `done` gets OK
+  // once the blob is complete, or the error that ended it. Idempotent.
+  virtual void UploadBlob(const platform::Digest& sha256, uint64_t size_bytes, ContentReader read,
+                          std::function<void(int64_t bytes)> sent, std::function<void(Status)> done) = 0;
+
+  // ---- Items.
+
+  // The most entries, and inline bytes, one WriteBatch should carry.
+  virtual size_t max_batch_entries() const = 0;
+  virtual size_t max_batch_inline_bytes() const = 0;
+
+  // Stores `puts` and deletes `deletes` (uids) in one collection. `done`
+  // gets the outcome entry by entry, or an error when the answer as a whole
+  // is unknown (then nothing of the batch counts as acknowledged). Writing
+  // the same content again answers kUnchanged; deleting what is absent,
+  // kDeleted. (DAV: PUT with If-None-Match / If-Match, DELETE with If-Match,
+  // several at once; a 412 is kRefused with its reason.)
+  virtual void WriteBatch(const std::string& collection_id, std::vector<ItemWrite> puts,
+                          std::vector<std::string> deletes, std::function<void(Result<BatchOutcome>&&)> done) = 0;
+
+  // Deletes one item by the name ListInventory gave; absent is success.
+  // Errors: unknown, as above.
+  virtual Status RemoveItem(const std::string& collection_id, const std::string& item_name) = 0;
+
+  // ---- Reading back.
+
+  // The name an item with `uid` has on the server: the key of an inventory.
+  virtual std::string ItemName(std::string_view uid) const = 0;
+
+  // Every item of the collection, all pages. A listing that would not end or
+  // breaks its own order is kServerError. Errors: unknown, as above; a
+  // collection the server says it lacks is `collection_gone`, not an error.
+  // (DAV: PROPFIND Depth 1 with getetag, or sync-collection; digests come
+  // from the ledger's record of each ETag, or from reading the item.)
+  virtual Result<Inventory> ListInventory(const std::string& collection_id) = 0;
+
+  // One item's bytes as the server holds them; nullopt if it holds none.
+  // Errors: unknown, as above. (DAV: GET, or a multiget for many.)
+  virtual Result<std::optional<std::string>> ReadItem(const std::string& collection_id,
+                                                      const std::string& item_name) = 0;
+
+  // Runs queued asynchronous calls until none is left. Errors: kInternal
+  // (the transport itself failed; each call's own errors go to its callback).
+  virtual Status Run() = 0;
+};
+
+}  // namespace holdfast::agent
