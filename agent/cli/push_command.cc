@@ -1,6 +1,7 @@
 // `holdfast push [--remote NAME] [--max-rate RATE]`: new and changed items, blobs and deletions to a server.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -39,12 +40,10 @@ Result<int64_t> ParseRate(const std::string& text) {
 int RunPush(const GlobalOptions& options, const std::string& remote, const std::string& max_rate) {
   Result<int64_t> rate = ParseRate(max_rate);
   if (!rate) return ReportError(rate.error());
-  Result<std::filesystem::path> config_path = ConfigPath(options);
-  if (!config_path) return ReportError(config_path.error());
-  Result<agent::Config> config = agent::LoadConfig(*config_path);
-  if (!config) return ReportError(config.error());
-  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
-  if (!vault) return ReportError(vault.error());
+  Result<Loaded> loaded = LoadConfigAndVault(options);
+  if (!loaded) return ReportError(loaded.error());
+  storage::Vault& vault = *loaded->vault;
+  const agent::Config& config = loaded->config;
   agent::PushOptions push;
   push.remote = remote;
   push.max_rate_bytes_per_s = *rate;
@@ -63,7 +62,7 @@ int RunPush(const GlobalOptions& options, const std::string& remote, const std::
   recover.remote = remote;
   recover.now_ms = push.now_ms;
   recover.push = push;
-  Result<agent::RecoverReport> recovered = agent::Recover(**vault, *config, recover);
+  Result<agent::RecoverReport> recovered = agent::Recover(vault, config, recover);
   if (!recovered) {
     if (tty) std::fprintf(stderr, "\n");
     return ReportError(recovered.error());
@@ -74,7 +73,7 @@ int RunPush(const GlobalOptions& options, const std::string& remote, const std::
               << " round(s), " << (recovered->verified ? "VERIFIED by read-back" : "NOT verified yet") << "\n";
     return recovered->verified ? agent::kExitOk : agent::kExitRemote;
   }
-  Result<agent::PushReport> report = agent::Push(**vault, *config, push);
+  Result<agent::PushReport> report = agent::Push(vault, config, push);
   if (tty) std::fprintf(stderr, "\n");
   if (!report) return ReportError(report.error());
   if (report->epoch_changed) {
@@ -90,6 +89,16 @@ int RunPush(const GlobalOptions& options, const std::string& remote, const std::
             << " retries\n";
   for (const std::string& refused : report->refused) std::cout << "  REFUSED " << platform::TerminalSafe(refused) << "\n";
   return report->refused.empty() ? agent::kExitOk : agent::kExitRemote;
+}
+
+void RegisterPushCommand(CLI::App& app, Invocation& invocation) {
+  CLI::App* push = app.add_subcommand("push", "send new and changed items, blobs and deletions to a server");
+  auto remote = std::make_shared<std::string>();
+  auto max_rate = std::make_shared<std::string>();
+  push->add_option("--remote", *remote, "the remote (default: the only one)");
+  push->add_option("--max-rate", *max_rate, "bandwidth limit in bytes per second, e.g. 500k, 2M");
+  SetRun(push, invocation,
+         [remote, max_rate](const GlobalOptions& options) { return RunPush(options, *remote, *max_rate); });
 }
 
 }  // namespace holdfast::cli

@@ -2,6 +2,7 @@
 // detecting a server that lost the data, and putting it back, verified.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
@@ -14,21 +15,6 @@
 
 namespace holdfast::cli {
 namespace {
-
-struct Loaded {
-  agent::Config config;
-  std::unique_ptr<storage::Vault> vault;
-};
-
-Result<Loaded> Load(const GlobalOptions& options) {
-  Result<std::filesystem::path> config_path = ConfigPath(options);
-  if (!config_path) return config_path.error();
-  Result<agent::Config> config = agent::LoadConfig(*config_path);
-  if (!config) return config.error();
-  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
-  if (!vault) return vault.error();
-  return Loaded{std::move(*config), std::move(*vault)};
-}
 
 void PrintCheck(const agent::CheckReport& check) {
   std::cout << "Remote " << platform::TerminalSafe(check.remote) << ": ";
@@ -96,7 +82,7 @@ agent::PushOptions PushOptionsForTerminal() {
 }
 
 int RunRecovery(const GlobalOptions& options, agent::RecoverOptions recover) {
-  Result<Loaded> loaded = Load(options);
+  Result<Loaded> loaded = LoadConfigAndVault(options);
   if (!loaded) return ReportError(loaded.error());
   recover.now_ms = platform::NowMs();
   recover.push = PushOptionsForTerminal();
@@ -120,7 +106,7 @@ int RunRecovery(const GlobalOptions& options, agent::RecoverOptions recover) {
 }  // namespace
 
 int RunCheck(const GlobalOptions& options, const std::string& remote) {
-  Result<Loaded> loaded = Load(options);
+  Result<Loaded> loaded = LoadConfigAndVault(options);
   if (!loaded) return ReportError(loaded.error());
   Result<const agent::RemoteConfig*> chosen = agent::ChooseRemote(loaded->config, remote);
   if (!chosen) return ReportError(chosen.error());
@@ -156,6 +142,30 @@ int RunReupload(const GlobalOptions& options, const std::string& remote, const s
   recover.manual_reupload = true;
   if (!collection.empty()) recover.collection = collection;
   return RunRecovery(options, recover);
+}
+
+void RegisterRecoverCommands(CLI::App& app, Invocation& invocation) {
+  CLI::App* check = app.add_subcommand("check", "has the server lost data it acknowledged?");
+  auto check_remote = std::make_shared<std::string>();
+  check->add_option("--remote", *check_remote, "the remote (default: the only one)");
+  SetRun(check, invocation, [check_remote](const GlobalOptions& options) { return RunCheck(options, *check_remote); });
+
+  CLI::App* recover = app.add_subcommand("recover", "put back what the server lost, verified by read-back");
+  auto recover_remote = std::make_shared<std::string>();
+  auto wait = std::make_shared<bool>(false);
+  recover->add_option("--remote", *recover_remote, "the remote (default: the only one)");
+  recover->add_flag("--wait", *wait, "for an operator's re-upload: wait for this device's slot");
+  SetRun(recover, invocation,
+         [recover_remote, wait](const GlobalOptions& options) { return RunRecover(options, *recover_remote, *wait); });
+
+  CLI::App* reupload = app.add_subcommand("reupload", "send everything (or one collection) again, verified");
+  auto reupload_remote = std::make_shared<std::string>();
+  auto collection = std::make_shared<std::string>();
+  reupload->add_option("--remote", *reupload_remote, "the remote (default: the only one)");
+  reupload->add_option("--collection", *collection, "only this collection");
+  SetRun(reupload, invocation, [reupload_remote, collection](const GlobalOptions& options) {
+    return RunReupload(options, *reupload_remote, *collection);
+  });
 }
 
 }  // namespace holdfast::cli
