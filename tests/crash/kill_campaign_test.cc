@@ -656,7 +656,7 @@ TEST_CASE("negative control: the campaign's checks catch a lost revision, a dama
   CHECK(problems.empty());
   testing::WriteFileBytes(h.dir / ".holdfast-tree.1.staging", "");
   CHECK(testing::Leftovers(h.dir.path()).size() == 1);
-  testing::WriteFileBytes(h.dir / "all.tar.tmp-4242", "");  // WriteFileAtomically's temp name
+  testing::WriteFileBytes(h.dir / "all.tar.tmp-4242", "");  // WriteFileAtomically's older temp name
   CHECK(testing::Leftovers(h.dir.path()).size() == 2);
 
   // A handset file the vault does not hold.
