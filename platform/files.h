@@ -1,4 +1,6 @@
-// Files and durable writes: the only way Holdfast writes outside SQLite.
+// Files and durable writes of one file at a time, outside SQLite. Writing
+// many files, or one file as a stream, under the same promise:
+// platform/staged_files.h.
 //
 // Durability promise: when WriteFileAtomically or CreateEmptyFile returns OK,
 // the file and its name survive a power cut (data fsynced, then renamed or

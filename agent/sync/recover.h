@@ -1,7 +1,7 @@
 // Recovery: put back on a remote what it lost, and prove it by reading it
 // back. The agent's main job (docs/protocol.md, "What a client may conclude").
 //
-// 1. Detection (agent/check.h) decides whether there is anything to do:
+// 1. Detection (agent/sync/check.h) decides whether there is anything to do:
 //    a loss, an operator's re-upload request whose slot has come, or a
 //    re-upload asked by hand. An unknown state (unreachable, failing,
 //    refused) never starts one: the error is returned as it is.

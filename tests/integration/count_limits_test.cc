@@ -24,7 +24,7 @@ using agent::kExitAttention;
 using agent::kExitOk;
 using testing::ProcessResult;
 
-constexpr int kBatchEntries = 500;     // agent/push.cc kMaxBatchEntries
+constexpr int kBatchEntries = 500;     // agent/sync/push.cc kMaxBatchEntries
 constexpr int kInventoryPage = 5000;   // the page check and recover ask for (and the server's most)
 
 std::string Cards(const std::string& prefix, int count) {
