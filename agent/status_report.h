@@ -1,7 +1,8 @@
 // `holdfast status`: what the vault holds, for people and for scripts.
 //
 // Builds a snapshot from an open vault (read-only) and renders it as text or
-// JSON. The JSON field names are a stable interface (docs/cli.md).
+// JSON. The JSON field names are a stable interface: scripts read them
+// (tools/demo.sh, tools/bench/), and docs/recovery.md names the recovery fields.
 #pragma once
 
 #include <optional>

@@ -1,40 +1,18 @@
 #include "platform/files.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
+
+#include "platform/temp_name.h"
+#include "platform/unique_fd.h"
 
 namespace holdfast::platform {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Closes a descriptor on every path out of a function.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Gives up ownership: the descriptor stays open.
-  void Release() { fd_ = -1; }
-  // Closes now and reports the error close() saw (it can report a failed write).
-  int Close() {
-    int rc = close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 fs::path ParentOf(const fs::path& path) {
   fs::path parent = path.parent_path();
@@ -69,7 +47,7 @@ Status WriteFd(int fd, std::string_view bytes, const fs::path& path) {
 }
 
 Status SyncDir(const fs::path& dir) {
-  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus("open folder " + dir.string(), errno);
   if (fsync(fd.get()) != 0) return ErrnoStatus("fsync folder " + dir.string(), errno);
   return Status::Ok();
@@ -93,7 +71,7 @@ Status EnsurePrivateDir(const fs::path& dir) {
 }
 
 Status CreateEmptyFile(const fs::path& path, mode_t mode) {
-  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (fd.get() < 0) return ErrnoStatus("create " + path.string(), errno);
   // The umask may have narrowed the mode; a private file stays exactly `mode`.
   if (fchmod(fd.get(), mode) != 0) return ErrnoStatus("chmod " + path.string(), errno);
@@ -105,10 +83,8 @@ Status CreateEmptyFile(const fs::path& path, mode_t mode) {
 Status WriteFileAtomically(const fs::path& path, std::string_view bytes, mode_t mode) {
   // Step 1: write the temp file, under a name nobody can guess, never
   // through a file or link already there (O_EXCL, O_NOFOLLOW).
-  uint64_t random = 0;
-  if (getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) random ^= static_cast<uint64_t>(time(nullptr));
-  const fs::path temp = path.string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(random);
-  Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  const fs::path temp = ParentOf(path) / TempName(path.filename().string(), ".tmp");
+  UniqueFd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (fd.get() < 0) return ErrnoStatus("create " + temp.string(), errno);
   Status status = WriteFd(fd.get(), bytes, temp);
   // Step 2: make its content durable before it gets the real name.
@@ -140,7 +116,7 @@ const char* DescribeFileType(mode_t mode) {
 
 Result<int> OpenRegularFile(const fs::path& path) {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) return ErrnoStatus("open " + path.string(), errno);
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path.string(), errno);
@@ -153,15 +129,13 @@ Result<int> OpenRegularFile(const fs::path& path) {
   if (flags < 0 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
     return ErrnoStatus("fcntl " + path.string(), errno);
   }
-  int owned = fd.get();
-  fd.Release();
-  return owned;
+  return fd.Release();
 }
 
 Result<std::string> ReadWholeFile(const fs::path& path, uint64_t max_size_bytes) {
   Result<int> opened = OpenRegularFile(path);
   if (!opened) return opened.error();
-  Fd fd(*opened);
+  UniqueFd fd(*opened);
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path.string(), errno);
   if (static_cast<uint64_t>(st.st_size) > max_size_bytes) {
@@ -198,7 +172,7 @@ Result<std::string> ReadWholeFile(const fs::path& path, uint64_t max_size_bytes)
 Result<std::string> ReadFilePrefix(const fs::path& path, size_t size_bytes) {
   Result<int> opened = OpenRegularFile(path);
   if (!opened) return opened.error();
-  Fd fd(*opened);
+  UniqueFd fd(*opened);
   std::string bytes(size_bytes, '\0');
   size_t done = 0;
   while (done < size_bytes) {

@@ -1,4 +1,6 @@
-// Files and durable writes: the only way Holdfast writes outside SQLite.
+// Files and durable writes of one file at a time, outside SQLite. Writing
+// many files, or one file as a stream, under the same promise:
+// platform/staged_files.h.
 //
 // Durability promise: when WriteFileAtomically or CreateEmptyFile returns OK,
 // the file and its name survive a power cut (data fsynced, then renamed or
@@ -28,8 +30,9 @@ Status CreateEmptyFile(const std::filesystem::path& path, mode_t mode);
 
 // Writes `bytes` to `path` so that a power cut leaves either the old file or
 // the new one whole:
-//   1. write a temp file "<name>.tmp-<pid>-<random>" in the same folder,
-//      mode `mode`, with O_EXCL and O_NOFOLLOW (a planted link is refused)
+//   1. write a temp file in the same folder (platform/temp_name.h:
+//      ".holdfast-<name>.<pid>.<random>.tmp"), mode `mode`, with O_EXCL and
+//      O_NOFOLLOW (a planted link is refused)
 //   2. fsync it
 //   3. rename it over `path`
 //   4. fsync the folder

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +15,7 @@
 #include <system_error>
 
 #include "platform/files.h"
-#include "platform/sha256.h"
+#include "platform/temp_name.h"
 
 namespace holdfast::platform {
 namespace {
@@ -28,52 +27,8 @@ fs::path ParentOf(const fs::path& path) {
   return parent.empty() ? fs::path(".") : parent;
 }
 
-// Temp names must fit in NAME_MAX (255 bytes) whatever the target's name:
-// a name of up to kMaxKeptNameBytes is kept (readable in a listing), a
-// longer one becomes its first kCutNameBytes, '~' and 16 hex digits of its
-// SHA-256 (exactly kMaxKeptNameBytes + 1 bytes, so that it never equals a
-// kept name). With ".holdfast-", '.', a pid, '.', 16 random hex digits and
-// the longest suffix (".staging") that stays under 190 bytes.
-constexpr size_t kMaxKeptNameBytes = 136;
-constexpr size_t kCutNameBytes = kMaxKeptNameBytes - 16;
 constexpr int kTempNameTries = 8;
 constexpr int kOpenFlags = O_CLOEXEC | O_NOFOLLOW;
-
-// ".holdfast-<name>.", the start of every temp name beside `name`.
-std::string TempPrefix(const std::string& name) {
-  std::string kept = name;
-  if (kept.size() > kMaxKeptNameBytes) {
-    kept = kept.substr(0, kCutNameBytes) + "~" + ToHex(Sha256Of(kept)).substr(0, 16);
-  }
-  return ".holdfast-" + kept + ".";
-}
-
-// 16 hex digits from the kernel's random source: a temp name nobody can
-// guess and plant a link under ahead of time.
-std::string RandomHex() {
-  unsigned char bytes[8] = {};
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // O_EXCL still refuses whatever is under the name
-    got += static_cast<size_t>(n);
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char b : bytes) {
-    hex += kHex[b >> 4];
-    hex += kHex[b & 15];
-  }
-  return hex;
-}
-
-// ".holdfast-<name>.<pid>.<random><suffix>": the pid lets a later run tell a
-// dead process's leftover from a live one's; the random part makes it unguessable.
-std::string TempName(const std::string& name, const char* suffix) {
-  static const std::string pid = std::to_string(getpid());
-  return TempPrefix(name) + pid + "." + RandomHex() + suffix;
-}
 
 bool ExistsAt(int dir_fd, const std::string& name) {
   struct stat st {};
@@ -241,25 +196,6 @@ void RestoreMovedAside(int dir_fd, const std::string& target_name) {
 }
 
 }  // namespace
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    Close();
-    fd_ = other.fd_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() { Close(); }
-
-int UniqueFd::Close() {
-  if (fd_ < 0) return 0;
-  int rc = close(fd_);
-  fd_ = -1;
-  return rc;
-}
-
 
 // ---------------------------------------------------------------------------
 

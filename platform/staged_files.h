@@ -20,13 +20,10 @@
 // place of a folder, a file or a temp name, before or while a writer runs,
 // is refused or replaced, never written through.
 //
-// Temp names are ".holdfast-<name>.<pid>.<16 random hex digits><suffix>",
-// created with O_CREAT|O_EXCL|O_NOFOLLOW: nobody can plant a link under a
-// name ahead of time, and one planted anyway is never opened. They start
-// with ".holdfast-" so that capture (which skips hidden files) never
-// mistakes a leftover for an item. They fit in NAME_MAX for any target name:
-// in "<name>" a name over 136 bytes stands shortened to its first 120 bytes,
-// '~' and 16 hex digits of its SHA-256. A process killed mid-write leaves its
+// Temp names are those of platform/temp_name.h (".holdfast-<name>.<pid>.
+// <16 random hex digits><suffix>"), created with O_CREAT|O_EXCL|O_NOFOLLOW:
+// nobody can plant a link under a name ahead of time, and one planted anyway
+// is never opened. A process killed mid-write leaves its
 // temp name behind; AtomicFile and StagedFolder remove those of dead
 // processes (the pid) for the same target when they open (StagedFolder
 // first puts back a replaced export that a kill left moved aside).
@@ -45,26 +42,9 @@
 
 #include "platform/files.h"
 #include "platform/status.h"
+#include "platform/unique_fd.h"
 
 namespace holdfast::platform {
-
-// Owns a file descriptor; closes it when destroyed.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-  int get() const { return fd_; }
-  // Closes now; returns close(2)'s result (it can report a failed write).
-  int Close();
-
- private:
-  int fd_ = -1;
-};
 
 // One file written piece by piece and published atomically.
 //   1. Open opens `path`'s folder and creates a temp file in it (O_EXCL,

@@ -1,4 +1,4 @@
-// Import: an export archive (agent/archive_format.h) back into a vault, for
+// Import: an export archive (agent/archive/archive_format.h) back into a vault, for
 // a phone that was reset and lost its vault while the archive survived.
 //
 // Two passes over the archive. The first reads every member, hashes it and

@@ -10,7 +10,7 @@
 //   json     one file, one JSON object per line: metadata and raw content
 //   archive  one tar file (zstd-compressed with `zstd`) holding the vdir
 //            layout, SHA256SUMS and a manifest; `holdfast import` reads it,
-//            plain `tar` extracts it (agent/archive_format.h)
+//            plain `tar` extracts it (agent/archive/archive_format.h)
 //
 // Atomicity: folders are built under a temp name and renamed into place
 // after one syncfs; single files through platform::AtomicFile. An existing

@@ -1,6 +1,7 @@
 // `holdfast capture [--source NAME] [--accept-deletions]`.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
@@ -44,26 +45,22 @@ void PrintSummary(const agent::SourceCapture& s) {
   }
 }
 
-}  // namespace
-
 int RunCapture(const GlobalOptions& options, const std::string& source, bool accept_deletions) {
-  Result<std::filesystem::path> config_path = ConfigPath(options);
-  if (!config_path) return ReportError(config_path.error());
-  Result<agent::Config> config = agent::LoadConfig(*config_path);
-  if (!config) return ReportError(config.error());
-  if (config->sources.empty()) {
-    return ReportError(Status(ErrorCode::kNotFound, config_path->string() +
+  Result<Loaded> loaded = LoadConfigOnly(options);
+  if (!loaded) return ReportError(loaded.error());
+  if (loaded->config.sources.empty()) {
+    return ReportError(Status(ErrorCode::kNotFound, loaded->config_path.string() +
                                                         ": no sources configured (add one with "
                                                         "`holdfast source add`)"));
   }
-  Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
-  if (!vault) return ReportError(vault.error());
+  Status opened = loaded->OpenVault(options);
+  if (!opened.ok()) return ReportError(opened);
   agent::CaptureOptions capture_options;
   capture_options.only_source = source;
   capture_options.accept_deletions = accept_deletions;
   capture_options.now_ms = platform::NowMs();
   if (isatty(STDERR_FILENO)) capture_options.progress = PrintProgress;
-  Result<agent::CaptureReport> report = agent::Capture(**vault, *config, capture_options);
+  Result<agent::CaptureReport> report = agent::Capture(*loaded->vault, loaded->config, capture_options);
   if (!report) return ReportError(report.error());
   bool attention = false;
   for (const agent::SourceCapture& s : report->sources) {
@@ -71,6 +68,19 @@ int RunCapture(const GlobalOptions& options, const std::string& source, bool acc
     attention = attention || !s.error.ok() || !s.losses_suspected.empty();
   }
   return attention ? agent::kExitAttention : agent::kExitOk;
+}
+
+}  // namespace
+
+void RegisterCaptureCommand(CLI::App& app, Invocation& invocation) {
+  CLI::App* capture = app.add_subcommand("capture", "copy the sources into the vault");
+  auto source = std::make_shared<std::string>();
+  capture->add_option("--source", *source, "capture only this source");
+  CLI::Option* accept_deletions = capture->add_option("--accept-deletions", *source,
+                                                      "record the deletions the loss guard refused, for this source");
+  SetRun(capture, invocation, [source, accept_deletions](const GlobalOptions& options) {
+    return RunCapture(options, *source, accept_deletions->count() > 0);
+  });
 }
 
 }  // namespace holdfast::cli

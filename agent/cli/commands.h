@@ -1,8 +1,13 @@
-// The CLI's subcommands, one file each. Each returns the process exit status
-// (agent/exit_codes.h) and is the only place that writes to the terminal.
+// The CLI's subcommands, one file each (agent/cli/<name>_command.cc). Each file
+// registers its subcommand, that subcommand's flags and what it runs; main()
+// only makes the app and its global options. What a subcommand runs returns the
+// process exit status (agent/exit_codes.h); this folder is the only code that
+// writes to the terminal.
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "agent/config.h"
@@ -13,6 +18,10 @@
 #include "platform/status.h"
 #include "storage/vault.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace holdfast::cli {
 
 struct GlobalOptions {
@@ -21,13 +30,44 @@ struct GlobalOptions {
   const platform::Clock* clock = nullptr;  // chosen in main(): the system clock
 };
 
+// A subcommand's work: runs with the global options as parsed and returns the
+// exit status.
+using CommandRun = std::function<int(const GlobalOptions&)>;
+
+// The command line: the global options, filled in while it is parsed, and the
+// work of the subcommand it chose (empty until that subcommand's callback ran).
+struct Invocation {
+  GlobalOptions options;
+  CommandRun run;
+};
+
+// Makes `run` the work of `command`: the command's callback hands it to
+// `invocation` once the command line chose it and parsed without error.
+// `run` may read the command's flags, which CLI11 has set by then.
+void SetRun(CLI::App* command, Invocation& invocation, CommandRun run);
+
+// Each adds its subcommand (or group of subcommands) to `app`, with its flags,
+// its help text and its work. --help lists them in the order they are added.
+void RegisterInitCommand(CLI::App& app, Invocation& invocation);
+void RegisterStatusCommand(CLI::App& app, Invocation& invocation);
+void RegisterVerifyCommand(CLI::App& app, Invocation& invocation);
+void RegisterSourceCommand(CLI::App& app, Invocation& invocation);  // source add|list
+void RegisterCaptureCommand(CLI::App& app, Invocation& invocation);
+void RegisterExportCommand(CLI::App& app, Invocation& invocation);
+void RegisterImportCommand(CLI::App& app, Invocation& invocation);
+void RegisterRestoreCommand(CLI::App& app, Invocation& invocation);  // restore-device
+void RegisterRemoteCommand(CLI::App& app, Invocation& invocation);   // remote add|list
+void RegisterPushCommand(CLI::App& app, Invocation& invocation);
+void RegisterRecoverCommands(CLI::App& app, Invocation& invocation);  // check, recover, reupload
+
 // The config file to use: --config, else $XDG_CONFIG_HOME/holdfast/config.json.
 Result<std::filesystem::path> ConfigPath(const GlobalOptions& options);
 
 // The vault path to use: --vault, else $XDG_DATA_HOME/holdfast/vault.db.
 Result<std::filesystem::path> VaultPath(const GlobalOptions& options);
 
-// Opens the vault (never creating one) or prints why not.
+// Opens the vault (never creating one). Errors: those of VaultPath and
+// storage::Vault::Open (kNotFound for a missing vault, kLocked, ...).
 Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options);
 
 // What a command that talks to a remote works with: the config, the vault,
@@ -42,6 +82,23 @@ struct RemoteSession {
 Result<RemoteSession> OpenRemoteSession(const GlobalOptions& options, const std::string& remote,
                                         const agent::RemoteOptions& remote_options);
 
+// What a command works on, loaded the same way for every command: the config
+// file and, once opened, the vault. Nothing is printed; errors are returned.
+struct Loaded {
+  std::filesystem::path config_path;      // where the config was read from, and is saved to
+  agent::Config config;                   // empty when the file does not exist yet
+  std::unique_ptr<storage::Vault> vault;  // null until OpenVault
+
+  // Opens the vault (see OpenVault above) into `vault`.
+  Status OpenVault(const GlobalOptions& options);
+};
+
+// Reads the config file (ConfigPath, agent::LoadConfig); the vault stays closed.
+Result<Loaded> LoadConfigOnly(const GlobalOptions& options);
+
+// Reads the config file, then opens the vault; the first error is returned.
+Result<Loaded> LoadConfigAndVault(const GlobalOptions& options);
+
 // Prints "holdfast: <what>: <message>" and a hint to stderr; returns the exit status.
 int ReportError(const Status& status);
 
@@ -55,38 +112,5 @@ struct SnapshotArgs {
 
 // --collection, --kind, --source and --as-of checked and parsed.
 Result<agent::SnapshotFilter> ParseFilter(const SnapshotArgs& args);
-
-struct ExportArgs {
-  std::string format;
-  std::string to;
-  SnapshotArgs snapshot;
-  bool force = false;
-  bool zstd = false;
-  bool encrypt = false;         // --encrypt (archive only)
-  std::string passphrase_file;  // --passphrase-file
-};
-
-struct RestoreArgs {
-  SnapshotArgs snapshot;
-  bool dry_run = false;
-  bool overwrite = false;
-};
-
-int RunInit(const GlobalOptions& options);
-int RunStatus(const GlobalOptions& options, bool json);
-int RunVerify(const GlobalOptions& options, bool json);
-int RunSourceAdd(const GlobalOptions& options, const std::string& kind, const std::string& path,
-                 std::string name);
-int RunSourceList(const GlobalOptions& options);
-int RunCapture(const GlobalOptions& options, const std::string& source, bool accept_deletions);
-int RunExport(const GlobalOptions& options, const ExportArgs& args);
-int RunImport(const GlobalOptions& options, const std::string& archive, const std::string& passphrase_file);
-int RunRestoreDevice(const GlobalOptions& options, const RestoreArgs& args);
-int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote);
-int RunRemoteList(const GlobalOptions& options);
-int RunPush(const GlobalOptions& options, const std::string& remote, const std::string& max_rate);
-int RunCheck(const GlobalOptions& options, const std::string& remote);
-int RunRecover(const GlobalOptions& options, const std::string& remote, bool wait);
-int RunReupload(const GlobalOptions& options, const std::string& remote, const std::string& collection);
 
 }  // namespace holdfast::cli

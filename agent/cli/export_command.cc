@@ -1,4 +1,5 @@
 // `holdfast export --format F --to PATH [--collection C] [--kind K] [--as-of T] [--force] [--zstd]`.
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "agent/cli/commands.h"
@@ -9,25 +10,17 @@
 #include "platform/terminal_text.h"
 
 namespace holdfast::cli {
+namespace {
 
-Result<agent::SnapshotFilter> ParseFilter(const SnapshotArgs& args) {
-  agent::SnapshotFilter filter;
-  if (!args.collection.empty()) filter.collection = args.collection;
-  if (!args.source.empty()) filter.source = args.source;
-  if (!args.kind.empty()) {
-    filter.kind = agent::ParseKindWord(args.kind);
-    if (!filter.kind) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "--kind " + args.kind + ": use contact, event, task, note or photo");
-    }
-  }
-  if (!args.as_of.empty()) {
-    Result<int64_t> time = platform::ParseTime(args.as_of);
-    if (!time) return time.error().WithContext("--as-of");
-    filter.as_of_ms = *time;
-  }
-  return filter;
-}
+struct ExportArgs {
+  std::string format;
+  std::string to;
+  SnapshotArgs snapshot;
+  bool force = false;
+  bool zstd = false;
+  bool encrypt = false;         // --encrypt (archive only)
+  std::string passphrase_file;  // --passphrase-file
+};
 
 int RunExport(const GlobalOptions& options, const ExportArgs& args) {
   std::optional<agent::ExportFormat> format = agent::ParseExportFormat(args.format);
@@ -64,6 +57,24 @@ int RunExport(const GlobalOptions& options, const ExportArgs& args) {
   if (args.encrypt) std::cout << ", encrypted";
   std::cout << "\n";
   return agent::kExitOk;
+}
+
+}  // namespace
+
+void RegisterExportCommand(CLI::App& app, Invocation& invocation) {
+  CLI::App* export_cmd = app.add_subcommand("export", "write the vault's data out in an open format");
+  auto args = std::make_shared<ExportArgs>();
+  export_cmd->add_option("--format", args->format, "vdir, vcf, ics, json or archive")->required();
+  export_cmd->add_option("--to", args->to, "folder (vdir, vcf, ics) or file (json, archive)")->required();
+  export_cmd->add_option("--collection", args->snapshot.collection, "only this collection");
+  export_cmd->add_option("--kind", args->snapshot.kind, "only contact, event, task, note or photo");
+  export_cmd->add_option("--as-of", args->snapshot.as_of,
+                         "the vault as it was then: 2026-11-25, 2026-11-25T09:56Z, @UNIX_SECONDS");
+  export_cmd->add_flag("--force", args->force, "replace an existing target");
+  export_cmd->add_flag("--zstd", args->zstd, "compress the archive with zstd");
+  export_cmd->add_flag("--encrypt", args->encrypt, "encrypt the archive with a passphrase (docs/formats.md)");
+  export_cmd->add_option("--passphrase-file", args->passphrase_file, "file holding the passphrase for --encrypt");
+  SetRun(export_cmd, invocation, [args](const GlobalOptions& options) { return RunExport(options, *args); });
 }
 
 }  // namespace holdfast::cli

@@ -1,4 +1,5 @@
 // `holdfast import ARCHIVE`: an export archive back into the vault (created if missing).
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "agent/archive/archive_import.h"
@@ -8,6 +9,7 @@
 #include "platform/terminal_text.h"
 
 namespace holdfast::cli {
+namespace {
 
 int RunImport(const GlobalOptions& options, const std::string& archive, const std::string& passphrase_file) {
   Result<std::filesystem::path> path = VaultPath(options);
@@ -34,6 +36,19 @@ int RunImport(const GlobalOptions& options, const std::string& archive, const st
             << report->items_kept << " kept as the vault had them (newer there); " << report->bytes
             << " bytes\n";
   return agent::kExitOk;
+}
+
+}  // namespace
+
+void RegisterImportCommand(CLI::App& app, Invocation& invocation) {
+  CLI::App* import_cmd = app.add_subcommand("import", "bring an export archive back into the vault");
+  auto archive = std::make_shared<std::string>();
+  auto passphrase_file = std::make_shared<std::string>();
+  import_cmd->add_option("--passphrase-file", *passphrase_file, "file holding an encrypted archive's passphrase");
+  import_cmd->add_option("ARCHIVE", *archive, "a file written by `holdfast export --format archive`")->required();
+  SetRun(import_cmd, invocation, [archive, passphrase_file](const GlobalOptions& options) {
+    return RunImport(options, *archive, *passphrase_file);
+  });
 }
 
 }  // namespace holdfast::cli

@@ -1,4 +1,5 @@
 // `holdfast init`: create the vault.
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "agent/cli/commands.h"
@@ -6,6 +7,7 @@
 #include "platform/terminal_text.h"
 
 namespace holdfast::cli {
+namespace {
 
 int RunInit(const GlobalOptions& options) {
   Result<std::filesystem::path> path = VaultPath(options);
@@ -23,6 +25,12 @@ int RunInit(const GlobalOptions& options) {
   std::cout << "Created vault " << platform::TerminalSafe((*vault)->path().string()) << " for device "
             << (*vault)->device_id() << "\n";
   return agent::kExitOk;
+}
+
+}  // namespace
+
+void RegisterInitCommand(CLI::App& app, Invocation& invocation) {
+  SetRun(app.add_subcommand("init", "create the vault"), invocation, RunInit);
 }
 
 }  // namespace holdfast::cli

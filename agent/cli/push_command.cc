@@ -1,6 +1,7 @@
 // `holdfast push [--remote NAME] [--max-rate RATE]`: new and changed items, blobs and deletions to a server.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -31,8 +32,6 @@ Result<int64_t> ParseRate(const std::string& text) {
   }
   return static_cast<int64_t>(value * kUnits.at(unit));
 }
-
-}  // namespace
 
 int RunPush(const GlobalOptions& options, const std::string& remote, const std::string& max_rate) {
   Result<int64_t> rate = ParseRate(max_rate);
@@ -74,6 +73,17 @@ int RunPush(const GlobalOptions& options, const std::string& remote, const std::
             << " retries\n";
   for (const std::string& refused : report.refused) std::cout << "  REFUSED " << platform::TerminalSafe(refused) << "\n";
   return report.refused.empty() ? agent::kExitOk : agent::kExitRemote;
+}
+}  // namespace
+
+void RegisterPushCommand(CLI::App& app, Invocation& invocation) {
+  CLI::App* push = app.add_subcommand("push", "send new and changed items, blobs and deletions to a server");
+  auto remote = std::make_shared<std::string>();
+  auto max_rate = std::make_shared<std::string>();
+  push->add_option("--remote", *remote, "the remote (default: the only one)");
+  push->add_option("--max-rate", *max_rate, "bandwidth limit in bytes per second, e.g. 500k, 2M");
+  SetRun(push, invocation,
+         [remote, max_rate](const GlobalOptions& options) { return RunPush(options, *remote, *max_rate); });
 }
 
 }  // namespace holdfast::cli

@@ -2,6 +2,7 @@
 // detecting a server that lost the data, and putting it back, verified.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
@@ -95,8 +96,6 @@ int RunRecovery(const GlobalOptions& options, const std::string& remote, const a
   return !report->started || report->verified ? agent::kExitOk : agent::kExitRemote;
 }
 
-}  // namespace
-
 int RunCheck(const GlobalOptions& options, const std::string& remote) {
   Result<RemoteSession> session = OpenRemoteSession(options, remote, agent::RemoteOptions{});
   if (!session) return ReportError(session.error());
@@ -129,6 +128,31 @@ int RunReupload(const GlobalOptions& options, const std::string& remote, const s
   request.manual_reupload = true;
   if (!collection.empty()) request.collection = collection;
   return RunRecovery(options, remote, request);
+}
+}  // namespace
+
+void RegisterRecoverCommands(CLI::App& app, Invocation& invocation) {
+  CLI::App* check = app.add_subcommand("check", "has the server lost data it acknowledged?");
+  auto check_remote = std::make_shared<std::string>();
+  check->add_option("--remote", *check_remote, "the remote (default: the only one)");
+  SetRun(check, invocation, [check_remote](const GlobalOptions& options) { return RunCheck(options, *check_remote); });
+
+  CLI::App* recover = app.add_subcommand("recover", "put back what the server lost, verified by read-back");
+  auto recover_remote = std::make_shared<std::string>();
+  auto wait = std::make_shared<bool>(false);
+  recover->add_option("--remote", *recover_remote, "the remote (default: the only one)");
+  recover->add_flag("--wait", *wait, "for an operator's re-upload: wait for this device's slot");
+  SetRun(recover, invocation,
+         [recover_remote, wait](const GlobalOptions& options) { return RunRecover(options, *recover_remote, *wait); });
+
+  CLI::App* reupload = app.add_subcommand("reupload", "send everything (or one collection) again, verified");
+  auto reupload_remote = std::make_shared<std::string>();
+  auto collection = std::make_shared<std::string>();
+  reupload->add_option("--remote", *reupload_remote, "the remote (default: the only one)");
+  reupload->add_option("--collection", *collection, "only this collection");
+  SetRun(reupload, invocation, [reupload_remote, collection](const GlobalOptions& options) {
+    return RunReupload(options, *reupload_remote, *collection);
+  });
 }
 
 }  // namespace holdfast::cli

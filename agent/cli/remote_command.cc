@@ -1,4 +1,5 @@
 // `holdfast remote add|list`: the servers the vault is pushed to, in the config file.
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "agent/cli/commands.h"
@@ -6,21 +7,22 @@
 #include "platform/terminal_text.h"
 
 namespace holdfast::cli {
+namespace {
 
 int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote) {
-  Result<std::filesystem::path> config_path = ConfigPath(options);
-  if (!config_path) return ReportError(config_path.error());
-  Result<agent::Config> config = agent::LoadConfig(*config_path);
-  if (!config) return ReportError(config.error());
-  Status added = agent::AddRemote(&*config, remote);
-  if (!added.ok()) return ReportError(added.WithContext(config_path->string()));
+  Result<Loaded> loaded = LoadConfigOnly(options);
+  if (!loaded) return ReportError(loaded.error());
+  const std::filesystem::path& config_path = loaded->config_path;
+  agent::Config& config = loaded->config;
+  Status added = agent::AddRemote(&config, remote);
+  if (!added.ok()) return ReportError(added.WithContext(config_path.string()));
   // The token file is checked now, so that a file others can read is refused
   // before the first push.
-  Result<std::string> token = agent::ReadToken(config->remotes.back());
+  Result<std::string> token = agent::ReadToken(config.remotes.back());
   if (!token) return ReportError(token.error());
-  Status saved = agent::SaveConfig(*config_path, *config);
+  Status saved = agent::SaveConfig(config_path, config);
   if (!saved.ok()) return ReportError(saved);
-  const agent::RemoteConfig& stored = config->remotes.back();
+  const agent::RemoteConfig& stored = config.remotes.back();
   std::cout << "Added remote '" << platform::TerminalSafe(stored.name) << "' at " << platform::TerminalSafe(stored.url) << " (account " << platform::TerminalSafe(stored.account) << ")\n";
   if (stored.insecure_plain_http) {
     std::cerr << "warning: plain http: the token and your data travel unencrypted to " << stored.url << "\n";
@@ -29,15 +31,35 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
 }
 
 int RunRemoteList(const GlobalOptions& options) {
-  Result<std::filesystem::path> config_path = ConfigPath(options);
-  if (!config_path) return ReportError(config_path.error());
-  Result<agent::Config> config = agent::LoadConfig(*config_path);
-  if (!config) return ReportError(config.error());
-  if (config->remotes.empty()) std::cout << "No remotes in " << platform::TerminalSafe(config_path->string()) << "\n";
-  for (const agent::RemoteConfig& r : config->remotes) {
+  Result<Loaded> loaded = LoadConfigOnly(options);
+  if (!loaded) return ReportError(loaded.error());
+  const agent::Config& config = loaded->config;
+  if (config.remotes.empty())
+    std::cout << "No remotes in " << platform::TerminalSafe(loaded->config_path.string()) << "\n";
+  for (const agent::RemoteConfig& r : config.remotes) {
     std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\taccount " << platform::TerminalSafe(r.account) << "\n";
   }
   return agent::kExitOk;
+}
+
+}  // namespace
+
+void RegisterRemoteCommand(CLI::App& app, Invocation& invocation) {
+  CLI::App* remote_cmd = app.add_subcommand("remote", "manage the servers the vault is pushed to");
+  remote_cmd->require_subcommand(1);
+  CLI::App* add = remote_cmd->add_subcommand("add", "add a server (docs/protocol.md)");
+  auto remote = std::make_shared<agent::RemoteConfig>();
+  add->add_option("NAME", remote->name, "name of the remote")->required();
+  add->add_option("--url", remote->url, "base URL, https://...")->required();
+  add->add_option("--account", remote->account, "this device's account on the server")->required();
+  add->add_option("--token-file", remote->token_file, "file holding the bearer token (mode 0600)")->required();
+  add->add_option("--ca-file", remote->ca_file, "PEM certificates to verify the server with");
+  add->add_option("--pin-sha256", remote->pin_sha256,
+                  "base64 SHA-256 of the server's public key: refuse any other key");
+  add->add_flag("--insecure-plain-http", remote->insecure_plain_http,
+                "allow plain http to a host other than this one: token and data unencrypted");
+  SetRun(add, invocation, [remote](const GlobalOptions& options) { return RunRemoteAdd(options, *remote); });
+  SetRun(remote_cmd->add_subcommand("list", "list the configured remotes"), invocation, RunRemoteList);
 }
 
 }  // namespace holdfast::cli

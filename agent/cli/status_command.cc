@@ -1,4 +1,5 @@
 // `holdfast status [--json]`: what the vault holds.
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "agent/cli/commands.h"
@@ -6,23 +7,30 @@
 #include "agent/status_report.h"
 
 namespace holdfast::cli {
+namespace {
 
 int RunStatus(const GlobalOptions& options, bool json) {
   Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
   if (!vault) return ReportError(vault.error());
   // Remotes come from the config; a config that cannot be read leaves them out.
   std::vector<std::pair<std::string, std::string>> remotes;
-  Result<std::filesystem::path> config_path = ConfigPath(options);
-  if (config_path) {
-    Result<agent::Config> config = agent::LoadConfig(*config_path);
-    if (config) {
-      for (const agent::RemoteConfig& r : config->remotes) remotes.emplace_back(r.name, r.url);
-    }
+  Result<Loaded> loaded = LoadConfigOnly(options);
+  if (loaded) {
+    for (const agent::RemoteConfig& r : loaded->config.remotes) remotes.emplace_back(r.name, r.url);
   }
   Result<agent::StatusReport> report = agent::BuildStatusReport(**vault, remotes);
   if (!report) return ReportError(report.error());
   std::cout << (json ? agent::StatusJson(*report) : agent::StatusText(*report));
   return agent::kExitOk;
+}
+
+}  // namespace
+
+void RegisterStatusCommand(CLI::App& app, Invocation& invocation) {
+  CLI::App* status = app.add_subcommand("status", "show what the vault holds");
+  auto json = std::make_shared<bool>(false);
+  status->add_flag("--json", *json, "machine-readable output");
+  SetRun(status, invocation, [json](const GlobalOptions& options) { return RunStatus(options, *json); });
 }
 
 }  // namespace holdfast::cli

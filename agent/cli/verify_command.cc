@@ -1,4 +1,5 @@
 // `holdfast verify [--json]`: integrity check and every SHA-256 recomputed.
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +9,7 @@
 #include "platform/terminal_text.h"
 
 namespace holdfast::cli {
+namespace {
 
 int RunVerify(const GlobalOptions& options, bool json) {
   Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
@@ -40,6 +42,15 @@ int RunVerify(const GlobalOptions& options, bool json) {
                                      " problem(s) found; keep a copy of the vault file\n");
   }
   return report->ok() ? agent::kExitOk : agent::kExitDamage;
+}
+
+}  // namespace
+
+void RegisterVerifyCommand(CLI::App& app, Invocation& invocation) {
+  CLI::App* verify = app.add_subcommand("verify", "check the vault's integrity and every stored SHA-256");
+  auto json = std::make_shared<bool>(false);
+  verify->add_flag("--json", *json, "machine-readable output");
+  SetRun(verify, invocation, [json](const GlobalOptions& options) { return RunVerify(options, *json); });
 }
 
 }  // namespace holdfast::cli

@@ -1,7 +1,7 @@
 // The server's JSON answers (docs/protocol.md), read into plain values: the
 // one place where push, check and recovery look inside a reply body, so that
 // every shape a hostile or broken server can send is handled here and fuzzed
-// here (tests/fuzz/server_reply_fuzz.cc).
+// here (tests/fuzz/json_reply_fuzz.cc).
 //
 // Each function takes a body that ParseJsonReply already found to be a JSON
 // object. Errors are kServerError "<what>: ..." naming what the answer lacks.

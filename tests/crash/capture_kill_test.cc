@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "agent/exit_codes.h"
 #include "storage/vault.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
@@ -16,6 +17,7 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 using testing::ReadFileBytes;
 using testing::RunProcess;
 
@@ -31,10 +33,10 @@ TEST_CASE("capture killed at random moments leaves a consistent vault that the n
     return args;
   };
   REQUIRE(RunProcess({gen, "--profile", "small", "--seed", "11", "--out", tree.string()}).exit_code == 0);
-  REQUIRE(RunProcess(holdfast({"init"})).exit_code == 0);
+  REQUIRE(RunProcess(holdfast({"init"})).exit_code == kExitOk);
   for (const char* source : {"contacts", "calendars", "photos"}) {
     const char* kind = std::string(source) == "calendars" ? "calendar" : source;
-    REQUIRE(RunProcess(holdfast({"source", "add", "--kind", kind, (tree / source).string()})).exit_code == 0);
+    REQUIRE(RunProcess(holdfast({"source", "add", "--kind", kind, (tree / source).string()})).exit_code == kExitOk);
   }
 
   std::mt19937_64 rng(1009);
@@ -75,7 +77,7 @@ TEST_CASE("capture killed at random moments leaves a consistent vault that the n
   MESSAGE("killed " << killed_mid_run << " of " << kRounds << " captures mid-run");
 
   testing::ProcessResult final_run = RunProcess(holdfast({"capture"}));
-  REQUIRE_MESSAGE(final_run.exit_code == 0, (final_run.out + final_run.err));
+  REQUIRE_MESSAGE(final_run.exit_code == kExitOk, (final_run.out + final_run.err));
   std::unique_ptr<storage::Vault> vault =
       *storage::Vault::Open(vault_path, storage::Vault::OpenMode::kExisting);
   size_t files = 0;

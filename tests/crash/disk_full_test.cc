@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "agent/exit_codes.h"
 #include "tests/support/durability_checks.h"
 #include "tests/support/handset.h"
 #include "tests/support/inventory.h"
@@ -28,6 +29,8 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitIo;
+using agent::kExitOk;
 using testing::ProcessResult;
 using testing::RunProcess;
 using testing::TreeBytes;
@@ -93,7 +96,7 @@ std::vector<std::string> WithVault(const std::string& vault, const std::string& 
 // Checks the failure of a run that hit the full disk: exit status 7, the
 // error code, and the place named.
 void CheckNoSpace(const ProcessResult& run, const fs::path& where) {
-  CHECK_MESSAGE(run.exit_code == 7, run.out << run.err);
+  CHECK_MESSAGE(run.exit_code == kExitIo, run.out << run.err);
   const std::string said = run.out + run.err;
   CHECK_MESSAGE(said.find("no-space") != std::string::npos, said);
   CHECK_MESSAGE(said.find(where.string()) != std::string::npos, "the message does not name " << where << ": " << said);
@@ -101,14 +104,14 @@ void CheckNoSpace(const ProcessResult& run, const fs::path& where) {
 
 void CheckVerifies(const std::string& vault, const std::string& config) {
   ProcessResult verify = RunProcess(WithVault(vault, config, {"verify"}));
-  CHECK_MESSAGE(verify.exit_code == 0, verify.out << verify.err);
+  CHECK_MESSAGE(verify.exit_code == kExitOk, verify.out << verify.err);
 }
 
 // While the disk is still full, a vault in WAL mode may not even open (its
 // -shm file cannot grow): then verify must say no-space, not "damaged".
 void CheckVerifiesOrNoSpace(const std::string& vault, const std::string& config) {
   ProcessResult verify = RunProcess(WithVault(vault, config, {"verify"}));
-  if (verify.exit_code == 0) return;
+  if (verify.exit_code == kExitOk) return;
   CheckNoSpace(verify, vault);
 }
 
@@ -130,7 +133,7 @@ bool RunOnFullDisk(SmallDisk& disk, int64_t free, const std::string& vault, cons
   const testing::Inventory before = testing::VaultInventory(vault);
   disk.Fill(free);
   ProcessResult full = RunProcess(WithVault(vault, config, args));
-  const bool failed = full.exit_code != 0;
+  const bool failed = full.exit_code != kExitOk;
   if (failed) {
     CheckNoSpace(full, vault);
     CheckVerifiesOrNoSpace(vault, config);
@@ -143,7 +146,7 @@ bool RunOnFullDisk(SmallDisk& disk, int64_t free, const std::string& vault, cons
     CHECK(after.at(id) == entry);
   }
   ProcessResult again = RunProcess(WithVault(vault, config, args));
-  CHECK_MESSAGE(again.exit_code == 0, again.out << again.err);
+  CHECK_MESSAGE(again.exit_code == kExitOk, again.out << again.err);
   CheckVerifies(vault, config);
   CHECK(testing::VaultInventory(vault) == reference);
   return failed;
@@ -164,7 +167,7 @@ TEST_CASE("a vault that cannot open on a full disk says no-space, not an I/O err
   testing::TempDir work;
   const std::string vault = (disk.path() / "vault.db").string();
   const std::string config = (work / "config.json").string();
-  REQUIRE(RunProcess(WithVault(vault, config, {"init"})).exit_code == 0);
+  REQUIRE(RunProcess(WithVault(vault, config, {"init"})).exit_code == kExitOk);
   disk.Fill(0);
   ProcessResult status = RunProcess(WithVault(vault, config, {"status"}));
   CheckNoSpace(status, vault);
@@ -175,7 +178,7 @@ TEST_CASE("a vault that cannot open on a full disk says no-space, not an I/O err
 
 TEST_CASE("capture into a vault on a full disk fails with no-space, keeps what it had, and completes later") {
   testing::Handset h;  // its own vault, on the normal disk, is the reference
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   const testing::Inventory reference = testing::VaultInventory(h.vault);
   // The contacts alone, acknowledged before the disk fills.
   const int64_t needed = static_cast<int64_t>(fs::file_size(h.vault)) * 2;
@@ -185,9 +188,9 @@ TEST_CASE("capture into a vault on a full disk fails with no-space, keeps what i
     SmallDisk disk(needed + (8 << 20));
     REQUIRE_DISK(disk);
     const std::string vault = (disk.path() / "vault.db").string();
-    REQUIRE(RunProcess(WithVault(vault, h.config, {"init"})).exit_code == 0);
+    REQUIRE(RunProcess(WithVault(vault, h.config, {"init"})).exit_code == kExitOk);
     ProcessResult contacts = RunProcess(WithVault(vault, h.config, {"capture", "--source", "contacts"}));
-    REQUIRE_MESSAGE(contacts.exit_code == 0, contacts.out << contacts.err);
+    REQUIRE_MESSAGE(contacts.exit_code == kExitOk, contacts.out << contacts.err);
     if (RunOnFullDisk(disk, free, vault, h.config, {"capture"}, reference)) {
       ++failures;
     } else {
@@ -200,9 +203,9 @@ TEST_CASE("capture into a vault on a full disk fails with no-space, keeps what i
 
 TEST_CASE("an import into a vault on a full disk fails with no-space and completes once space returns") {
   testing::Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   const fs::path archive = h.dir / "all.tar";
-  REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archive.string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archive.string()}).exit_code == kExitOk);
   const testing::Inventory reference = testing::VaultInventory(h.vault);
   const int64_t needed = static_cast<int64_t>(fs::file_size(h.vault)) * 2;
   int failures = 0;
@@ -211,8 +214,8 @@ TEST_CASE("an import into a vault on a full disk fails with no-space and complet
     SmallDisk disk(needed + (8 << 20));
     REQUIRE_DISK(disk);
     const std::string vault = (disk.path() / "vault.db").string();
-    REQUIRE(RunProcess(WithVault(vault, h.config, {"init"})).exit_code == 0);
-    REQUIRE(RunProcess(WithVault(vault, h.config, {"capture", "--source", "notes"})).exit_code == 0);
+    REQUIRE(RunProcess(WithVault(vault, h.config, {"init"})).exit_code == kExitOk);
+    REQUIRE(RunProcess(WithVault(vault, h.config, {"capture", "--source", "notes"})).exit_code == kExitOk);
     failures += RunOnFullDisk(disk, free, vault, h.config, {"import", archive.string()}, reference);
   }
   MESSAGE(failures << " of " << FreeLevels(needed).size() << " imports hit the full disk");
@@ -221,12 +224,12 @@ TEST_CASE("an import into a vault on a full disk fails with no-space and complet
 
 TEST_CASE("an export to a full disk fails with no-space, leaves nothing, and completes once space returns") {
   testing::Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   for (const std::string format : {"archive", "vdir", "json"}) {
     CAPTURE(format);
     testing::TempDir ref_dir;
     const fs::path ref = ref_dir / "ref";
-    REQUIRE(h.Holdfast({"export", "--format", format, "--to", ref.string()}).exit_code == 0);
+    REQUIRE(h.Holdfast({"export", "--format", format, "--to", ref.string()}).exit_code == kExitOk);
     const int64_t needed = SizeOf(ref);
     int failures = 0;
     for (int64_t free : FreeLevels(needed)) {
@@ -236,7 +239,7 @@ TEST_CASE("an export to a full disk fails with no-space, leaves nothing, and com
       disk.Fill(free);
       const fs::path target = disk.path() / "out";
       ProcessResult full = h.Holdfast({"export", "--format", format, "--to", target.string()});
-      if (full.exit_code != 0) {
+      if (full.exit_code != kExitOk) {
         ++failures;
         CheckNoSpace(full, disk.path());
         CHECK_FALSE(fs::exists(target));
@@ -245,7 +248,7 @@ TEST_CASE("an export to a full disk fails with no-space, leaves nothing, and com
       CheckVerifies(h.vault, h.config);
       disk.Unfill();
       ProcessResult again = h.Holdfast({"export", "--force", "--format", format, "--to", target.string()});
-      REQUIRE_MESSAGE(again.exit_code == 0, again.out << again.err);
+      REQUIRE_MESSAGE(again.exit_code == kExitOk, again.out << again.err);
       CHECK(testing::Leftovers(disk.path()).empty());
       if (format == "vdir") {
         CHECK(TreeBytes(target) == TreeBytes(ref));
@@ -280,13 +283,13 @@ TEST_CASE("restore-device onto a full disk fails with no-space, writes only whol
     testing::TempDir work;
     const std::string vault = (work / "vault.db").string();
     const std::string config = (work / "config.json").string();
-    REQUIRE(RunProcess(WithVault(vault, config, {"init"})).exit_code == 0);
+    REQUIRE(RunProcess(WithVault(vault, config, {"init"})).exit_code == kExitOk);
     for (const auto& source : testing::kHandsetSources) {
       REQUIRE(RunProcess(WithVault(vault, config, {"source", "add", "--kind", source[0], (device / source[1]).string(),
                                                    "--name", source[1]}))
-                  .exit_code == 0);
+                  .exit_code == kExitOk);
     }
-    REQUIRE(RunProcess(WithVault(vault, config, {"capture"})).exit_code == 0);
+    REQUIRE(RunProcess(WithVault(vault, config, {"capture"})).exit_code == kExitOk);
     // The device is reset: its folders are there, empty.
     for (const auto& source : testing::kHandsetSources) {
       fs::remove_all(device / source[1]);
@@ -294,7 +297,7 @@ TEST_CASE("restore-device onto a full disk fails with no-space, writes only whol
     }
     disk.Fill(free);
     ProcessResult full = RunProcess(WithVault(vault, config, {"restore-device"}));
-    if (full.exit_code != 0) {
+    if (full.exit_code != kExitOk) {
       ++failures;
       CheckNoSpace(full, device);
       // Every file under its real name is whole.
@@ -309,7 +312,7 @@ TEST_CASE("restore-device onto a full disk fails with no-space, writes only whol
     CheckVerifies(vault, config);
     disk.Unfill();
     ProcessResult again = RunProcess(WithVault(vault, config, {"restore-device"}));
-    CHECK_MESSAGE(again.exit_code == 0, again.out << again.err);
+    CHECK_MESSAGE(again.exit_code == kExitOk, again.out << again.err);
     CHECK(TreeBytes(device) == original);
   }
   MESSAGE(failures << " of " << FreeLevels(needed).size() << " restores hit the full disk");

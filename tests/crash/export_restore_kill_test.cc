@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "agent/exit_codes.h"
 #include "tests/support/child_process.h"
 #include "tests/support/handset.h"
 #include "tests/support/inventory.h"
@@ -17,6 +18,7 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 using testing::TreeBytes;
 using testing::ReadFileBytes;
 using testing::RunProcess;
@@ -37,7 +39,7 @@ std::vector<std::string> WithVault(const testing::Handset& h, std::vector<std::s
 
 TEST_CASE("an export killed at any moment leaves no target or a whole one, and the next export cleans up") {
   testing::Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   const fs::path out = h.dir / "exports";
   fs::create_directories(out);
   std::mt19937_64 rng(4242);
@@ -68,14 +70,15 @@ TEST_CASE("an export killed at any moment leaves no target or a whole one, and t
   }
   MESSAGE(whole << " kills found a whole export, " << absent << " found none");
   // A completed export removes what the killed ones left.
-  REQUIRE(h.Holdfast({"export", "--force", "--format", "archive", "--to", (out / "all.tar").string()}).exit_code == 0);
-  REQUIRE(h.Holdfast({"export", "--force", "--format", "vdir", "--to", (out / "tree").string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--force", "--format", "archive", "--to", (out / "all.tar").string()}).exit_code ==
+          kExitOk);
+  REQUIRE(h.Holdfast({"export", "--force", "--format", "vdir", "--to", (out / "tree").string()}).exit_code == kExitOk);
   CHECK(Hidden(out).empty());
 }
 
 TEST_CASE("a restore killed at any moment leaves only whole files, and the next restore completes the device") {
   testing::Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   std::map<std::string, std::string> before = TreeBytes(h.tree);
   std::mt19937_64 rng(777);
   for (int i = 0; i < 20; ++i) {
@@ -94,7 +97,7 @@ TEST_CASE("a restore killed at any moment leaves only whole files, and the next 
     }
   }
   testing::ProcessResult finished = h.Holdfast({"restore-device"});
-  REQUIRE_MESSAGE(finished.exit_code == 0, (finished.out + finished.err));
+  REQUIRE_MESSAGE(finished.exit_code == kExitOk, (finished.out + finished.err));
   std::map<std::string, std::string> after = TreeBytes(h.tree);
   // Temp files of killed runs are hidden names capture skips; none is an item.
   for (auto it = after.begin(); it != after.end();) {
@@ -102,7 +105,7 @@ TEST_CASE("a restore killed at any moment leaves only whole files, and the next 
   }
   CHECK(after == before);
   testing::ProcessResult capture = h.Holdfast({"capture"});
-  CHECK(capture.exit_code == 0);
+  CHECK(capture.exit_code == kExitOk);
   CHECK(capture.out.find("0 new, 0 changed, 0 back, 0 moved, 0 deleted") != std::string::npos);
   CHECK(capture.out.find("deleted; 0 skipped") != std::string::npos);
 }

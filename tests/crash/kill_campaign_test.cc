@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "agent/exit_codes.h"
 #include "platform/clock.h"
 #include "platform/sha256.h"
 #include "storage/sqlite_handle.h"
@@ -39,6 +40,7 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 using testing::Describe;
 using testing::ItemShas;
 using testing::Problems;
@@ -114,7 +116,7 @@ class Campaign {
     if (mid) {
       ++mid_;
       progress_ms_ += delay_ms / 2;
-    } else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    } else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != kExitOk) {
       problems.push_back("the run failed on its own before the kill (status " + std::to_string(wstatus) +
                          "): " + child.output());
     }
@@ -227,10 +229,10 @@ struct Synced {
     testing::WriteTokenFile(token_file, testing::AddAccount(data, "phone"));
     server = std::make_unique<testing::ServerProcess>(data);
     ProcessResult capture = h.Holdfast({"capture"});
-    REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+    REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
     REQUIRE(h.Holdfast({"remote", "add", kRemote, "--url", server->url(), "--account", "phone", "--token-file",
                         token_file.string()})
-                .exit_code == 0);
+                .exit_code == kExitOk);
   }
 };
 
@@ -248,12 +250,12 @@ TEST_CASE("kill campaign: capture killed at random moments keeps every acknowled
   for (int phone = 0; !campaign.done(); ++phone) {
     testing::Handset h(false, 21 + 100 * phone);
     ProcessResult first = h.Holdfast({"capture"});
-    REQUIRE_MESSAGE(first.exit_code == 0, (first.out + first.err));
+    REQUIRE_MESSAGE(first.exit_code == kExitOk, (first.out + first.err));
     // A whole run of a round's work, measured.
     UseThePhone(h, campaign.rng(), -1, 10);
     TouchEverything(h, 0);
     const Timed measured = RunTimed(Argv(h, {"capture"}));
-    REQUIRE_MESSAGE(measured.result.exit_code == 0, (measured.result.out + measured.result.err));
+    REQUIRE_MESSAGE(measured.result.exit_code == kExitOk, (measured.result.out + measured.result.err));
     campaign.Calibrate(measured.ms);
     // Acknowledged: what the last capture that exited 0 stored.
     ItemShas acknowledged = testing::VaultLiveItems(h.vault);
@@ -268,7 +270,7 @@ TEST_CASE("kill campaign: capture killed at random moments keeps every acknowled
         campaign.AfterKill(problems);
       }
       ProcessResult done = h.Holdfast({"capture"});
-      REQUIRE_MESSAGE(done.exit_code == 0, (done.out + done.err));
+      REQUIRE_MESSAGE(done.exit_code == kExitOk, (done.out + done.err));
       Problems problems = HandsetInVault(h);
       Append(&problems, testing::MissingRevisions(h.vault, acknowledged));
       campaign.AfterCompletion(problems);
@@ -284,19 +286,19 @@ TEST_CASE("kill campaign: push killed at random moments never leaves the ledger 
   for (int phone = 0; !campaign.done(); ++phone) {
     Synced s(22 + 100 * phone);
     ProcessResult first = s.h.Holdfast({"push"});
-    REQUIRE_MESSAGE(first.exit_code == 0, (first.out + first.err));
+    REQUIRE_MESSAGE(first.exit_code == kExitOk, (first.out + first.err));
     // A whole run of a round's work, measured.
     UseThePhone(s.h, campaign.rng(), -1, 70);
-    REQUIRE(s.h.Holdfast({"capture"}).exit_code == 0);
+    REQUIRE(s.h.Holdfast({"capture"}).exit_code == kExitOk);
     const Timed measured = RunTimed(Argv(s.h, {"push"}));
-    REQUIRE_MESSAGE(measured.result.exit_code == 0, (measured.result.out + measured.result.err));
+    REQUIRE_MESSAGE(measured.result.exit_code == kExitOk, (measured.result.out + measured.result.err));
     campaign.Calibrate(measured.ms);
     for (int round = 0; round < kRoundsPerPhone && !campaign.done(); ++round) {
       CAPTURE(round);
       // Most cards and a photo change: the push has about a first push's work.
       UseThePhone(s.h, campaign.rng(), round, 70);
       ProcessResult capture = s.h.Holdfast({"capture"});
-      REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+      REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
       const ItemShas live = testing::VaultLiveItems(s.h.vault);
       for (int k = campaign.KillsThisRound(); k > 0; --k) {
         const auto ledger_before = testing::VaultLedger(s.h.vault, kRemote);
@@ -308,7 +310,7 @@ TEST_CASE("kill campaign: push killed at random moments never leaves the ledger 
         campaign.AfterKill(problems);
       }
       ProcessResult done = s.h.Holdfast({"push"});
-      REQUIRE_MESSAGE(done.exit_code == 0, (done.out + done.err));
+      REQUIRE_MESSAGE(done.exit_code == kExitOk, (done.out + done.err));
       Problems problems = testing::ServerMatchesVault(s.h.vault, s.data);
       Append(&problems, testing::LedgerIncomplete(s.h.vault, kRemote));
       campaign.AfterCompletion(problems);
@@ -354,13 +356,13 @@ TEST_CASE("kill campaign: recovery killed at random moments resumes, verifies, a
   // A new phone every kRoundsPerPhone rounds: the vault and handset stay small.
   for (int phone = 0; !campaign.done(); ++phone) {
     Synced s(23 + 100 * phone);
-    REQUIRE(s.h.Holdfast({"push"}).exit_code == 0);
+    REQUIRE(s.h.Holdfast({"push"}).exit_code == kExitOk);
     // A whole recovery from each kind of loss, measured.
     std::vector<int> whole_ms;
     for (int kind = 0; kind < 3; ++kind) {
       LoseServerData(s, kind);
       const Timed measured = RunTimed(Argv(s.h, {"recover"}));
-      REQUIRE_MESSAGE(measured.result.exit_code == 0, (measured.result.out + measured.result.err));
+      REQUIRE_MESSAGE(measured.result.exit_code == kExitOk, (measured.result.out + measured.result.err));
       REQUIRE(testing::ServerMatchesVault(s.h.vault, s.data).empty());
       whole_ms.push_back(measured.ms);
     }
@@ -389,7 +391,7 @@ TEST_CASE("kill campaign: recovery killed at random moments resumes, verifies, a
         campaign.AfterKill(problems);
       }
       ProcessResult done = s.h.Holdfast({"recover"});
-      REQUIRE_MESSAGE(done.exit_code == 0, (done.out + done.err));
+      REQUIRE_MESSAGE(done.exit_code == kExitOk, (done.out + done.err));
       Problems problems = testing::ServerMatchesVault(s.h.vault, s.data);
       Append(&problems, testing::LedgerIncomplete(s.h.vault, kRemote));
       const nlohmann::json remote = s.h.Status()["remotes"][0];
@@ -411,7 +413,7 @@ TEST_CASE("kill campaign: export killed at random moments never loses or breaks 
   // A new phone every kRoundsPerPhone rounds: the vault and handset stay small.
   for (int phone = 0; !campaign.done(); ++phone) {
     testing::Handset h(false, 24 + 100 * phone);
-    REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+    REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
     const fs::path out = h.dir / "exports";
     fs::create_directories(out);
     auto export_args = [&](bool archive) {
@@ -423,7 +425,7 @@ TEST_CASE("kill campaign: export killed at random moments never loses or breaks 
     std::map<bool, int> whole_ms;
     for (bool archive : {true, false}) {
       const Timed first = RunTimed(export_args(archive));
-      REQUIRE_MESSAGE(first.result.exit_code == 0, (first.result.out + first.result.err));
+      REQUIRE_MESSAGE(first.result.exit_code == kExitOk, (first.result.out + first.result.err));
       whole_ms[archive] = first.ms;
       Problems problems;
       completed[archive] = ExportFingerprint(out / (archive ? "all.tar" : "tree"), archive, &problems);
@@ -436,7 +438,7 @@ TEST_CASE("kill campaign: export killed at random moments never loses or breaks 
       const fs::path target = out / (archive ? "all.tar" : "tree");
       // The vault moves on, so that the old and the new export differ.
       UseThePhone(h, campaign.rng(), round, 5);
-      REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+      REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
       std::vector<std::string> seen;  // what each kill left under the target's name
       for (int k = campaign.KillsThisRound(); k > 0; --k) {
         Problems problems = campaign.KillOnce(export_args(archive));
@@ -446,7 +448,7 @@ TEST_CASE("kill campaign: export killed at random moments never loses or breaks 
       }
       ProcessResult done = h.Holdfast({"export", "--force", "--format", archive ? "archive" : "vdir", "--to",
                                        target.string()});
-      REQUIRE_MESSAGE(done.exit_code == 0, (done.out + done.err));
+      REQUIRE_MESSAGE(done.exit_code == kExitOk, (done.out + done.err));
       Problems problems;
       const std::string now = ExportFingerprint(target, archive, &problems);
       // Each kill left the export completed before or the new one, whole.
@@ -484,9 +486,9 @@ TEST_CASE("kill campaign: import killed at random moments keeps what was importe
   std::vector<ItemShas> contents;
   for (int i = 0; i < kArchives; ++i) {
     if (i > 0) UseThePhone(h, campaign.rng(), 1000 + i, 30);
-    REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+    REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
     archives.push_back(h.dir / ("phone-" + std::to_string(i) + ".tar"));
-    REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archives.back().string()}).exit_code == 0);
+    REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archives.back().string()}).exit_code == kExitOk);
     contents.push_back(testing::VaultLiveItems(h.vault));
   }
   auto import_args = [](const fs::path& vault, const fs::path& archive) {
@@ -502,7 +504,7 @@ TEST_CASE("kill campaign: import killed at random moments keeps what was importe
     for (const char* suffix : {"", "-wal", "-shm", ".lock"}) fs::remove(scratch.string() + suffix);
     for (int i = 0; i < kArchives; ++i) {
       const Timed measured = RunTimed(import_args(scratch, archives[i]));
-      REQUIRE_MESSAGE(measured.result.exit_code == 0, (measured.result.out + measured.result.err));
+      REQUIRE_MESSAGE(measured.result.exit_code == kExitOk, (measured.result.out + measured.result.err));
       REQUIRE(testing::VaultLiveItems(scratch.string()) == contents[i]);
       whole_ms[i] = measured.ms;
     }
@@ -537,7 +539,7 @@ TEST_CASE("kill campaign: import killed at random moments keeps what was importe
       campaign.AfterKill(problems);
     }
     ProcessResult done = testing::RunProcess(import_args(vault, archives[which]));
-    REQUIRE_MESSAGE(done.exit_code == 0, (done.out + done.err));
+    REQUIRE_MESSAGE(done.exit_code == kExitOk, (done.out + done.err));
     Problems problems = testing::VaultVerifies(vault.string());
     if (testing::VaultLiveItems(vault.string()) != contents[which]) {
       problems.push_back("the imported vault does not hold the archive's items");
@@ -566,7 +568,7 @@ void Plant(const std::string& database, const std::string& sql) {
 
 TEST_CASE("negative control: the campaign's checks catch a server that lost, changed, doubled or cut an item") {
   Synced s(26);
-  REQUIRE(s.h.Holdfast({"push"}).exit_code == 0);
+  REQUIRE(s.h.Holdfast({"push"}).exit_code == kExitOk);
   REQUIRE(testing::LedgerNotOnServer(s.h.vault, kRemote, s.data, 0).empty());
   REQUIRE(testing::ServerMatchesVault(s.h.vault, s.data).empty());
   REQUIRE(testing::LedgerIncomplete(s.h.vault, kRemote).empty());
@@ -618,7 +620,7 @@ TEST_CASE("negative control: the campaign's checks catch a server that lost, cha
 
 TEST_CASE("negative control: the campaign's checks catch a lost revision, a damaged vault and a broken export") {
   testing::Handset h(false, 27);
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   const ItemShas acknowledged = testing::VaultLiveItems(h.vault);
   REQUIRE(testing::MissingRevisions(h.vault, acknowledged).empty());
   REQUIRE(testing::VaultVerifies(h.vault).empty());
@@ -634,7 +636,7 @@ TEST_CASE("negative control: the campaign's checks catch a lost revision, a dama
 
   // An archive cut short, a vdir export missing a file, a leftover.
   const fs::path archive = h.dir / "all.tar";
-  REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archive.string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archive.string()}).exit_code == kExitOk);
   Problems problems;
   const std::string whole = testing::ArchiveFingerprint(archive, &problems);
   REQUIRE(problems.empty());
@@ -646,7 +648,7 @@ TEST_CASE("negative control: the campaign's checks catch a lost revision, a dama
   CHECK(problems.size() == 1);
 
   const fs::path tree = h.dir / "tree";
-  REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", tree.string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", tree.string()}).exit_code == kExitOk);
   problems.clear();
   const std::string full = testing::TreeFingerprint(tree, &problems);
   fs::remove(testing::FilesIn(tree / "contacts/personal").front());
@@ -654,7 +656,7 @@ TEST_CASE("negative control: the campaign's checks catch a lost revision, a dama
   CHECK(problems.empty());
   testing::WriteFileBytes(h.dir / ".holdfast-tree.1.staging", "");
   CHECK(testing::Leftovers(h.dir.path()).size() == 1);
-  testing::WriteFileBytes(h.dir / "all.tar.tmp-4242", "");  // WriteFileAtomically's temp name
+  testing::WriteFileBytes(h.dir / "all.tar.tmp-4242", "");  // WriteFileAtomically's older temp name
   CHECK(testing::Leftovers(h.dir.path()).size() == 2);
 
   // A handset file the vault does not hold.

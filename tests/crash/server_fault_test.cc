@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/exit_codes.h"
 #include "platform/sha256.h"
 #include "storage/sqlite_handle.h"
 #include "tests/support/handset.h"
@@ -32,6 +33,8 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
+using agent::kExitRemote;
 using testing::ProcessResult;
 using testing::RunProcess;
 
@@ -151,16 +154,16 @@ struct Template {
     testing::WriteTokenFile(token_file, testing::AddAccount(server_data.string(), "phone"));
     TrimPhotos();
     ProcessResult capture = h.Holdfast({"capture"});
-    REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+    REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
     REQUIRE(h.Holdfast({"remote", "add", "home", "--url", "http://127.0.0.1:1", "--account", "phone", "--token-file",
                         token_file.string()})
-                .exit_code == 0);
+                .exit_code == kExitOk);
     if (recovery) {
       {
         testing::ServerProcess server(server_data.string());
         SetUrl(h.config, server.url());
         ProcessResult push = h.Holdfast({"push"});
-        REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+        REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
       }
       ProcessResult wiped = RunProcess({testing::ServerBinary(), "wipe", "--data", server_data.string(), "--account", "phone"});
       REQUIRE_MESSAGE(wiped.exit_code == 0, wiped.err);
@@ -237,7 +240,8 @@ struct Placement {
       if (in_vault.count(id) == 0) problems.push_back("collection " + id + " on the server only: " + entry);
     }
     ProcessResult verify = Holdfast({"verify"});
-    if (verify.exit_code != 0) problems.push_back("verify exit " + std::to_string(verify.exit_code) + ": " + verify.out);
+    if (verify.exit_code != kExitOk)
+      problems.push_back("verify exit " + std::to_string(verify.exit_code) + ": " + verify.out);
     return problems;
   }
 };
@@ -261,16 +265,17 @@ Outcome RunPlacement(const Template& t, const std::string& command, const std::s
     run = p.Holdfast({command});
     if (outcome.runs == 0) outcome.first_exit = run.exit_code;
     ++outcome.runs;
-    if (run.exit_code != 0) {
+    if (run.exit_code != kExitOk) {
       // A failed run says what failed, with an exit status of docs/errors.md.
-      CHECK_MESSAGE(run.exit_code == 10, command << " with " << fault << " at " << at << ": exit " << run.exit_code
-                                                 << "\n" << run.out << run.err);
+      CHECK_MESSAGE(run.exit_code == kExitRemote, command << " with " << fault << " at " << at << ": exit "
+                                                          << run.exit_code << "\n"
+                                                          << run.out << run.err);
       CHECK_MESSAGE((run.err.find("network-error") != std::string::npos ||
                      run.err.find("server-error") != std::string::npos || run.out.find("NOT verified") != std::string::npos),
                     (run.out + run.err));
     }
-  } while (run.exit_code != 0 && outcome.runs < 4);
-  if (run.exit_code != 0) outcome.problems.push_back("did not converge in 4 runs: " + run.out + run.err);
+  } while (run.exit_code != kExitOk && outcome.runs < 4);
+  if (run.exit_code != kExitOk) outcome.problems.push_back("did not converge in 4 runs: " + run.out + run.err);
   if (!fault.empty()) {
     const std::map<int, std::string> log = RequestLog(p.log);
     auto line = log.find(at);
@@ -297,7 +302,7 @@ Outcome RunPlacement(const Template& t, const std::string& command, const std::s
 int CleanRequestCount(const Template& t, const std::string& command) {
   Placement p(t, "");
   ProcessResult run = p.Holdfast({command});
-  REQUIRE_MESSAGE(run.exit_code == 0, (run.out + run.err));
+  REQUIRE_MESSAGE(run.exit_code == kExitOk, (run.out + run.err));
   const std::vector<std::string> problems = p.Problems();
   CHECK_MESSAGE(problems.empty(), First(problems));
   return static_cast<int>(RequestLog(p.log).size());
@@ -318,11 +323,11 @@ void Sweep(const std::string& command) {
       CAPTURE(fault);
       CAPTURE(at);
       Outcome outcome = RunPlacement(t, command, fault, at);
-      if (outcome.first_exit != 0) ++failed_first;
+      if (outcome.first_exit != kExitOk) ++failed_first;
       if (outcome.fault_hit) ++hit;
       CHECK_MESSAGE(outcome.problems.empty(), outcome.problems.size() << " problems, first: " << First(outcome.problems));
       // One fault is absorbed by the retries: the run itself succeeds.
-      CHECK_MESSAGE(outcome.first_exit == 0, "a single " << fault << " at request " << at << " failed the run");
+      CHECK_MESSAGE(outcome.first_exit == kExitOk, "a single " << fault << " at request " << at << " failed the run");
     }
     MESSAGE(command << ", " << fault << ": " << indexes.size() << " placements, the fault hit in " << hit << ", "
                     << failed_first << " first runs failed");
@@ -361,7 +366,7 @@ TEST_CASE("negative control: the convergence check catches a server that drops i
   for (int at = 1; at <= 60; ++at) faults += (faults.empty() ? "" : ",") + ("at=" + std::to_string(at) + ":drop");
   Placement p(t, faults);
   ProcessResult push = p.Holdfast({"push"});
-  CHECK_MESSAGE(push.exit_code == 0, (push.out + push.err));  // the client cannot know
+  CHECK_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));  // the client cannot know
   const std::vector<std::string> problems = p.Problems();
   REQUIRE_FALSE(problems.empty());
   CHECK(problems.front().find("collection ") != std::string::npos);
@@ -371,14 +376,14 @@ TEST_CASE("negative control: the convergence check catches a server that drops i
   int batch = 0;
   {
     Placement clean(t, "");
-    REQUIRE(clean.Holdfast({"push"}).exit_code == 0);
+    REQUIRE(clean.Holdfast({"push"}).exit_code == kExitOk);
     for (const auto& [n, line] : RequestLog(clean.log)) {
       if (batch == 0 && line.find("/batch ") != std::string::npos) batch = n;
     }
     REQUIRE(batch > 0);
   }
   Placement one(t, "at=" + std::to_string(batch) + ":drop");
-  REQUIRE(one.Holdfast({"push"}).exit_code == 0);
+  REQUIRE(one.Holdfast({"push"}).exit_code == kExitOk);
   const std::map<int, std::string> log = RequestLog(one.log);
   REQUIRE(log.count(batch) == 1);
   REQUIRE_MESSAGE(log.at(batch).find("/batch 200 drop") != std::string::npos, log.at(batch));
@@ -400,7 +405,7 @@ TEST_CASE("negative control: the check catches a client that reports a push done
   for (const auto& [what, sql] : wrongs) {
     CAPTURE(what);
     Placement p(t, "");
-    REQUIRE(p.Holdfast({"push"}).exit_code == 0);
+    REQUIRE(p.Holdfast({"push"}).exit_code == kExitOk);
     REQUIRE(p.Problems().empty());
     p.server.reset();
     {

@@ -390,7 +390,7 @@ std::string DerivedUid(const std::string& source, const std::string& path, size_
   return "hf-" + Sha256Hex(key).substr(0, 32);
 }
 
-// The collection a PIM entry's items belong to (agent/capture.h): an export
+// The collection a PIM entry's items belong to (agent/device/capture.h): an export
 // file's stem, the folder a vdir file is in, or the source folder's name.
 std::string CollectionOf(const Entry& e) {
   const SourceSpec& source = kSources[e.source];

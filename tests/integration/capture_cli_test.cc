@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "agent/exit_codes.h"
 #include "storage/vault.h"
 #include "tests/support/handset.h"
 #include "tests/support/temp_dir.h"
@@ -14,6 +15,9 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitAttention;
+using agent::kExitNotFound;
+using agent::kExitOk;
 using testing::ProcessResult;
 using testing::ReadFileBytes;
 using testing::RunProcess;
@@ -26,7 +30,7 @@ constexpr auto& kSources = testing::kHandsetSources;
 TEST_CASE("the small handset is captured byte for byte and a rescan reads no file") {
   Handset h;
   ProcessResult capture = h.Holdfast({"capture"});
-  REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+  REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
 
   nlohmann::json status = h.Status();
   CHECK(status["kinds"]["contact"]["items"] == 200);
@@ -60,7 +64,7 @@ TEST_CASE("the small handset is captured byte for byte and a rescan reads no fil
   }
 
   ProcessResult rescan = h.Holdfast({"capture"});
-  CHECK(rescan.exit_code == 0);
+  CHECK(rescan.exit_code == kExitOk);
   size_t lines = 0;
   for (const auto& source : kSources) {
     CHECK_MESSAGE(rescan.out.find(std::string(source[1]) + ": ") != std::string::npos, rescan.out);
@@ -80,7 +84,7 @@ TEST_CASE("the small handset is captured byte for byte and a rescan reads no fil
 TEST_CASE("malformed files are reported with path and line by capture and status, and skipped") {
   Handset h(/*malformed=*/true);
   ProcessResult capture = h.Holdfast({"capture"});
-  CHECK_MESSAGE(capture.exit_code == 0, capture.err);
+  CHECK_MESSAGE(capture.exit_code == kExitOk, capture.err);
   CHECK(capture.out.find("skipped personal/malformed-truncated.vcf line 1: BEGIN:VCARD has no END:VCARD") !=
         std::string::npos);
   CHECK(capture.out.find("skipped personal/malformed-binary-junk.vcf") != std::string::npos);
@@ -95,7 +99,7 @@ TEST_CASE("malformed files are reported with path and line by capture and status
 
 TEST_CASE("an emptied address book trips the guard; --accept-deletions records the deletions") {
   Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   size_t removed = 0;
   for (const auto& entry : fs::directory_iterator(h.tree / "contacts/work")) {
     fs::remove(entry.path());
@@ -103,7 +107,7 @@ TEST_CASE("an emptied address book trips the guard; --accept-deletions records t
   }
   REQUIRE(removed > 5);
   ProcessResult guarded = h.Holdfast({"capture"});
-  CHECK(guarded.exit_code == 9);
+  CHECK(guarded.exit_code == kExitAttention);
   CHECK(guarded.out.find("SOURCE LOSS SUSPECTED in 'work'") != std::string::npos);
   nlohmann::json status = h.Status();
   REQUIRE(status["source_loss_suspected"].size() == 1);
@@ -112,7 +116,7 @@ TEST_CASE("an emptied address book trips the guard; --accept-deletions records t
   CHECK(h.Holdfast({"status"}).out.find("SOURCE LOSS SUSPECTED in 'work'") != std::string::npos);
 
   ProcessResult accepted = h.Holdfast({"capture", "--accept-deletions", "contacts"});
-  CHECK_MESSAGE(accepted.exit_code == 0, accepted.out);
+  CHECK_MESSAGE(accepted.exit_code == kExitOk, accepted.out);
   status = h.Status();
   CHECK(status["source_loss_suspected"].empty());
   CHECK(status["kinds"]["contact"]["deleted_items"] == removed);
@@ -121,14 +125,14 @@ TEST_CASE("an emptied address book trips the guard; --accept-deletions records t
 
 TEST_CASE("status counts items per collection, in text and JSON, deletions included") {
   Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   std::map<std::string, int64_t> on_device;  // collection folder -> files
   for (const char* book : {"personal", "work"}) {
     on_device[book] = static_cast<int64_t>(FilesIn(h.tree / "contacts" / book).size());
   }
   REQUIRE(on_device["personal"] > 1);
   fs::remove(FilesIn(h.tree / "contacts/personal").front());
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
 
   nlohmann::json status = h.Status();
   int64_t total = 0;
@@ -157,7 +161,7 @@ TEST_CASE("status counts items per collection, in text and JSON, deletions inclu
 
 TEST_CASE("edits, renames and single deletions on a generated handset; a 30% loss trips the guard") {
   Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   nlohmann::json before = h.Status();
 
   // An edit: a card gains a NOTE line before its END:VCARD.
@@ -183,7 +187,7 @@ TEST_CASE("edits, renames and single deletions on a generated handset; a 30% los
   fs::remove(tasks[0]);
 
   ProcessResult capture = h.Holdfast({"capture"});
-  CHECK_MESSAGE(capture.exit_code == 0, capture.out);
+  CHECK_MESSAGE(capture.exit_code == kExitOk, capture.out);
   CHECK_MESSAGE(capture.out.find("items: 0 new, 1 changed, 0 back, 0 moved, 0 deleted") != std::string::npos,
                 capture.out);
   CHECK_MESSAGE(capture.out.find("items: 0 new, 0 changed, 0 back, 1 moved, 0 deleted") != std::string::npos,
@@ -203,22 +207,22 @@ TEST_CASE("edits, renames and single deletions on a generated handset; a 30% los
   REQUIRE(lose > 5);
   for (size_t i = 0; i < lose; ++i) fs::remove(work[i]);
   ProcessResult guarded = h.Holdfast({"capture"});
-  CHECK(guarded.exit_code == 9);
+  CHECK(guarded.exit_code == kExitAttention);
   CHECK_MESSAGE(guarded.out.find("SOURCE LOSS SUSPECTED in 'work': " + std::to_string(lose) + " of " +
                                  std::to_string(work.size())) != std::string::npos,
                 guarded.out);
   CHECK(h.Status()["kinds"]["event"]["deleted_items"] == 0);
   ProcessResult accepted = h.Holdfast({"capture", "--accept-deletions", "calendars"});
-  CHECK_MESSAGE(accepted.exit_code == 0, accepted.out);
+  CHECK_MESSAGE(accepted.exit_code == kExitOk, accepted.out);
   CHECK(h.Status()["kinds"]["event"]["deleted_items"] == lose);
 }
 
 TEST_CASE("a missing source folder is reported, exits 9, and records no deletion") {
   Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   fs::rename(h.tree / "calendars", h.dir / "unmounted");
   ProcessResult capture = h.Holdfast({"capture"});
-  CHECK(capture.exit_code == 9);
+  CHECK(capture.exit_code == kExitAttention);
   CHECK(capture.out.find("calendars: NOT CAPTURED") != std::string::npos);
   CHECK(capture.out.find("no deletion was recorded") != std::string::npos);
   nlohmann::json status = h.Status();
@@ -230,11 +234,11 @@ TEST_CASE("capture without a vault or without sources says what to do") {
   Handset h;
   ProcessResult no_vault = RunProcess({testing::HoldfastBinary(), "--vault", (h.dir / "none.db").string(),
                                        "--config", h.config, "capture"});
-  CHECK(no_vault.exit_code == 3);
+  CHECK(no_vault.exit_code == kExitNotFound);
   CHECK(no_vault.err.find("holdfast init") != std::string::npos);
   ProcessResult no_sources = RunProcess({testing::HoldfastBinary(), "--vault", h.vault, "--config",
                                          (h.dir / "empty.json").string(), "capture"});
-  CHECK(no_sources.exit_code == 3);
+  CHECK(no_sources.exit_code == kExitNotFound);
   CHECK(no_sources.err.find("holdfast source add") != std::string::npos);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/exit_codes.h"
 #include "tests/support/inventory.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -19,9 +20,11 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitAttention;
+using agent::kExitOk;
 using testing::ProcessResult;
 
-constexpr int kBatchEntries = 500;     // agent/push.cc kMaxBatchEntries
+constexpr int kBatchEntries = 500;     // agent/sync/push.cc kMaxBatchEntries
 constexpr int kInventoryPage = 5000;   // the page check and recover ask for (and the server's most)
 
 std::string Cards(const std::string& prefix, int count) {
@@ -56,32 +59,32 @@ TEST_CASE("collections of 1, limit-1, limit and limit+1 items for the batch and 
   }
   testing::WriteTokenFile(dir / "token", testing::AddAccount(data, "phone"));
   testing::ServerProcess server(data);
-  REQUIRE(run({"init"}).exit_code == 0);
-  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "contacts").string()}).exit_code == 0);
+  REQUIRE(run({"init"}).exit_code == kExitOk);
+  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "contacts").string()}).exit_code == kExitOk);
   REQUIRE(run({"remote", "add", "home", "--url", server.url(), "--account", "phone", "--token-file",
                (dir / "token").string()})
-              .exit_code == 0);
+              .exit_code == kExitOk);
   ProcessResult capture = run({"capture"});
-  REQUIRE_MESSAGE(capture.exit_code == 0, capture.out);
+  REQUIRE_MESSAGE(capture.exit_code == kExitOk, capture.out);
   const testing::ItemShas vault_items = testing::VaultLiveItems(vault);
   REQUIRE(static_cast<int64_t>(vault_items.size()) == total);
 
   ProcessResult push = run({"push"});
-  REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
   CHECK(testing::ServerItems(data) == vault_items);
   ProcessResult healthy = run({"check"});
-  CHECK_MESSAGE(healthy.exit_code == 0, healthy.out);
+  CHECK_MESSAGE(healthy.exit_code == kExitOk, healthy.out);
 
   ProcessResult wiped = testing::RunProcess({testing::ServerBinary(), "wipe", "--data", data, "--account", "phone"});
   REQUIRE_MESSAGE(wiped.exit_code == 0, wiped.err);
   ProcessResult lost = run({"check"});
-  CHECK_MESSAGE(lost.exit_code == 9, lost.out);
+  CHECK_MESSAGE(lost.exit_code == kExitAttention, lost.out);
   ProcessResult recover = run({"recover"});
-  CHECK_MESSAGE(recover.exit_code == 0, (recover.out + recover.err));
+  CHECK_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err));
   CHECK(recover.out.find("NOT VERIFIED") == std::string::npos);
   CHECK(testing::ServerItems(data) == vault_items);
   ProcessResult after = run({"check"});
-  CHECK_MESSAGE(after.exit_code == 0, after.out);
+  CHECK_MESSAGE(after.exit_code == kExitOk, after.out);
 }
 
 }  // namespace

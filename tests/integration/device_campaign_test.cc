@@ -37,6 +37,7 @@
 #include <random>
 #include <sstream>
 
+#include "agent/exit_codes.h"
 #include "platform/sha256.h"
 #include "storage/vault.h"
 #include "tests/integration/campaign_tree.h"
@@ -48,6 +49,8 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitAttention;
+using agent::kExitOk;
 using testing::ProcessResult;
 using namespace testing::campaign;
 
@@ -203,12 +206,12 @@ class Round {
   void Setup() {
     WriteTree(tree_, device_, outside_);
     outside_before_ = Listing(outside_);
-    REQUIRE(Holdfast({"init"}).exit_code == 0);
+    REQUIRE(Holdfast({"init"}).exit_code == kExitOk);
     for (int s = 0; s < kSourceCount; ++s) {
       if (kSources[s].single_file && !HasEntry(s)) continue;
       ProcessResult added = Holdfast({"source", "add", "--kind", kSources[s].kind,
                                       (device_ / kSources[s].device_path).string(), "--name", kSources[s].name});
-      REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+      REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
       configured_.push_back(s);
     }
     testing::WriteTokenFile(dir_ / "token", testing::AddAccount(data_, "phone"));
@@ -217,7 +220,7 @@ class Round {
     server_ = std::make_unique<testing::ServerProcess>(data_, faults);
     ProcessResult remote = Holdfast({"remote", "add", "home", "--url", server_->url(), "--account", "phone",
                                      "--token-file", (dir_ / "token").string()});
-    REQUIRE_MESSAGE(remote.exit_code == 0, remote.err);
+    REQUIRE_MESSAGE(remote.exit_code == kExitOk, remote.err);
     expected_ = ExpectedItems(tree_);
     for (const std::string& name : tree_.drawn) coverage_.classes[name] = 1;
     coverage_.rounds = 1;
@@ -237,7 +240,7 @@ class Round {
   // user emptied trips the guard. Decided by the model, never by what the
   // device holds now: an export file that vanished must fail the round.
   int ExpectedCaptureExit() const {
-    if (guard_should_trip_) return 9;
+    if (guard_should_trip_) return kExitAttention;
     const std::vector<Expected> items = ItemsByEntry(tree_);
     for (int s : configured_) {
       if (!kSources[s].single_file) continue;
@@ -245,9 +248,9 @@ class Round {
       for (size_t i = 0; i < items.size(); ++i) {
         holds_items = holds_items || (tree_.entries[i].source == s && !items[i].empty());
       }
-      if (!holds_items) return 9;
+      if (!holds_items) return kExitAttention;
     }
-    return 0;
+    return kExitOk;
   }
 
   std::optional<Violation> CommandFailed(const std::string& step, const ProcessResult& r, int expected,
@@ -340,8 +343,8 @@ class Round {
   // I3 in both directions.
   std::optional<Violation> CheckHealth(const std::string& step, const std::string& difference) {
     ProcessResult check = Holdfast({"check"});
-    if (check.exit_code == testing::kTimedOutExitCode) return CommandFailed(step, check, 0, "holdfast check");
-    const bool healthy = check.exit_code == 0;
+    if (check.exit_code == testing::kTimedOutExitCode) return CommandFailed(step, check, kExitOk, "holdfast check");
+    const bool healthy = check.exit_code == kExitOk;
     if (healthy && !difference.empty()) {
       return Violation{step, "I3 check says healthy only when the server holds everything",
                        "check said healthy, but " + difference};
@@ -360,7 +363,7 @@ class Round {
   }
 
   std::optional<Violation> Push(const std::string& step) {
-    std::optional<Violation> v = CommandFailed(step, Holdfast({"push"}), 0, "holdfast push");
+    std::optional<Violation> v = CommandFailed(step, Holdfast({"push"}), kExitOk, "holdfast push");
     if (v) return v;
     const std::string difference = ServerDifference();
     if (!difference.empty()) return Violation{step, "I2 every item is on the server with the same SHA-256", difference};
@@ -377,7 +380,7 @@ class Round {
   std::optional<Violation> Recover() {
     const std::string step = "recover";
     ProcessResult recovered = Holdfast({"recover"});
-    std::optional<Violation> v = CommandFailed(step, recovered, 0, "holdfast recover");
+    std::optional<Violation> v = CommandFailed(step, recovered, kExitOk, "holdfast recover");
     if (v) return v;
     if (recovered.out.find("NOT VERIFIED") != std::string::npos) {
       return Violation{step, "I2 recover verifies", recovered.out};
@@ -402,10 +405,10 @@ class Round {
   std::optional<Violation> Restore(const std::string& step, bool must_succeed) {
     ProcessResult restored = Holdfast({"restore-device"});
     if (must_succeed) {
-      std::optional<Violation> v = CommandFailed(step, restored, 0, "holdfast restore-device");
+      std::optional<Violation> v = CommandFailed(step, restored, kExitOk, "holdfast restore-device");
       if (v) return v;
     } else if (restored.exit_code == testing::kTimedOutExitCode) {
-      return CommandFailed(step, restored, 0, "holdfast restore-device");
+      return CommandFailed(step, restored, kExitOk, "holdfast restore-device");
     }
     return CheckOutside(step);
   }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "agent/exit_codes.h"
 #include "platform/secret_stream.h"
 #include "tests/support/child_process.h"
 #include "tests/support/handset.h"
@@ -17,6 +18,7 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 using testing::Handset;
 using testing::ProcessResult;
 using testing::RunProcess;
@@ -26,7 +28,7 @@ struct Encrypted : Handset {
   fs::path archive = dir / "all.tar.enc";
 
   Encrypted() {
-    REQUIRE(Holdfast({"capture"}).exit_code == 0);
+    REQUIRE(Holdfast({"capture"}).exit_code == kExitOk);
     WritePassphrase(passphrase, "correct horse battery staple\n");
   }
   static void WritePassphrase(const fs::path& path, const std::string& text) {
@@ -70,7 +72,7 @@ TEST_CASE("an encrypted archive imports into a new vault unchanged and holds non
   for (bool zstd : {false, true}) {
     CAPTURE(zstd);
     ProcessResult exported = h.Export(zstd ? std::vector<std::string>{"--zstd"} : std::vector<std::string>{});
-    REQUIRE_MESSAGE(exported.exit_code == 0, exported.err);
+    REQUIRE_MESSAGE(exported.exit_code == kExitOk, exported.err);
     const std::string bytes = Bytes(h.archive);
     CHECK(bytes.rfind(platform::kSecretMagic, 0) == 0);
     const std::vector<std::string> names = ContactNames(h.tree / "contacts");
@@ -81,7 +83,7 @@ TEST_CASE("an encrypted archive imports into a new vault unchanged and holds non
 
     const fs::path fresh = h.dir / (zstd ? "fresh-zstd.db" : "fresh.db");
     ProcessResult imported = h.ImportInto(fresh, h.archive, h.passphrase);
-    REQUIRE_MESSAGE(imported.exit_code == 0, imported.err);
+    REQUIRE_MESSAGE(imported.exit_code == kExitOk, imported.err);
     CHECK(imported.out.find("590 new") != std::string::npos);
     CHECK(testing::VaultInventory(fresh.string()) == testing::VaultInventory(h.vault));
   }
@@ -89,7 +91,7 @@ TEST_CASE("an encrypted archive imports into a new vault unchanged and holds non
 
 TEST_CASE("a wrong passphrase, a changed byte, a file cut short or bytes appended are refused and nothing is imported") {
   Encrypted h;
-  REQUIRE(h.Export().exit_code == 0);
+  REQUIRE(h.Export().exit_code == kExitOk);
   const std::string good = Bytes(h.archive);
   REQUIRE(good.size() > 3 * platform::kSecretChunkBytes);
   const fs::path wrong = h.dir / "wrong";
@@ -122,29 +124,29 @@ TEST_CASE("a wrong passphrase, a changed byte, a file cut short or bytes appende
     WriteBytes(file, c.bytes);
     const fs::path fresh = h.dir / "fresh.db";
     ProcessResult refused = h.ImportInto(fresh, file, c.pass);
-    CHECK(refused.exit_code != 0);
+    CHECK(refused.exit_code != kExitOk);
     CHECK_MESSAGE(refused.err.find(c.message) != std::string::npos, refused.err);
     if (!c.pass.empty()) CHECK_MESSAGE(refused.err.find("nothing was imported") != std::string::npos, refused.err);
     CHECK_FALSE(fs::exists(fresh));
     // Into the existing vault: nothing changes.
     std::vector<std::string> args = {"import", file.string()};
     if (!c.pass.empty()) args.insert(args.end(), {"--passphrase-file", c.pass.string()});
-    CHECK(h.Holdfast(args).exit_code != 0);
+    CHECK(h.Holdfast(args).exit_code != kExitOk);
     CHECK(testing::VaultInventory(h.vault) == inventory);
   }
 }
 
 TEST_CASE("--encrypt needs a passphrase file and the archive format") {
   Encrypted h;
-  CHECK(h.Holdfast({"export", "--format", "archive", "--to", h.archive.string(), "--encrypt"}).exit_code != 0);
+  CHECK(h.Holdfast({"export", "--format", "archive", "--to", h.archive.string(), "--encrypt"}).exit_code != kExitOk);
   CHECK(h.Holdfast({"export", "--format", "json", "--to", (h.dir / "x.json").string(), "--encrypt",
                     "--passphrase-file", h.passphrase.string()})
-            .exit_code != 0);
+            .exit_code != kExitOk);
   const fs::path empty = h.dir / "empty";
   Encrypted::WritePassphrase(empty, "\n");
   CHECK(h.Holdfast({"export", "--format", "archive", "--to", h.archive.string(), "--encrypt", "--passphrase-file",
                     empty.string()})
-            .exit_code != 0);
+            .exit_code != kExitOk);
   CHECK_FALSE(fs::exists(h.archive));
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "agent/exit_codes.h"
 #include "platform/clock.h"
 #include "platform/sha256.h"
 #include "tests/support/handset.h"
@@ -19,6 +20,11 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitBadInput;
+using agent::kExitIo;
+using agent::kExitNotFound;
+using agent::kExitOk;
+using agent::kExitUsage;
 using testing::TreeBytes;
 using testing::Handset;
 using testing::ProcessResult;
@@ -43,14 +49,14 @@ bool NoLeftovers(const fs::path& folder) {
 struct Captured : Handset {
   Captured() {
     ProcessResult capture = Holdfast({"capture"});
-    REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+    REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
   }
 };
 
 TEST_CASE("a vdir export right after a capture gives back every captured file byte for byte") {
   Captured h;
   ProcessResult exported = h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "out").string()});
-  REQUIRE_MESSAGE(exported.exit_code == 0, exported.err);
+  REQUIRE_MESSAGE(exported.exit_code == kExitOk, exported.err);
   for (const auto& source : testing::kHandsetSources) {
     CAPTURE(source[1]);
     const auto original = TreeBytes(h.tree / source[1]);
@@ -65,7 +71,7 @@ TEST_CASE("a vdir export right after a capture gives back every captured file by
 TEST_CASE("vcf and ics exports hold every item once, each time zone once per calendar") {
   Captured h;
   nlohmann::json status = h.Status();
-  REQUIRE(h.Holdfast({"export", "--format", "vcf", "--to", (h.dir / "vcf").string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "vcf", "--to", (h.dir / "vcf").string()}).exit_code == kExitOk);
   size_t cards = 0;
   for (const auto& [name, bytes] : TreeBytes(h.dir / "vcf")) {
     CHECK(name.size() > 4);
@@ -79,7 +85,7 @@ TEST_CASE("vcf and ics exports hold every item once, each time zone once per cal
     CHECK_MESSAGE(personal.find(ReadFileBytes(file)) != std::string::npos, file.string());
   }
 
-  REQUIRE(h.Holdfast({"export", "--format", "ics", "--to", (h.dir / "ics").string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "ics", "--to", (h.dir / "ics").string()}).exit_code == kExitOk);
   size_t components = 0;
   for (const auto& [name, bytes] : TreeBytes(h.dir / "ics")) {
     CAPTURE(name);
@@ -106,7 +112,7 @@ TEST_CASE("vcf and ics exports hold every item once, each time zone once per cal
 TEST_CASE("a json export has one line per item whose content hashes to its sha256") {
   Captured h;
   const fs::path out = h.dir / "items.jsonl";
-  REQUIRE(h.Holdfast({"export", "--format", "json", "--to", out.string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "json", "--to", out.string()}).exit_code == kExitOk);
   const std::string text = ReadFileBytes(out);
   size_t lines = 0, photos = 0;
   size_t pos = 0;
@@ -142,7 +148,7 @@ TEST_CASE("an archive is checkable with plain tar and sha256sum, and imports int
     const fs::path archive = h.dir / (zstd ? "all.tar.zst" : "all.tar");
     std::vector<std::string> args = {"export", "--format", "archive", "--to", archive.string()};
     if (zstd) args.push_back("--zstd");
-    REQUIRE(h.Holdfast(args).exit_code == 0);
+    REQUIRE(h.Holdfast(args).exit_code == kExitOk);
 
     TempDir extract;
     ProcessResult untar = RunProcess({"/bin/tar", zstd ? "--zstd" : "--no-auto-compress", "-xf", archive.string(),
@@ -156,27 +162,27 @@ TEST_CASE("an archive is checkable with plain tar and sha256sum, and imports int
 
     const fs::path fresh = h.dir / (zstd ? "fresh-zstd.db" : "fresh.db");
     ProcessResult imported = RunProcess({testing::HoldfastBinary(), "--vault", fresh.string(), "import", archive.string()});
-    REQUIRE_MESSAGE(imported.exit_code == 0, imported.err);
+    REQUIRE_MESSAGE(imported.exit_code == kExitOk, imported.err);
     CHECK(imported.out.find("590 new") != std::string::npos);
     const fs::path out = h.dir / (zstd ? "reexport-zstd" : "reexport");
     REQUIRE(RunProcess({testing::HoldfastBinary(), "--vault", fresh.string(), "export", "--format", "vdir", "--to",
                         out.string()})
-                .exit_code == 0);
+                .exit_code == kExitOk);
     for (const auto& source : testing::kHandsetSources) {
       CHECK(TreeBytes(out / source[1]) == TreeBytes(h.tree / source[1]));
     }
     ProcessResult verify = RunProcess({testing::HoldfastBinary(), "--vault", fresh.string(), "verify"});
-    CHECK(verify.exit_code == 0);
+    CHECK(verify.exit_code == kExitOk);
   }
 }
 
 TEST_CASE("importing the same archive twice changes nothing") {
   Captured h;
   const fs::path archive = h.dir / "all.tar";
-  REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archive.string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archive.string()}).exit_code == kExitOk);
   // Into the vault it came from: everything is already there.
   ProcessResult again = h.Holdfast({"import", archive.string()});
-  REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+  REQUIRE_MESSAGE(again.exit_code == kExitOk, again.err);
   CHECK(again.out.find("0 new, 0 updated, 590 already there") != std::string::npos);
   nlohmann::json before = h.Status();
   ProcessResult third = h.Holdfast({"import", archive.string()});
@@ -196,7 +202,7 @@ fs::path Damaged(const fs::path& archive, const fs::path& out, const std::functi
 TEST_CASE("import refuses truncated, tampered, incomplete and foreign archives and imports nothing") {
   Captured h;
   const fs::path archive = h.dir / "all.tar";
-  REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archive.string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "archive", "--to", archive.string()}).exit_code == kExitOk);
   const std::string original = ReadFileBytes(archive);
 
   std::vector<std::pair<std::string, fs::path>> bad;
@@ -240,12 +246,12 @@ TEST_CASE("import refuses truncated, tampered, incomplete and foreign archives a
     // Into a new vault: refused before the vault is even created.
     const fs::path fresh = h.dir / "fresh.db";
     ProcessResult refused = RunProcess({testing::HoldfastBinary(), "--vault", fresh.string(), "import", file.string()});
-    CHECK(refused.exit_code == 8);
+    CHECK(refused.exit_code == kExitBadInput);
     CHECK(refused.err.find("nothing was imported") != std::string::npos);
     CHECK(refused.err.find(file.string()) != std::string::npos);
     CHECK_FALSE(fs::exists(fresh));
     // Into the existing vault: nothing changes.
-    CHECK(h.Holdfast({"import", file.string()}).exit_code == 8);
+    CHECK(h.Holdfast({"import", file.string()}).exit_code == kExitBadInput);
   }
   CHECK(h.Status()["kinds"] == before["kinds"]);
   CHECK(ReadFileBytes(archive) == original);
@@ -264,12 +270,13 @@ TEST_CASE("--as-of exports an earlier revision and an item deleted since") {
   const std::string deleted_event = ReadFileBytes(events[0]);
   fs::remove(events[0]);
   ProcessResult second = h.Holdfast({"capture"});
-  REQUIRE_MESSAGE(second.exit_code == 0, second.out);
+  REQUIRE_MESSAGE(second.exit_code == kExitOk, second.out);
   REQUIRE(h.Status()["kinds"]["event"]["deleted_items"] == 1);
 
   const std::string then = platform::FormatUtc(after_first);
-  REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "then").string(), "--as-of", then}).exit_code == 0);
-  REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "now").string()}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "then").string(), "--as-of", then}).exit_code ==
+          kExitOk);
+  REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "now").string()}).exit_code == kExitOk);
   const fs::path card_rel = fs::relative(cards[0], h.tree);
   const fs::path event_rel = fs::relative(events[0], h.tree);
   CHECK(ReadFileBytes(h.dir / "then" / card_rel) == old_card);
@@ -279,27 +286,31 @@ TEST_CASE("--as-of exports an earlier revision and an item deleted since") {
   // Before the first capture there was nothing.
   ProcessResult before_all = h.Holdfast({"export", "--format", "json", "--to", (h.dir / "none.jsonl").string(),
                                          "--as-of", "2001-01-01"});
-  CHECK(before_all.exit_code == 0);
+  CHECK(before_all.exit_code == kExitOk);
   CHECK(ReadFileBytes(h.dir / "none.jsonl").empty());
-  CHECK(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "bad").string(), "--as-of", "yesterday"}).exit_code == 2);
+  CHECK(
+      h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "bad").string(), "--as-of", "yesterday"}).exit_code ==
+      kExitUsage);
 }
 
 TEST_CASE("an existing target is refused without --force and replaced with it; filters narrow the export") {
   Captured h;
   const fs::path out = h.dir / "out";
-  REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", out.string(), "--kind", "contact"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", out.string(), "--kind", "contact"}).exit_code == kExitOk);
   CHECK(fs::exists(out / "contacts"));
   CHECK_FALSE(fs::exists(out / "photos"));
   ProcessResult refused = h.Holdfast({"export", "--format", "vdir", "--to", out.string(), "--collection", "journal"});
-  CHECK(refused.exit_code == 2);
+  CHECK(refused.exit_code == kExitUsage);
   CHECK(refused.err.find("--force") != std::string::npos);
   CHECK(fs::exists(out / "contacts"));
   REQUIRE(h.Holdfast({"export", "--format", "vdir", "--to", out.string(), "--collection", "journal", "--force"})
-              .exit_code == 0);
+              .exit_code == kExitOk);
   CHECK_FALSE(fs::exists(out / "contacts"));
   CHECK(fs::exists(out / "notes/journal"));
-  CHECK(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "o2").string(), "--collection", "nope"}).exit_code == 2);
-  CHECK(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "missing/parent/o3").string()}).exit_code == 3);
+  CHECK(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "o2").string(), "--collection", "nope"}).exit_code ==
+        kExitUsage);
+  CHECK(h.Holdfast({"export", "--format", "vdir", "--to", (h.dir / "missing/parent/o3").string()}).exit_code ==
+        kExitNotFound);
   CHECK(NoLeftovers(h.dir.path()));
 }
 
@@ -316,9 +327,9 @@ TEST_CASE("an export that fills the disk fails with no-space and leaves nothing 
   std::vector<std::string> left;
   for (const auto& entry : fs::directory_iterator(small)) left.push_back(entry.path().filename().string());
   umount(small.c_str());
-  CHECK(full.exit_code == 7);
+  CHECK(full.exit_code == kExitIo);
   CHECK(full.err.find("no-space") != std::string::npos);
-  CHECK(full_dir.exit_code == 7);
+  CHECK(full_dir.exit_code == kExitIo);
   CHECK_MESSAGE(left.empty(), left.size() << " entries left, first: " << (left.empty() ? "" : left[0]));
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "agent/exit_codes.h"
 #include "platform/pim/content_line.h"
 #include "platform/wire_text.h"
 #include "storage/sqlite_handle.h"
@@ -22,6 +23,8 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitAttention;
+using agent::kExitOk;
 using testing::ItemShas;
 using testing::ProcessResult;
 using testing::RunProcess;
@@ -111,7 +114,7 @@ struct Device {
 
   explicit Device(const std::string& root_name = "device") : root(dir / root_name) {
     fs::create_directories(root);
-    REQUIRE(Holdfast({"init"}).exit_code == 0);
+    REQUIRE(Holdfast({"init"}).exit_code == kExitOk);
   }
   ProcessResult Holdfast(std::vector<std::string> args, const std::string& vault_path = "") const {
     args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault_path.empty() ? vault : vault_path,
@@ -124,19 +127,19 @@ struct Device {
   }
   void AddSource(const char* kind, const std::string& folder) const {
     ProcessResult added = Holdfast({"source", "add", "--kind", kind, (root / folder).string(), "--name", folder});
-    REQUIRE_MESSAGE(added.exit_code == 0, (added.out + added.err));
+    REQUIRE_MESSAGE(added.exit_code == kExitOk, (added.out + added.err));
   }
   void Serve() {
     testing::WriteTokenFile(dir / "token", testing::AddAccount(data, "phone"));
     server = std::make_unique<testing::ServerProcess>(data);
     ProcessResult added = Holdfast({"remote", "add", "home", "--url", server->url(), "--account", "phone",
                                     "--token-file", (dir / "token").string()});
-    REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+    REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
   }
   void Capture(const char* when) const {
     ProcessResult capture = Holdfast({"capture"});
     INFO(when);
-    REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+    REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
     CHECK_MESSAGE(capture.out.find("\n  skipped ") == std::string::npos, capture.out);
   }
   void Wipe() const {
@@ -186,23 +189,23 @@ TEST_CASE("photos with Latin-1 names are each stored on the server, and a wipe o
   Device d;
   CaptureTwoLatin1Photos(d);
   ProcessResult push = d.Holdfast({"push"});
-  REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
   CHECK(testing::ServerItems(d.data).size() == 2);
   CHECK(testing::ServerItems(d.data) == OnTheWire(testing::VaultLiveItems(d.vault)));
   CHECK(testing::ServerInventory(d.data) == testing::VaultInventory(d.vault));
   ProcessResult healthy = d.Holdfast({"check"});
-  CHECK_MESSAGE(healthy.exit_code == 0, healthy.out);
+  CHECK_MESSAGE(healthy.exit_code == kExitOk, healthy.out);
 
   d.Wipe();
   ProcessResult check = d.Holdfast({"check"});
-  CHECK_MESSAGE(check.exit_code == 9, check.out);
+  CHECK_MESSAGE(check.exit_code == kExitAttention, check.out);
   ProcessResult recover = d.Holdfast({"recover"});
-  CHECK_MESSAGE(recover.exit_code == 0, (recover.out + recover.err));
+  CHECK_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err));
   CHECK_MESSAGE(recover.out.find("VERIFIED") != std::string::npos, recover.out);
   CHECK(recover.out.find("NOT VERIFIED") == std::string::npos);
   CHECK(testing::ServerItems(d.data) == OnTheWire(testing::VaultLiveItems(d.vault)));
   ProcessResult after = d.Holdfast({"check"});
-  CHECK_MESSAGE(after.exit_code == 0, after.out);
+  CHECK_MESSAGE(after.exit_code == kExitOk, after.out);
 }
 
 TEST_CASE("a card whose UID is too long for the protocol is pushed under a path-derived uid") {
@@ -215,7 +218,7 @@ TEST_CASE("a card whose UID is too long for the protocol is pushed under a path-
   d.Serve();
   d.Capture("first capture");
   ProcessResult push = d.Holdfast({"push"});
-  REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
   CHECK_MESSAGE(push.out.find("refused") == std::string::npos, push.out);
   const ItemShas vault_items = testing::VaultLiveItems(d.vault);
   REQUIRE(vault_items.size() == 2);
@@ -223,13 +226,13 @@ TEST_CASE("a card whose UID is too long for the protocol is pushed under a path-
   CHECK(vault_items.count({testing::RemoteCollectionIdOf("contacts", "personal"), longest_kept}) == 1);
   CHECK(testing::ServerItems(d.data) == OnTheWire(vault_items));
   ProcessResult check = d.Holdfast({"check"});
-  CHECK_MESSAGE(check.exit_code == 0, check.out);
+  CHECK_MESSAGE(check.exit_code == kExitOk, check.out);
 }
 
 TEST_CASE("a partial loss of a Latin-1 photo on the server is named lost, not healthy") {
   Device d;
   CaptureTwoLatin1Photos(d);
-  REQUIRE(d.Holdfast({"push"}).exit_code == 0);
+  REQUIRE(d.Holdfast({"push"}).exit_code == kExitOk);
   // The server loses one of the two photos, the epoch unchanged.
   {
     auto opened = storage::Db::Open("file:" + d.data + "/server.db", SQLITE_OPEN_READWRITE);
@@ -238,7 +241,7 @@ TEST_CASE("a partial loss of a Latin-1 photo on the server is named lost, not he
     REQUIRE((*opened)->Exec("DELETE FROM items WHERE rowid = (SELECT MIN(rowid) FROM items)").ok());
   }
   ProcessResult check = d.Holdfast({"check"});
-  CHECK_MESSAGE(check.exit_code == 9, check.out);
+  CHECK_MESSAGE(check.exit_code == kExitAttention, check.out);
   CHECK(check.out.find("healthy") == std::string::npos);
   ProcessResult recover = d.Holdfast({"recover"});
   CHECK_MESSAGE(recover.out.find("NOT VERIFIED") == std::string::npos, recover.out);
@@ -253,7 +256,7 @@ TEST_CASE("export --format json keeps names that are not UTF-8, one-to-one") {
   d.AddSource("contacts", "contacts");
   d.Capture("capture");
   ProcessResult exported = d.Holdfast({"export", "--format", "json", "--to", (d.dir / "out.jsonl").string()});
-  REQUIRE_MESSAGE(exported.exit_code == 0, (exported.out + exported.err));
+  REQUIRE_MESSAGE(exported.exit_code == kExitOk, (exported.out + exported.err));
   std::set<std::string> uids;
   std::set<std::string> paths;
   std::string text = testing::ReadFileBytes(d.dir / "out.jsonl");
@@ -288,10 +291,10 @@ TEST_CASE("status --json and verify --json do not abort on names that are not UT
   d.AddSource("photos", "photos");
   d.Capture("capture");
   ProcessResult status = d.Holdfast({"status", "--json"});
-  CHECK_MESSAGE(status.exit_code == 0, status.err);
+  CHECK_MESSAGE(status.exit_code == kExitOk, status.err);
   CHECK(!nlohmann::json::parse(status.out, nullptr, false).is_discarded());
   ProcessResult verify = d.Holdfast({"verify", "--json"});
-  CHECK_MESSAGE(verify.exit_code == 0, verify.err);
+  CHECK_MESSAGE(verify.exit_code == kExitOk, verify.err);
 }
 
 TEST_CASE("a source whose path is not UTF-8 is stored byte-exactly and captured") {
@@ -301,15 +304,16 @@ TEST_CASE("a source whose path is not UTF-8 is stored byte-exactly and captured"
   d.AddSource("photos", "photos \xe9t\xe9");
   d.AddSource("contacts", "contacts \xe9");
   ProcessResult list = d.Holdfast({"source", "list"});
-  CHECK(list.exit_code == 0);
+  CHECK(list.exit_code == kExitOk);
   ProcessResult capture = d.Holdfast({"capture"});
-  CHECK_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+  CHECK_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
   CHECK(testing::VaultLiveItems(d.vault).size() == 2);
   // Saved again by another change of the config, the path stays the same.
-  REQUIRE(d.Holdfast({"source", "add", "--kind", "notes", (d.root / "notes").string(), "--name", "notes"}).exit_code == 0);
+  REQUIRE(d.Holdfast({"source", "add", "--kind", "notes", (d.root / "notes").string(), "--name", "notes"}).exit_code ==
+          kExitOk);
   fs::create_directories(d.root / "notes");
   ProcessResult again = d.Holdfast({"capture"});
-  CHECK_MESSAGE(again.exit_code == 0, (again.out + again.err));
+  CHECK_MESSAGE(again.exit_code == kExitOk, (again.out + again.err));
   CHECK(testing::VaultLiveItems(d.vault).size() == 2);
 }
 
@@ -325,12 +329,12 @@ TEST_CASE("contacts whose uids make the same safe file name are restored to file
   fs::remove_all(d.root / "contacts");
   fs::create_directories(d.root / "contacts");
   ProcessResult restored = d.Holdfast({"restore-device"});
-  REQUIRE_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  REQUIRE_MESSAGE(restored.exit_code == kExitOk, (restored.out + restored.err));
   for (const auto& entry : fs::recursive_directory_iterator(d.root / "contacts")) {
     if (entry.is_regular_file()) CHECK_MESSAGE(entry.path().extension() == ".vcf", entry.path());
   }
   ProcessResult capture = d.Holdfast({"capture"});
-  CHECK_MESSAGE(capture.exit_code == 0, capture.out);
+  CHECK_MESSAGE(capture.exit_code == kExitOk, capture.out);
   CHECK_MESSAGE(CountDeleted(capture.out) == 0, capture.out);
   CHECK(testing::VaultLiveItems(d.vault) == before);
 }
@@ -346,7 +350,7 @@ TEST_CASE("a photo with a 250-byte name is restored, and so are the others of it
   fs::remove_all(d.root / "photos");
   fs::create_directories(d.root / "photos");
   ProcessResult restored = d.Holdfast({"restore-device"});
-  CHECK_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  CHECK_MESSAGE(restored.exit_code == kExitOk, (restored.out + restored.err));
   CHECK(testing::TreeBytes(d.root) == tree);
 }
 
@@ -361,7 +365,7 @@ TEST_CASE("a photo that cannot be written does not silently skip the rest of its
   // A plain file where folder a/ should be: one.jpg cannot be written.
   testing::WriteFileBytes(d.root / "photos/a", "in the way");
   ProcessResult restored = d.Holdfast({"restore-device"});
-  CHECK(restored.exit_code != 0);
+  CHECK(restored.exit_code != kExitOk);
   CHECK_MESSAGE(restored.out.find("one.jpg") != std::string::npos, (restored.out + restored.err));
   CHECK(testing::ReadFileBytes(d.root / "photos/b/two.jpg") == "two");
 }
@@ -383,35 +387,35 @@ TEST_CASE("a device tree of hostile names survives push, wipe, recover, every ex
 
   SUBCASE("push, wipe, check, recover") {
     ProcessResult push = d.Holdfast({"push"});
-    REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+    REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
     CHECK(testing::ServerItems(d.data) == OnTheWire(held));
     CHECK(testing::ServerInventory(d.data) == testing::VaultInventory(d.vault));
-    CHECK(d.Holdfast({"check"}).exit_code == 0);
+    CHECK(d.Holdfast({"check"}).exit_code == kExitOk);
     d.Wipe();
     ProcessResult check = d.Holdfast({"check"});
-    CHECK_MESSAGE(check.exit_code == 9, check.out);
+    CHECK_MESSAGE(check.exit_code == kExitAttention, check.out);
     CHECK(check.out.find("healthy") == std::string::npos);
     ProcessResult recover = d.Holdfast({"recover"});
-    CHECK_MESSAGE(recover.exit_code == 0, (recover.out + recover.err));
+    CHECK_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err));
     CHECK(recover.out.find("NOT VERIFIED") == std::string::npos);
     CHECK(recover.out.find("VERIFIED") != std::string::npos);
     CHECK(testing::ServerItems(d.data) == OnTheWire(held));
-    CHECK(d.Holdfast({"check"}).exit_code == 0);
+    CHECK(d.Holdfast({"check"}).exit_code == kExitOk);
   }
   SUBCASE("export in every format, import the archive into a new vault") {
     for (const char* format : {"vdir", "vcf", "ics", "json", "archive"}) {
       const fs::path to = d.dir / (std::string("export-") + format);
       ProcessResult exported = d.Holdfast({"export", "--format", format, "--to", to.string()});
-      CHECK_MESSAGE(exported.exit_code == 0, format << ": " << exported.out << exported.err);
+      CHECK_MESSAGE(exported.exit_code == kExitOk, format << ": " << exported.out << exported.err);
     }
     // The vdir export holds every photo under its own name.
     for (const std::string& name : HostilePhotoNames()) {
       CHECK_MESSAGE(fs::exists(d.dir / "export-vdir/photos/DCIM" / name), name);
     }
     const std::string other = (d.dir / "other.db").string();
-    REQUIRE(d.Holdfast({"init"}, other).exit_code == 0);
+    REQUIRE(d.Holdfast({"init"}, other).exit_code == kExitOk);
     ProcessResult imported = d.Holdfast({"import", (d.dir / "export-archive").string()}, other);
-    CHECK_MESSAGE(imported.exit_code == 0, (imported.out + imported.err));
+    CHECK_MESSAGE(imported.exit_code == kExitOk, (imported.out + imported.err));
     CHECK(testing::VaultLiveItems(other) == held);
   }
   SUBCASE("device reset, restore-device, capture") {
@@ -420,9 +424,9 @@ TEST_CASE("a device tree of hostile names survives push, wipe, recover, every ex
       fs::create_directories(d.root / folder);
     }
     ProcessResult restored = d.Holdfast({"restore-device"});
-    CHECK_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+    CHECK_MESSAGE(restored.exit_code == kExitOk, (restored.out + restored.err));
     ProcessResult capture = d.Holdfast({"capture"});
-    CHECK_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+    CHECK_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
     CHECK_MESSAGE(CountDeleted(capture.out) == 0, capture.out);
     CHECK(testing::VaultLiveItems(d.vault) == held);
     // Photos and files with their own name come back under it, byte for byte.

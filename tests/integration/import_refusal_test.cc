@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/archive/archive_format.h"
+#include "agent/exit_codes.h"
 #include "platform/pim/content_line.h"
 #include "platform/sha256.h"
 #include "platform/tar_archive.h"
@@ -20,6 +21,8 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitBadInput;
+using agent::kExitOk;
 using agent::ManifestCollection;
 using agent::ManifestItem;
 using storage::ItemKind;
@@ -101,7 +104,7 @@ TEST_CASE("an archive with a contact over 64 MiB is refused before any item is i
   WriteArchive(dir / "a.tar", {{"contacts", "personal", ItemKind::kContact}, {"contacts", "camera", ItemKind::kPhoto}},
                members);
   ProcessResult imported = Import(dir, dir / "a.tar");
-  CHECK_MESSAGE(imported.exit_code == 8, (imported.out + imported.err));
+  CHECK_MESSAGE(imported.exit_code == kExitBadInput, (imported.out + imported.err));
   CHECK(imported.err.find("nothing was imported") != std::string::npos);
   CHECK(imported.err.find("over the 67108864") != std::string::npos);
   CHECK(ItemsIn(dir) == 0);
@@ -112,7 +115,7 @@ TEST_CASE("an archive with a contact over 64 MiB is refused before any item is i
   WriteArchive(dir / "b.tar", {{"contacts", "personal", ItemKind::kContact}, {"contacts", "camera", ItemKind::kPhoto}},
                members);
   ProcessResult whole = Import(dir, dir / "b.tar");
-  CHECK_MESSAGE(whole.exit_code == 0, (whole.out + whole.err));
+  CHECK_MESSAGE(whole.exit_code == kExitOk, (whole.out + whole.err));
   CHECK(ItemsIn(dir) == 5);
 }
 
@@ -127,7 +130,7 @@ TEST_CASE("an item whose kind its collection does not have is refused before any
   WriteArchive(dir / "a.tar", {{"contacts", "personal", ItemKind::kContact}, {"contacts", "camera", ItemKind::kPhoto}},
                members);
   ProcessResult imported = Import(dir, dir / "a.tar");
-  CHECK_MESSAGE(imported.exit_code != 0, (imported.out + imported.err));
+  CHECK_MESSAGE(imported.exit_code != kExitOk, (imported.out + imported.err));
   CHECK(imported.err.find("nothing was imported") != std::string::npos);
   CHECK(ItemsIn(dir) == 0);
 }
@@ -138,7 +141,7 @@ TEST_CASE("a collection the vault holds with another kind is refused before any 
   const std::string jpeg = "\xff\xd8\xff photo";
   WriteArchive(dir / "first.tar", {{"contacts", "later", ItemKind::kPhoto}},
                {{Item("p", ItemKind::kPhoto, "later", jpeg), jpeg}});
-  REQUIRE(Import(dir, dir / "first.tar").exit_code == 0);
+  REQUIRE(Import(dir, dir / "first.tar").exit_code == kExitOk);
   REQUIRE(ItemsIn(dir) == 1);
   // Then an archive whose first collection is new and whose second is "later" as contacts.
   WriteArchive(dir / "second.tar",
@@ -146,7 +149,7 @@ TEST_CASE("a collection the vault holds with another kind is refused before any 
                {{Item("a", ItemKind::kContact, "personal", Card("a")), Card("a")},
                 {Item("b", ItemKind::kContact, "later", Card("b")), Card("b")}});
   ProcessResult imported = Import(dir, dir / "second.tar");
-  CHECK(imported.exit_code != 0);
+  CHECK(imported.exit_code != kExitOk);
   CHECK(imported.err.find("holds photo items in the vault") != std::string::npos);
   CHECK(ItemsIn(dir) == 1);
   ProcessResult status = RunProcess({testing::HoldfastBinary(), "--vault", (dir / "vault.db").string(), "--config",

@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "agent/exit_codes.h"
 #include "tests/support/inventory.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -20,6 +21,7 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 using nlohmann::json;
 using testing::ProcessResult;
 using testing::RunProcess;
@@ -59,9 +61,9 @@ struct Device {
   Device() {
     fs::create_directories(contacts / "personal");
     fs::create_directories(photos);
-    REQUIRE(Run({"init"}).exit_code == 0);
-    REQUIRE(Run({"source", "add", "--kind", "contacts", contacts.string()}).exit_code == 0);
-    REQUIRE(Run({"source", "add", "--kind", "photos", photos.string()}).exit_code == 0);
+    REQUIRE(Run({"init"}).exit_code == kExitOk);
+    REQUIRE(Run({"source", "add", "--kind", "contacts", contacts.string()}).exit_code == kExitOk);
+    REQUIRE(Run({"source", "add", "--kind", "photos", photos.string()}).exit_code == kExitOk);
   }
   // `holdfast ARGS` under a deadline.
   ProcessResult Run(std::vector<std::string> args) const {
@@ -73,13 +75,13 @@ struct Device {
   std::string Vault() const { return (dir / "vault.db").string(); }
   void Capture() {
     ProcessResult capture = Run({"capture"});
-    REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+    REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
   }
   void AddRemote(const std::string& url, const std::string& token) {
     testing::WriteTokenFile(dir / "token", token);
     ProcessResult added = Run({"remote", "add", "home", "--url", url, "--account", "phone", "--token-file",
                                (dir / "token").string()});
-    REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+    REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
   }
 };
 
@@ -125,7 +127,7 @@ class HostileServer {
 
 void CheckEndedWith(const ProcessResult& run, const std::string& words) {
   CHECK_MESSAGE(run.exit_code != kTimedOut, "still running after " << kDeadlineS << " s: " << run.err);
-  CHECK(run.exit_code != 0);
+  CHECK(run.exit_code != kExitOk);
   CHECK_MESSAGE(run.err.find(words) != std::string::npos, (run.out + run.err));
 }
 
@@ -146,7 +148,7 @@ TEST_CASE("a contact with a 3 MiB embedded photo is pushed, alone and among phot
     d.AddRemote(server.url(), token);
     ProcessResult push = d.Run({"push"});
     CHECK_MESSAGE(push.exit_code != kTimedOut, "push still running after " << kDeadlineS << " s");
-    REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+    REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
     CHECK(testing::VaultLiveItems(d.Vault()) == testing::ServerItems(data));
     CHECK(testing::VaultLiveItems(d.Vault()).size() == (with_photos ? 5u : 2u));
   }
@@ -227,7 +229,7 @@ TEST_CASE("an inventory whose next page never ends or repeats ends the check wit
     });
     d.AddRemote(server.url(), "t0ken");
     ProcessResult push = d.Run({"push"});
-    REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+    REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
     // The server now claims to hold nothing of the acknowledged collection:
     // check lists its inventory to find what is missing.
     json collections = json::array();
@@ -236,7 +238,7 @@ TEST_CASE("an inventory whose next page never ends or repeats ends the check wit
     server.set_state({{"epoch", "e1"}, {"collections", collections}, {"reupload", nullptr}});
     ProcessResult check = d.Run({"check"});
     CHECK_MESSAGE(check.exit_code != kTimedOut, "check still running after " << kDeadlineS << " s");
-    CHECK(check.exit_code != 0);
+    CHECK(check.exit_code != kExitOk);
     CHECK_MESSAGE((check.out + check.err).find(repeat ? "repeat" : "makes no progress") != std::string::npos,
                   (check.out + check.err));
   }

@@ -22,6 +22,7 @@
 
 #include <fstream>
 
+#include "agent/exit_codes.h"
 #include "agent/sync/push.h"
 #include "platform/base64.h"
 #include "platform/sha256.h"
@@ -36,6 +37,10 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
+using agent::kExitRemote;
+using agent::kExitRemoteRefused;
+using agent::kExitUsage;
 using testing::ServerInventory;
 using testing::VaultInventory;
 using testing::Handset;
@@ -53,14 +58,14 @@ struct Setup {
   Setup() {
     testing::WriteTokenFile(token_file, token);
     ProcessResult capture = h.Holdfast({"capture"});
-    REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+    REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
   }
   void AddRemote(const std::string& url, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"remote", "add", "home", "--url", url, "--account", "phone", "--token-file",
                                      token_file.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     ProcessResult added = h.Holdfast(args);
-    REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+    REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
   }
   bool InSync() { return VaultInventory(h.vault) == ServerInventory(data, "phone"); }
 };
@@ -70,7 +75,7 @@ TEST_CASE("a first push sends everything, a second sends nothing, and deletions 
   testing::ServerProcess server(s.data);
   s.AddRemote(server.url());
   ProcessResult first = s.h.Holdfast({"push"});
-  REQUIRE_MESSAGE(first.exit_code == 0, (first.out + first.err));
+  REQUIRE_MESSAGE(first.exit_code == kExitOk, (first.out + first.err));
   CHECK(first.out.find("590 items stored") != std::string::npos);
   CHECK(first.out.find("20 blobs uploaded") != std::string::npos);
   CHECK(s.InSync());
@@ -80,7 +85,7 @@ TEST_CASE("a first push sends everything, a second sends nothing, and deletions 
   CHECK(status["remotes"][0]["pending_puts"] == 0);
 
   ProcessResult second = s.h.Holdfast({"push"});
-  CHECK(second.exit_code == 0);
+  CHECK(second.exit_code == kExitOk);
   CHECK(second.out.find("0 items stored, 0 already there, 0 deletions, 0 blobs uploaded") != std::string::npos);
 
   // An edit, a new card and a deletion on the device.
@@ -91,12 +96,12 @@ TEST_CASE("a first push sends everything, a second sends nothing, and deletions 
   fs::remove(cards[1]);
   testing::WriteFileBytes(s.h.tree / "contacts/personal/new.vcf",
                           "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:brand-new\r\nFN:New\r\nEND:VCARD\r\n");
-  REQUIRE(s.h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(s.h.Holdfast({"capture"}).exit_code == kExitOk);
   status = s.h.Status();
   CHECK(status["remotes"][0]["pending_puts"] == 2);
   CHECK(status["remotes"][0]["pending_deletes"] == 1);
   ProcessResult third = s.h.Holdfast({"push"});
-  REQUIRE_MESSAGE(third.exit_code == 0, third.err);
+  REQUIRE_MESSAGE(third.exit_code == kExitOk, third.err);
   CHECK(third.out.find("2 items stored, 0 already there, 1 deletions") != std::string::npos);
   CHECK(s.InSync());
 }
@@ -123,7 +128,7 @@ TEST_CASE("a push killed at random moments resumes to an inventory equal to the 
   CHECK(killed > 0);
   const int acked_before = s.h.Status()["remotes"][0]["acknowledged"].get<int>();
   ProcessResult finish = s.h.Holdfast({"push"});
-  REQUIRE_MESSAGE(finish.exit_code == 0, (finish.out + finish.err));
+  REQUIRE_MESSAGE(finish.exit_code == kExitOk, (finish.out + finish.err));
   // What was acknowledged before is not sent again.
   std::istringstream out(finish.out.substr(finish.out.find(": ") + 2));
   int stored = 0, unchanged = 0;
@@ -146,8 +151,8 @@ TEST_CASE("every injected fault kind converges to an inventory equal to the vaul
     int attempts = 0;
     do {
       push = s.h.Holdfast({"push"});
-    } while (push.exit_code != 0 && ++attempts < 5);
-    CHECK_MESSAGE(push.exit_code == 0, (push.out + push.err));
+    } while (push.exit_code != kExitOk && ++attempts < 5);
+    CHECK_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
     CHECK(s.InSync());
     if (fault.rfind("latency", 0) != 0) {
       CHECK_MESSAGE(push.out.find(" 0 retries") == std::string::npos, "the fault was never hit: " << push.out);
@@ -161,7 +166,7 @@ TEST_CASE("a bad token is refused with auth-failed and never printed") {
   s.AddRemote(server.url());
   testing::WriteTokenFile(s.token_file, std::string(64, 'f'));
   ProcessResult refused = s.h.Holdfast({"push"});
-  CHECK(refused.exit_code == 11);
+  CHECK(refused.exit_code == kExitRemoteRefused);
   CHECK(refused.err.find("auth-failed") != std::string::npos);
   CHECK(refused.err.find(std::string(64, 'f')) == std::string::npos);
   CHECK(s.h.Status()["remotes"][0]["acknowledged"] == 0);
@@ -169,7 +174,7 @@ TEST_CASE("a bad token is refused with auth-failed and never printed") {
   testing::WriteTokenFile(s.token_file, s.token);
   REQUIRE(chmod(s.token_file.c_str(), 0644) == 0);
   ProcessResult open_file = s.h.Holdfast({"push"});
-  CHECK(open_file.exit_code == 11);
+  CHECK(open_file.exit_code == kExitRemoteRefused);
   CHECK(open_file.err.find("chmod 600") != std::string::npos);
   CHECK(open_file.err.find(s.token) == std::string::npos);
 }
@@ -182,7 +187,7 @@ TEST_CASE("over TLS with the test CA the push works; an expired or unknown certi
     REQUIRE(server.url().rfind("https://", 0) == 0);
     s.AddRemote(server.url(), {"--ca-file", certs.ca_pem.string()});
     ProcessResult pushed = s.h.Holdfast({"push"});
-    CHECK_MESSAGE(pushed.exit_code == 0, (pushed.out + pushed.err));
+    CHECK_MESSAGE(pushed.exit_code == kExitOk, (pushed.out + pushed.err));
     CHECK(s.InSync());
   }
   {
@@ -192,18 +197,18 @@ TEST_CASE("over TLS with the test CA the push works; an expired or unknown certi
     const std::string config = (other / "config.json").string();
     REQUIRE(RunProcess({testing::HoldfastBinary(), "--config", config, "remote", "add", "home", "--url", expired.url(),
                         "--account", "phone", "--token-file", s.token_file.string(), "--ca-file", certs.ca_pem.string()})
-                .exit_code == 0);
+                .exit_code == kExitOk);
     ProcessResult refused = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config, "push"});
-    CHECK(refused.exit_code == 11);
+    CHECK(refused.exit_code == kExitRemoteRefused);
     CHECK(refused.err.find("tls-failure") != std::string::npos);
     // Without the test CA the (valid) certificate is not trusted either.
     const std::string config2 = (other / "config2.json").string();
     testing::ServerProcess valid(s.data, {"--tls-cert", certs.server_pem.string(), "--tls-key", certs.server_key.string()});
     REQUIRE(RunProcess({testing::HoldfastBinary(), "--config", config2, "remote", "add", "home", "--url", valid.url(),
                         "--account", "phone", "--token-file", s.token_file.string()})
-                .exit_code == 0);
+                .exit_code == kExitOk);
     ProcessResult unknown = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config2, "push"});
-    CHECK(unknown.exit_code == 11);
+    CHECK(unknown.exit_code == kExitRemoteRefused);
     CHECK(unknown.err.find("tls-failure") != std::string::npos);
   }
 }
@@ -245,18 +250,18 @@ TEST_CASE("with --pin-sha256 the right key pushes and another key fails with tls
   ProcessResult added = RunProcess({testing::HoldfastBinary(), "--config", config, "remote", "add", "home", "--url",
                                     server.url(), "--account", "phone", "--token-file", s.token_file.string(),
                                     "--ca-file", certs.ca_pem.string(), "--pin-sha256", wrong});
-  REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+  REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
   ProcessResult refused = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config, "push"});
-  CHECK(refused.exit_code == 11);
+  CHECK(refused.exit_code == kExitRemoteRefused);
   CHECK_MESSAGE(refused.err.find("tls-failure") != std::string::npos, refused.err);
   CHECK(LoggedRequests(log).empty());
   CHECK(ServerInventory(s.data, "phone").empty());
 
   // The right pin.
   s.AddRemote(server.url(), {"--ca-file", certs.ca_pem.string(), "--pin-sha256", PinOf(certs.server_key)});
-  CHECK(s.h.Holdfast({"remote", "list"}).exit_code == 0);
+  CHECK(s.h.Holdfast({"remote", "list"}).exit_code == kExitOk);
   ProcessResult pushed = s.h.Holdfast({"push"});
-  CHECK_MESSAGE(pushed.exit_code == 0, (pushed.out + pushed.err));
+  CHECK_MESSAGE(pushed.exit_code == kExitOk, (pushed.out + pushed.err));
   CHECK(s.InSync());
   CHECK_FALSE(LoggedRequests(log).empty());
 
@@ -264,7 +269,7 @@ TEST_CASE("with --pin-sha256 the right key pushes and another key fails with tls
   ProcessResult bad = RunProcess({testing::HoldfastBinary(), "--config", (other / "c2.json").string(), "remote", "add",
                                   "home", "--url", server.url(), "--account", "phone", "--token-file",
                                   s.token_file.string(), "--pin-sha256", "abc"});
-  CHECK(bad.exit_code != 0);
+  CHECK(bad.exit_code != kExitOk);
 }
 
 TEST_CASE("a URL that curl reads as another host than the text shows is refused, and no token is sent") {
@@ -283,21 +288,21 @@ TEST_CASE("a URL that curl reads as another host than the text shows is refused,
     const std::string config = (other / "config.json").string();
     ProcessResult added = RunProcess({testing::HoldfastBinary(), "--config", config, "remote", "add", "home", "--url", url,
                                       "--account", "phone", "--token-file", s.token_file.string()});
-    CHECK(added.exit_code != 0);
+    CHECK(added.exit_code != kExitOk);
     // A config edited by hand is refused too, before anything is sent.
     nlohmann::json doc = {{"version", 1},
                           {"remotes", {{{"name", "home"}, {"url", url}, {"account", "phone"},
                                         {"token_file", s.token_file.string()}}}}};
     std::ofstream(config) << doc.dump();
     ProcessResult pushed = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config, "push"});
-    CHECK(pushed.exit_code != 0);
+    CHECK(pushed.exit_code != kExitOk);
   }
   CHECK(LoggedRequests(log).empty());
   CHECK(ServerInventory(s.data, "phone").empty());
   // The plain loopback URL, with or without a trailing slash, still works.
   s.AddRemote("http://127.0.0.1:" + port + "/");
   ProcessResult pushed = s.h.Holdfast({"push"});
-  CHECK_MESSAGE(pushed.exit_code == 0, (pushed.out + pushed.err));
+  CHECK_MESSAGE(pushed.exit_code == kExitOk, (pushed.out + pushed.err));
   CHECK(s.InSync());
 }
 
@@ -354,9 +359,9 @@ TEST_CASE("a server that answers garbage is reported as a server error and chang
     const std::string config = (other / "config.json").string();
     REQUIRE(RunProcess({testing::HoldfastBinary(), "--config", config, "remote", "add", "home", "--url", garbage.url(),
                         "--account", "phone", "--token-file", s.token_file.string()})
-                .exit_code == 0);
+                .exit_code == kExitOk);
     ProcessResult push = RunProcess({testing::HoldfastBinary(), "--vault", s.h.vault, "--config", config, "push"});
-    CHECK(push.exit_code == 10);
+    CHECK(push.exit_code == kExitRemote);
     CHECK((push.err.find("server-error") != std::string::npos || push.err.find("network-error") != std::string::npos));
     CHECK(s.h.Status()["kinds"]["contact"]["items"] == 200);
   }
@@ -371,21 +376,21 @@ TEST_CASE("--max-rate keeps the push at or under the rate asked") {
   const auto started = std::chrono::steady_clock::now();
   ProcessResult limited = s.h.Holdfast({"push", "--max-rate", "1M"});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  REQUIRE_MESSAGE(limited.exit_code == 0, limited.err);
+  REQUIRE_MESSAGE(limited.exit_code == kExitOk, limited.err);
   CHECK(seconds >= 4.0);
   CHECK(s.InSync());
-  CHECK(s.h.Holdfast({"push", "--max-rate", "fast"}).exit_code == 2);
+  CHECK(s.h.Holdfast({"push", "--max-rate", "fast"}).exit_code == kExitUsage);
 }
 
 TEST_CASE("plain http is refused except to loopback unless the user insists") {
   Setup s;
   ProcessResult refused = s.h.Holdfast({"remote", "add", "far", "--url", "http://sync.example.net", "--account", "phone",
                                         "--token-file", s.token_file.string()});
-  CHECK(refused.exit_code == 2);
+  CHECK(refused.exit_code == kExitUsage);
   CHECK(refused.err.find("unencrypted") != std::string::npos);
   ProcessResult insisted = s.h.Holdfast({"remote", "add", "far", "--url", "http://sync.example.net", "--account",
                                          "phone", "--token-file", s.token_file.string(), "--insecure-plain-http"});
-  CHECK(insisted.exit_code == 0);
+  CHECK(insisted.exit_code == kExitOk);
   CHECK(insisted.err.find("unencrypted") != std::string::npos);
 }
 

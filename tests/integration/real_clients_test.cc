@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/exit_codes.h"
 #include "tests/support/handset.h"
 #include "tests/support/temp_dir.h"
 
@@ -17,6 +18,8 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitAttention;
+using agent::kExitOk;
 using testing::ProcessResult;
 using testing::ReadFileBytes;
 using testing::RunProcess;
@@ -258,7 +261,7 @@ TEST_CASE("khard, khal and todoman list the address book, calendar and task list
   }
   MESSAGE(cards_set_aside << " vCard 2.1 files with soft line breaks set aside for khard");
   ProcessResult capture = h.Holdfast({"capture"});
-  REQUIRE_MESSAGE(capture.exit_code == 0, (capture.out + capture.err));
+  REQUIRE_MESSAGE(capture.exit_code == kExitOk, (capture.out + capture.err));
 
   Clients clients(address_book, calendar, h.tree / "tasks");
   const std::vector<std::string> contacts = clients.KhardContacts();
@@ -299,14 +302,14 @@ TEST_CASE("khard, khal and todoman list the address book, calendar and task list
   CHECK(FoundTasks(tasks_lost, list_name, summaries) == 0);
 
   ProcessResult guarded = h.Holdfast({"capture"});
-  CHECK_MESSAGE(guarded.exit_code == 9, (guarded.out + guarded.err));
+  CHECK_MESSAGE(guarded.exit_code == kExitAttention, (guarded.out + guarded.err));
   CHECK_MESSAGE(guarded.out.find("SOURCE LOSS SUSPECTED in 'personal'") != std::string::npos, guarded.out);
   CHECK_MESSAGE(guarded.out.find("SOURCE LOSS SUSPECTED in 'home'") != std::string::npos, guarded.out);
   CHECK_MESSAGE(guarded.out.find("SOURCE LOSS SUSPECTED in '" + list_name + "'") != std::string::npos,
                 guarded.out);
 
   ProcessResult restored = h.Holdfast({"restore-device"});
-  REQUIRE_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  REQUIRE_MESSAGE(restored.exit_code == kExitOk, (restored.out + restored.err));
   CHECK_MESSAGE(
       restored.out.find("contacts: wrote " + std::to_string(removed[0]) + " missing files") != std::string::npos,
       restored.out);
@@ -333,7 +336,7 @@ TEST_CASE("khard, khal and todoman list the address book, calendar and task list
 
   // The restore cleared the alerts: the next capture finds nothing missing.
   ProcessResult after = h.Holdfast({"capture"});
-  CHECK_MESSAGE(after.exit_code == 0, (after.out + after.err));
+  CHECK_MESSAGE(after.exit_code == kExitOk, (after.out + after.err));
 }
 
 }  // namespace

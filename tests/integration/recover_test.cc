@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/exit_codes.h"
 #include "agent/sync/check.h"
 #include "agent/sync/holdfast_backend.h"
 #include "storage/sqlite_handle.h"
@@ -23,6 +24,10 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitAttention;
+using agent::kExitOk;
+using agent::kExitRemote;
+using agent::kExitRemoteRefused;
 using testing::ServerInventory;
 using testing::VaultInventory;
 using testing::ProcessResult;
@@ -46,12 +51,12 @@ struct Pushed {
   explicit Pushed(const std::vector<std::string>& faults = {}) {
     testing::WriteTokenFile(token_file, testing::AddAccount(data, "phone"));
     Start(faults);
-    REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+    REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
     REQUIRE(h.Holdfast({"remote", "add", "home", "--url", server->url(), "--account", "phone", "--token-file",
                         token_file.string()})
-                .exit_code == 0);
+                .exit_code == kExitOk);
     ProcessResult push = h.Holdfast({"push"});
-    REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+    REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
   }
   // (Re)starts the server on the same port range; the remote's URL follows.
   void Start(const std::vector<std::string>& extra) {
@@ -77,11 +82,11 @@ struct Pushed {
 TEST_CASE("a healthy server is classified healthy and recover has nothing to do") {
   Pushed p;
   ProcessResult check = p.h.Holdfast({"check"});
-  CHECK_MESSAGE(check.exit_code == 0, check.out);
+  CHECK_MESSAGE(check.exit_code == kExitOk, check.out);
   CHECK(check.out.find("healthy") != std::string::npos);
   CHECK(check.out.find("lost") == std::string::npos);
   ProcessResult recover = p.h.Holdfast({"recover"});
-  CHECK(recover.exit_code == 0);
+  CHECK(recover.exit_code == kExitOk);
   CHECK(recover.out.find("Nothing to recover") != std::string::npos);
 }
 
@@ -89,11 +94,11 @@ TEST_CASE("a wipe (new epoch) is a loss of everything; recover re-sends all and 
   Pushed p;
   p.Wipe();
   ProcessResult check = p.h.Holdfast({"check"});
-  CHECK(check.exit_code == 9);
+  CHECK(check.exit_code == kExitAttention);
   CHECK(check.out.find("CHANGED") != std::string::npos);
   CHECK(check.out.find("healthy") == std::string::npos);
   ProcessResult recover = p.h.Holdfast({"recover"});
-  REQUIRE_MESSAGE(recover.exit_code == 0, (recover.out + recover.err));
+  REQUIRE_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err));
   CHECK(recover.out.find("Ran a recovery (epoch)") != std::string::npos);
   CHECK(recover.out.find("VERIFIED") != std::string::npos);
   CHECK(p.InSync());
@@ -103,7 +108,7 @@ TEST_CASE("a wipe (new epoch) is a loss of everything; recover re-sends all and 
   CHECK(last["resent"]["contact"]["items"] == 200);
   CHECK(last["resent"]["photo"]["items"] == 20);
   CHECK(status["remotes"][0]["recovery_in_progress"].is_null());
-  CHECK(p.h.Holdfast({"check"}).exit_code == 0);
+  CHECK(p.h.Holdfast({"check"}).exit_code == kExitOk);
 }
 
 TEST_CASE("a partial loss names only the missing items, and only they are sent again") {
@@ -112,10 +117,10 @@ TEST_CASE("a partial loss names only the missing items, and only they are sent a
   EditServerStore(p.data, "DELETE FROM items WHERE rowid IN (SELECT rowid FROM items WHERE content IS NOT NULL "
                           "AND uid IN (SELECT uid FROM items ORDER BY uid LIMIT 3))");
   ProcessResult check = p.h.Holdfast({"check"});
-  CHECK(check.exit_code == 9);
+  CHECK(check.exit_code == kExitAttention);
   CHECK(check.out.find("3 of") != std::string::npos);
   ProcessResult recover = p.h.Holdfast({"recover"});
-  REQUIRE_MESSAGE(recover.exit_code == 0, (recover.out + recover.err));
+  REQUIRE_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err));
   nlohmann::json last = p.h.Status()["remotes"][0]["last_recovery"];
   int resent = 0;
   for (auto& [kind, totals] : last["resent"].items()) resent += totals["items"].get<int>();
@@ -137,12 +142,12 @@ TEST_CASE("a collection gone from the server is a loss of that collection only")
   EditServerStore(p.data, "DELETE FROM items WHERE collection = '" + journal_id + "'; DELETE FROM collections WHERE id = '" +
                               journal_id + "';");
   ProcessResult check = p.h.Holdfast({"check"});
-  CHECK(check.exit_code == 9);
+  CHECK(check.exit_code == kExitAttention);
   CHECK(check.out.find("note 'journal': lost") != std::string::npos);
   CHECK(check.out.find("the collection is gone") != std::string::npos);
   CHECK(check.out.find("contact 'personal': healthy") != std::string::npos);
   ProcessResult recover = p.h.Holdfast({"recover"});
-  REQUIRE_MESSAGE(recover.exit_code == 0, (recover.out + recover.err));
+  REQUIRE_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err));
   CHECK(p.h.Status()["remotes"][0]["last_recovery"]["resent"]["note"]["items"] == 20);
   CHECK(p.h.Status()["remotes"][0]["last_recovery"]["resent"]["contact"]["items"] == 0);
   CHECK(p.InSync());
@@ -171,25 +176,25 @@ TEST_CASE("a push killed before recording what the server took is no loss: no re
   card.insert(card.rfind("END:VCARD"), "NOTE:edited\r\n");
   testing::WriteFileBytes(cards[0], card);
   fs::remove(cards[1]);
-  REQUIRE(p.h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(p.h.Holdfast({"capture"}).exit_code == kExitOk);
   VaultBeforePush before(p.h.vault);
   // The push reaches the server, but its acknowledgements never reach the vault.
-  REQUIRE(p.h.Holdfast({"push"}).exit_code == 0);
+  REQUIRE(p.h.Holdfast({"push"}).exit_code == kExitOk);
   before.PutBack();
   CHECK(p.h.Status()["remotes"][0]["pending_puts"] == 1);
   CHECK(p.h.Status()["remotes"][0]["pending_deletes"] == 1);
 
   ProcessResult check = p.h.Holdfast({"check"});
-  CHECK_MESSAGE(check.exit_code == 0, check.out);
+  CHECK_MESSAGE(check.exit_code == kExitOk, check.out);
   CHECK(check.out.find("lost") == std::string::npos);
   ProcessResult push = p.h.Holdfast({"push"});
-  REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
   CHECK(push.out.find("lost data") == std::string::npos);
   CHECK(p.h.Status()["remotes"][0]["last_recovery"].is_null());
   CHECK(p.h.Status()["remotes"][0]["pending_puts"] == 0);
   CHECK(p.h.Status()["remotes"][0]["pending_deletes"] == 0);
   CHECK(p.InSync());
-  CHECK(p.h.Holdfast({"check"}).exit_code == 0);
+  CHECK(p.h.Holdfast({"check"}).exit_code == kExitOk);
 }
 
 TEST_CASE("an unreachable or failing server never starts a recovery") {
@@ -197,18 +202,18 @@ TEST_CASE("an unreachable or failing server never starts a recovery") {
   const nlohmann::json before = p.h.Status()["remotes"][0];
   p.server.reset();  // nobody listens any more
   ProcessResult check = p.h.Holdfast({"check"});
-  CHECK(check.exit_code == 10);
+  CHECK(check.exit_code == kExitRemote);
   CHECK(check.out.find("UNKNOWN") != std::string::npos);
   ProcessResult recover = p.h.Holdfast({"recover"});
-  CHECK(recover.exit_code == 10);
+  CHECK(recover.exit_code == kExitRemote);
   CHECK(recover.err.find("no recovery started") != std::string::npos);
   // A server that answers 500 to everything, and one that refuses the token.
   p.Start({"--faults", "seed=1,error500=1"});
-  CHECK(p.h.Holdfast({"recover"}).exit_code == 10);
-  CHECK(p.h.Holdfast({"push"}).exit_code == 10);
+  CHECK(p.h.Holdfast({"recover"}).exit_code == kExitRemote);
+  CHECK(p.h.Holdfast({"push"}).exit_code == kExitRemote);
   p.Start({});
   testing::WriteTokenFile(p.token_file, std::string(64, '0'));
-  CHECK(p.h.Holdfast({"recover"}).exit_code == 11);
+  CHECK(p.h.Holdfast({"recover"}).exit_code == kExitRemoteRefused);
   const nlohmann::json after = p.h.Status()["remotes"][0];
   CHECK(after["acknowledged"] == before["acknowledged"]);
   CHECK(after["recovery_in_progress"].is_null());
@@ -245,7 +250,7 @@ TEST_CASE("a recovery killed at random moments resumes and ends verified with no
 
   // The next run finishes what is left (or finds that a run finished before its kill).
   ProcessResult finish = p.h.Holdfast({"recover"});
-  REQUIRE_MESSAGE(finish.exit_code == 0, (finish.out + finish.err));
+  REQUIRE_MESSAGE(finish.exit_code == kExitOk, (finish.out + finish.err));
   const nlohmann::json remote = p.h.Status()["remotes"][0];
   CHECK(remote["recovery_in_progress"].is_null());
   CHECK(remote["last_recovery"]["verified"] == true);
@@ -259,10 +264,10 @@ TEST_CASE("a second wipe during the recovery restarts it against the new epoch")
   child.ReadFor(600);
   p.Wipe();
   const int exit_code = child.Wait();
-  CHECK_MESSAGE(exit_code == 0, child.output());
+  CHECK_MESSAGE(exit_code == kExitOk, child.output());
   if (child.output().find("wiped again") == std::string::npos) {
     MESSAGE("the recovery finished before the second wipe: recovering again");
-    REQUIRE(p.h.Holdfast({"recover"}).exit_code == 0);
+    REQUIRE(p.h.Holdfast({"recover"}).exit_code == kExitOk);
   }
   CHECK(p.InSync());
 }
@@ -273,10 +278,10 @@ TEST_CASE("an operator's re-upload waits for this device's slot in the spread wi
                       "10d"})
               .exit_code == 0);
   ProcessResult check = p.h.Holdfast({"check"});
-  CHECK(check.exit_code == 0);
+  CHECK(check.exit_code == kExitOk);
   CHECK(check.out.find("reupload-requested") != std::string::npos);
   ProcessResult waiting = p.h.Holdfast({"recover"});
-  CHECK(waiting.exit_code == 0);
+  CHECK(waiting.exit_code == kExitOk);
   CHECK(waiting.out.find("due at this device's slot") != std::string::npos);
   // The slot is this device's, the same each time, inside the window.
   const std::string device = p.h.Status()["device_id"];
@@ -288,13 +293,13 @@ TEST_CASE("an operator's re-upload waits for this device's slot in the spread wi
   // A request without spread is due now: everything is sent again and verified.
   REQUIRE(RunProcess({testing::ServerBinary(), "request-reupload", "--data", p.data, "--account", "phone"}).exit_code == 0);
   ProcessResult reuploaded = p.h.Holdfast({"recover"});
-  REQUIRE_MESSAGE(reuploaded.exit_code == 0, (reuploaded.out + reuploaded.err));
+  REQUIRE_MESSAGE(reuploaded.exit_code == kExitOk, (reuploaded.out + reuploaded.err));
   CHECK(reuploaded.out.find("Ran a recovery (reupload r-") != std::string::npos);
   CHECK(reuploaded.out.find("VERIFIED") != std::string::npos);
   CHECK(p.h.Holdfast({"check"}).out.find(": done") != std::string::npos);
   // And by hand, one collection.
   ProcessResult manual = p.h.Holdfast({"reupload", "--collection", "journal"});
-  REQUIRE_MESSAGE(manual.exit_code == 0, (manual.out + manual.err));
+  REQUIRE_MESSAGE(manual.exit_code == kExitOk, (manual.out + manual.err));
   CHECK(p.h.Status()["remotes"][0]["last_recovery"]["resent"]["note"]["items"] == 20);
   CHECK(p.h.Status()["remotes"][0]["last_recovery"]["resent"]["contact"]["items"] == 0);
 }
@@ -309,7 +314,7 @@ TEST_CASE("read-back catches items the server acknowledged but silently dropped"
   // about 17.
   p.Start({"--faults", "seed=9,drop=0.03"});
   ProcessResult recover = p.h.Holdfast({"recover"});
-  REQUIRE_MESSAGE(recover.exit_code == 0, (recover.out + recover.err));
+  REQUIRE_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err));
   nlohmann::json last = p.h.Status()["remotes"][0]["last_recovery"];
   CHECK(last["verified"] == true);
   CHECK(last["rounds"].get<int>() >= 2);  // the first read-back found the dropped items
@@ -321,7 +326,7 @@ TEST_CASE("push detects a loss and recovers by itself") {
   Pushed p;
   p.Wipe();
   ProcessResult push = p.h.Holdfast({"push"});
-  REQUIRE_MESSAGE(push.exit_code == 0, (push.out + push.err));
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
   CHECK(push.out.find("The server had lost data (epoch)") != std::string::npos);
   CHECK(push.out.find("VERIFIED") != std::string::npos);
   CHECK(p.InSync());

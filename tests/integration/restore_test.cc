@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 
+#include "agent/exit_codes.h"
 #include "platform/clock.h"
 #include "tests/support/handset.h"
 #include "tests/support/inventory.h"
@@ -14,6 +15,9 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitAttention;
+using agent::kExitNotFound;
+using agent::kExitOk;
 using testing::TreeBytes;
 using testing::Handset;
 using testing::ProcessResult;
@@ -43,7 +47,7 @@ struct Device {
 
 TEST_CASE("after a reset, restore-device writes back what is missing; a capture then records no change") {
   Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   std::map<std::string, std::map<std::string, std::string>> before;
   for (const auto& source : testing::kHandsetSources) before[source[1]] = TreeBytes(h.tree / source[1]);
 
@@ -56,18 +60,18 @@ TEST_CASE("after a reset, restore-device writes back what is missing; a capture 
   // A file the user made since the last capture must survive the restore.
   WriteFileBytes(h.tree / "contacts/personal/new-since.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:new\r\nFN:New\r\nEND:VCARD\r\n");
   ProcessResult guarded = h.Holdfast({"capture"});
-  CHECK(guarded.exit_code == 9);
+  CHECK(guarded.exit_code == kExitAttention);
   REQUIRE(!h.Status()["source_loss_suspected"].empty());
 
   ProcessResult dry = h.Holdfast({"restore-device", "--dry-run"});
-  REQUIRE_MESSAGE(dry.exit_code == 0, dry.err);
+  REQUIRE_MESSAGE(dry.exit_code == kExitOk, dry.err);
   CHECK(dry.out.find("Dry run: nothing was written.") != std::string::npos);
   CHECK(dry.out.find("photos: would write 20 missing files") != std::string::npos);
   CHECK(testing::FilesIn(h.tree / "contacts/personal").size() == 1);
   CHECK(TreeBytes(h.tree / "photos").empty());
 
   ProcessResult restored = h.Holdfast({"restore-device"});
-  REQUIRE_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  REQUIRE_MESSAGE(restored.exit_code == kExitOk, (restored.out + restored.err));
   CHECK(restored.out.find("photos: wrote 20 missing files") != std::string::npos);
   CHECK(restored.out.find("source loss alert cleared") != std::string::npos);
   for (const auto& source : testing::kHandsetSources) {
@@ -84,7 +88,7 @@ TEST_CASE("after a reset, restore-device writes back what is missing; a capture 
   }
 
   ProcessResult after = h.Holdfast({"capture"});
-  CHECK(after.exit_code == 0);
+  CHECK(after.exit_code == kExitOk);
   // The user's new card was captured before the restore; nothing is new now.
   CHECK_MESSAGE(NoItemChange(after.out), after.out);
   CHECK(h.Status()["kinds"]["contact"]["items"] == 201);
@@ -99,41 +103,41 @@ TEST_CASE("after a reset, restore-device writes back what is missing; a capture 
 
 TEST_CASE("restore-device keeps a device file whose content differs unless --overwrite, and never deletes") {
   Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   const fs::path card = testing::FilesIn(h.tree / "contacts/work")[0];
   const std::string vault_copy = ReadFileBytes(card);
   WriteFileBytes(card, "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Edited after the capture\r\nEND:VCARD\r\n");
   WriteFileBytes(h.tree / "contacts/work/extra.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Extra\r\nEND:VCARD\r\n");
 
   ProcessResult kept = h.Holdfast({"restore-device", "--source", "contacts"});
-  REQUIRE(kept.exit_code == 0);
+  REQUIRE(kept.exit_code == kExitOk);
   CHECK(kept.out.find("1 differ from the vault and were kept") != std::string::npos);
   CHECK(ReadFileBytes(card) != vault_copy);
 
   ProcessResult replaced = h.Holdfast({"restore-device", "--source", "contacts", "--overwrite"});
-  REQUIRE(replaced.exit_code == 0);
+  REQUIRE(replaced.exit_code == kExitOk);
   CHECK(replaced.out.find("replaced 1") != std::string::npos);
   CHECK(ReadFileBytes(card) == vault_copy);
   CHECK(fs::exists(h.tree / "contacts/work/extra.vcf"));
-  CHECK(h.Holdfast({"restore-device", "--source", "nope"}).exit_code == 3);
+  CHECK(h.Holdfast({"restore-device", "--source", "nope"}).exit_code == kExitNotFound);
 }
 
 TEST_CASE("restore-device --as-of brings back an item deleted since") {
   Handset h;
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   const int64_t after_first = platform::NowMs();
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   const fs::path note = testing::FilesIn(h.tree / "notes/journal")[0];
   const std::string bytes = ReadFileBytes(note);
   fs::remove(note);
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   REQUIRE(h.Status()["kinds"]["note"]["deleted_items"] == 1);
 
   ProcessResult now = h.Holdfast({"restore-device", "--source", "notes"});
   CHECK(now.out.find("wrote 0 missing files") != std::string::npos);
   CHECK_FALSE(fs::exists(note));
   ProcessResult then = h.Holdfast({"restore-device", "--source", "notes", "--as-of", platform::FormatUtc(after_first)});
-  REQUIRE_MESSAGE(then.exit_code == 0, then.err);
+  REQUIRE_MESSAGE(then.exit_code == kExitOk, then.err);
   CHECK(then.out.find("wrote 1 missing files") != std::string::npos);
   CHECK(ReadFileBytes(note) == bytes);
   // Capture sees it come back.
@@ -160,15 +164,17 @@ TEST_CASE("single export files are rebuilt when gone and completed when items ar
   calendar += "END:VCALENDAR\r\n";
   WriteFileBytes(dir / "all.vcf", cards);
   WriteFileBytes(dir / "all.ics", calendar);
-  REQUIRE(run({"init"}).exit_code == 0);
-  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "all.vcf").string(), "--name", "book"}).exit_code == 0);
-  REQUIRE(run({"source", "add", "--kind", "calendar", (dir / "all.ics").string(), "--name", "cal"}).exit_code == 0);
-  REQUIRE(run({"capture"}).exit_code == 0);
+  REQUIRE(run({"init"}).exit_code == kExitOk);
+  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "all.vcf").string(), "--name", "book"}).exit_code ==
+          kExitOk);
+  REQUIRE(run({"source", "add", "--kind", "calendar", (dir / "all.ics").string(), "--name", "cal"}).exit_code ==
+          kExitOk);
+  REQUIRE(run({"capture"}).exit_code == kExitOk);
 
   fs::remove(dir / "all.vcf");
   fs::remove(dir / "all.ics");
   ProcessResult restored = run({"restore-device"});
-  REQUIRE_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  REQUIRE_MESSAGE(restored.exit_code == kExitOk, (restored.out + restored.err));
   CHECK(ReadFileBytes(dir / "all.vcf") == cards);
   CHECK(ReadFileBytes(dir / "all.ics") == calendar);
   ProcessResult capture = run({"capture"});
@@ -182,7 +188,7 @@ TEST_CASE("single export files are rebuilt when gone and completed when items ar
   fewer_events.erase(e3, fewer_events.find("END:VEVENT\r\n", e3) + 12 - e3);
   WriteFileBytes(dir / "all.ics", fewer_events);
   ProcessResult completed = run({"restore-device"});
-  REQUIRE(completed.exit_code == 0);
+  REQUIRE(completed.exit_code == kExitOk);
   CHECK(ReadFileBytes(dir / "all.vcf") == cards);
   const std::string ics = ReadFileBytes(dir / "all.ics");
   CHECK(ics.find("UID:e3") != std::string::npos);
@@ -218,22 +224,22 @@ TEST_CASE("multi-item files in vdir folders come back whole: no new item and no 
   WriteFileBytes(dir / "contacts/book/export.vcf", no_uids);
   WriteFileBytes(dir / "contacts/book/mixed.vcf", mixed);
   WriteFileBytes(dir / "calendars/home/three.ics", events);
-  REQUIRE(run({"init"}).exit_code == 0);
-  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "contacts").string()}).exit_code == 0);
-  REQUIRE(run({"source", "add", "--kind", "calendar", (dir / "calendars").string()}).exit_code == 0);
+  REQUIRE(run({"init"}).exit_code == kExitOk);
+  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "contacts").string()}).exit_code == kExitOk);
+  REQUIRE(run({"source", "add", "--kind", "calendar", (dir / "calendars").string()}).exit_code == kExitOk);
   ProcessResult first = run({"capture"});
-  REQUIRE_MESSAGE(first.exit_code == 0, first.out);
+  REQUIRE_MESSAGE(first.exit_code == kExitOk, first.out);
 
   fs::remove_all(dir / "contacts/book");
   fs::remove_all(dir / "calendars/home");
   ProcessResult restored = run({"restore-device"});
-  REQUIRE_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  REQUIRE_MESSAGE(restored.exit_code == kExitOk, (restored.out + restored.err));
   CHECK(ReadFileBytes(dir / "contacts/book/export.vcf") == no_uids);
   CHECK(ReadFileBytes(dir / "contacts/book/mixed.vcf") == mixed);
   CHECK(testing::FilesIn(dir / "contacts/book").size() == 2);
   CHECK(testing::FilesIn(dir / "calendars/home").size() == 1);
   ProcessResult capture = run({"capture"});
-  CHECK_MESSAGE(capture.exit_code == 0, capture.out);
+  CHECK_MESSAGE(capture.exit_code == kExitOk, capture.out);
   CHECK_MESSAGE(NoItemChange(capture.out), capture.out);
 }
 
@@ -249,15 +255,15 @@ TEST_CASE("a single export file is rebuilt in its own order: items without UID k
   }
   events += "END:VCALENDAR\r\n";
   WriteFileBytes(dir / "events.ics", events);
-  REQUIRE(run({"init"}).exit_code == 0);
-  REQUIRE(run({"source", "add", "--kind", "calendar", (dir / "events.ics").string()}).exit_code == 0);
-  REQUIRE(run({"capture"}).exit_code == 0);
+  REQUIRE(run({"init"}).exit_code == kExitOk);
+  REQUIRE(run({"source", "add", "--kind", "calendar", (dir / "events.ics").string()}).exit_code == kExitOk);
+  REQUIRE(run({"capture"}).exit_code == kExitOk);
   fs::remove(dir / "events.ics");
   ProcessResult restored = run({"restore-device"});
-  REQUIRE_MESSAGE(restored.exit_code == 0, (restored.out + restored.err));
+  REQUIRE_MESSAGE(restored.exit_code == kExitOk, (restored.out + restored.err));
   CHECK(ReadFileBytes(dir / "events.ics") == events);
   ProcessResult capture = run({"capture"});
-  CHECK_MESSAGE(capture.exit_code == 0, capture.out);
+  CHECK_MESSAGE(capture.exit_code == kExitOk, capture.out);
   CHECK_MESSAGE(NoItemChange(capture.out), capture.out);
 }
 
@@ -271,15 +277,15 @@ TEST_CASE("restore-device does not write through a collection folder replaced by
   WriteFileBytes(dir / "contacts/book/ann.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann\r\nFN:Ann\r\nEND:VCARD\r\n");
   WriteFileBytes(dir / "contacts/work/bob.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\nFN:Bob\r\nEND:VCARD\r\n");
   WriteFileBytes(dir / "outside/notes.txt", "not the agent's");
-  REQUIRE(run({"init"}).exit_code == 0);
-  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "contacts").string()}).exit_code == 0);
-  REQUIRE(run({"capture"}).exit_code == 0);
+  REQUIRE(run({"init"}).exit_code == kExitOk);
+  REQUIRE(run({"source", "add", "--kind", "contacts", (dir / "contacts").string()}).exit_code == kExitOk);
+  REQUIRE(run({"capture"}).exit_code == kExitOk);
   fs::remove_all(dir / "contacts/book");
   fs::remove_all(dir / "contacts/work");
   fs::create_directory_symlink(dir / "outside", dir / "contacts/book");
 
   ProcessResult restored = run({"restore-device"});
-  CHECK(restored.exit_code != 0);
+  CHECK(restored.exit_code != kExitOk);
   const std::string said = restored.out + restored.err;
   CHECK_MESSAGE(said.find("symbolic link") != std::string::npos, said);
   CHECK(testing::FilesIn(dir / "outside").size() == 1);  // nothing written outside the source

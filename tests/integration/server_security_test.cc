@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "agent/exit_codes.h"
 #include "platform/base64.h"
 #include "platform/http_client.h"
 #include "platform/sha256.h"
@@ -30,6 +31,7 @@
 namespace holdfast {
 namespace {
 
+using agent::kExitOk;
 using nlohmann::json;
 using platform::HttpRequest;
 using platform::HttpResponse;
@@ -292,16 +294,16 @@ TEST_CASE("16 idle and 8 trickling connections do not hold up a device's push or
   const std::string data = (h.dir / "server").string();
   const std::string token = testing::AddAccount(data, "phone");
   testing::WriteTokenFile(h.dir / "token", token);
-  REQUIRE(h.Holdfast({"capture"}).exit_code == 0);
+  REQUIRE(h.Holdfast({"capture"}).exit_code == kExitOk);
   testing::ServerProcess server(data);
   REQUIRE(h.Holdfast({"remote", "add", "home", "--url", server.url(), "--account", "phone", "--token-file",
-                      (h.dir / "token").string()}).exit_code == 0);
+                      (h.dir / "token").string()}).exit_code == kExitOk);
   Siege siege(server.port(), 16, 8);
 
   const auto push_start = Clock::now();
   testing::ProcessResult push = h.Holdfast({"push"});
   const double push_s = std::chrono::duration<double>(Clock::now() - push_start).count();
-  REQUIRE_MESSAGE(push.exit_code == 0, push.err);
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, push.err);
   CHECK(testing::VaultInventory(h.vault) == testing::ServerInventory(data, "phone"));
 
   REQUIRE(platform::InitHttpLibrary().ok());

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "agent/exit_codes.h"
 #include "platform/base64.h"
 #include "platform/sha256.h"
 #include "tests/support/inventory.h"
@@ -27,6 +28,7 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 using nlohmann::json;
 using testing::ProcessResult;
 using testing::RunProcess;
@@ -165,7 +167,7 @@ struct Device {
   }
   void Must(std::vector<std::string> args) const {
     ProcessResult result = Run(args);
-    REQUIRE_MESSAGE(result.exit_code == 0, args[0] << ": " << result.out << result.err);
+    REQUIRE_MESSAGE(result.exit_code == kExitOk, args[0] << ": " << result.out << result.err);
   }
 };
 
@@ -197,7 +199,7 @@ TEST_CASE("every kind at every size limit goes through every path with its SHA-2
 
   // Capture: every item in the vault, every refusal reported.
   ProcessResult capture = d.Run({"capture"});
-  CHECK_MESSAGE(capture.exit_code == 0, capture.out << capture.err);
+  CHECK_MESSAGE(capture.exit_code == kExitOk, capture.out << capture.err);
   CHECK(ShasOf(testing::VaultLiveItems(d.vault)) == expected);
   const json status = json::parse(d.Run({"status", "--json"}).out, nullptr, false);
   REQUIRE(status.is_object());
@@ -217,10 +219,10 @@ TEST_CASE("every kind at every size limit goes through every path with its SHA-2
   CHECK(ShasOf(testing::ServerItems(data)) == expected);
   CHECK(testing::ServerItems(data) == testing::VaultLiveItems(d.vault));
   ProcessResult check = d.Run({"check"});
-  CHECK_MESSAGE(check.exit_code == 0, check.out << check.err);
+  CHECK_MESSAGE(check.exit_code == kExitOk, check.out << check.err);
   REQUIRE(RunProcess({testing::ServerBinary(), "wipe", "--data", data, "--account", "phone"}).exit_code == 0);
   ProcessResult recover = d.Run({"recover"});
-  CHECK_MESSAGE(recover.exit_code == 0, recover.out << recover.err);
+  CHECK_MESSAGE(recover.exit_code == kExitOk, recover.out << recover.err);
   CHECK(recover.out.find("VERIFIED") != std::string::npos);
   CHECK(testing::ServerItems(data) == testing::VaultLiveItems(d.vault));
 
@@ -268,12 +270,12 @@ TEST_CASE("every kind at every size limit goes through every path with its SHA-2
   d.Must({"export", "--format", "archive", "--to", (d.dir / "all.tar").string()});
   const std::string imported = (d.dir / "imported.db").string();
   ProcessResult import = d.Run({"import", (d.dir / "all.tar").string()}, imported);
-  CHECK_MESSAGE(import.exit_code == 0, import.out << import.err);
+  CHECK_MESSAGE(import.exit_code == kExitOk, import.out << import.err);
   CHECK(testing::VaultLiveItems(imported) == testing::VaultLiveItems(d.vault));
 
   d.Must({"verify"});
   ProcessResult reupload = d.Run({"reupload"});
-  CHECK_MESSAGE(reupload.exit_code == 0, reupload.out << reupload.err);
+  CHECK_MESSAGE(reupload.exit_code == kExitOk, reupload.out << reupload.err);
   CHECK(testing::ServerItems(data) == testing::VaultLiveItems(d.vault));
 
   // The device loses every item it had; restore-device puts each back byte
@@ -285,10 +287,10 @@ TEST_CASE("every kind at every size limit goes through every path with its SHA-2
     }
   }
   ProcessResult restored = d.Run({"restore-device"});
-  CHECK_MESSAGE(restored.exit_code == 0, restored.out << restored.err);
+  CHECK_MESSAGE(restored.exit_code == kExitOk, restored.out << restored.err);
   CHECK(testing::TreeBytes(d.tree) == device_before);
   ProcessResult again = d.Run({"capture"});
-  CHECK_MESSAGE(again.exit_code == 0, again.out << again.err);
+  CHECK_MESSAGE(again.exit_code == kExitOk, again.out << again.err);
   CHECK(ShasOf(testing::VaultLiveItems(d.vault)) == expected);
 }
 

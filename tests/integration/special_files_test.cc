@@ -9,12 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/exit_codes.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 using testing::ProcessResult;
 using testing::RunProcess;
 using testing::TempDir;
@@ -38,7 +40,7 @@ struct Agent {
   }
   nlohmann::json Status() const {
     ProcessResult status = Run({"status", "--json"});
-    REQUIRE_MESSAGE(status.exit_code == 0, status.err);
+    REQUIRE_MESSAGE(status.exit_code == kExitOk, status.err);
     return nlohmann::json::parse(status.out);
   }
 };
@@ -62,15 +64,15 @@ TEST_CASE("a single-file source replaced by a FIFO fails capture and restore-dev
   Agent agent;
   const fs::path file = agent.dir / "contacts.vcf";
   WriteFileBytes(file, kTwoCards);
-  REQUIRE(agent.Run({"init"}).exit_code == 0);
-  REQUIRE(agent.Run({"source", "add", "--kind", "contacts", file.string()}).exit_code == 0);
+  REQUIRE(agent.Run({"init"}).exit_code == kExitOk);
+  REQUIRE(agent.Run({"source", "add", "--kind", "contacts", file.string()}).exit_code == kExitOk);
   ProcessResult first = agent.Run({"capture"});
-  REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+  REQUIRE_MESSAGE(first.exit_code == kExitOk, first.err);
 
   fs::remove(file);
   MakeFifo(file);
   ProcessResult capture = agent.Run({"capture"});
-  CHECK(capture.exit_code != 0);
+  CHECK(capture.exit_code != kExitOk);
   CHECK(capture.exit_code != testing::kTimedOutExitCode);
   CHECK_MESSAGE((capture.out + capture.err).find("FIFO") != std::string::npos, (capture.out + capture.err));
   nlohmann::json status = agent.Status();
@@ -78,7 +80,7 @@ TEST_CASE("a single-file source replaced by a FIFO fails capture and restore-dev
   CHECK(status["kinds"]["contact"]["deleted_items"] == 0);
 
   ProcessResult restore = agent.Run({"restore-device", "--overwrite"});
-  CHECK(restore.exit_code != 0);
+  CHECK(restore.exit_code != kExitOk);
   CHECK(restore.exit_code != testing::kTimedOutExitCode);
   CHECK_MESSAGE((restore.out + restore.err).find("FIFO") != std::string::npos, (restore.out + restore.err));
   struct stat st {};
@@ -98,9 +100,9 @@ TEST_CASE("FIFOs and sockets inside source folders are reported as skipped and t
   MakeSocketFile(book / "sock.vcf");
   WriteFileBytes(photos / "Camera" / "IMG_0001.jpg", std::string(5000, 'j'));
   MakeFifo(photos / "Camera" / "VID_0002.mp4");
-  REQUIRE(agent.Run({"init"}).exit_code == 0);
-  REQUIRE(agent.Run({"source", "add", "--kind", "contacts", contacts.string()}).exit_code == 0);
-  REQUIRE(agent.Run({"source", "add", "--kind", "photos", photos.string()}).exit_code == 0);
+  REQUIRE(agent.Run({"init"}).exit_code == kExitOk);
+  REQUIRE(agent.Run({"source", "add", "--kind", "contacts", contacts.string()}).exit_code == kExitOk);
+  REQUIRE(agent.Run({"source", "add", "--kind", "photos", photos.string()}).exit_code == kExitOk);
 
   ProcessResult capture = agent.Run({"capture"});
   CHECK(capture.exit_code != testing::kTimedOutExitCode);

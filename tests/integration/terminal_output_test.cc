@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "agent/exit_codes.h"
 #include "tests/support/child_process.h"
 #include "tests/support/handset.h"
 
@@ -12,6 +13,7 @@ namespace holdfast {
 namespace {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 using testing::Handset;
 using testing::ProcessResult;
 
@@ -37,7 +39,7 @@ TEST_CASE("a skipped file named with ESC [ 2 J, CR, LF and BEL is printed escape
   CHECK(capture.out.find("\nskipped nothing") == std::string::npos);
 
   ProcessResult status = h.Holdfast({"status"});
-  CHECK(status.exit_code == 0);
+  CHECK(status.exit_code == kExitOk);
   CHECK_FALSE(HasControl(status.out + status.err));
   CHECK(status.out.find("personal/" + kEscaped) != std::string::npos);
 }
@@ -47,14 +49,14 @@ TEST_CASE("source names and paths with control characters are escaped by source 
   const fs::path folder = h.dir / ("notes\x1b]0;owned\a");
   fs::create_directories(folder);
   ProcessResult added = h.Holdfast({"source", "add", "--kind", "notes", folder.string(), "--name", "n\x1b[2J"});
-  CHECK_MESSAGE(added.exit_code == 0, added.err);
+  CHECK_MESSAGE(added.exit_code == kExitOk, added.err);
   CHECK_FALSE(HasControl(added.out + added.err));
   ProcessResult listed = h.Holdfast({"source", "list"});
   CHECK_FALSE(HasControl(listed.out + listed.err));
   CHECK(listed.out.find("n\\x1b[2J\tnotes\t") != std::string::npos);
   // The same name again: the error names it, escaped.
   ProcessResult again = h.Holdfast({"source", "add", "--kind", "notes", folder.string(), "--name", "n\x1b[2J"});
-  CHECK(again.exit_code != 0);
+  CHECK(again.exit_code != kExitOk);
   CHECK_FALSE(HasControl(again.out + again.err));
   CHECK(again.err.find("n\\x1b[2J") != std::string::npos);
 }

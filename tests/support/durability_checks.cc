@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/exit_codes.h"
 #include "platform/sha256.h"
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
@@ -15,6 +16,7 @@
 namespace holdfast::testing {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 
 namespace {
 
@@ -42,7 +44,7 @@ std::string Describe(const Problems& problems) {
 Problems VaultVerifies(const std::string& vault_path) {
   Problems problems;
   ProcessResult verify = RunProcess({HoldfastBinary(), "--vault", vault_path, "verify"});
-  if (verify.exit_code != 0) {
+  if (verify.exit_code != kExitOk) {
     problems.push_back("holdfast verify exited " + std::to_string(verify.exit_code) + ": " + verify.out + verify.err);
   }
   std::unique_ptr<storage::Db> db = OpenSqliteForReading(vault_path);

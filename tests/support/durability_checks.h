@@ -66,7 +66,7 @@ std::vector<std::string> FingerprintShas(const std::string& fingerprint);
 std::vector<std::string> LiveShas(const ItemShas& live);
 
 // Temp and staging names anywhere under `folder`: ".holdfast-*" (platform/
-// staged_files.h) and "<name>.tmp-<pid>" (WriteFileAtomically).
+// temp_name.h) and "<name>.tmp-<pid>" (WriteFileAtomically's older names).
 Problems Leftovers(const std::filesystem::path& folder);
 
 }  // namespace holdfast::testing

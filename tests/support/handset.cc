@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "agent/exit_codes.h"
+
 namespace holdfast::testing {
 
 namespace fs = std::filesystem;
+using agent::kExitOk;
 
 Handset::Handset(bool malformed, int seed) {
   const char* gen = std::getenv("HOLDFAST_GEN_BIN");
@@ -16,11 +19,11 @@ Handset::Handset(bool malformed, int seed) {
   if (malformed) args.push_back("--malformed");
   ProcessResult made = RunProcess(args);
   REQUIRE_MESSAGE(made.exit_code == 0, made.err);
-  REQUIRE(Holdfast({"init"}).exit_code == 0);
+  REQUIRE(Holdfast({"init"}).exit_code == kExitOk);
   for (const auto& source : kHandsetSources) {
     ProcessResult added =
         Holdfast({"source", "add", "--kind", source[0], (tree / source[1]).string(), "--name", source[1]});
-    REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+    REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
   }
 }
 
@@ -31,7 +34,7 @@ ProcessResult Handset::Holdfast(std::vector<std::string> args) const {
 
 nlohmann::json Handset::Status() const {
   ProcessResult status = Holdfast({"status", "--json"});
-  REQUIRE_MESSAGE(status.exit_code == 0, status.err);
+  REQUIRE_MESSAGE(status.exit_code == kExitOk, status.err);
   return nlohmann::json::parse(status.out);
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include "agent/exit_codes.h"
 #include "platform/files.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_handle.h"
@@ -11,6 +12,8 @@
 
 namespace holdfast::storage {
 namespace {
+using agent::kExitLocked;
+using agent::kExitOk;
 
 using testing::ReadFileBytes;
 using testing::TempDir;
@@ -48,12 +51,12 @@ TEST_CASE("a second holdfast process gets a clear lock error and the vault stays
   std::unique_ptr<Vault> holder = *OpenExisting(path);
   testing::ProcessResult run =
       testing::RunProcess({testing::HoldfastBinary(), "--vault", path.string(), "status"});
-  CHECK(run.exit_code == 4);
+  CHECK(run.exit_code == kExitLocked);
   CHECK(run.err.find("vault is in use by process " + std::to_string(getpid())) != std::string::npos);
   holder.reset();
   testing::ProcessResult verify =
       testing::RunProcess({testing::HoldfastBinary(), "--vault", path.string(), "verify"});
-  CHECK_MESSAGE(verify.exit_code == 0, (verify.out + verify.err));
+  CHECK_MESSAGE(verify.exit_code == kExitOk, (verify.out + verify.err));
 }
 
 TEST_CASE("a missing vault is not created by opening it") {
@@ -169,7 +172,7 @@ TEST_CASE("a second opener that names the vault through a symbolic link or a har
     CHECK(second.error().code() == ErrorCode::kVaultLocked);
     // Another process through the other name is refused too, with exit status 4.
     testing::ProcessResult run = testing::RunProcess({testing::HoldfastBinary(), "--vault", other.string(), "status"});
-    CHECK_MESSAGE(run.exit_code == 4, run.err);
+    CHECK_MESSAGE(run.exit_code == kExitLocked, run.err);
     first.reset();
     CHECK(OpenExisting(other).has_value());  // released with the first Vault
   }

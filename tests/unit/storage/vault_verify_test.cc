@@ -1,12 +1,15 @@
 // verify: one flipped byte anywhere in stored content is found and named.
 #include <doctest/doctest.h>
 
+#include "agent/exit_codes.h"
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast::storage {
 namespace {
+using agent::kExitDamage;
+using agent::kExitOk;
 
 using testing::ReadFileBytes;
 using testing::TempDir;
@@ -100,15 +103,15 @@ TEST_CASE("holdfast verify exits non-zero and reports the damage") {
   std::filesystem::path path = MakeVault(dir);
   testing::ProcessResult clean =
       testing::RunProcess({testing::HoldfastBinary(), "--vault", path.string(), "verify"});
-  CHECK_MESSAGE(clean.exit_code == 0, (clean.out + clean.err));
+  CHECK_MESSAGE(clean.exit_code == kExitOk, (clean.out + clean.err));
   FlipByteOf(path, kItemMarker);
   testing::ProcessResult damaged =
       testing::RunProcess({testing::HoldfastBinary(), "--vault", path.string(), "verify"});
-  CHECK(damaged.exit_code == 1);
+  CHECK(damaged.exit_code == kExitDamage);
   CHECK(damaged.out.find("DAMAGED item collection 'personal' uid 'ada'") != std::string::npos);
   testing::ProcessResult json =
       testing::RunProcess({testing::HoldfastBinary(), "--vault", path.string(), "verify", "--json"});
-  CHECK(json.exit_code == 1);
+  CHECK(json.exit_code == kExitDamage);
   CHECK(json.out.find("\"ok\": false") != std::string::npos);
 }
 

@@ -1,4 +1,4 @@
-// The server's answers read by agent/replies.h: a hostile or broken server
+// The server's answers read by agent/sync/replies.h: a hostile or broken server
 // gets an error naming what is wrong, never a crash, an acknowledgement it
 // did not give, or an upload or listing that never ends. The bodies here are
 // ones tools/reliability/fuzz.sh found crashing the agent, or that kept it
