@@ -9,6 +9,7 @@
 #include "platform/files.h"
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
+#include "storage/vault_connection.h"
 
 namespace holdfast::storage {
 namespace {
@@ -22,7 +23,7 @@ constexpr int kChunksPerTransaction = 64;
 }  // namespace
 
 Result<int64_t> Vault::BlobId(const Digest& sha256) {
-  Result<Stmt> stmt = db_->Cached("SELECT id FROM blobs WHERE sha256 = ?1");
+  Result<Stmt> stmt = conn_->db().Cached("SELECT id FROM blobs WHERE sha256 = ?1");
   if (!stmt) return stmt.error();
   stmt->BindBlob(1, sha256.data(), sha256.size());
   Result<bool> row = stmt->Step();
@@ -42,9 +43,9 @@ Status Vault::RemoveIncompleteBlobs() {
   // Only one process writes the vault (it holds the lock), so a blob still
   // without its SHA-256 belongs to a writer that died mid-stream.
   return InTransaction([&]() -> Status {
-    HF_RETURN_IF_ERROR(db_->Exec(
+    HF_RETURN_IF_ERROR(conn_->db().Exec(
         "DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM blobs WHERE sha256 IS NULL)"));
-    return db_->Exec("DELETE FROM blobs WHERE sha256 IS NULL");
+    return conn_->db().Exec("DELETE FROM blobs WHERE sha256 IS NULL");
   });
 }
 
@@ -61,10 +62,10 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
   // is committed, or rolled back, with the rest of the batch.
   int64_t blob_id = 0;
   HF_RETURN_IF_ERROR(InTransaction([&]() -> Status {  // step 1
-    HF_RETURN_IF_ERROR(db_->Exec(
+    HF_RETURN_IF_ERROR(conn_->db().Exec(
         "INSERT INTO blobs(sha256, size_bytes, chunk_count, created_at_ms) VALUES(NULL, 0, 0, "
         "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"));
-    blob_id = sqlite3_last_insert_rowid(db_->get());
+    blob_id = sqlite3_last_insert_rowid(conn_->db().get());
     return Status::Ok();
   }));
 
@@ -91,7 +92,7 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
         if (filled == 0) break;
         hasher.Update(buffer.data(), filled);
         Result<Stmt> insert =
-            db_->Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
+            conn_->db().Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
         if (!insert) return insert.error();
         HF_RETURN_IF_ERROR(
             insert->Bind(1, blob_id).Bind(2, seq).BindBlobStatic(3, buffer.data(), filled).Run());
@@ -113,14 +114,14 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
     Result<bool> exists = HasBlob(ref.sha256);
     if (!exists) return exists.error();
     if (*exists) {
-      Result<Stmt> drop_chunks = db_->Cached("DELETE FROM blob_chunks WHERE blob_id = ?1");
+      Result<Stmt> drop_chunks = conn_->db().Cached("DELETE FROM blob_chunks WHERE blob_id = ?1");
       if (!drop_chunks) return drop_chunks.error();
       HF_RETURN_IF_ERROR(drop_chunks->Bind(1, blob_id).Run());
-      Result<Stmt> drop = db_->Cached("DELETE FROM blobs WHERE id = ?1");
+      Result<Stmt> drop = conn_->db().Cached("DELETE FROM blobs WHERE id = ?1");
       if (!drop) return drop.error();
       return drop->Bind(1, blob_id).Run();
     }
-    Result<Stmt> complete = db_->Cached(
+    Result<Stmt> complete = conn_->db().Cached(
         "UPDATE blobs SET sha256 = ?2, size_bytes = ?3, chunk_count = ?4 WHERE id = ?1");
     if (!complete) return complete.error();
     complete->Bind(1, blob_id).BindBlob(2, ref.sha256.data(), ref.sha256.size());
@@ -165,17 +166,17 @@ Result<BlobRef> Vault::PutBlobBytes(std::string_view content, const Digest& sha2
   Status status = InTransaction([&]() -> Status {
     const int64_t chunks =
         static_cast<int64_t>((content.size() + kChunkSizeBytes - 1) / kChunkSizeBytes);
-    Result<Stmt> blob = db_->Cached(
+    Result<Stmt> blob = conn_->db().Cached(
         "INSERT INTO blobs(sha256, size_bytes, chunk_count, created_at_ms) VALUES(?1, ?2, ?3, "
         "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
     if (!blob) return blob.error();
     blob->BindBlob(1, sha256.data(), sha256.size()).Bind(2, static_cast<int64_t>(content.size()));
     HF_RETURN_IF_ERROR(blob->Bind(3, chunks).Run());
-    const int64_t blob_id = sqlite3_last_insert_rowid(db_->get());
+    const int64_t blob_id = sqlite3_last_insert_rowid(conn_->db().get());
     for (int64_t seq = 0; seq < chunks; ++seq) {
       std::string_view chunk = content.substr(static_cast<size_t>(seq) * kChunkSizeBytes, kChunkSizeBytes);
       Result<Stmt> insert =
-          db_->Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
+          conn_->db().Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
       if (!insert) return insert.error();
       HF_RETURN_IF_ERROR(
           insert->Bind(1, blob_id).Bind(2, seq).BindBlobStatic(3, chunk.data(), chunk.size()).Run());
@@ -188,7 +189,7 @@ Result<BlobRef> Vault::PutBlobBytes(std::string_view content, const Digest& sha2
 
 Status Vault::ReadBlob(const Digest& sha256, const ByteSink& sink) {
   const std::string where = "blob " + platform::ToHex(sha256);
-  Result<Stmt> blob = db_->Cached("SELECT id, size_bytes, chunk_count FROM blobs WHERE sha256 = ?1");
+  Result<Stmt> blob = conn_->db().Cached("SELECT id, size_bytes, chunk_count FROM blobs WHERE sha256 = ?1");
   if (!blob) return blob.error();
   blob->BindBlob(1, sha256.data(), sha256.size());
   Result<bool> row = blob->Step();
@@ -200,7 +201,7 @@ Status Vault::ReadBlob(const Digest& sha256, const ByteSink& sink) {
 
   blob->Reset();
   // Cached: the sink must not read blobs itself (nothing does).
-  Result<Stmt> chunks = db_->Cached("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 ORDER BY seq");
+  Result<Stmt> chunks = conn_->db().Cached("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 ORDER BY seq");
   if (!chunks) return chunks.error();
   chunks->Bind(1, blob_id);
   int64_t expected_seq = 0;

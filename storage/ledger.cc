@@ -4,20 +4,15 @@
 
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
+#include "storage/vault_connection.h"
+#include "storage/vault_sql.h"
 
 namespace holdfast::storage {
 namespace {
 
 using platform::Digest;
 
-Digest ToDigest(std::string_view bytes) {
-  Digest digest{};
-  if (bytes.size() == digest.size()) std::memcpy(digest.data(), bytes.data(), digest.size());
-  return digest;
-}
-
-constexpr const char* kLiveTest =
-    "NOT EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)";
+constexpr const char* kLiveTest = HF_SQL_ITEM_LIVE;
 
 }  // namespace
 
@@ -31,7 +26,7 @@ Status Vault::ForEachPending(std::string_view remote, const std::function<Status
                           "WHERE (l.item_id IS NOT NULL AND NOT (" + kLiveTest + ")) OR ((" + kLiveTest +
                           ") AND (l.sha256 IS NULL OR l.sha256 != i.sha256)) "
                           "ORDER BY i.collection_id, i.id";
-  Result<Stmt> stmt = db_->Prepare(sql);
+  Result<Stmt> stmt = conn_->db().Prepare(sql);
   if (!stmt) return stmt.error();
   stmt->Bind(1, remote);
   while (true) {
@@ -42,7 +37,7 @@ Status Vault::ForEachPending(std::string_view remote, const std::function<Status
     change.item_id = stmt->Int(0);
     change.collection_id = stmt->Int(1);
     change.uid = stmt->Text(2);
-    change.sha256 = ToDigest(stmt->Blob(3));
+    change.sha256 = DigestFromBytes(stmt->Blob(3));
     change.size_bytes = static_cast<uint64_t>(stmt->Int(4));
     change.head_revision_id = stmt->Int(5);
     change.in_blob = stmt->Int(6) != 0;
@@ -55,10 +50,10 @@ Status Vault::ForEachPending(std::string_view remote, const std::function<Status
 Status Vault::RecordAcks(std::string_view remote, const std::vector<LedgerAck>& acks, int64_t now_ms) {
   if (acks.empty()) return Status::Ok();
   return InTransaction([&]() -> Status {
-    Result<Stmt> put = db_->Cached(
+    Result<Stmt> put = conn_->db().Cached(
         "INSERT OR REPLACE INTO ledger(remote, item_id, sha256, acked_at_ms) VALUES(?1, ?2, ?3, ?4)");
     if (!put) return put.error();
-    Result<Stmt> del = db_->Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
+    Result<Stmt> del = conn_->db().Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
     if (!del) return del.error();
     for (const LedgerAck& ack : acks) {
       put->Reset();
@@ -84,7 +79,7 @@ Result<LedgerCounts> Vault::CountLedger(std::string_view remote) {
                               "sum(CASE WHEN live AND (acked IS NULL OR acked != i_sha) THEN size ELSE 0 END) "
                               "FROM (SELECT i.sha256 AS i_sha, i.size_bytes AS size, l.sha256 AS acked, (") +
                           kLiveTest + ") AS live FROM items i LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id)";
-  Result<Stmt> stmt = db_->Prepare(sql);
+  Result<Stmt> stmt = conn_->db().Prepare(sql);
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, remote).Step();
   if (!row) return row.error();
@@ -96,7 +91,7 @@ Result<LedgerCounts> Vault::CountLedger(std::string_view remote) {
 }
 
 Result<bool> Vault::RemoteHasBlob(std::string_view remote, const Digest& sha256) {
-  Result<Stmt> stmt = db_->Cached("SELECT 1 FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
+  Result<Stmt> stmt = conn_->db().Cached("SELECT 1 FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Step();
   if (!row) return row.error();
@@ -105,14 +100,14 @@ Result<bool> Vault::RemoteHasBlob(std::string_view remote, const Digest& sha256)
 
 Status Vault::RecordRemoteBlob(std::string_view remote, const Digest& sha256) {
   return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached("INSERT OR IGNORE INTO remote_blobs(remote, sha256) VALUES(?1, ?2)");
+    Result<Stmt> stmt = conn_->db().Cached("INSERT OR IGNORE INTO remote_blobs(remote, sha256) VALUES(?1, ?2)");
     if (!stmt) return stmt.error();
     return stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Run();
   });
 }
 
 Result<std::optional<std::string>> Vault::RemoteEpoch(std::string_view remote) {
-  Result<Stmt> stmt = db_->Cached("SELECT epoch FROM remote_state WHERE remote = ?1");
+  Result<Stmt> stmt = conn_->db().Cached("SELECT epoch FROM remote_state WHERE remote = ?1");
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, remote).Step();
   if (!row) return row.error();
@@ -122,7 +117,7 @@ Result<std::optional<std::string>> Vault::RemoteEpoch(std::string_view remote) {
 
 Status Vault::SetRemoteEpoch(std::string_view remote, std::string_view epoch, int64_t now_ms) {
   return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached(
+    Result<Stmt> stmt = conn_->db().Cached(
         "INSERT INTO remote_state(remote, epoch, last_push_ms) VALUES(?1, ?2, ?3) "
         "ON CONFLICT(remote) DO UPDATE SET epoch = excluded.epoch, last_push_ms = excluded.last_push_ms");
     if (!stmt) return stmt.error();
@@ -131,18 +126,18 @@ Status Vault::SetRemoteEpoch(std::string_view remote, std::string_view epoch, in
 }
 
 Result<std::vector<LedgerEntry>> Vault::LedgerFor(std::string_view remote, int64_t collection_id) {
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = conn_->db().Prepare(
       "SELECT i.id, i.uid, l.sha256 FROM ledger l JOIN items i ON i.id = l.item_id "
       "WHERE l.remote = ?1 AND i.collection_id = ?2 ORDER BY i.uid");
   if (!stmt) return stmt.error();
   stmt->Bind(1, remote).Bind(2, collection_id);
-  return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), ToDigest(s.Blob(2))}; });
+  return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), DigestFromBytes(s.Blob(2))}; });
 }
 
 Status Vault::ForgetAcks(std::string_view remote, const std::vector<int64_t>& item_ids) {
   if (item_ids.empty()) return Status::Ok();
   return InTransaction([&]() -> Status {
-    Result<Stmt> del = db_->Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
+    Result<Stmt> del = conn_->db().Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
     if (!del) return del.error();
     for (int64_t id : item_ids) {
       del->Reset();
@@ -154,7 +149,7 @@ Status Vault::ForgetAcks(std::string_view remote, const std::vector<int64_t>& it
 
 Status Vault::ForgetCollectionAcks(std::string_view remote, int64_t collection_id) {
   return InTransaction([&]() -> Status {
-    Result<Stmt> del = db_->Prepare(
+    Result<Stmt> del = conn_->db().Prepare(
         "DELETE FROM ledger WHERE remote = ?1 AND item_id IN (SELECT id FROM items WHERE collection_id = ?2)");
     if (!del) return del.error();
     return del->Bind(1, remote).Bind(2, collection_id).Run();
@@ -162,7 +157,7 @@ Status Vault::ForgetCollectionAcks(std::string_view remote, int64_t collection_i
 }
 
 Result<std::optional<RecoveryState>> Vault::Recovery(std::string_view remote) {
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = conn_->db().Prepare(
       "SELECT recovery_reason, recovery_started_ms, coalesce(recovery_progress, '') FROM remote_state WHERE remote = ?1");
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, remote).Step();
@@ -173,10 +168,10 @@ Result<std::optional<RecoveryState>> Vault::Recovery(std::string_view remote) {
 
 Status Vault::SetRecovery(std::string_view remote, const std::optional<RecoveryState>& state) {
   return InTransaction([&]() -> Status {
-    Result<Stmt> ensure = db_->Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
+    Result<Stmt> ensure = conn_->db().Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
     if (!ensure) return ensure.error();
     HF_RETURN_IF_ERROR(ensure->Bind(1, remote).Run());
-    Result<Stmt> stmt = db_->Prepare(
+    Result<Stmt> stmt = conn_->db().Prepare(
         "UPDATE remote_state SET recovery_reason = ?2, recovery_started_ms = ?3, recovery_progress = NULL "
         "WHERE remote = ?1");
     if (!stmt) return stmt.error();
@@ -192,14 +187,14 @@ Status Vault::SetRecovery(std::string_view remote, const std::optional<RecoveryS
 
 Status Vault::SetRecoveryProgress(std::string_view remote, std::string_view progress) {
   return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Prepare("UPDATE remote_state SET recovery_progress = ?2 WHERE remote = ?1");
+    Result<Stmt> stmt = conn_->db().Prepare("UPDATE remote_state SET recovery_progress = ?2 WHERE remote = ?1");
     if (!stmt) return stmt.error();
     return stmt->Bind(1, remote).Bind(2, progress).Run();
   });
 }
 
 Result<std::string> Vault::ReuploadDone(std::string_view remote) {
-  Result<Stmt> stmt = db_->Prepare("SELECT coalesce(reupload_done, '') FROM remote_state WHERE remote = ?1");
+  Result<Stmt> stmt = conn_->db().Prepare("SELECT coalesce(reupload_done, '') FROM remote_state WHERE remote = ?1");
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, remote).Step();
   if (!row) return row.error();
@@ -208,10 +203,10 @@ Result<std::string> Vault::ReuploadDone(std::string_view remote) {
 
 Status Vault::SetReuploadDone(std::string_view remote, std::string_view id) {
   return InTransaction([&]() -> Status {
-    Result<Stmt> ensure = db_->Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
+    Result<Stmt> ensure = conn_->db().Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
     if (!ensure) return ensure.error();
     HF_RETURN_IF_ERROR(ensure->Bind(1, remote).Run());
-    Result<Stmt> stmt = db_->Prepare("UPDATE remote_state SET reupload_done = ?2 WHERE remote = ?1");
+    Result<Stmt> stmt = conn_->db().Prepare("UPDATE remote_state SET reupload_done = ?2 WHERE remote = ?1");
     if (!stmt) return stmt.error();
     return stmt->Bind(1, remote).Bind(2, id).Run();
   });
@@ -219,7 +214,7 @@ Status Vault::SetReuploadDone(std::string_view remote, std::string_view id) {
 
 Status Vault::AddRecoveryRecord(std::string_view remote, const RecoveryRecord& record) {
   return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Prepare(
+    Result<Stmt> stmt = conn_->db().Prepare(
         "INSERT INTO recovery_reports(remote, started_ms, finished_ms, verified, report) VALUES(?1, ?2, ?3, ?4, ?5)");
     if (!stmt) return stmt.error();
     return stmt->Bind(1, remote).Bind(2, record.started_ms).Bind(3, record.finished_ms)
@@ -228,7 +223,7 @@ Status Vault::AddRecoveryRecord(std::string_view remote, const RecoveryRecord& r
 }
 
 Result<std::optional<RecoveryRecord>> Vault::LastRecoveryRecord(std::string_view remote) {
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = conn_->db().Prepare(
       "SELECT started_ms, finished_ms, verified, report FROM recovery_reports WHERE remote = ?1 ORDER BY id DESC LIMIT 1");
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, remote).Step();
@@ -239,7 +234,7 @@ Result<std::optional<RecoveryRecord>> Vault::LastRecoveryRecord(std::string_view
 
 Status Vault::ForgetRemoteBlob(std::string_view remote, const Digest& sha256) {
   return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached("DELETE FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
+    Result<Stmt> stmt = conn_->db().Cached("DELETE FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
     if (!stmt) return stmt.error();
     return stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Run();
   });
@@ -248,7 +243,7 @@ Status Vault::ForgetRemoteBlob(std::string_view remote, const Digest& sha256) {
 Status Vault::ClearLedger(std::string_view remote) {
   return InTransaction([&]() -> Status {
     for (const char* sql : {"DELETE FROM ledger WHERE remote = ?1", "DELETE FROM remote_blobs WHERE remote = ?1"}) {
-      Result<Stmt> stmt = db_->Prepare(sql);
+      Result<Stmt> stmt = conn_->db().Prepare(sql);
       if (!stmt) return stmt.error();
       HF_RETURN_IF_ERROR(stmt->Bind(1, remote).Run());
     }
@@ -258,7 +253,7 @@ Status Vault::ClearLedger(std::string_view remote) {
 
 Status Vault::ReadBlobRange(const Digest& sha256, uint64_t offset, uint64_t max_bytes, const ByteSink& sink) {
   const std::string where = "blob " + platform::ToHex(sha256);
-  Result<Stmt> blob = db_->Prepare("SELECT id, size_bytes FROM blobs WHERE sha256 = ?1");
+  Result<Stmt> blob = conn_->db().Prepare("SELECT id, size_bytes FROM blobs WHERE sha256 = ?1");
   if (!blob) return blob.error();
   Result<bool> row = blob->BindBlob(1, sha256.data(), sha256.size()).Step();
   if (!row) return row.error();
@@ -270,7 +265,7 @@ Status Vault::ReadBlobRange(const Digest& sha256, uint64_t offset, uint64_t max_
   }
   int64_t seq = static_cast<int64_t>(offset / kChunkSizeBytes);
   size_t skip = static_cast<size_t>(offset % kChunkSizeBytes);
-  Result<Stmt> chunks = db_->Prepare("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 AND seq >= ?2 ORDER BY seq");
+  Result<Stmt> chunks = conn_->db().Prepare("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 AND seq >= ?2 ORDER BY seq");
   if (!chunks) return chunks.error();
   chunks->Bind(1, blob_id).Bind(2, seq);
   uint64_t delivered = offset;

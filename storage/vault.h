@@ -34,7 +34,7 @@
 namespace holdfast::storage {
 
 class Checkpointer;
-class Db;
+class VaultConnection;
 
 enum class ItemKind { kContact, kEvent, kTask, kNote, kPhoto };
 inline constexpr ItemKind kAllItemKinds[] = {ItemKind::kContact, ItemKind::kEvent, ItemKind::kTask,
@@ -394,7 +394,7 @@ class Vault {
 
  private:
   friend class WriteBatch;
-  Vault(std::filesystem::path path, platform::FileLock lock, std::unique_ptr<Db> db);
+  Vault(std::filesystem::path path, platform::FileLock lock, std::unique_ptr<VaultConnection> conn);
   Status LoadMeta();
   Status RemoveIncompleteBlobs();
   Result<PutOutcome> PutContent(int64_t collection_id, std::string_view uid,
@@ -403,7 +403,6 @@ class Vault {
                                 std::string_view summary, int64_t now_ms,
                                 std::string_view source_path);
   Result<int64_t> BlobId(const platform::Digest& sha256);
-  // Runs `body` in the open batch, or in a transaction of its own.
   Status InTransaction(const std::function<Status()>& body);
   void VerifyBlobs(VerifyReport* report);
   void VerifyReferences(VerifyReport* report);
@@ -411,10 +410,8 @@ class Vault {
 
   std::filesystem::path path_;
   platform::FileLock lock_;
-  std::unique_ptr<Db> db_;
-  std::unique_ptr<Checkpointer> checkpointer_;  // stopped before db_ closes
-  bool batch_open_ = false;
-  std::set<int64_t> known_collections_;  // confirmed to exist (none is ever deleted)
+  std::unique_ptr<VaultConnection> conn_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // stopped before conn_ closes
   std::string device_id_;
   int64_t created_at_ms_ = 0;
   int schema_version_ = 0;
