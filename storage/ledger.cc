@@ -251,46 +251,4 @@ Status Vault::ClearLedger(std::string_view remote) {
   });
 }
 
-Status Vault::ReadBlobRange(const Digest& sha256, uint64_t offset, uint64_t max_bytes, const ByteSink& sink) {
-  const std::string where = "blob " + platform::ToHex(sha256);
-  Result<Stmt> blob = conn_->db().Prepare("SELECT id, size_bytes FROM blobs WHERE sha256 = ?1");
-  if (!blob) return blob.error();
-  Result<bool> row = blob->BindBlob(1, sha256.data(), sha256.size()).Step();
-  if (!row) return row.error();
-  if (!*row) return Status(ErrorCode::kNotFound, where + " is not in the vault");
-  const int64_t blob_id = blob->Int(0);
-  const uint64_t size_bytes = static_cast<uint64_t>(blob->Int(1));
-  if (offset > size_bytes) {
-    return Status(ErrorCode::kInvalidArgument, where + ": offset " + std::to_string(offset) + " is past its end");
-  }
-  int64_t seq = static_cast<int64_t>(offset / kChunkSizeBytes);
-  size_t skip = static_cast<size_t>(offset % kChunkSizeBytes);
-  Result<Stmt> chunks = conn_->db().Prepare("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 AND seq >= ?2 ORDER BY seq");
-  if (!chunks) return chunks.error();
-  chunks->Bind(1, blob_id).Bind(2, seq);
-  uint64_t delivered = offset;
-  const uint64_t end = std::min(size_bytes, offset + max_bytes);
-  while (delivered < end) {
-    Result<bool> more = chunks->Step();
-    if (!more) return more.error().WithContext(where);
-    if (!*more) break;
-    if (chunks->Int(0) != seq) {
-      return Status(ErrorCode::kCorruptVault, where + ": chunk " + std::to_string(seq) + " is missing");
-    }
-    std::string_view data = chunks->Blob(1);
-    if (skip > data.size()) return Status(ErrorCode::kCorruptVault, where + ": chunk " + std::to_string(seq) + " is short");
-    data.remove_prefix(skip);
-    skip = 0;
-    if (data.size() > end - delivered) data = data.substr(0, end - delivered);
-    delivered += data.size();
-    HF_RETURN_IF_ERROR(sink(data));
-    ++seq;
-  }
-  if (delivered != end) {
-    return Status(ErrorCode::kCorruptVault, where + ": " + std::to_string(delivered) + " of " +
-                                                std::to_string(size_bytes) + " bytes present");
-  }
-  return Status::Ok();
-}
-
 }  // namespace holdfast::storage

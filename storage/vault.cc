@@ -135,7 +135,10 @@ Status WriteBatch::Commit() {
 }
 
 Vault::Vault(fs::path path, platform::FileLock lock, std::unique_ptr<VaultConnection> conn)
-    : path_(std::move(path)), lock_(std::move(lock)), conn_(std::move(conn)) {}
+    : path_(std::move(path)),
+      lock_(std::move(lock)),
+      conn_(std::move(conn)),
+      blobs_(new BlobStore(*conn_)) {}
 
 Vault::~Vault() {
   checkpointer_.reset();  // its thread must not outlive the writer's connection
@@ -252,7 +255,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
   vault->checkpointer_ = std::move(*checkpointer);
   sqlite3_wal_hook(conn.get(), &OnWalCommit, vault->checkpointer_.get());
   HF_RETURN_IF_ERROR(vault->LoadMeta().WithContext(where));
-  HF_RETURN_IF_ERROR(vault->RemoveIncompleteBlobs().WithContext(where));
+  HF_RETURN_IF_ERROR(vault->blobs_->RemoveIncompleteBlobs().WithContext(where));
   if (created) HF_RETURN_IF_ERROR(platform::SyncDir(path.parent_path()));
   return vault;
 }
@@ -353,7 +356,7 @@ Result<PutOutcome> Vault::PutItemHashed(int64_t collection_id, std::string_view 
 Result<PutOutcome> Vault::PutItemBlob(int64_t collection_id, std::string_view uid,
                                       const BlobRef& blob, std::string_view summary,
                                       int64_t now_ms, std::string_view source_path) {
-  Result<int64_t> blob_id = BlobId(blob.sha256);
+  Result<int64_t> blob_id = blobs_->BlobId(blob.sha256);
   if (!blob_id) return blob_id.error();
   return PutContent(collection_id, uid, blob.sha256, blob.size_bytes, {}, *blob_id, summary, now_ms,
                     source_path);
@@ -655,7 +658,7 @@ Status Vault::ReadRevision(int64_t revision_id, const ByteSink& sink) {
   if (stmt->IsNull(2)) return sink(stmt->Blob(0));
   Digest sha256 = DigestFromBytes(stmt->Blob(1));
   stmt->Reset();
-  return ReadBlob(sha256, sink);
+  return blobs_->ReadBlob(sha256, sink);
 }
 
 Status Vault::ReadRevisionRange(int64_t revision_id, uint64_t offset, uint64_t max_bytes, const ByteSink& sink) {
@@ -675,7 +678,7 @@ Status Vault::ReadRevisionRange(int64_t revision_id, uint64_t offset, uint64_t m
   if (!stmt->IsNull(3)) {
     Digest sha256 = DigestFromBytes(stmt->Blob(2));
     stmt->Reset();
-    return ReadBlobRange(sha256, offset, max_bytes, sink);
+    return blobs_->ReadBlobRange(sha256, offset, max_bytes, sink);
   }
   const uint64_t size_bytes = static_cast<uint64_t>(stmt->Int(1));
   if (offset > size_bytes) {

@@ -30,6 +30,7 @@
 #include "platform/file_lock.h"
 #include "platform/sha256.h"
 #include "platform/status.h"
+#include "storage/blob_store.h"
 
 namespace holdfast::storage {
 
@@ -50,13 +51,6 @@ struct CollectionInfo {
   std::string name;    // display name, e.g. "personal"
   std::string source;  // where it came from, e.g. the source name in the config
   int64_t created_at_ms = 0;
-};
-
-// A completed blob: content-addressed by SHA-256.
-struct BlobRef {
-  platform::Digest sha256{};
-  uint64_t size_bytes = 0;
-  bool operator==(const BlobRef&) const = default;
 };
 
 struct ItemRecord {
@@ -202,11 +196,6 @@ struct LedgerCounts {
   int64_t pending_bytes = 0;    // content bytes of the pending puts
 };
 
-// Reads the next bytes of a stream into `buffer`; returns how many, 0 at the end.
-using ByteSource = std::function<Result<size_t>(char* buffer, size_t capacity)>;
-// Receives content piece by piece, in order.
-using ByteSink = std::function<Status(std::string_view bytes)>;
-
 class Vault;
 
 // A group of writes committed together. Destroying it uncommitted rolls the
@@ -227,9 +216,6 @@ class WriteBatch {
 
 class Vault {
  public:
-  // Size of one chunk of blob content.
-  static constexpr size_t kChunkSizeBytes = 256 * 1024;
-
   enum class OpenMode { kExisting, kCreate };
 
   // Opens the vault at `path`. kCreate also makes the folder (0700) and the
@@ -247,6 +233,9 @@ class Vault {
   int schema_version() const { return schema_version_; }
 
   Result<WriteBatch> BeginBatch();
+
+  // The vault's blob store (storage/blob_store.h), valid as long as the vault.
+  BlobStore& blobs() { return *blobs_; }
 
   // Returns the collection's id, creating it if (source, name) is new. Idempotent.
   Result<int64_t> EnsureCollection(ItemKind kind, std::string_view name, std::string_view source);
@@ -325,27 +314,8 @@ class Vault {
   // large contact sends its inline bytes as a blob). Memory use: at most
   // max_bytes for inline content, one chunk for a blob. Errors: kNotFound
   // (no such revision), kInvalidArgument (offset past the end), those of
-  // ReadBlobRange.
+  // BlobStore::ReadBlobRange.
   Status ReadRevisionRange(int64_t revision_id, uint64_t offset, uint64_t max_bytes, const ByteSink& sink);
-
-  // Streams content from `source` into the blob store in chunks of
-  // kChunkSizeBytes, hashing as it goes; memory use is one chunk whatever the
-  // size. Content already stored is deduplicated. Outside a WriteBatch it
-  // commits every 16 MiB and is durable on return; a blob interrupted by a
-  // crash is removed the next time the vault opens. Inside a batch it writes
-  // into the batch's transaction and is durable when the batch commits, so
-  // callers should bound the bytes they put in one batch.
-  Result<BlobRef> PutBlob(const ByteSource& source);
-  // Streams a file; *file_failed (if given) tells whether an error came from
-  // opening or reading `file` rather than from the vault.
-  Result<BlobRef> PutBlobFromFile(const std::filesystem::path& file, bool* file_failed = nullptr);
-  // Stores content already in memory whose SHA-256 the caller computed (on
-  // another thread, say); content the vault holds is not written again.
-  // In a batch it commits with the batch, else it is durable on return.
-  Result<BlobRef> PutBlobBytes(std::string_view content, const platform::Digest& sha256);
-  Result<bool> HasBlob(const platform::Digest& sha256);
-  // Streams a blob to `sink`. kNotFound if absent, kCorruptVault if chunks are missing.
-  Status ReadBlob(const platform::Digest& sha256, const ByteSink& sink);
 
   Result<VaultStats> Stats();
 
@@ -382,10 +352,6 @@ class Vault {
   // Forgets everything the remote acknowledged: its ledger and blobs (the
   // server lost its data: its acknowledgements no longer hold).
   Status ClearLedger(std::string_view remote);
-  // Streams up to max_bytes of a blob from byte `offset` on (a resumed
-  // upload). Errors as ReadBlob; kInvalidArgument for an offset past the end.
-  Status ReadBlobRange(const platform::Digest& sha256, uint64_t offset, uint64_t max_bytes, const ByteSink& sink);
-
   // Runs SQLite's integrity check, looks for rows whose parent is missing,
   // then recomputes the SHA-256 of every revision and every blob and compares
   // it with the recorded one. Damage is
@@ -396,13 +362,11 @@ class Vault {
   friend class WriteBatch;
   Vault(std::filesystem::path path, platform::FileLock lock, std::unique_ptr<VaultConnection> conn);
   Status LoadMeta();
-  Status RemoveIncompleteBlobs();
   Result<PutOutcome> PutContent(int64_t collection_id, std::string_view uid,
                                 const platform::Digest& sha256, uint64_t size_bytes,
                                 std::string_view inline_content, std::optional<int64_t> blob_id,
                                 std::string_view summary, int64_t now_ms,
                                 std::string_view source_path);
-  Result<int64_t> BlobId(const platform::Digest& sha256);
   Status InTransaction(const std::function<Status()>& body);
   void VerifyBlobs(VerifyReport* report);
   void VerifyReferences(VerifyReport* report);
@@ -411,6 +375,7 @@ class Vault {
   std::filesystem::path path_;
   platform::FileLock lock_;
   std::unique_ptr<VaultConnection> conn_;
+  std::unique_ptr<BlobStore> blobs_;
   std::unique_ptr<Checkpointer> checkpointer_;  // stopped before conn_ closes
   std::string device_id_;
   int64_t created_at_ms_ = 0;

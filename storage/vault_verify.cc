@@ -139,7 +139,7 @@ void Vault::VerifyBlobs(VerifyReport* report) {
   for (const Digest& recorded : blobs) {
     ++report->blobs_checked;
     platform::Sha256 hasher;
-    Status status = ReadBlob(recorded, [&](std::string_view bytes) {
+    Status status = blobs_->ReadBlob(recorded, [&](std::string_view bytes) {
       hasher.Update(bytes);
       report->bytes_hashed += static_cast<int64_t>(bytes.size());
       return Status::Ok();

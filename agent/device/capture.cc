@@ -414,13 +414,13 @@ class SourceCapturer {
     bool file_failed = false;
     if (file.size_bytes > kMaxBlobBytesInBatch) {
       HF_RETURN_IF_ERROR(writer_.Commit());
-      blob = vault_.PutBlobFromFile(FullPath(file), &file_failed);
+      blob = vault_.blobs().PutBlobFromFile(FullPath(file), &file_failed);
     } else if (!prefetched.read_error.ok()) {
       blob = prefetched.read_error;
       file_failed = true;
     } else {
       HF_RETURN_IF_ERROR(writer_.Open());
-      blob = vault_.PutBlobBytes(prefetched.content, prefetched.sha256);
+      blob = vault_.blobs().PutBlobBytes(prefetched.content, prefetched.sha256);
     }
     if (!blob) {
       // An unreadable photo is the source's problem and the capture goes on;

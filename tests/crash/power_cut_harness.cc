@@ -178,7 +178,7 @@ std::vector<std::string> CheckVaultAfterCut(const fs::path& path, const std::vec
       if (!item || !*item || !(*item)->deleted) problems.push_back("acknowledged tombstone missing: " + fact);
     } else if (w[0] == "blob" && w.size() == 2) {
       platform::Digest digest{};
-      auto has = platform::FromHex(w[1], &digest) ? (*vault)->HasBlob(digest) : Result<bool>(false);
+      auto has = platform::FromHex(w[1], &digest) ? (*vault)->blobs().HasBlob(digest) : Result<bool>(false);
       if (!has || !*has) problems.push_back("acknowledged blob missing: " + fact);
     } else if (w[0] == "ledger" && w.size() == 6) {
       int64_t id = collection(w[2], w[3]);

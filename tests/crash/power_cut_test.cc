@@ -215,7 +215,7 @@ std::string RevisionsSteps(const fs::path& dir, int first_step, Acks& acks) {
     } else if (step == 4) {
       std::string photo = PseudoRandomBytes(700 * 1024, 4);
       size_t offset = 0;
-      auto blob = v.PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
+      auto blob = v.blobs().PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
         size_t n = std::min(capacity, photo.size() - offset);
         std::memcpy(buffer, photo.data() + offset, n);
         offset += n;
@@ -237,7 +237,7 @@ std::string RevisionsSteps(const fs::path& dir, int first_step, Acks& acks) {
         facts.push_back("rev direct people " + uid + " " + Sha(card));
       }
       std::string small_photo = PseudoRandomBytes(300 * 1024, 5);
-      auto blob = v.PutBlobBytes(small_photo, platform::Sha256Of(small_photo));
+      auto blob = v.blobs().PutBlobBytes(small_photo, platform::Sha256Of(small_photo));
       if (!blob) return Fail(blob.error(), "batched blob");
       auto put = v.PutItemBlob(*photos, "DCIM/2.jpg", *blob, "2.jpg", kNowMs + 500);
       if (!put) return Fail(put.error(), "batched photo");

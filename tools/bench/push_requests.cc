@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
       const std::string sha = holdfast::platform::ToHex(p.sha256);
       for (uint64_t offset = 0; offset < p.size_bytes || offset == 0; offset += kChunkBytes) {
         std::string chunk;
-        Status read = (*vault)->ReadBlobRange(p.sha256, offset, kChunkBytes, [&](std::string_view bytes) {
+        Status read = (*vault)->blobs().ReadBlobRange(p.sha256, offset, kChunkBytes, [&](std::string_view bytes) {
           chunk.append(bytes);
           return Status::Ok();
         });
