@@ -49,10 +49,10 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
   Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
   if (!collections) return collections.error();
   report.collections = std::move(*collections);
-  Result<std::vector<storage::LossAlert>> alerts = vault.ListLossAlerts();
+  Result<std::vector<storage::LossAlert>> alerts = vault.capture_state().ListLossAlerts();
   if (!alerts) return alerts.error();
   report.loss_alerts = std::move(*alerts);
-  Result<std::vector<storage::CaptureProblem>> problems = vault.ListCaptureProblems();
+  Result<std::vector<storage::CaptureProblem>> problems = vault.capture_state().ListCaptureProblems();
   if (!problems) return problems.error();
   report.capture_problems = std::move(*problems);
   for (const auto& [name, url] : remotes) {

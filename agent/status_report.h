@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "platform/status.h"
+#include "storage/capture_state.h"
 #include "storage/vault.h"
 
 namespace holdfast::agent {

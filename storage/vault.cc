@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "platform/files.h"
+#include "storage/capture_state.h"
 #include "storage/checkpointer.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_handle.h"
@@ -138,7 +139,8 @@ Vault::Vault(fs::path path, platform::FileLock lock, std::unique_ptr<VaultConnec
     : path_(std::move(path)),
       lock_(std::move(lock)),
       conn_(std::move(conn)),
-      blobs_(new BlobStore(*conn_)) {}
+      blobs_(new BlobStore(*conn_)),
+      capture_state_(new CaptureState(*conn_)) {}
 
 Vault::~Vault() {
   checkpointer_.reset();  // its thread must not outlive the writer's connection

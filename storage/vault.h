@@ -34,6 +34,7 @@
 
 namespace holdfast::storage {
 
+class CaptureState;
 class Checkpointer;
 class VaultConnection;
 
@@ -65,37 +66,6 @@ struct ItemRecord {
   int64_t last_seen_ms = 0;
   bool deleted = false;  // tombstoned: deleted on the device, restorable
   std::string source_path;  // where in its source it was last seen; may be empty
-};
-
-// The stat cache entry of one file of a source, as it was when last read.
-struct SourceFileRecord {
-  std::string path;  // relative to the source's root ("" when the source is one file)
-  int64_t collection_id = 0;
-  uint64_t size_bytes = 0;
-  int64_t mtime_ns = 0;
-  uint64_t inode = 0;
-  platform::Digest sha256{};  // of the whole file
-  // The items read from it, in file order. Written by PutSourceFile; left
-  // empty by ForEachSourceFile (see SourceFileItemUids).
-  std::vector<std::string> item_uids;
-};
-
-// A collection where capture suspects a loss on the device ("source loss
-// suspected") and records no deletions until the user accepts them.
-struct LossAlert {
-  int64_t collection_id = 0;
-  int64_t raised_at_ms = 0;
-  int64_t items_before = 0;   // live items before the scan
-  int64_t items_missing = 0;  // of those, how many the scan did not find
-};
-
-// A file the last capture of a source could not read.
-struct CaptureProblem {
-  std::string source;
-  std::string path;
-  int line = 0;  // 0 when not about a line
-  std::string reason;
-  int64_t seen_at_ms = 0;
 };
 
 struct RevisionInfo {
@@ -236,6 +206,8 @@ class Vault {
 
   // The vault's blob store (storage/blob_store.h), valid as long as the vault.
   BlobStore& blobs() { return *blobs_; }
+  // The vault's record of capture (storage/capture_state.h), valid as long as the vault.
+  CaptureState& capture_state() { return *capture_state_; }
 
   // Returns the collection's id, creating it if (source, name) is new. Idempotent.
   Result<int64_t> EnsureCollection(ItemKind kind, std::string_view name, std::string_view source);
@@ -270,27 +242,6 @@ class Vault {
   // Where the live item `uid` of the collection was last seen: its source
   // path ("" if none was recorded), or nullopt when there is no such live item.
   Result<std::optional<std::string>> LivePathOf(int64_t collection_id, std::string_view uid);
-
-  // The stat cache of a source (see SourceFileRecord). Put replaces the entry
-  // for the same path. Idempotent.
-  // Calls `visit` for each entry of the source's cache, streaming (a source
-  // may have 100,000 files); an error from `visit` stops and is returned.
-  Status ForEachSourceFile(std::string_view source,
-                           const std::function<Status(SourceFileRecord&&)>& visit);
-  Status PutSourceFile(std::string_view source, const SourceFileRecord& file);
-  // The item uids recorded for one file of the cache; empty if it is not there.
-  Result<std::vector<std::string>> SourceFileItemUids(std::string_view source, std::string_view path);
-  Status RemoveSourceFile(std::string_view source, std::string_view path);
-
-  // "Source loss suspected" marks, at most one per collection. Raising it
-  // again updates the counts and keeps the time it was first raised.
-  Status RaiseLossAlert(const LossAlert& alert);
-  Status ClearLossAlert(int64_t collection_id);
-  Result<std::vector<LossAlert>> ListLossAlerts();
-
-  // Replaces the problems recorded for `source` by the given list.
-  Status ReplaceCaptureProblems(std::string_view source, const std::vector<CaptureProblem>& problems);
-  Result<std::vector<CaptureProblem>> ListCaptureProblems();
 
   // Records that the item was deleted on the device at now_ms. Returns false
   // (and writes nothing) if there is no such live item.
@@ -376,6 +327,7 @@ class Vault {
   platform::FileLock lock_;
   std::unique_ptr<VaultConnection> conn_;
   std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<CaptureState> capture_state_;
   std::unique_ptr<Checkpointer> checkpointer_;  // stopped before conn_ closes
   std::string device_id_;
   int64_t created_at_ms_ = 0;
