@@ -57,19 +57,19 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
   report.capture_problems = std::move(*problems);
   for (const auto& [name, url] : remotes) {
     RemoteStatus remote{name, url, "", {}, "", "", std::nullopt};
-    Result<std::optional<std::string>> epoch = vault.RemoteEpoch(name);
+    Result<std::optional<std::string>> epoch = storage::Ledger(vault, name).Epoch();
     if (!epoch) return epoch.error();
     if (epoch->has_value()) remote.epoch = **epoch;
-    Result<storage::LedgerCounts> counts = vault.CountLedger(name);
+    Result<storage::LedgerCounts> counts = storage::Ledger(vault, name).Counts();
     if (!counts) return counts.error();
     remote.ledger = *counts;
-    Result<std::optional<storage::RecoveryState>> recovery = vault.Recovery(name);
+    Result<std::optional<storage::RecoveryState>> recovery = storage::Ledger(vault, name).Recovery();
     if (!recovery) return recovery.error();
     if (recovery->has_value()) {
       remote.recovery_in_progress = (*recovery)->reason;
       remote.recovery_progress = (*recovery)->progress;
     }
-    Result<std::optional<storage::RecoveryRecord>> last = vault.LastRecoveryRecord(name);
+    Result<std::optional<storage::RecoveryRecord>> last = storage::Ledger(vault, name).LastRecoveryRecord();
     if (!last) return last.error();
     remote.last_recovery = *last;
     report.remotes.push_back(std::move(remote));

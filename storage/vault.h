@@ -117,55 +117,6 @@ struct VerifyReport {
   bool ok() const { return damage.empty(); }
 };
 
-// An item whose state on a remote differs from the vault's: new or changed
-// content to send, or a deletion to send.
-struct PendingChange {
-  int64_t item_id = 0;
-  int64_t collection_id = 0;
-  std::string uid;
-  platform::Digest sha256{};  // the current content
-  uint64_t size_bytes = 0;
-  int64_t head_revision_id = 0;
-  bool deleted = false;  // send a deletion
-  bool in_blob = false;  // the content lives in the blob store
-  int64_t captured_at_ms = 0;  // when the current content was captured
-};
-
-// What a remote acknowledged about one item.
-struct LedgerAck {
-  int64_t item_id = 0;
-  platform::Digest sha256{};  // the content it now holds (ignored for deletions)
-  bool deletion = false;
-};
-
-// One item a remote acknowledged.
-struct LedgerEntry {
-  int64_t item_id = 0;
-  std::string uid;
-  platform::Digest sha256{};
-};
-
-// A recovery in progress for a remote (storage/ledger.cc).
-struct RecoveryState {
-  std::string reason;  // why it started: "epoch", "lost", "reupload ID", "manual"
-  int64_t started_ms = 0;
-  std::string progress;  // the agent's JSON text, updated as it goes; may be empty
-};
-
-struct RecoveryRecord {
-  int64_t started_ms = 0;
-  int64_t finished_ms = 0;
-  bool verified = false;
-  std::string report;  // the agent's JSON text
-};
-
-struct LedgerCounts {
-  int64_t acknowledged = 0;     // live items the remote holds with their current content
-  int64_t pending_puts = 0;     // live items new or changed since
-  int64_t pending_deletes = 0;  // deletions not yet acknowledged
-  int64_t pending_bytes = 0;    // content bytes of the pending puts
-};
-
 class Vault;
 
 // A group of writes committed together. Destroying it uncommitted rolls the
@@ -270,39 +221,6 @@ class Vault {
 
   Result<VaultStats> Stats();
 
-  // ---- The ledger: what each remote acknowledged (storage/ledger.cc).
-  // Calls `visit` for every item whose content the remote does not hold, or
-  // whose deletion it has not acknowledged; streaming, in collection order.
-  Status ForEachPending(std::string_view remote, const std::function<Status(PendingChange&&)>& visit);
-  // Records acknowledgements, all in one transaction (or the open batch).
-  // Idempotent. Only call it with what the server answered.
-  Status RecordAcks(std::string_view remote, const std::vector<LedgerAck>& acks, int64_t now_ms);
-  Result<LedgerCounts> CountLedger(std::string_view remote);
-  // Blobs the remote holds complete.
-  Result<bool> RemoteHasBlob(std::string_view remote, const platform::Digest& sha256);
-  Status RecordRemoteBlob(std::string_view remote, const platform::Digest& sha256);
-  // The server epoch the remote's ledger belongs to; nullopt before the first push.
-  Result<std::optional<std::string>> RemoteEpoch(std::string_view remote);
-  Status SetRemoteEpoch(std::string_view remote, std::string_view epoch, int64_t now_ms);
-  // What the remote acknowledged in one collection, ordered by uid.
-  Result<std::vector<LedgerEntry>> LedgerFor(std::string_view remote, int64_t collection_id);
-  // Forgets acknowledgements: of these items, or of a whole collection.
-  Status ForgetAcks(std::string_view remote, const std::vector<int64_t>& item_ids);
-  Status ForgetCollectionAcks(std::string_view remote, int64_t collection_id);
-  // A recovery in progress, kept so that a killed one resumes.
-  Result<std::optional<RecoveryState>> Recovery(std::string_view remote);
-  Status SetRecovery(std::string_view remote, const std::optional<RecoveryState>& state);
-  Status SetRecoveryProgress(std::string_view remote, std::string_view progress);
-  // The last operator re-upload request carried out ("" if none).
-  Result<std::string> ReuploadDone(std::string_view remote);
-  Status SetReuploadDone(std::string_view remote, std::string_view id);
-  Status AddRecoveryRecord(std::string_view remote, const RecoveryRecord& record);
-  Result<std::optional<RecoveryRecord>> LastRecoveryRecord(std::string_view remote);
-  // Forgets that the remote holds a blob (it answered that it does not).
-  Status ForgetRemoteBlob(std::string_view remote, const platform::Digest& sha256);
-  // Forgets everything the remote acknowledged: its ledger and blobs (the
-  // server lost its data: its acknowledgements no longer hold).
-  Status ClearLedger(std::string_view remote);
   // Runs SQLite's integrity check, looks for rows whose parent is missing,
   // then recomputes the SHA-256 of every revision and every blob and compares
   // it with the recorded one. Damage is
@@ -311,6 +229,7 @@ class Vault {
 
  private:
   friend class WriteBatch;
+  friend class Ledger;  // a view sharing conn_
   Vault(std::filesystem::path path, platform::FileLock lock, std::unique_ptr<VaultConnection> conn);
   Status LoadMeta();
   Result<PutOutcome> PutContent(int64_t collection_id, std::string_view uid,

@@ -8,6 +8,7 @@
 #include "agent/sync/replies.h"
 #include "platform/sha256.h"
 #include "platform/wire_text.h"
+#include "storage/ledger.h"
 
 namespace holdfast::agent {
 namespace {
@@ -135,7 +136,7 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
   if (state->malformed_collections > 0) {
     return all_unknown(Status(ErrorCode::kServerError, "GET /state: a collection lacks id, items or digest"));
   }
-  Result<std::optional<std::string>> known_epoch = vault.RemoteEpoch(remote);
+  Result<std::optional<std::string>> known_epoch = storage::Ledger(vault, remote).Epoch();
   if (!known_epoch) return known_epoch.error();
   report.epoch_changed = known_epoch->has_value() && **known_epoch != report.epoch;
 
@@ -145,7 +146,7 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
     request.not_before_ms = state->reupload->not_before_ms;
     request.spread_ms = state->reupload->spread_ms;
     request.slot_ms = ReuploadSlot(vault.device_id(), request.id, request.not_before_ms, request.spread_ms);
-    Result<std::string> done = vault.ReuploadDone(remote);
+    Result<std::string> done = storage::Ledger(vault, remote).ReuploadDone();
     if (!done) return done.error();
     request.done = *done == request.id;
     report.reupload = request;
@@ -153,7 +154,7 @@ Result<CheckReport> Check(storage::Vault& vault, RemoteClient& client) {
 
   for (const storage::CollectionInfo& c : *collections) {
     CollectionCheck check{c, Health::kHealthy, "", 0, -1, {}};
-    Result<std::vector<storage::LedgerEntry>> ledger = vault.LedgerFor(remote, c.id);
+    Result<std::vector<storage::LedgerEntry>> ledger = storage::Ledger(vault, remote).EntriesFor(c.id);
     if (!ledger) return ledger.error();
     check.acknowledged = static_cast<int64_t>(ledger->size());
     const std::string id = RemoteCollectionId(c);

@@ -11,6 +11,7 @@
 #include "platform/base64.h"
 #include "platform/sha256.h"
 #include "platform/wire_text.h"
+#include "storage/ledger.h"
 
 namespace holdfast::agent {
 namespace {
@@ -99,16 +100,16 @@ class Pusher {
     if (!state) return state.error();
     const std::string& epoch = state->epoch;
     for (const StateReply::Collection& c : state->collections) server_collections_.insert(c.id);
-    Result<std::optional<std::string>> known = vault_.RemoteEpoch(remote_);
+    Result<std::optional<std::string>> known = storage::Ledger(vault_, remote_).Epoch();
     if (!known) return known.error();
     if (known->has_value() && **known != epoch) {
       // The server lost or replaced its data: what it acknowledged before is
       // no longer there. Set the ledger aside and send everything again.
-      HF_RETURN_IF_ERROR(vault_.ClearLedger(remote_));
+      HF_RETURN_IF_ERROR(storage::Ledger(vault_, remote_).Clear());
       report_->epoch_changed = true;
     }
     report_->epoch = epoch;
-    return vault_.SetRemoteEpoch(remote_, epoch, options_.now_ms);
+    return storage::Ledger(vault_, remote_).SetEpoch(epoch, options_.now_ms);
   }
 
   Status EnsureCollections() {
@@ -134,7 +135,7 @@ class Pusher {
 
   Status LoadPending() {
     pending_.clear();
-    HF_RETURN_IF_ERROR(vault_.ForEachPending(remote_, [&](PendingChange&& change) {
+    HF_RETURN_IF_ERROR(storage::Ledger(vault_, remote_).ForEachPending([&](PendingChange&& change) {
       pending_.push_back(std::move(change));
       return Status::Ok();
     }));
@@ -176,7 +177,7 @@ class Pusher {
     std::set<Digest> seen;
     for (const PendingChange& p : pending_) {
       if (p.deleted || !NeedsBlob(p) || !seen.insert(p.sha256).second) continue;
-      Result<bool> held = vault_.RemoteHasBlob(remote_, p.sha256);
+      Result<bool> held = storage::Ledger(vault_, remote_).HasBlob(p.sha256);
       if (!held) return held.error();
       if (!*held) blob_queue_.push_back(BlobUpload{p.sha256, p.size_bytes, p.head_revision_id});
     }
@@ -277,7 +278,7 @@ class Pusher {
     return true;
   }
 
-  void BlobComplete(const Digest& sha) { BlobDone(vault_.RecordRemoteBlob(remote_, sha)); }
+  void BlobComplete(const Digest& sha) { BlobDone(storage::Ledger(vault_, remote_).RecordBlob(sha)); }
 
   void BlobDone(const Status& status) {
     if (!status.ok()) Fail(status);
@@ -382,7 +383,7 @@ class Pusher {
         if (!NeedsBlob(p)) progress_.bytes_done += static_cast<int64_t>(p.size_bytes);
       } else if (status == "missing-blob") {
         // The server does not have the blob after all: upload it in the next round.
-        HF_RETURN_IF_ERROR(vault_.ForgetRemoteBlob(remote_, p.sha256));
+        HF_RETURN_IF_ERROR(storage::Ledger(vault_, remote_).ForgetBlob(p.sha256));
         retry_round_ = true;
       } else {
         report_->refused.push_back("item '" + p.uid + "': " + (status.empty() ? "no status" : status));
@@ -398,7 +399,7 @@ class Pusher {
       }
     }
     // Acknowledged only now, and only what the server answered for.
-    HF_RETURN_IF_ERROR(vault_.RecordAcks(remote_, acks, options_.now_ms));
+    HF_RETURN_IF_ERROR(storage::Ledger(vault_, remote_).RecordAcks(acks, options_.now_ms));
     progress_.items_done += static_cast<int64_t>(batch.changes.size());
     Progress();
     return Status::Ok();

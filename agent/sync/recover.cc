@@ -8,6 +8,7 @@
 #include "platform/clock.h"
 #include "platform/sha256.h"
 #include "platform/wire_text.h"
+#include "storage/ledger.h"
 
 namespace holdfast::agent {
 namespace {
@@ -30,7 +31,7 @@ Status AddPendingTotals(Vault& vault, const std::string& remote, RecoverReport* 
   if (!collections) return collections.error();
   std::map<int64_t, ItemKind> kinds;
   for (const storage::CollectionInfo& c : *collections) kinds[c.id] = c.kind;
-  return vault.ForEachPending(remote, [&](storage::PendingChange&& p) {
+  return storage::Ledger(vault, remote).ForEachPending([&](storage::PendingChange&& p) {
     if (p.deleted) return Status::Ok();
     KindTotals& totals = report->by_kind[static_cast<size_t>(kinds[p.collection_id])];
     ++totals.items;
@@ -61,7 +62,7 @@ Result<int64_t> ReadBack(Vault& vault, RemoteClient& client, const std::string& 
       if (held != inventory->end()) inventory->erase(held);
     }
     differing += static_cast<int64_t>(resend.size());
-    HF_RETURN_IF_ERROR(vault.ForgetAcks(remote, resend));
+    HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).ForgetAcks(resend));
     // Left in the inventory: what the vault does not hold live. Deleted on the
     // server so that it equals the vault (the ledger may not know them: a
     // push killed before it recorded them, or a deletion already forgotten).
@@ -101,7 +102,7 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
   RecoverReport report;
   report.remote = remote;
 
-  Result<std::optional<storage::RecoveryState>> in_progress = vault.Recovery(remote);
+  Result<std::optional<storage::RecoveryState>> in_progress = storage::Ledger(vault, remote).Recovery();
   if (!in_progress) return in_progress.error();
   Result<CheckReport> check = Check(vault, **client);
   if (!check) return check.error();
@@ -160,15 +161,15 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
       return report;  // healthy: nothing to do
     }
     // Recorded first: a kill from here on resumes this recovery.
-    HF_RETURN_IF_ERROR(vault.SetRecovery(remote, storage::RecoveryState{report.reason, options.now_ms, ""}));
+    HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).SetRecovery(storage::RecoveryState{report.reason, options.now_ms, ""}));
     if (check->epoch_changed) {
       // The whole ledger belonged to the old store; from now on it is the
       // new epoch's, so that only a further wipe shows as a change.
-      HF_RETURN_IF_ERROR(vault.ClearLedger(remote));
-      HF_RETURN_IF_ERROR(vault.SetRemoteEpoch(remote, check->epoch, options.now_ms));
+      HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).Clear());
+      HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).SetEpoch(check->epoch, options.now_ms));
     }
-    HF_RETURN_IF_ERROR(vault.ForgetAcks(remote, set_aside_items));
-    for (int64_t id : set_aside_collections) HF_RETURN_IF_ERROR(vault.ForgetCollectionAcks(remote, id));
+    HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).ForgetAcks(set_aside_items));
+    for (int64_t id : set_aside_collections) HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).ForgetCollectionAcks(id));
   }
   report.started = true;
   HF_RETURN_IF_ERROR(AddPendingTotals(vault, remote, &report));
@@ -185,7 +186,7 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
     const nlohmann::json progress = {{"items_done", p.items_done}, {"items_total", p.items_total},
                                      {"bytes_done", p.bytes_done}, {"bytes_total", p.bytes_total},
                                      {"elapsed_ms", now - started}};
-    progress_saved = vault.SetRecoveryProgress(remote, progress.dump());
+    progress_saved = storage::Ledger(vault, remote).SetRecoveryProgress(progress.dump());
   };
   for (report.rounds = 1; report.rounds <= kMaxRounds; ++report.rounds) {
     Result<PushReport> pushed = PushWith(vault, **client, push);
@@ -205,13 +206,13 @@ Result<RecoverReport> Recover(Vault& vault, const Config& config, const RecoverO
   }
   report.rounds = std::min(report.rounds, kMaxRounds);
   report.duration_ms = SteadyMs() - started;
-  HF_RETURN_IF_ERROR(vault.AddRecoveryRecord(remote, storage::RecoveryRecord{options.now_ms, platform::NowMs(),
+  HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).AddRecoveryRecord(storage::RecoveryRecord{options.now_ms, platform::NowMs(),
                                                                              report.verified, report.ToJson()}));
   if (report.verified) {
-    HF_RETURN_IF_ERROR(vault.SetRecovery(remote, std::nullopt));
+    HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).SetRecovery(std::nullopt));
     // A verified read-back covers every collection: an operator's request
     // pending meanwhile is satisfied too.
-    if (check->reupload) HF_RETURN_IF_ERROR(vault.SetReuploadDone(remote, check->reupload->id));
+    if (check->reupload) HF_RETURN_IF_ERROR(storage::Ledger(vault, remote).SetReuploadDone(check->reupload->id));
   }
   return report;
 }

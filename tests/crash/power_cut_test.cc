@@ -23,6 +23,7 @@
 #include "agent/sync/recover.h"
 #include "platform/http_client.h"
 #include "platform/sha256.h"
+#include "storage/ledger.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_handle.h"
 #include "tests/crash/crash_handset.h"
@@ -361,8 +362,8 @@ std::string RecoverSteps(const fs::path& dir, int first_step, Acks& acks) {
   if (!report) return Fail(report.error(), "recover");
   if (!report->started) {
     // Nothing to do: right only if a run before the cut had finished and recorded it.
-    auto record = (*vault)->LastRecoveryRecord("server");
-    auto pending = (*vault)->Recovery("server");
+    auto record = storage::Ledger(**vault, "server").LastRecoveryRecord();
+    auto pending = storage::Ledger(**vault, "server").Recovery();
     if (!record || !*record || !(*record)->verified || !pending || *pending) {
       return "recover found nothing to do, yet no verified recovery is recorded";
     }

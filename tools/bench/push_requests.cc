@@ -21,6 +21,7 @@
 #include "agent/sync/remote_client.h"
 #include "platform/base64.h"
 #include "platform/files.h"
+#include "storage/ledger.h"
 #include "storage/vault.h"
 
 namespace {
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<holdfast::storage::PendingChange> pending;
-  Status listed = (*vault)->ForEachPending("bench-baseline", [&](holdfast::storage::PendingChange&& p) {
+  Status listed = holdfast::storage::Ledger(**vault, "bench-baseline").ForEachPending([&](holdfast::storage::PendingChange&& p) {
     pending.push_back(std::move(p));
     return Status::Ok();
   });
