@@ -1,9 +1,19 @@
 // The vault: one SQLite file per device holding every collection, item,
-// revision, tombstone and blob Holdfast has captured.
+// revision, tombstone and blob Holdfast has captured, and what each remote
+// acknowledged of them.
 //
-// Ownership: a Vault owns its SQLite connection and an exclusive lock on
-// "<vault>.lock"; a second process opening the same vault gets kVaultLocked
-// naming the holder's pid. Not thread-safe: use a Vault from one thread.
+// Its parts, one header each, all write through the vault's one connection,
+// so that a write of any part joins an open WriteBatch:
+//   Vault         opening, batches, collections, items, revisions (this file)
+//   BlobStore     content in chunks, by SHA-256 (blob_store.h: vault.blobs())
+//   CaptureState  the sources' stat cache, loss alerts, capture problems
+//                 (capture_state.h: vault.capture_state())
+//   Ledger        what one remote acknowledged (ledger.h: Ledger(vault, remote))
+//
+// Ownership: a Vault owns its SQLite connection, its BlobStore and
+// CaptureState, and an exclusive lock on "<vault>.lock"; a second process
+// opening the same vault gets kVaultLocked naming the holder's pid. Not
+// thread-safe: use a Vault and its parts from one thread.
 //
 // Durability: the file is opened in WAL mode with synchronous=FULL and
 // psow=0 (handset flash can tear whole sectors). A write method that returns
@@ -22,7 +32,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
