@@ -49,27 +49,28 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
   Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
   if (!collections) return collections.error();
   report.collections = std::move(*collections);
-  Result<std::vector<storage::LossAlert>> alerts = vault.ListLossAlerts();
+  Result<std::vector<storage::LossAlert>> alerts = vault.capture_state().ListLossAlerts();
   if (!alerts) return alerts.error();
   report.loss_alerts = std::move(*alerts);
-  Result<std::vector<storage::CaptureProblem>> problems = vault.ListCaptureProblems();
+  Result<std::vector<storage::CaptureProblem>> problems = vault.capture_state().ListCaptureProblems();
   if (!problems) return problems.error();
   report.capture_problems = std::move(*problems);
   for (const auto& [name, url] : remotes) {
     RemoteStatus remote{name, url, "", {}, "", "", std::nullopt};
-    Result<std::optional<std::string>> epoch = vault.RemoteEpoch(name);
+    storage::Ledger ledger(vault, name);
+    Result<std::optional<std::string>> epoch = ledger.Epoch();
     if (!epoch) return epoch.error();
     if (epoch->has_value()) remote.epoch = **epoch;
-    Result<storage::LedgerCounts> counts = vault.CountLedger(name);
+    Result<storage::LedgerCounts> counts = ledger.Counts();
     if (!counts) return counts.error();
     remote.ledger = *counts;
-    Result<std::optional<storage::RecoveryState>> recovery = vault.Recovery(name);
+    Result<std::optional<storage::RecoveryState>> recovery = ledger.Recovery();
     if (!recovery) return recovery.error();
     if (recovery->has_value()) {
       remote.recovery_in_progress = (*recovery)->reason;
       remote.recovery_progress = (*recovery)->progress;
     }
-    Result<std::optional<storage::RecoveryRecord>> last = vault.LastRecoveryRecord(name);
+    Result<std::optional<storage::RecoveryRecord>> last = ledger.LastRecoveryRecord();
     if (!last) return last.error();
     remote.last_recovery = *last;
     report.remotes.push_back(std::move(remote));

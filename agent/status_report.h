@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "platform/status.h"
+#include "storage/capture_state.h"
+#include "storage/ledger.h"
 #include "storage/vault.h"
 
 namespace holdfast::agent {

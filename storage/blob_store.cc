@@ -1,14 +1,16 @@
-// The vault's blob store: large content in chunks, addressed by SHA-256.
+#include "storage/blob_store.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "platform/files.h"
 #include "storage/sqlite_handle.h"
-#include "storage/vault.h"
+#include "storage/vault_connection.h"
 
 namespace holdfast::storage {
 namespace {
@@ -21,8 +23,8 @@ constexpr int kChunksPerTransaction = 64;
 
 }  // namespace
 
-Result<int64_t> Vault::BlobId(const Digest& sha256) {
-  Result<Stmt> stmt = db_->Cached("SELECT id FROM blobs WHERE sha256 = ?1");
+Result<int64_t> BlobStore::BlobId(const Digest& sha256) {
+  Result<Stmt> stmt = conn_.db().Cached("SELECT id FROM blobs WHERE sha256 = ?1");
   if (!stmt) return stmt.error();
   stmt->BindBlob(1, sha256.data(), sha256.size());
   Result<bool> row = stmt->Step();
@@ -31,20 +33,20 @@ Result<int64_t> Vault::BlobId(const Digest& sha256) {
   return stmt->Int(0);
 }
 
-Result<bool> Vault::HasBlob(const Digest& sha256) {
+Result<bool> BlobStore::HasBlob(const Digest& sha256) {
   Result<int64_t> id = BlobId(sha256);
   if (id) return true;
   if (id.error().code() == ErrorCode::kNotFound) return false;
   return id.error();
 }
 
-Status Vault::RemoveIncompleteBlobs() {
+Status BlobStore::RemoveIncompleteBlobs() {
   // Only one process writes the vault (it holds the lock), so a blob still
   // without its SHA-256 belongs to a writer that died mid-stream.
-  return InTransaction([&]() -> Status {
-    HF_RETURN_IF_ERROR(db_->Exec(
+  return conn_.InTransaction([&]() -> Status {
+    HF_RETURN_IF_ERROR(conn_.db().Exec(
         "DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM blobs WHERE sha256 IS NULL)"));
-    return db_->Exec("DELETE FROM blobs WHERE sha256 IS NULL");
+    return conn_.db().Exec("DELETE FROM blobs WHERE sha256 IS NULL");
   });
 }
 
@@ -56,15 +58,15 @@ Status Vault::RemoveIncompleteBlobs() {
 //      when that content is already stored, deletes the row and its chunks
 // A crash before step 3 commits leaves an incomplete blob that the next Open
 // removes (RemoveIncompleteBlobs); the caller was never told OK.
-Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
+Result<BlobRef> BlobStore::PutBlob(const ByteSource& source) {
   // Inside a batch every step runs in the batch's one transaction: the blob
   // is committed, or rolled back, with the rest of the batch.
   int64_t blob_id = 0;
-  HF_RETURN_IF_ERROR(InTransaction([&]() -> Status {  // step 1
-    HF_RETURN_IF_ERROR(db_->Exec(
+  HF_RETURN_IF_ERROR(conn_.InTransaction([&]() -> Status {  // step 1
+    HF_RETURN_IF_ERROR(conn_.db().Exec(
         "INSERT INTO blobs(sha256, size_bytes, chunk_count, created_at_ms) VALUES(NULL, 0, 0, "
         "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"));
-    blob_id = sqlite3_last_insert_rowid(db_->get());
+    blob_id = sqlite3_last_insert_rowid(conn_.db().get());
     return Status::Ok();
   }));
 
@@ -74,7 +76,7 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
   int64_t seq = 0;
   bool at_end = false;
   while (!at_end) {  // step 2
-    Status status = InTransaction([&]() -> Status {
+    Status status = conn_.InTransaction([&]() -> Status {
       for (int n = 0; n < kChunksPerTransaction && !at_end; ++n) {
         // Fill the whole chunk so chunk boundaries do not depend on how the
         // source happens to deliver bytes.
@@ -91,7 +93,7 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
         if (filled == 0) break;
         hasher.Update(buffer.data(), filled);
         Result<Stmt> insert =
-            db_->Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
+            conn_.db().Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
         if (!insert) return insert.error();
         HF_RETURN_IF_ERROR(
             insert->Bind(1, blob_id).Bind(2, seq).BindBlobStatic(3, buffer.data(), filled).Run());
@@ -109,18 +111,18 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
   BlobRef ref;
   ref.sha256 = hasher.Finish();
   ref.size_bytes = size_bytes;
-  Status status = InTransaction([&]() -> Status {  // step 3
+  Status status = conn_.InTransaction([&]() -> Status {  // step 3
     Result<bool> exists = HasBlob(ref.sha256);
     if (!exists) return exists.error();
     if (*exists) {
-      Result<Stmt> drop_chunks = db_->Cached("DELETE FROM blob_chunks WHERE blob_id = ?1");
+      Result<Stmt> drop_chunks = conn_.db().Cached("DELETE FROM blob_chunks WHERE blob_id = ?1");
       if (!drop_chunks) return drop_chunks.error();
       HF_RETURN_IF_ERROR(drop_chunks->Bind(1, blob_id).Run());
-      Result<Stmt> drop = db_->Cached("DELETE FROM blobs WHERE id = ?1");
+      Result<Stmt> drop = conn_.db().Cached("DELETE FROM blobs WHERE id = ?1");
       if (!drop) return drop.error();
       return drop->Bind(1, blob_id).Run();
     }
-    Result<Stmt> complete = db_->Cached(
+    Result<Stmt> complete = conn_.db().Cached(
         "UPDATE blobs SET sha256 = ?2, size_bytes = ?3, chunk_count = ?4 WHERE id = ?1");
     if (!complete) return complete.error();
     complete->Bind(1, blob_id).BindBlob(2, ref.sha256.data(), ref.sha256.size());
@@ -133,7 +135,7 @@ Result<BlobRef> Vault::PutBlob(const ByteSource& source) {
   return ref;
 }
 
-Result<BlobRef> Vault::PutBlobFromFile(const std::filesystem::path& file, bool* file_failed) {
+Result<BlobRef> BlobStore::PutBlobFromFile(const std::filesystem::path& file, bool* file_failed) {
   if (file_failed != nullptr) *file_failed = false;
   Result<int> opened = platform::OpenRegularFile(file);
   if (!opened) {
@@ -155,27 +157,27 @@ Result<BlobRef> Vault::PutBlobFromFile(const std::filesystem::path& file, bool* 
   return ref;
 }
 
-Result<BlobRef> Vault::PutBlobBytes(std::string_view content, const Digest& sha256) {
+Result<BlobRef> BlobStore::PutBlobBytes(std::string_view content, const Digest& sha256) {
   BlobRef ref{sha256, content.size()};
   Result<bool> exists = HasBlob(sha256);
   if (!exists) return exists.error();
   if (*exists) return ref;
   // One transaction: the blob row is complete (it has its SHA-256) from the
   // start, so there is no incomplete state for a crash to leave.
-  Status status = InTransaction([&]() -> Status {
+  Status status = conn_.InTransaction([&]() -> Status {
     const int64_t chunks =
         static_cast<int64_t>((content.size() + kChunkSizeBytes - 1) / kChunkSizeBytes);
-    Result<Stmt> blob = db_->Cached(
+    Result<Stmt> blob = conn_.db().Cached(
         "INSERT INTO blobs(sha256, size_bytes, chunk_count, created_at_ms) VALUES(?1, ?2, ?3, "
         "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
     if (!blob) return blob.error();
     blob->BindBlob(1, sha256.data(), sha256.size()).Bind(2, static_cast<int64_t>(content.size()));
     HF_RETURN_IF_ERROR(blob->Bind(3, chunks).Run());
-    const int64_t blob_id = sqlite3_last_insert_rowid(db_->get());
+    const int64_t blob_id = sqlite3_last_insert_rowid(conn_.db().get());
     for (int64_t seq = 0; seq < chunks; ++seq) {
       std::string_view chunk = content.substr(static_cast<size_t>(seq) * kChunkSizeBytes, kChunkSizeBytes);
       Result<Stmt> insert =
-          db_->Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
+          conn_.db().Cached("INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?1, ?2, ?3)");
       if (!insert) return insert.error();
       HF_RETURN_IF_ERROR(
           insert->Bind(1, blob_id).Bind(2, seq).BindBlobStatic(3, chunk.data(), chunk.size()).Run());
@@ -186,9 +188,9 @@ Result<BlobRef> Vault::PutBlobBytes(std::string_view content, const Digest& sha2
   return ref;
 }
 
-Status Vault::ReadBlob(const Digest& sha256, const ByteSink& sink) {
+Status BlobStore::ReadBlob(const Digest& sha256, const ByteSink& sink) {
   const std::string where = "blob " + platform::ToHex(sha256);
-  Result<Stmt> blob = db_->Cached("SELECT id, size_bytes, chunk_count FROM blobs WHERE sha256 = ?1");
+  Result<Stmt> blob = conn_.db().Cached("SELECT id, size_bytes, chunk_count FROM blobs WHERE sha256 = ?1");
   if (!blob) return blob.error();
   blob->BindBlob(1, sha256.data(), sha256.size());
   Result<bool> row = blob->Step();
@@ -200,7 +202,7 @@ Status Vault::ReadBlob(const Digest& sha256, const ByteSink& sink) {
 
   blob->Reset();
   // Cached: the sink must not read blobs itself (nothing does).
-  Result<Stmt> chunks = db_->Cached("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 ORDER BY seq");
+  Result<Stmt> chunks = conn_.db().Cached("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 ORDER BY seq");
   if (!chunks) return chunks.error();
   chunks->Bind(1, blob_id);
   int64_t expected_seq = 0;
@@ -222,6 +224,48 @@ Status Vault::ReadBlob(const Digest& sha256, const ByteSink& sink) {
                   where + ": has " + std::to_string(expected_seq) + " chunks and " +
                       std::to_string(delivered) + " bytes, expected " + std::to_string(chunk_count) +
                       " chunks and " + std::to_string(size_bytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Status BlobStore::ReadBlobRange(const Digest& sha256, uint64_t offset, uint64_t max_bytes, const ByteSink& sink) {
+  const std::string where = "blob " + platform::ToHex(sha256);
+  Result<Stmt> blob = conn_.db().Prepare("SELECT id, size_bytes FROM blobs WHERE sha256 = ?1");
+  if (!blob) return blob.error();
+  Result<bool> row = blob->BindBlob(1, sha256.data(), sha256.size()).Step();
+  if (!row) return row.error();
+  if (!*row) return Status(ErrorCode::kNotFound, where + " is not in the vault");
+  const int64_t blob_id = blob->Int(0);
+  const uint64_t size_bytes = static_cast<uint64_t>(blob->Int(1));
+  if (offset > size_bytes) {
+    return Status(ErrorCode::kInvalidArgument, where + ": offset " + std::to_string(offset) + " is past its end");
+  }
+  int64_t seq = static_cast<int64_t>(offset / kChunkSizeBytes);
+  size_t skip = static_cast<size_t>(offset % kChunkSizeBytes);
+  Result<Stmt> chunks = conn_.db().Prepare("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 AND seq >= ?2 ORDER BY seq");
+  if (!chunks) return chunks.error();
+  chunks->Bind(1, blob_id).Bind(2, seq);
+  uint64_t delivered = offset;
+  const uint64_t end = std::min(size_bytes, offset + max_bytes);
+  while (delivered < end) {
+    Result<bool> more = chunks->Step();
+    if (!more) return more.error().WithContext(where);
+    if (!*more) break;
+    if (chunks->Int(0) != seq) {
+      return Status(ErrorCode::kCorruptVault, where + ": chunk " + std::to_string(seq) + " is missing");
+    }
+    std::string_view data = chunks->Blob(1);
+    if (skip > data.size()) return Status(ErrorCode::kCorruptVault, where + ": chunk " + std::to_string(seq) + " is short");
+    data.remove_prefix(skip);
+    skip = 0;
+    if (data.size() > end - delivered) data = data.substr(0, end - delivered);
+    delivered += data.size();
+    HF_RETURN_IF_ERROR(sink(data));
+    ++seq;
+  }
+  if (delivered != end) {
+    return Status(ErrorCode::kCorruptVault, where + ": " + std::to_string(delivered) + " of " +
+                                                std::to_string(size_bytes) + " bytes present");
   }
   return Status::Ok();
 }

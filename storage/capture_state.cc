@@ -1,7 +1,8 @@
-// The vault's record of capture itself: the stat cache of each source, the
-// "source loss suspected" alerts, and the files a capture could not read.
+#include "storage/capture_state.h"
+
 #include "storage/sqlite_handle.h"
-#include "storage/vault.h"
+#include "storage/vault_connection.h"
+#include "storage/vault_sql.h"
 
 namespace holdfast::storage {
 namespace {
@@ -30,9 +31,9 @@ std::vector<std::string> SplitUids(std::string_view joined) {
 
 }  // namespace
 
-Status Vault::ForEachSourceFile(std::string_view source,
+Status CaptureState::ForEachSourceFile(std::string_view source,
                                const std::function<Status(SourceFileRecord&&)>& visit) {
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = conn_.db().Prepare(
       "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256 FROM source_files "
       "WHERE source = ?1");
   if (!stmt) return stmt.error();
@@ -47,15 +48,14 @@ Status Vault::ForEachSourceFile(std::string_view source,
     file.size_bytes = static_cast<uint64_t>(stmt->Int(2));
     file.mtime_ns = stmt->Int(3);
     file.inode = static_cast<uint64_t>(stmt->Int(4));
-    std::string_view sha = stmt->Blob(5);
-    if (sha.size() == file.sha256.size()) std::copy(sha.begin(), sha.end(), file.sha256.begin());
+    file.sha256 = DigestFromBytes(stmt->Blob(5));
     HF_RETURN_IF_ERROR(visit(std::move(file)));
   }
 }
 
-Status Vault::PutSourceFile(std::string_view source, const SourceFileRecord& file) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached(
+Status CaptureState::PutSourceFile(std::string_view source, const SourceFileRecord& file) {
+  return conn_.InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_.db().Cached(
         "INSERT INTO source_files(source, path, collection_id, size_bytes, mtime_ns, inode, sha256, "
         "item_uids) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(source, path) DO UPDATE SET "
         "collection_id = excluded.collection_id, size_bytes = excluded.size_bytes, "
@@ -72,9 +72,9 @@ Status Vault::PutSourceFile(std::string_view source, const SourceFileRecord& fil
   });
 }
 
-Result<std::vector<std::string>> Vault::SourceFileItemUids(std::string_view source,
+Result<std::vector<std::string>> CaptureState::SourceFileItemUids(std::string_view source,
                                                            std::string_view path) {
-  Result<Stmt> stmt = db_->Cached("SELECT item_uids FROM source_files WHERE source = ?1 AND path = ?2");
+  Result<Stmt> stmt = conn_.db().Cached("SELECT item_uids FROM source_files WHERE source = ?1 AND path = ?2");
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, source).Bind(2, path).Step();
   if (!row) return row.error();
@@ -82,17 +82,17 @@ Result<std::vector<std::string>> Vault::SourceFileItemUids(std::string_view sour
   return SplitUids(stmt->Blob(0));
 }
 
-Status Vault::RemoveSourceFile(std::string_view source, std::string_view path) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached("DELETE FROM source_files WHERE source = ?1 AND path = ?2");
+Status CaptureState::RemoveSourceFile(std::string_view source, std::string_view path) {
+  return conn_.InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_.db().Cached("DELETE FROM source_files WHERE source = ?1 AND path = ?2");
     if (!stmt) return stmt.error();
     return stmt->Bind(1, source).Bind(2, path).Run();
   });
 }
 
-Status Vault::RaiseLossAlert(const LossAlert& alert) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached(
+Status CaptureState::RaiseLossAlert(const LossAlert& alert) {
+  return conn_.InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_.db().Cached(
         "INSERT INTO loss_alerts(collection_id, raised_at_ms, items_before, items_missing) "
         "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(collection_id) DO UPDATE SET "
         "items_before = excluded.items_before, items_missing = excluded.items_missing");
@@ -105,16 +105,16 @@ Status Vault::RaiseLossAlert(const LossAlert& alert) {
   });
 }
 
-Status Vault::ClearLossAlert(int64_t collection_id) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached("DELETE FROM loss_alerts WHERE collection_id = ?1");
+Status CaptureState::ClearLossAlert(int64_t collection_id) {
+  return conn_.InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_.db().Cached("DELETE FROM loss_alerts WHERE collection_id = ?1");
     if (!stmt) return stmt.error();
     return stmt->Bind(1, collection_id).Run();
   });
 }
 
-Result<std::vector<LossAlert>> Vault::ListLossAlerts() {
-  Result<Stmt> stmt = db_->Prepare(
+Result<std::vector<LossAlert>> CaptureState::ListLossAlerts() {
+  Result<Stmt> stmt = conn_.db().Prepare(
       "SELECT collection_id, raised_at_ms, items_before, items_missing FROM loss_alerts "
       "ORDER BY collection_id");
   if (!stmt) return stmt.error();
@@ -123,14 +123,14 @@ Result<std::vector<LossAlert>> Vault::ListLossAlerts() {
   });
 }
 
-Status Vault::ReplaceCaptureProblems(std::string_view source,
+Status CaptureState::ReplaceCaptureProblems(std::string_view source,
                                      const std::vector<CaptureProblem>& problems) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> clear = db_->Cached("DELETE FROM capture_problems WHERE source = ?1");
+  return conn_.InTransaction([&]() -> Status {
+    Result<Stmt> clear = conn_.db().Cached("DELETE FROM capture_problems WHERE source = ?1");
     if (!clear) return clear.error();
     HF_RETURN_IF_ERROR(clear->Bind(1, source).Run());
     for (const CaptureProblem& p : problems) {
-      Result<Stmt> insert = db_->Cached(
+      Result<Stmt> insert = conn_.db().Cached(
           "INSERT OR REPLACE INTO capture_problems(source, path, line, reason, seen_at_ms) "
           "VALUES(?1, ?2, ?3, ?4, ?5)");
       if (!insert) return insert.error();
@@ -141,8 +141,8 @@ Status Vault::ReplaceCaptureProblems(std::string_view source,
   });
 }
 
-Result<std::vector<CaptureProblem>> Vault::ListCaptureProblems() {
-  Result<Stmt> stmt = db_->Prepare(
+Result<std::vector<CaptureProblem>> CaptureState::ListCaptureProblems() {
+  Result<Stmt> stmt = conn_.db().Prepare(
       "SELECT source, path, line, reason, seen_at_ms FROM capture_problems ORDER BY source, path");
   if (!stmt) return stmt.error();
   return CollectRows(*stmt, [](const Stmt& row) {

@@ -1,27 +1,22 @@
-// The ledger: per remote, what the server acknowledged (storage/vault.h).
-#include <algorithm>
-#include <cstring>
+#include "storage/ledger.h"
 
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
+#include "storage/vault_connection.h"
+#include "storage/vault_sql.h"
 
 namespace holdfast::storage {
 namespace {
 
 using platform::Digest;
 
-Digest ToDigest(std::string_view bytes) {
-  Digest digest{};
-  if (bytes.size() == digest.size()) std::memcpy(digest.data(), bytes.data(), digest.size());
-  return digest;
-}
-
-constexpr const char* kLiveTest =
-    "NOT EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)";
+constexpr const char* kLiveTest = HF_SQL_ITEM_LIVE;
 
 }  // namespace
 
-Status Vault::ForEachPending(std::string_view remote, const std::function<Status(PendingChange&&)>& visit) {
+Ledger::Ledger(Vault& vault, std::string_view remote) : conn_(vault.conn_.get()), remote_(remote) {}
+
+Status Ledger::ForEachPending(const std::function<Status(PendingChange&&)>& visit) {
   const std::string sql = std::string(
                               "SELECT i.id, i.collection_id, i.uid, i.sha256, i.size_bytes, r.id, r.blob_id IS NOT NULL, "
                               "NOT (") + kLiveTest + ") AS deleted, r.captured_at_ms "
@@ -31,18 +26,18 @@ Status Vault::ForEachPending(std::string_view remote, const std::function<Status
                           "WHERE (l.item_id IS NOT NULL AND NOT (" + kLiveTest + ")) OR ((" + kLiveTest +
                           ") AND (l.sha256 IS NULL OR l.sha256 != i.sha256)) "
                           "ORDER BY i.collection_id, i.id";
-  Result<Stmt> stmt = db_->Prepare(sql);
+  Result<Stmt> stmt = conn_->db().Prepare(sql);
   if (!stmt) return stmt.error();
-  stmt->Bind(1, remote);
+  stmt->Bind(1, remote_);
   while (true) {
     Result<bool> row = stmt->Step();
-    if (!row) return row.error().WithContext("pending changes for remote '" + std::string(remote) + "'");
+    if (!row) return row.error().WithContext("pending changes for remote '" + remote_ + "'");
     if (!*row) return Status::Ok();
     PendingChange change;
     change.item_id = stmt->Int(0);
     change.collection_id = stmt->Int(1);
     change.uid = stmt->Text(2);
-    change.sha256 = ToDigest(stmt->Blob(3));
+    change.sha256 = DigestFromBytes(stmt->Blob(3));
     change.size_bytes = static_cast<uint64_t>(stmt->Int(4));
     change.head_revision_id = stmt->Int(5);
     change.in_blob = stmt->Int(6) != 0;
@@ -52,21 +47,21 @@ Status Vault::ForEachPending(std::string_view remote, const std::function<Status
   }
 }
 
-Status Vault::RecordAcks(std::string_view remote, const std::vector<LedgerAck>& acks, int64_t now_ms) {
+Status Ledger::RecordAcks(const std::vector<LedgerAck>& acks, int64_t now_ms) {
   if (acks.empty()) return Status::Ok();
-  return InTransaction([&]() -> Status {
-    Result<Stmt> put = db_->Cached(
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> put = conn_->db().Cached(
         "INSERT OR REPLACE INTO ledger(remote, item_id, sha256, acked_at_ms) VALUES(?1, ?2, ?3, ?4)");
     if (!put) return put.error();
-    Result<Stmt> del = db_->Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
+    Result<Stmt> del = conn_->db().Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
     if (!del) return del.error();
     for (const LedgerAck& ack : acks) {
       put->Reset();
       del->Reset();
       if (ack.deletion) {
-        HF_RETURN_IF_ERROR(del->Bind(1, remote).Bind(2, ack.item_id).Run());
+        HF_RETURN_IF_ERROR(del->Bind(1, remote_).Bind(2, ack.item_id).Run());
       } else {
-        HF_RETURN_IF_ERROR(put->Bind(1, remote).Bind(2, ack.item_id).BindBlob(3, ack.sha256.data(), ack.sha256.size())
+        HF_RETURN_IF_ERROR(put->Bind(1, remote_).Bind(2, ack.item_id).BindBlob(3, ack.sha256.data(), ack.sha256.size())
                                .Bind(4, now_ms).Run());
       }
     }
@@ -74,7 +69,7 @@ Status Vault::RecordAcks(std::string_view remote, const std::vector<LedgerAck>& 
   });
 }
 
-Result<LedgerCounts> Vault::CountLedger(std::string_view remote) {
+Result<LedgerCounts> Ledger::Counts() {
   LedgerCounts counts;
   const std::string sql = std::string(
                               "SELECT "
@@ -84,9 +79,9 @@ Result<LedgerCounts> Vault::CountLedger(std::string_view remote) {
                               "sum(CASE WHEN live AND (acked IS NULL OR acked != i_sha) THEN size ELSE 0 END) "
                               "FROM (SELECT i.sha256 AS i_sha, i.size_bytes AS size, l.sha256 AS acked, (") +
                           kLiveTest + ") AS live FROM items i LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id)";
-  Result<Stmt> stmt = db_->Prepare(sql);
+  Result<Stmt> stmt = conn_->db().Prepare(sql);
   if (!stmt) return stmt.error();
-  Result<bool> row = stmt->Bind(1, remote).Step();
+  Result<bool> row = stmt->Bind(1, remote_).Step();
   if (!row) return row.error();
   counts.acknowledged = stmt->Int(0);
   counts.pending_puts = stmt->Int(1);
@@ -95,92 +90,92 @@ Result<LedgerCounts> Vault::CountLedger(std::string_view remote) {
   return counts;
 }
 
-Result<bool> Vault::RemoteHasBlob(std::string_view remote, const Digest& sha256) {
-  Result<Stmt> stmt = db_->Cached("SELECT 1 FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
+Result<bool> Ledger::HasBlob(const Digest& sha256) {
+  Result<Stmt> stmt = conn_->db().Cached("SELECT 1 FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
   if (!stmt) return stmt.error();
-  Result<bool> row = stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Step();
+  Result<bool> row = stmt->Bind(1, remote_).BindBlob(2, sha256.data(), sha256.size()).Step();
   if (!row) return row.error();
   return *row;
 }
 
-Status Vault::RecordRemoteBlob(std::string_view remote, const Digest& sha256) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached("INSERT OR IGNORE INTO remote_blobs(remote, sha256) VALUES(?1, ?2)");
+Status Ledger::RecordBlob(const Digest& sha256) {
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_->db().Cached("INSERT OR IGNORE INTO remote_blobs(remote, sha256) VALUES(?1, ?2)");
     if (!stmt) return stmt.error();
-    return stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Run();
+    return stmt->Bind(1, remote_).BindBlob(2, sha256.data(), sha256.size()).Run();
   });
 }
 
-Result<std::optional<std::string>> Vault::RemoteEpoch(std::string_view remote) {
-  Result<Stmt> stmt = db_->Cached("SELECT epoch FROM remote_state WHERE remote = ?1");
+Result<std::optional<std::string>> Ledger::Epoch() {
+  Result<Stmt> stmt = conn_->db().Cached("SELECT epoch FROM remote_state WHERE remote = ?1");
   if (!stmt) return stmt.error();
-  Result<bool> row = stmt->Bind(1, remote).Step();
+  Result<bool> row = stmt->Bind(1, remote_).Step();
   if (!row) return row.error();
   if (!*row || stmt->IsNull(0)) return std::optional<std::string>();
   return std::optional<std::string>(stmt->Text(0));
 }
 
-Status Vault::SetRemoteEpoch(std::string_view remote, std::string_view epoch, int64_t now_ms) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached(
+Status Ledger::SetEpoch(std::string_view epoch, int64_t now_ms) {
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_->db().Cached(
         "INSERT INTO remote_state(remote, epoch, last_push_ms) VALUES(?1, ?2, ?3) "
         "ON CONFLICT(remote) DO UPDATE SET epoch = excluded.epoch, last_push_ms = excluded.last_push_ms");
     if (!stmt) return stmt.error();
-    return stmt->Bind(1, remote).Bind(2, epoch).Bind(3, now_ms).Run();
+    return stmt->Bind(1, remote_).Bind(2, epoch).Bind(3, now_ms).Run();
   });
 }
 
-Result<std::vector<LedgerEntry>> Vault::LedgerFor(std::string_view remote, int64_t collection_id) {
-  Result<Stmt> stmt = db_->Prepare(
+Result<std::vector<LedgerEntry>> Ledger::EntriesFor(int64_t collection_id) {
+  Result<Stmt> stmt = conn_->db().Prepare(
       "SELECT i.id, i.uid, l.sha256 FROM ledger l JOIN items i ON i.id = l.item_id "
       "WHERE l.remote = ?1 AND i.collection_id = ?2 ORDER BY i.uid");
   if (!stmt) return stmt.error();
-  stmt->Bind(1, remote).Bind(2, collection_id);
-  return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), ToDigest(s.Blob(2))}; });
+  stmt->Bind(1, remote_).Bind(2, collection_id);
+  return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), DigestFromBytes(s.Blob(2))}; });
 }
 
-Status Vault::ForgetAcks(std::string_view remote, const std::vector<int64_t>& item_ids) {
+Status Ledger::ForgetAcks(const std::vector<int64_t>& item_ids) {
   if (item_ids.empty()) return Status::Ok();
-  return InTransaction([&]() -> Status {
-    Result<Stmt> del = db_->Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> del = conn_->db().Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
     if (!del) return del.error();
     for (int64_t id : item_ids) {
       del->Reset();
-      HF_RETURN_IF_ERROR(del->Bind(1, remote).Bind(2, id).Run());
+      HF_RETURN_IF_ERROR(del->Bind(1, remote_).Bind(2, id).Run());
     }
     return Status::Ok();
   });
 }
 
-Status Vault::ForgetCollectionAcks(std::string_view remote, int64_t collection_id) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> del = db_->Prepare(
+Status Ledger::ForgetCollectionAcks(int64_t collection_id) {
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> del = conn_->db().Prepare(
         "DELETE FROM ledger WHERE remote = ?1 AND item_id IN (SELECT id FROM items WHERE collection_id = ?2)");
     if (!del) return del.error();
-    return del->Bind(1, remote).Bind(2, collection_id).Run();
+    return del->Bind(1, remote_).Bind(2, collection_id).Run();
   });
 }
 
-Result<std::optional<RecoveryState>> Vault::Recovery(std::string_view remote) {
-  Result<Stmt> stmt = db_->Prepare(
+Result<std::optional<RecoveryState>> Ledger::Recovery() {
+  Result<Stmt> stmt = conn_->db().Prepare(
       "SELECT recovery_reason, recovery_started_ms, coalesce(recovery_progress, '') FROM remote_state WHERE remote = ?1");
   if (!stmt) return stmt.error();
-  Result<bool> row = stmt->Bind(1, remote).Step();
+  Result<bool> row = stmt->Bind(1, remote_).Step();
   if (!row) return row.error();
   if (!*row || stmt->IsNull(0)) return std::optional<RecoveryState>();
   return std::optional<RecoveryState>(RecoveryState{stmt->Text(0), stmt->Int(1), stmt->Text(2)});
 }
 
-Status Vault::SetRecovery(std::string_view remote, const std::optional<RecoveryState>& state) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> ensure = db_->Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
+Status Ledger::SetRecovery(const std::optional<RecoveryState>& state) {
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> ensure = conn_->db().Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
     if (!ensure) return ensure.error();
-    HF_RETURN_IF_ERROR(ensure->Bind(1, remote).Run());
-    Result<Stmt> stmt = db_->Prepare(
+    HF_RETURN_IF_ERROR(ensure->Bind(1, remote_).Run());
+    Result<Stmt> stmt = conn_->db().Prepare(
         "UPDATE remote_state SET recovery_reason = ?2, recovery_started_ms = ?3, recovery_progress = NULL "
         "WHERE remote = ?1");
     if (!stmt) return stmt.error();
-    stmt->Bind(1, remote);
+    stmt->Bind(1, remote_);
     if (state) {
       stmt->Bind(2, state->reason).Bind(3, state->started_ms);
     } else {
@@ -190,112 +185,70 @@ Status Vault::SetRecovery(std::string_view remote, const std::optional<RecoveryS
   });
 }
 
-Status Vault::SetRecoveryProgress(std::string_view remote, std::string_view progress) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Prepare("UPDATE remote_state SET recovery_progress = ?2 WHERE remote = ?1");
+Status Ledger::SetRecoveryProgress(std::string_view progress) {
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_->db().Prepare("UPDATE remote_state SET recovery_progress = ?2 WHERE remote = ?1");
     if (!stmt) return stmt.error();
-    return stmt->Bind(1, remote).Bind(2, progress).Run();
+    return stmt->Bind(1, remote_).Bind(2, progress).Run();
   });
 }
 
-Result<std::string> Vault::ReuploadDone(std::string_view remote) {
-  Result<Stmt> stmt = db_->Prepare("SELECT coalesce(reupload_done, '') FROM remote_state WHERE remote = ?1");
+Result<std::string> Ledger::ReuploadDone() {
+  Result<Stmt> stmt = conn_->db().Prepare("SELECT coalesce(reupload_done, '') FROM remote_state WHERE remote = ?1");
   if (!stmt) return stmt.error();
-  Result<bool> row = stmt->Bind(1, remote).Step();
+  Result<bool> row = stmt->Bind(1, remote_).Step();
   if (!row) return row.error();
   return *row ? stmt->Text(0) : std::string();
 }
 
-Status Vault::SetReuploadDone(std::string_view remote, std::string_view id) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> ensure = db_->Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
+Status Ledger::SetReuploadDone(std::string_view id) {
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> ensure = conn_->db().Prepare("INSERT OR IGNORE INTO remote_state(remote) VALUES(?1)");
     if (!ensure) return ensure.error();
-    HF_RETURN_IF_ERROR(ensure->Bind(1, remote).Run());
-    Result<Stmt> stmt = db_->Prepare("UPDATE remote_state SET reupload_done = ?2 WHERE remote = ?1");
+    HF_RETURN_IF_ERROR(ensure->Bind(1, remote_).Run());
+    Result<Stmt> stmt = conn_->db().Prepare("UPDATE remote_state SET reupload_done = ?2 WHERE remote = ?1");
     if (!stmt) return stmt.error();
-    return stmt->Bind(1, remote).Bind(2, id).Run();
+    return stmt->Bind(1, remote_).Bind(2, id).Run();
   });
 }
 
-Status Vault::AddRecoveryRecord(std::string_view remote, const RecoveryRecord& record) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Prepare(
+Status Ledger::AddRecoveryRecord(const RecoveryRecord& record) {
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_->db().Prepare(
         "INSERT INTO recovery_reports(remote, started_ms, finished_ms, verified, report) VALUES(?1, ?2, ?3, ?4, ?5)");
     if (!stmt) return stmt.error();
-    return stmt->Bind(1, remote).Bind(2, record.started_ms).Bind(3, record.finished_ms)
+    return stmt->Bind(1, remote_).Bind(2, record.started_ms).Bind(3, record.finished_ms)
         .Bind(4, record.verified ? 1 : 0).Bind(5, record.report).Run();
   });
 }
 
-Result<std::optional<RecoveryRecord>> Vault::LastRecoveryRecord(std::string_view remote) {
-  Result<Stmt> stmt = db_->Prepare(
+Result<std::optional<RecoveryRecord>> Ledger::LastRecoveryRecord() {
+  Result<Stmt> stmt = conn_->db().Prepare(
       "SELECT started_ms, finished_ms, verified, report FROM recovery_reports WHERE remote = ?1 ORDER BY id DESC LIMIT 1");
   if (!stmt) return stmt.error();
-  Result<bool> row = stmt->Bind(1, remote).Step();
+  Result<bool> row = stmt->Bind(1, remote_).Step();
   if (!row) return row.error();
   if (!*row) return std::optional<RecoveryRecord>();
   return std::optional<RecoveryRecord>(RecoveryRecord{stmt->Int(0), stmt->Int(1), stmt->Int(2) != 0, stmt->Text(3)});
 }
 
-Status Vault::ForgetRemoteBlob(std::string_view remote, const Digest& sha256) {
-  return InTransaction([&]() -> Status {
-    Result<Stmt> stmt = db_->Cached("DELETE FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
+Status Ledger::ForgetBlob(const Digest& sha256) {
+  return conn_->InTransaction([&]() -> Status {
+    Result<Stmt> stmt = conn_->db().Cached("DELETE FROM remote_blobs WHERE remote = ?1 AND sha256 = ?2");
     if (!stmt) return stmt.error();
-    return stmt->Bind(1, remote).BindBlob(2, sha256.data(), sha256.size()).Run();
+    return stmt->Bind(1, remote_).BindBlob(2, sha256.data(), sha256.size()).Run();
   });
 }
 
-Status Vault::ClearLedger(std::string_view remote) {
-  return InTransaction([&]() -> Status {
+Status Ledger::Clear() {
+  return conn_->InTransaction([&]() -> Status {
     for (const char* sql : {"DELETE FROM ledger WHERE remote = ?1", "DELETE FROM remote_blobs WHERE remote = ?1"}) {
-      Result<Stmt> stmt = db_->Prepare(sql);
+      Result<Stmt> stmt = conn_->db().Prepare(sql);
       if (!stmt) return stmt.error();
-      HF_RETURN_IF_ERROR(stmt->Bind(1, remote).Run());
+      HF_RETURN_IF_ERROR(stmt->Bind(1, remote_).Run());
     }
     return Status::Ok();
   });
-}
-
-Status Vault::ReadBlobRange(const Digest& sha256, uint64_t offset, uint64_t max_bytes, const ByteSink& sink) {
-  const std::string where = "blob " + platform::ToHex(sha256);
-  Result<Stmt> blob = db_->Prepare("SELECT id, size_bytes FROM blobs WHERE sha256 = ?1");
-  if (!blob) return blob.error();
-  Result<bool> row = blob->BindBlob(1, sha256.data(), sha256.size()).Step();
-  if (!row) return row.error();
-  if (!*row) return Status(ErrorCode::kNotFound, where + " is not in the vault");
-  const int64_t blob_id = blob->Int(0);
-  const uint64_t size_bytes = static_cast<uint64_t>(blob->Int(1));
-  if (offset > size_bytes) {
-    return Status(ErrorCode::kInvalidArgument, where + ": offset " + std::to_string(offset) + " is past its end");
-  }
-  int64_t seq = static_cast<int64_t>(offset / kChunkSizeBytes);
-  size_t skip = static_cast<size_t>(offset % kChunkSizeBytes);
-  Result<Stmt> chunks = db_->Prepare("SELECT seq, data FROM blob_chunks WHERE blob_id = ?1 AND seq >= ?2 ORDER BY seq");
-  if (!chunks) return chunks.error();
-  chunks->Bind(1, blob_id).Bind(2, seq);
-  uint64_t delivered = offset;
-  const uint64_t end = std::min(size_bytes, offset + max_bytes);
-  while (delivered < end) {
-    Result<bool> more = chunks->Step();
-    if (!more) return more.error().WithContext(where);
-    if (!*more) break;
-    if (chunks->Int(0) != seq) {
-      return Status(ErrorCode::kCorruptVault, where + ": chunk " + std::to_string(seq) + " is missing");
-    }
-    std::string_view data = chunks->Blob(1);
-    if (skip > data.size()) return Status(ErrorCode::kCorruptVault, where + ": chunk " + std::to_string(seq) + " is short");
-    data.remove_prefix(skip);
-    skip = 0;
-    if (data.size() > end - delivered) data = data.substr(0, end - delivered);
-    delivered += data.size();
-    HF_RETURN_IF_ERROR(sink(data));
-    ++seq;
-  }
-  if (delivered != end) {
-    return Status(ErrorCode::kCorruptVault, where + ": " + std::to_string(delivered) + " of " +
-                                                std::to_string(size_bytes) + " bytes present");
-  }
-  return Status::Ok();
 }
 
 }  // namespace holdfast::storage

@@ -193,6 +193,8 @@ Result<Stmt> Db::Cached(const char* sql) {
   return Stmt(it->second.get(), /*owned=*/false);
 }
 
+void Db::SetBusyTimeout(int timeout_ms) { sqlite3_busy_timeout(db_, timeout_ms); }
+
 Result<int64_t> Db::QueryInt(std::string_view sql) {
   Result<Stmt> stmt = Prepare(sql);
   if (!stmt) return stmt.error();

@@ -1,10 +1,30 @@
-// RAII owners for SQLite handles, private to storage/.
+// RAII owners for SQLite handles: storage/'s public toolkit for an SQLite
+// file of one's own.
+//
+// Who may use it: storage/ itself, and tools/ and tests/ that keep or inspect
+// an SQLite file of their own (the reference server's store, tests that read
+// a vault or a server database behind the agent's back). They use these
+// owners rather than a copy, so SQLite keeps one owner folder and one mapping
+// of its errors. agent/ never includes it: it reaches the vault only through
+// Vault and its parts (vault.h).
 //
 // Db owns a sqlite3 connection and a cache of prepared statements; Stmt is a
 // borrowed or owned prepared statement with typed binds and columns;
 // Transaction rolls back unless committed. Errors become Status values via
-// SqliteStatus. None of this is thread-safe: a Db is opened without SQLite's
-// per-connection mutex and must be used by one thread at a time.
+// SqliteStatus; nothing here throws or prints.
+//
+// This header includes <sqlite3.h>: Db::Open takes SQLITE_OPEN_* flags, and
+// Db::get() hands out the connection for what these owners do not wrap. A
+// user outside storage/ should need neither beyond those flags; the handle
+// stays owned by its Db and must not be closed.
+//
+// Thread-safety: none of it is thread-safe. A Db opened without
+// SQLITE_OPEN_FULLMUTEX (as the vault's is) must be used by one thread at a
+// time; one opened with it still needs its user's lock around a statement's
+// bind-step-reset (the server holds one mutex).
+//
+// Durability: whatever the connection's PRAGMAs make it; a Transaction's
+// Commit returning OK means SQLite's COMMIT did.
 #pragma once
 
 #include <sqlite3.h>
@@ -89,6 +109,9 @@ class Db {
   Result<Stmt> Cached(const char* sql);
   // Runs a query that returns one integer (the first column of the first row).
   Result<int64_t> QueryInt(std::string_view sql);
+  // How long a statement waits for another connection's lock before failing
+  // with kVaultLocked (SQLITE_BUSY); 0 (the default) fails at once.
+  void SetBusyTimeout(int timeout_ms);
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}

@@ -5,11 +5,15 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <utility>
 
 #include "platform/files.h"
+#include "storage/capture_state.h"
 #include "storage/checkpointer.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_handle.h"
+#include "storage/vault_connection.h"
+#include "storage/vault_sql.h"
 
 namespace holdfast::storage {
 namespace {
@@ -99,12 +103,6 @@ int OnWalCommit(void* checkpointer, sqlite3* db, const char* name, int wal_pages
   return SQLITE_OK;
 }
 
-Digest DigestFrom(std::string_view bytes) {
-  Digest digest{};
-  if (bytes.size() == digest.size()) std::memcpy(digest.data(), bytes.data(), digest.size());
-  return digest;
-}
-
 }  // namespace
 
 const char* ItemKindName(ItemKind kind) {
@@ -128,27 +126,21 @@ std::optional<ItemKind> ParseItemKind(std::string_view name) {
 WriteBatch::WriteBatch(WriteBatch&& other) noexcept : vault_(other.vault_) { other.vault_ = nullptr; }
 
 WriteBatch::~WriteBatch() {
-  if (vault_ == nullptr) return;
-  (void)vault_->db_->Exec("ROLLBACK");
-  vault_->batch_open_ = false;
-  vault_->known_collections_.clear();  // a collection made in the batch is gone
+  if (vault_ != nullptr) vault_->conn_->RollbackBatch();
 }
 
 Status WriteBatch::Commit() {
   if (vault_ == nullptr) return Status(ErrorCode::kInternal, "commit of a finished batch");
-  Vault* vault = vault_;
-  vault_ = nullptr;
-  vault->batch_open_ = false;
-  Status status = vault->db_->Exec("COMMIT");
-  if (!status.ok()) {
-    (void)vault->db_->Exec("ROLLBACK");
-    vault->known_collections_.clear();
-  }
-  return status.WithContext("commit to " + vault->path_.string());
+  Vault* vault = std::exchange(vault_, nullptr);
+  return vault->conn_->CommitBatch().WithContext("commit to " + vault->path_.string());
 }
 
-Vault::Vault(fs::path path, platform::FileLock lock, std::unique_ptr<Db> db)
-    : path_(std::move(path)), lock_(std::move(lock)), db_(std::move(db)) {}
+Vault::Vault(fs::path path, platform::FileLock lock, std::unique_ptr<VaultConnection> conn)
+    : path_(std::move(path)),
+      lock_(std::move(lock)),
+      conn_(std::move(conn)),
+      blobs_(new BlobStore(*conn_)),
+      capture_state_(new CaptureState(*conn_)) {}
 
 Vault::~Vault() {
   checkpointer_.reset();  // its thread must not outlive the writer's connection
@@ -205,8 +197,9 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
 
   Result<std::unique_ptr<Db>> db = Db::Open(FileUri(path), SQLITE_OPEN_READWRITE);
   if (!db) return db.error();
-  std::unique_ptr<Vault> vault(new Vault(path, std::move(*lock), std::move(*db)));
-  Db& conn = *vault->db_;
+  std::unique_ptr<Vault> vault(
+      new Vault(path, std::move(*lock), std::make_unique<VaultConnection>(std::move(*db))));
+  Db& conn = vault->conn_->db();
   // Until the vault is known to be one this Holdfast may write, closing the
   // connection must not fold a WAL left by a crash into the file: a refused
   // vault is left exactly as it was.
@@ -264,13 +257,13 @@ Result<std::unique_ptr<Vault>> Vault::Open(const fs::path& requested_path, OpenM
   vault->checkpointer_ = std::move(*checkpointer);
   sqlite3_wal_hook(conn.get(), &OnWalCommit, vault->checkpointer_.get());
   HF_RETURN_IF_ERROR(vault->LoadMeta().WithContext(where));
-  HF_RETURN_IF_ERROR(vault->RemoveIncompleteBlobs().WithContext(where));
+  HF_RETURN_IF_ERROR(vault->blobs_->RemoveIncompleteBlobs().WithContext(where));
   if (created) HF_RETURN_IF_ERROR(platform::SyncDir(path.parent_path()));
   return vault;
 }
 
 Status Vault::LoadMeta() {
-  Result<Stmt> stmt = db_->Prepare("SELECT key, value FROM meta");
+  Result<Stmt> stmt = conn_->db().Prepare("SELECT key, value FROM meta");
   if (!stmt) return stmt.error();
   while (true) {
     Result<bool> row = stmt->Step();
@@ -289,25 +282,15 @@ Status Vault::LoadMeta() {
 }
 
 Result<WriteBatch> Vault::BeginBatch() {
-  if (batch_open_) return Status(ErrorCode::kInternal, "a write batch is already open");
-  HF_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
-  batch_open_ = true;
+  HF_RETURN_IF_ERROR(conn_->BeginBatch());
   return WriteBatch(this);
 }
 
-Status Vault::InTransaction(const std::function<Status()>& body) {
-  if (batch_open_) return body();
-  Result<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db_);
-  if (!txn) return txn.error();
-  Status status = body();
-  if (status.ok()) status = (*txn)->Commit();
-  if (!status.ok()) known_collections_.clear();  // rolled back with the transaction
-  return status;
-}
+Status Vault::InTransaction(const std::function<Status()>& body) { return conn_->InTransaction(body); }
 
 Result<int64_t> Vault::EnsureCollection(ItemKind kind, std::string_view name,
                                         std::string_view source) {
-  Result<Stmt> find = db_->Cached("SELECT id, kind FROM collections WHERE source = ?1 AND name = ?2");
+  Result<Stmt> find = conn_->db().Cached("SELECT id, kind FROM collections WHERE source = ?1 AND name = ?2");
   if (!find) return find.error();
   find->Bind(1, source).Bind(2, name);
   Result<bool> row = find->Step();
@@ -323,12 +306,12 @@ Result<int64_t> Vault::EnsureCollection(ItemKind kind, std::string_view name,
   find->Reset();
   int64_t id = 0;
   Status status = InTransaction([&]() -> Status {
-    Result<Stmt> insert = db_->Cached(
+    Result<Stmt> insert = conn_->db().Cached(
         "INSERT INTO collections(kind, name, source, created_at_ms) "
         "VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
     if (!insert) return insert.error();
     HF_RETURN_IF_ERROR(insert->Bind(1, ItemKindName(kind)).Bind(2, name).Bind(3, source).Run());
-    id = sqlite3_last_insert_rowid(db_->get());
+    id = sqlite3_last_insert_rowid(conn_->db().get());
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -337,7 +320,7 @@ Result<int64_t> Vault::EnsureCollection(ItemKind kind, std::string_view name,
 
 Result<std::vector<CollectionInfo>> Vault::ListCollections() {
   Result<Stmt> stmt =
-      db_->Prepare("SELECT id, kind, name, source, created_at_ms FROM collections ORDER BY id");
+      conn_->db().Prepare("SELECT id, kind, name, source, created_at_ms FROM collections ORDER BY id");
   if (!stmt) return stmt.error();
   std::vector<CollectionInfo> out;
   while (true) {
@@ -375,7 +358,7 @@ Result<PutOutcome> Vault::PutItemHashed(int64_t collection_id, std::string_view 
 Result<PutOutcome> Vault::PutItemBlob(int64_t collection_id, std::string_view uid,
                                       const BlobRef& blob, std::string_view summary,
                                       int64_t now_ms, std::string_view source_path) {
-  Result<int64_t> blob_id = BlobId(blob.sha256);
+  Result<int64_t> blob_id = blobs_->BlobId(blob.sha256);
   if (!blob_id) return blob_id.error();
   return PutContent(collection_id, uid, blob.sha256, blob.size_bytes, {}, *blob_id, summary, now_ms,
                     source_path);
@@ -394,8 +377,7 @@ struct ExistingItem {
 Result<ExistingItem> LookUpForPut(Db& db, int64_t collection_id, std::string_view uid,
                                   const Digest& sha256, std::string_view source_path) {
   Result<Stmt> find = db.Cached(
-      "SELECT i.id, i.sha256, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
-      "AND t.restored_at_ms IS NULL), coalesce(i.source_path, '') FROM items i "
+      "SELECT i.id, i.sha256, " HF_SQL_ITEM_TOMBSTONED ", coalesce(i.source_path, '') FROM items i "
       "WHERE i.collection_id = ?1 AND i.uid = ?2");
   if (!find) return find.error();
   Result<bool> row = find->Bind(1, collection_id).Bind(2, uid).Step();
@@ -403,7 +385,7 @@ Result<ExistingItem> LookUpForPut(Db& db, int64_t collection_id, std::string_vie
   if (!*row) return Status(ErrorCode::kInternal, "item '" + std::string(uid) + "' vanished mid-put");
   ExistingItem item;
   item.id = find->Int(0);
-  item.same_bytes = DigestFrom(find->Blob(1)) == sha256;
+  item.same_bytes = DigestFromBytes(find->Blob(1)) == sha256;
   item.tombstoned = !IsLive(*find, 2);
   item.same_path = source_path.empty() || find->Text(3) == source_path;
   return item;
@@ -462,29 +444,29 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
   PutOutcome outcome = PutOutcome::kUnchanged;
   Status status = InTransaction([&]() -> Status {
     // Collections are never deleted, so one confirmation per collection will do.
-    if (known_collections_.count(collection_id) == 0) {
-      Result<Stmt> parent = db_->Cached("SELECT 1 FROM collections WHERE id = ?1");
+    if (conn_->known_collections().count(collection_id) == 0) {
+      Result<Stmt> parent = conn_->db().Cached("SELECT 1 FROM collections WHERE id = ?1");
       if (!parent) return parent.error();
       Result<bool> exists = parent->Bind(1, collection_id).Step();
       if (!exists) return exists.error();
       if (!*exists) {
         return Status(ErrorCode::kNotFound, "collection " + std::to_string(collection_id) + " does not exist");
       }
-      known_collections_.insert(collection_id);
+      conn_->known_collections().insert(collection_id);
     }
     // Most puts of a first capture are new items: insert first, look up after.
-    Result<std::optional<int64_t>> created = InsertItemIfNew(*db_, collection_id, uid, sha256, size_bytes,
+    Result<std::optional<int64_t>> created = InsertItemIfNew(conn_->db(), collection_id, uid, sha256, size_bytes,
                                                              summary, now_ms, source_path);
     if (!created) return created.error();
     if (*created) {
       outcome = PutOutcome::kCreated;
-      return InsertRevision(*db_, **created, now_ms, sha256, size_bytes, inline_content, blob_id);
+      return InsertRevision(conn_->db(), **created, now_ms, sha256, size_bytes, inline_content, blob_id);
     }
-    Result<ExistingItem> item = LookUpForPut(*db_, collection_id, uid, sha256, source_path);
+    Result<ExistingItem> item = LookUpForPut(conn_->db(), collection_id, uid, sha256, source_path);
     if (!item) return item.error();
     if (!item->same_bytes) {
-      HF_RETURN_IF_ERROR(InsertRevision(*db_, item->id, now_ms, sha256, size_bytes, inline_content, blob_id));
-      Result<Stmt> update = db_->Cached(
+      HF_RETURN_IF_ERROR(InsertRevision(conn_->db(), item->id, now_ms, sha256, size_bytes, inline_content, blob_id));
+      Result<Stmt> update = conn_->db().Cached(
           "UPDATE items SET sha256 = ?2, size_bytes = ?3, last_seen_ms = ?4, summary = ?5 WHERE id = ?1");
       if (!update) return update.error();
       update->Bind(1, item->id).BindBlob(2, sha256.data(), sha256.size());
@@ -493,12 +475,12 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
       outcome = PutOutcome::kChanged;
     }
     if (!item->same_path) {
-      Result<Stmt> move = db_->Cached("UPDATE items SET source_path = ?2 WHERE id = ?1");
+      Result<Stmt> move = conn_->db().Cached("UPDATE items SET source_path = ?2 WHERE id = ?1");
       if (!move) return move.error();
       HF_RETURN_IF_ERROR(move->Bind(1, item->id).Bind(2, source_path).Run());
     }
     if (item->tombstoned) {
-      Result<Stmt> restore = db_->Cached(
+      Result<Stmt> restore = conn_->db().Cached(
           "UPDATE tombstones SET restored_at_ms = ?2 WHERE item_id = ?1 AND restored_at_ms IS NULL");
       if (!restore) return restore.error();
       HF_RETURN_IF_ERROR(restore->Bind(1, item->id).Bind(2, now_ms).Run());
@@ -513,13 +495,12 @@ Result<PutOutcome> Vault::PutContent(int64_t collection_id, std::string_view uid
 Result<bool> Vault::TombstoneItem(int64_t collection_id, std::string_view uid, int64_t now_ms) {
   bool recorded = false;
   Status status = InTransaction([&]() -> Status {
-    Result<Stmt> insert = db_->Cached(
+    Result<Stmt> insert = conn_->db().Cached(
         "INSERT INTO tombstones(item_id, deleted_at_ms) SELECT i.id, ?3 FROM items i "
-        "WHERE i.collection_id = ?1 AND i.uid = ?2 AND NOT EXISTS(SELECT 1 FROM tombstones t "
-        "WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+        "WHERE i.collection_id = ?1 AND i.uid = ?2 AND " HF_SQL_ITEM_LIVE);
     if (!insert) return insert.error();
     HF_RETURN_IF_ERROR(insert->Bind(1, collection_id).Bind(2, uid).Bind(3, now_ms).Run());
-    recorded = sqlite3_changes(db_->get()) > 0;
+    recorded = sqlite3_changes(conn_->db().get()) > 0;
     return Status::Ok();
   });
   if (!status.ok()) return status.WithContext("tombstone item '" + std::string(uid) + "'");
@@ -531,8 +512,7 @@ namespace internal {
 constexpr const char* kItemColumns =
     "i.id, i.collection_id, i.uid, i.summary, i.sha256, i.size_bytes, "
     "(SELECT max(r.id) FROM revisions r WHERE r.item_id = i.id), "
-    "i.first_seen_ms, i.last_seen_ms, EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id "
-    "AND t.restored_at_ms IS NULL), coalesce(i.source_path, '')";
+    "i.first_seen_ms, i.last_seen_ms, " HF_SQL_ITEM_TOMBSTONED ", coalesce(i.source_path, '')";
 
 ItemRecord ReadItemRow(const Stmt& stmt) {
   ItemRecord item;
@@ -540,7 +520,7 @@ ItemRecord ReadItemRow(const Stmt& stmt) {
   item.collection_id = stmt.Int(1);
   item.uid = stmt.Text(2);
   item.summary = stmt.Text(3);
-  item.sha256 = DigestFrom(stmt.Blob(4));
+  item.sha256 = DigestFromBytes(stmt.Blob(4));
   item.size_bytes = static_cast<uint64_t>(stmt.Int(5));
   item.head_revision_id = stmt.Int(6);
   item.first_seen_ms = stmt.Int(7);
@@ -554,7 +534,7 @@ RevisionInfo ReadRevisionRow(const Stmt& stmt) {
   RevisionInfo revision;
   revision.id = stmt.Int(0);
   revision.captured_at_ms = stmt.Int(1);
-  revision.sha256 = DigestFrom(stmt.Blob(2));
+  revision.sha256 = DigestFromBytes(stmt.Blob(2));
   revision.size_bytes = static_cast<uint64_t>(stmt.Int(3));
   revision.in_blob = !stmt.IsNull(4);
   return revision;
@@ -566,7 +546,7 @@ using internal::ReadItemRow;
 using internal::ReadRevisionRow;
 
 Result<std::optional<ItemRecord>> Vault::FindItem(int64_t collection_id, std::string_view uid) {
-  Result<Stmt> stmt = db_->Prepare(std::string("SELECT ") + kItemColumns +
+  Result<Stmt> stmt = conn_->db().Prepare(std::string("SELECT ") + kItemColumns +
                                    " FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2");
   if (!stmt) return stmt.error();
   stmt->Bind(1, collection_id).Bind(2, uid);
@@ -577,7 +557,7 @@ Result<std::optional<ItemRecord>> Vault::FindItem(int64_t collection_id, std::st
 }
 
 Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
-  Result<Stmt> stmt = db_->Prepare(std::string("SELECT ") + kItemColumns +
+  Result<Stmt> stmt = conn_->db().Prepare(std::string("SELECT ") + kItemColumns +
                                    " FROM items i WHERE i.collection_id = ?1 ORDER BY i.uid");
   if (!stmt) return stmt.error();
   stmt->Bind(1, collection_id);
@@ -585,9 +565,9 @@ Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
 }
 
 Result<std::optional<std::string>> Vault::LivePathOf(int64_t collection_id, std::string_view uid) {
-  Result<Stmt> stmt = db_->Cached(
+  Result<Stmt> stmt = conn_->db().Cached(
       "SELECT coalesce(i.source_path, '') FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2 "
-      "AND NOT EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+      "AND " HF_SQL_ITEM_LIVE);
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, collection_id).Bind(2, uid).Step();
   if (!row) return row.error();
@@ -600,9 +580,9 @@ Result<std::vector<std::string>> Vault::LiveAtPath(int64_t collection_id,
                                                    const std::vector<std::string>& uids) {
   std::vector<std::string> live;
   for (const std::string& uid : uids) {
-    Result<Stmt> stmt = db_->Cached(
+    Result<Stmt> stmt = conn_->db().Cached(
         "SELECT 1 FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2 AND i.source_path = ?3 "
-        "AND NOT EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+        "AND " HF_SQL_ITEM_LIVE);
     if (!stmt) return stmt.error();
     Result<bool> row = stmt->Bind(1, collection_id).Bind(2, uid).Bind(3, source_path).Step();
     if (!row) return row.error();
@@ -612,9 +592,8 @@ Result<std::vector<std::string>> Vault::LiveAtPath(int64_t collection_id,
 }
 
 Result<int64_t> Vault::CountLiveItems(int64_t collection_id) {
-  Result<Stmt> stmt = db_->Cached(
-      "SELECT count(*) FROM items i WHERE i.collection_id = ?1 AND NOT EXISTS(SELECT 1 FROM "
-      "tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)");
+  Result<Stmt> stmt = conn_->db().Cached(
+      "SELECT count(*) FROM items i WHERE i.collection_id = ?1 AND " HF_SQL_ITEM_LIVE);
   if (!stmt) return stmt.error();
   stmt->Bind(1, collection_id);
   Result<bool> row = stmt->Step();
@@ -631,18 +610,18 @@ Status Vault::RenameItem(int64_t collection_id, std::string_view old_uid, std::s
     if (taken->has_value() && old_uid != new_uid) {
       return Status(ErrorCode::kAlreadyExists, what + ": the new uid is taken");
     }
-    Result<Stmt> stmt = db_->Cached(
+    Result<Stmt> stmt = conn_->db().Cached(
         "UPDATE items SET uid = ?3, source_path = ?4 WHERE collection_id = ?1 AND uid = ?2");
     if (!stmt) return stmt.error();
     HF_RETURN_IF_ERROR(
         stmt->Bind(1, collection_id).Bind(2, old_uid).Bind(3, new_uid).Bind(4, new_source_path).Run());
-    if (sqlite3_changes(db_->get()) == 0) return Status(ErrorCode::kNotFound, what + ": no such item");
+    if (sqlite3_changes(conn_->db().get()) == 0) return Status(ErrorCode::kNotFound, what + ": no such item");
     return Status::Ok();
   });
 }
 
 Result<std::vector<RevisionInfo>> Vault::ListRevisions(int64_t collection_id, std::string_view uid) {
-  Result<Stmt> stmt = db_->Cached(
+  Result<Stmt> stmt = conn_->db().Cached(
       "SELECT r.id, r.captured_at_ms, r.sha256, r.size_bytes, r.blob_id FROM revisions r "
       "JOIN items i ON i.id = r.item_id WHERE i.collection_id = ?1 AND i.uid = ?2 "
       "ORDER BY r.captured_at_ms, r.id");
@@ -653,7 +632,7 @@ Result<std::vector<RevisionInfo>> Vault::ListRevisions(int64_t collection_id, st
 
 Result<std::optional<RevisionInfo>> Vault::RevisionAsOf(int64_t collection_id,
                                                         std::string_view uid, int64_t time_ms) {
-  Result<Stmt> stmt = db_->Cached(
+  Result<Stmt> stmt = conn_->db().Cached(
       "SELECT r.id, r.captured_at_ms, r.sha256, r.size_bytes, r.blob_id FROM revisions r "
       "JOIN items i ON i.id = r.item_id WHERE i.collection_id = ?1 AND i.uid = ?2 "
       "AND r.captured_at_ms <= ?3 AND NOT EXISTS(SELECT 1 FROM tombstones t WHERE "
@@ -668,7 +647,7 @@ Result<std::optional<RevisionInfo>> Vault::RevisionAsOf(int64_t collection_id,
 }
 
 Status Vault::ReadRevision(int64_t revision_id, const ByteSink& sink) {
-  Result<Stmt> stmt = db_->Cached(
+  Result<Stmt> stmt = conn_->db().Cached(
       "SELECT r.content, b.sha256, r.blob_id FROM revisions r LEFT JOIN blobs b ON b.id = r.blob_id "
       "WHERE r.id = ?1");
   if (!stmt) return stmt.error();
@@ -679,15 +658,15 @@ Status Vault::ReadRevision(int64_t revision_id, const ByteSink& sink) {
     return Status(ErrorCode::kNotFound, "revision " + std::to_string(revision_id) + " does not exist");
   }
   if (stmt->IsNull(2)) return sink(stmt->Blob(0));
-  Digest sha256 = DigestFrom(stmt->Blob(1));
+  Digest sha256 = DigestFromBytes(stmt->Blob(1));
   stmt->Reset();
-  return ReadBlob(sha256, sink);
+  return blobs_->ReadBlob(sha256, sink);
 }
 
 Status Vault::ReadRevisionRange(int64_t revision_id, uint64_t offset, uint64_t max_bytes, const ByteSink& sink) {
   // substr() on a BLOB counts bytes, from 1; SQLite's lengths are int64.
   const uint64_t kMaxSqlLength = uint64_t{INT64_MAX} / 2;
-  Result<Stmt> stmt = db_->Cached(
+  Result<Stmt> stmt = conn_->db().Cached(
       "SELECT substr(r.content, ?2 + 1, ?3), r.size_bytes, b.sha256, r.blob_id FROM revisions r "
       "LEFT JOIN blobs b ON b.id = r.blob_id WHERE r.id = ?1");
   if (!stmt) return stmt.error();
@@ -699,9 +678,9 @@ Status Vault::ReadRevisionRange(int64_t revision_id, uint64_t offset, uint64_t m
   const std::string where = "revision " + std::to_string(revision_id);
   if (!*row) return Status(ErrorCode::kNotFound, where + " does not exist");
   if (!stmt->IsNull(3)) {
-    Digest sha256 = DigestFrom(stmt->Blob(2));
+    Digest sha256 = DigestFromBytes(stmt->Blob(2));
     stmt->Reset();
-    return ReadBlobRange(sha256, offset, max_bytes, sink);
+    return blobs_->ReadBlobRange(sha256, offset, max_bytes, sink);
   }
   const uint64_t size_bytes = static_cast<uint64_t>(stmt->Int(1));
   if (offset > size_bytes) {
@@ -733,7 +712,7 @@ Result<std::string> Vault::ReadRevisionBytes(int64_t revision_id, uint64_t max_s
 
 Result<VaultStats> Vault::Stats() {
   VaultStats stats;
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = conn_->db().Prepare(
       "SELECT c.kind, c.id, "
       "count(i.id) - count(t.item_id), count(t.item_id), "
       "coalesce(sum(CASE WHEN t.item_id IS NULL THEN i.size_bytes END), 0), "
@@ -761,7 +740,7 @@ Result<VaultStats> Vault::Stats() {
     k.content_bytes += c.content_bytes;
     k.revisions += c.revisions;
   }
-  Result<Stmt> blobs = db_->Prepare(
+  Result<Stmt> blobs = conn_->db().Prepare(
       "SELECT count(*), coalesce(sum(size_bytes), 0) FROM blobs WHERE sha256 IS NOT NULL");
   if (!blobs) return blobs.error();
   Result<bool> row = blobs->Step();

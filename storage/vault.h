@@ -1,9 +1,19 @@
 // The vault: one SQLite file per device holding every collection, item,
-// revision, tombstone and blob Holdfast has captured.
+// revision, tombstone and blob Holdfast has captured, and what each remote
+// acknowledged of them.
 //
-// Ownership: a Vault owns its SQLite connection and an exclusive lock on
-// "<vault>.lock"; a second process opening the same vault gets kVaultLocked
-// naming the holder's pid. Not thread-safe: use a Vault from one thread.
+// Its parts, one header each, all write through the vault's one connection,
+// so that a write of any part joins an open WriteBatch:
+//   Vault         opening, batches, collections, items, revisions (this file)
+//   BlobStore     content in chunks, by SHA-256 (blob_store.h: vault.blobs())
+//   CaptureState  the sources' stat cache, loss alerts, capture problems
+//                 (capture_state.h: vault.capture_state())
+//   Ledger        what one remote acknowledged (ledger.h: Ledger(vault, remote))
+//
+// Ownership: a Vault owns its SQLite connection, its BlobStore and
+// CaptureState, and an exclusive lock on "<vault>.lock"; a second process
+// opening the same vault gets kVaultLocked naming the holder's pid. Not
+// thread-safe: use a Vault and its parts from one thread.
 //
 // Durability: the file is opened in WAL mode with synchronous=FULL and
 // psow=0 (handset flash can tear whole sectors). A write method that returns
@@ -22,7 +32,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,11 +39,13 @@
 #include "platform/file_lock.h"
 #include "platform/sha256.h"
 #include "platform/status.h"
+#include "storage/blob_store.h"
 
 namespace holdfast::storage {
 
+class CaptureState;
 class Checkpointer;
-class Db;
+class VaultConnection;
 
 enum class ItemKind { kContact, kEvent, kTask, kNote, kPhoto };
 inline constexpr ItemKind kAllItemKinds[] = {ItemKind::kContact, ItemKind::kEvent, ItemKind::kTask,
@@ -52,13 +63,6 @@ struct CollectionInfo {
   int64_t created_at_ms = 0;
 };
 
-// A completed blob: content-addressed by SHA-256.
-struct BlobRef {
-  platform::Digest sha256{};
-  uint64_t size_bytes = 0;
-  bool operator==(const BlobRef&) const = default;
-};
-
 struct ItemRecord {
   int64_t id = 0;
   int64_t collection_id = 0;
@@ -71,37 +75,6 @@ struct ItemRecord {
   int64_t last_seen_ms = 0;
   bool deleted = false;  // tombstoned: deleted on the device, restorable
   std::string source_path;  // where in its source it was last seen; may be empty
-};
-
-// The stat cache entry of one file of a source, as it was when last read.
-struct SourceFileRecord {
-  std::string path;  // relative to the source's root ("" when the source is one file)
-  int64_t collection_id = 0;
-  uint64_t size_bytes = 0;
-  int64_t mtime_ns = 0;
-  uint64_t inode = 0;
-  platform::Digest sha256{};  // of the whole file
-  // The items read from it, in file order. Written by PutSourceFile; left
-  // empty by ForEachSourceFile (see SourceFileItemUids).
-  std::vector<std::string> item_uids;
-};
-
-// A collection where capture suspects a loss on the device ("source loss
-// suspected") and records no deletions until the user accepts them.
-struct LossAlert {
-  int64_t collection_id = 0;
-  int64_t raised_at_ms = 0;
-  int64_t items_before = 0;   // live items before the scan
-  int64_t items_missing = 0;  // of those, how many the scan did not find
-};
-
-// A file the last capture of a source could not read.
-struct CaptureProblem {
-  std::string source;
-  std::string path;
-  int line = 0;  // 0 when not about a line
-  std::string reason;
-  int64_t seen_at_ms = 0;
 };
 
 struct RevisionInfo {
@@ -153,60 +126,6 @@ struct VerifyReport {
   bool ok() const { return damage.empty(); }
 };
 
-// An item whose state on a remote differs from the vault's: new or changed
-// content to send, or a deletion to send.
-struct PendingChange {
-  int64_t item_id = 0;
-  int64_t collection_id = 0;
-  std::string uid;
-  platform::Digest sha256{};  // the current content
-  uint64_t size_bytes = 0;
-  int64_t head_revision_id = 0;
-  bool deleted = false;  // send a deletion
-  bool in_blob = false;  // the content lives in the blob store
-  int64_t captured_at_ms = 0;  // when the current content was captured
-};
-
-// What a remote acknowledged about one item.
-struct LedgerAck {
-  int64_t item_id = 0;
-  platform::Digest sha256{};  // the content it now holds (ignored for deletions)
-  bool deletion = false;
-};
-
-// One item a remote acknowledged.
-struct LedgerEntry {
-  int64_t item_id = 0;
-  std::string uid;
-  platform::Digest sha256{};
-};
-
-// A recovery in progress for a remote (storage/ledger.cc).
-struct RecoveryState {
-  std::string reason;  // why it started: "epoch", "lost", "reupload ID", "manual"
-  int64_t started_ms = 0;
-  std::string progress;  // the agent's JSON text, updated as it goes; may be empty
-};
-
-struct RecoveryRecord {
-  int64_t started_ms = 0;
-  int64_t finished_ms = 0;
-  bool verified = false;
-  std::string report;  // the agent's JSON text
-};
-
-struct LedgerCounts {
-  int64_t acknowledged = 0;     // live items the remote holds with their current content
-  int64_t pending_puts = 0;     // live items new or changed since
-  int64_t pending_deletes = 0;  // deletions not yet acknowledged
-  int64_t pending_bytes = 0;    // content bytes of the pending puts
-};
-
-// Reads the next bytes of a stream into `buffer`; returns how many, 0 at the end.
-using ByteSource = std::function<Result<size_t>(char* buffer, size_t capacity)>;
-// Receives content piece by piece, in order.
-using ByteSink = std::function<Status(std::string_view bytes)>;
-
 class Vault;
 
 // A group of writes committed together. Destroying it uncommitted rolls the
@@ -227,9 +146,6 @@ class WriteBatch {
 
 class Vault {
  public:
-  // Size of one chunk of blob content.
-  static constexpr size_t kChunkSizeBytes = 256 * 1024;
-
   enum class OpenMode { kExisting, kCreate };
 
   // Opens the vault at `path`. kCreate also makes the folder (0700) and the
@@ -247,6 +163,11 @@ class Vault {
   int schema_version() const { return schema_version_; }
 
   Result<WriteBatch> BeginBatch();
+
+  // The vault's blob store (storage/blob_store.h), valid as long as the vault.
+  BlobStore& blobs() { return *blobs_; }
+  // The vault's record of capture (storage/capture_state.h), valid as long as the vault.
+  CaptureState& capture_state() { return *capture_state_; }
 
   // Returns the collection's id, creating it if (source, name) is new. Idempotent.
   Result<int64_t> EnsureCollection(ItemKind kind, std::string_view name, std::string_view source);
@@ -282,27 +203,6 @@ class Vault {
   // path ("" if none was recorded), or nullopt when there is no such live item.
   Result<std::optional<std::string>> LivePathOf(int64_t collection_id, std::string_view uid);
 
-  // The stat cache of a source (see SourceFileRecord). Put replaces the entry
-  // for the same path. Idempotent.
-  // Calls `visit` for each entry of the source's cache, streaming (a source
-  // may have 100,000 files); an error from `visit` stops and is returned.
-  Status ForEachSourceFile(std::string_view source,
-                           const std::function<Status(SourceFileRecord&&)>& visit);
-  Status PutSourceFile(std::string_view source, const SourceFileRecord& file);
-  // The item uids recorded for one file of the cache; empty if it is not there.
-  Result<std::vector<std::string>> SourceFileItemUids(std::string_view source, std::string_view path);
-  Status RemoveSourceFile(std::string_view source, std::string_view path);
-
-  // "Source loss suspected" marks, at most one per collection. Raising it
-  // again updates the counts and keeps the time it was first raised.
-  Status RaiseLossAlert(const LossAlert& alert);
-  Status ClearLossAlert(int64_t collection_id);
-  Result<std::vector<LossAlert>> ListLossAlerts();
-
-  // Replaces the problems recorded for `source` by the given list.
-  Status ReplaceCaptureProblems(std::string_view source, const std::vector<CaptureProblem>& problems);
-  Result<std::vector<CaptureProblem>> ListCaptureProblems();
-
   // Records that the item was deleted on the device at now_ms. Returns false
   // (and writes nothing) if there is no such live item.
   Result<bool> TombstoneItem(int64_t collection_id, std::string_view uid, int64_t now_ms);
@@ -325,66 +225,10 @@ class Vault {
   // large contact sends its inline bytes as a blob). Memory use: at most
   // max_bytes for inline content, one chunk for a blob. Errors: kNotFound
   // (no such revision), kInvalidArgument (offset past the end), those of
-  // ReadBlobRange.
+  // BlobStore::ReadBlobRange.
   Status ReadRevisionRange(int64_t revision_id, uint64_t offset, uint64_t max_bytes, const ByteSink& sink);
 
-  // Streams content from `source` into the blob store in chunks of
-  // kChunkSizeBytes, hashing as it goes; memory use is one chunk whatever the
-  // size. Content already stored is deduplicated. Outside a WriteBatch it
-  // commits every 16 MiB and is durable on return; a blob interrupted by a
-  // crash is removed the next time the vault opens. Inside a batch it writes
-  // into the batch's transaction and is durable when the batch commits, so
-  // callers should bound the bytes they put in one batch.
-  Result<BlobRef> PutBlob(const ByteSource& source);
-  // Streams a file; *file_failed (if given) tells whether an error came from
-  // opening or reading `file` rather than from the vault.
-  Result<BlobRef> PutBlobFromFile(const std::filesystem::path& file, bool* file_failed = nullptr);
-  // Stores content already in memory whose SHA-256 the caller computed (on
-  // another thread, say); content the vault holds is not written again.
-  // In a batch it commits with the batch, else it is durable on return.
-  Result<BlobRef> PutBlobBytes(std::string_view content, const platform::Digest& sha256);
-  Result<bool> HasBlob(const platform::Digest& sha256);
-  // Streams a blob to `sink`. kNotFound if absent, kCorruptVault if chunks are missing.
-  Status ReadBlob(const platform::Digest& sha256, const ByteSink& sink);
-
   Result<VaultStats> Stats();
-
-  // ---- The ledger: what each remote acknowledged (storage/ledger.cc).
-  // Calls `visit` for every item whose content the remote does not hold, or
-  // whose deletion it has not acknowledged; streaming, in collection order.
-  Status ForEachPending(std::string_view remote, const std::function<Status(PendingChange&&)>& visit);
-  // Records acknowledgements, all in one transaction (or the open batch).
-  // Idempotent. Only call it with what the server answered.
-  Status RecordAcks(std::string_view remote, const std::vector<LedgerAck>& acks, int64_t now_ms);
-  Result<LedgerCounts> CountLedger(std::string_view remote);
-  // Blobs the remote holds complete.
-  Result<bool> RemoteHasBlob(std::string_view remote, const platform::Digest& sha256);
-  Status RecordRemoteBlob(std::string_view remote, const platform::Digest& sha256);
-  // The server epoch the remote's ledger belongs to; nullopt before the first push.
-  Result<std::optional<std::string>> RemoteEpoch(std::string_view remote);
-  Status SetRemoteEpoch(std::string_view remote, std::string_view epoch, int64_t now_ms);
-  // What the remote acknowledged in one collection, ordered by uid.
-  Result<std::vector<LedgerEntry>> LedgerFor(std::string_view remote, int64_t collection_id);
-  // Forgets acknowledgements: of these items, or of a whole collection.
-  Status ForgetAcks(std::string_view remote, const std::vector<int64_t>& item_ids);
-  Status ForgetCollectionAcks(std::string_view remote, int64_t collection_id);
-  // A recovery in progress, kept so that a killed one resumes.
-  Result<std::optional<RecoveryState>> Recovery(std::string_view remote);
-  Status SetRecovery(std::string_view remote, const std::optional<RecoveryState>& state);
-  Status SetRecoveryProgress(std::string_view remote, std::string_view progress);
-  // The last operator re-upload request carried out ("" if none).
-  Result<std::string> ReuploadDone(std::string_view remote);
-  Status SetReuploadDone(std::string_view remote, std::string_view id);
-  Status AddRecoveryRecord(std::string_view remote, const RecoveryRecord& record);
-  Result<std::optional<RecoveryRecord>> LastRecoveryRecord(std::string_view remote);
-  // Forgets that the remote holds a blob (it answered that it does not).
-  Status ForgetRemoteBlob(std::string_view remote, const platform::Digest& sha256);
-  // Forgets everything the remote acknowledged: its ledger and blobs (the
-  // server lost its data: its acknowledgements no longer hold).
-  Status ClearLedger(std::string_view remote);
-  // Streams up to max_bytes of a blob from byte `offset` on (a resumed
-  // upload). Errors as ReadBlob; kInvalidArgument for an offset past the end.
-  Status ReadBlobRange(const platform::Digest& sha256, uint64_t offset, uint64_t max_bytes, const ByteSink& sink);
 
   // Runs SQLite's integrity check, looks for rows whose parent is missing,
   // then recomputes the SHA-256 of every revision and every blob and compares
@@ -394,16 +238,14 @@ class Vault {
 
  private:
   friend class WriteBatch;
-  Vault(std::filesystem::path path, platform::FileLock lock, std::unique_ptr<Db> db);
+  friend class Ledger;  // a view sharing conn_
+  Vault(std::filesystem::path path, platform::FileLock lock, std::unique_ptr<VaultConnection> conn);
   Status LoadMeta();
-  Status RemoveIncompleteBlobs();
   Result<PutOutcome> PutContent(int64_t collection_id, std::string_view uid,
                                 const platform::Digest& sha256, uint64_t size_bytes,
                                 std::string_view inline_content, std::optional<int64_t> blob_id,
                                 std::string_view summary, int64_t now_ms,
                                 std::string_view source_path);
-  Result<int64_t> BlobId(const platform::Digest& sha256);
-  // Runs `body` in the open batch, or in a transaction of its own.
   Status InTransaction(const std::function<Status()>& body);
   void VerifyBlobs(VerifyReport* report);
   void VerifyReferences(VerifyReport* report);
@@ -411,10 +253,10 @@ class Vault {
 
   std::filesystem::path path_;
   platform::FileLock lock_;
-  std::unique_ptr<Db> db_;
-  std::unique_ptr<Checkpointer> checkpointer_;  // stopped before db_ closes
-  bool batch_open_ = false;
-  std::set<int64_t> known_collections_;  // confirmed to exist (none is ever deleted)
+  std::unique_ptr<VaultConnection> conn_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<CaptureState> capture_state_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // stopped before conn_ closes
   std::string device_id_;
   int64_t created_at_ms_ = 0;
   int schema_version_ = 0;

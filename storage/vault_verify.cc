@@ -4,17 +4,13 @@
 
 #include "storage/sqlite_handle.h"
 #include "storage/vault.h"
+#include "storage/vault_connection.h"
+#include "storage/vault_sql.h"
 
 namespace holdfast::storage {
 namespace {
 
 using platform::Digest;
-
-Digest ToDigest(std::string_view bytes) {
-  Digest digest{};
-  if (bytes.size() == digest.size()) std::copy(bytes.begin(), bytes.end(), digest.begin());
-  return digest;
-}
 
 std::string Mismatch(const Digest& recorded, const Digest& actual) {
   return "recorded SHA-256 " + platform::ToHex(recorded) + " but the stored bytes hash to " +
@@ -25,7 +21,7 @@ std::string Mismatch(const Digest& recorded, const Digest& actual) {
 
 Result<VerifyReport> Vault::Verify() {
   VerifyReport report;
-  Result<Stmt> check = db_->Prepare("PRAGMA integrity_check");
+  Result<Stmt> check = conn_->db().Prepare("PRAGMA integrity_check");
   if (!check) return check.error();
   while (true) {
     Result<bool> row = check->Step();
@@ -66,7 +62,7 @@ void Vault::VerifyReferences(VerifyReport* report) {
                     "tombstones WHERE item_id NOT IN (SELECT id FROM items)"},
   };
   for (const Check& check : kChecks) {
-    Result<Stmt> stmt = db_->Prepare(check.sql);
+    Result<Stmt> stmt = conn_->db().Prepare(check.sql);
     if (!stmt) {
       report->damage.push_back({"database", path_.string(), stmt.error().message()});
       continue;
@@ -82,7 +78,7 @@ void Vault::VerifyReferences(VerifyReport* report) {
 }
 
 void Vault::VerifyRevisions(VerifyReport* report) {
-  Result<Stmt> stmt = db_->Prepare(
+  Result<Stmt> stmt = conn_->db().Prepare(
       "SELECT r.id, c.name, i.uid, r.sha256, r.size_bytes, r.content, r.blob_id, b.sha256, "
       "r.id = (SELECT max(h.id) FROM revisions h WHERE h.item_id = i.id), i.sha256 "
       "FROM revisions r JOIN items i ON i.id = r.item_id "
@@ -102,8 +98,8 @@ void Vault::VerifyRevisions(VerifyReport* report) {
     ++report->revisions_checked;
     const std::string where = "collection '" + stmt->Text(1) + "' uid '" + stmt->Text(2) +
                               "' revision " + std::to_string(stmt->Int(0));
-    const Digest recorded = ToDigest(stmt->Blob(3));
-    if (stmt->Int(8) != 0 && ToDigest(stmt->Blob(9)) != recorded) {
+    const Digest recorded = DigestFromBytes(stmt->Blob(3));
+    if (stmt->Int(8) != 0 && DigestFromBytes(stmt->Blob(9)) != recorded) {
       report->damage.push_back({"item", where, "the item's SHA-256 differs from its current revision's"});
     }
     if (stmt->IsNull(6)) {
@@ -118,14 +114,14 @@ void Vault::VerifyRevisions(VerifyReport* report) {
       }
     } else if (stmt->IsNull(7)) {
       report->damage.push_back({"item", where, "its blob is missing or incomplete"});
-    } else if (ToDigest(stmt->Blob(7)) != recorded) {
+    } else if (DigestFromBytes(stmt->Blob(7)) != recorded) {
       report->damage.push_back({"item", where, "refers to a blob with a different SHA-256"});
     }
   }
 }
 
 void Vault::VerifyBlobs(VerifyReport* report) {
-  Result<Stmt> stmt = db_->Prepare("SELECT sha256 FROM blobs WHERE sha256 IS NOT NULL ORDER BY id");
+  Result<Stmt> stmt = conn_->db().Prepare("SELECT sha256 FROM blobs WHERE sha256 IS NOT NULL ORDER BY id");
   if (!stmt) {
     report->damage.push_back({"database", path_.string(), stmt.error().message()});
     return;
@@ -138,12 +134,12 @@ void Vault::VerifyBlobs(VerifyReport* report) {
       break;
     }
     if (!*row) break;
-    blobs.push_back(ToDigest(stmt->Blob(0)));
+    blobs.push_back(DigestFromBytes(stmt->Blob(0)));
   }
   for (const Digest& recorded : blobs) {
     ++report->blobs_checked;
     platform::Sha256 hasher;
-    Status status = ReadBlob(recorded, [&](std::string_view bytes) {
+    Status status = blobs_->ReadBlob(recorded, [&](std::string_view bytes) {
       hasher.Update(bytes);
       report->bytes_hashed += static_cast<int64_t>(bytes.size());
       return Status::Ok();

@@ -316,7 +316,7 @@ class Importer {
     Result<storage::PutOutcome> put = Status(ErrorCode::kInternal, "unset");
     if (item.kind == ItemKind::kPhoto) {
       // Read again from the archive: it may have changed since the first pass.
-      Result<storage::BlobRef> blob = vault_.PutBlob([&](char* buffer, size_t capacity) {
+      Result<storage::BlobRef> blob = vault_.blobs().PutBlob([&](char* buffer, size_t capacity) {
         return tar.Read(buffer, capacity);
       });
       if (!blob) return blob.error().WithContext(where);

@@ -159,7 +159,7 @@ class SourceCapturer {
     if (options_.progress && !to_read.empty()) options_.progress(progress_);
     HF_RETURN_IF_ERROR(writer_.Commit());
     HF_RETURN_IF_ERROR(ApplyDeletions());
-    return vault_.ReplaceCaptureProblems(source_.name, report_->problems);
+    return vault_.capture_state().ReplaceCaptureProblems(source_.name, report_->problems);
   }
 
  private:
@@ -243,7 +243,7 @@ class SourceCapturer {
 
   Status LoadState(const std::vector<FileEntry>& files) {
     std::set<int64_t> collections;
-    HF_RETURN_IF_ERROR(vault_.ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
+    HF_RETURN_IF_ERROR(vault_.capture_state().ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
       collections.insert(record.collection_id);
       std::string path = std::move(record.path);
       cache_.emplace(std::move(path), CachedFile{record.collection_id, record.size_bytes,
@@ -325,13 +325,13 @@ class SourceCapturer {
     const std::string previous_path = moved_from.value_or(file.path);
     std::set<std::string> before;
     if (cache_.count(previous_path) != 0) {
-      Result<std::vector<std::string>> held = vault_.SourceFileItemUids(source_.name, previous_path);
+      Result<std::vector<std::string>> held = vault_.capture_state().SourceFileItemUids(source_.name, previous_path);
       if (!held) return held.error();
       Result<std::vector<std::string>> live = vault_.LiveAtPath(*collection_id, previous_path, *held);
       if (!live) return live.error();
       before.insert(live->begin(), live->end());
     }
-    if (moved_from) HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, *moved_from));
+    if (moved_from) HF_RETURN_IF_ERROR(vault_.capture_state().RemoveSourceFile(source_.name, *moved_from));
     std::vector<std::string> uids;
 
     std::set<std::string>& file_uids = uids_read_[file.path];
@@ -381,7 +381,7 @@ class SourceCapturer {
     uids.insert(uids.end(), before.begin(), before.end());
     SourceFileRecord record{file.path,  *collection_id, file.size_bytes, lost_some ? kRereadMtime : file.mtime_ns,
                             file.inode, file_sha,       std::move(uids)};
-    HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
+    HF_RETURN_IF_ERROR(vault_.capture_state().PutSourceFile(source_.name, record));
     return writer_.Wrote(static_cast<int64_t>(prefetched.size_bytes));
   }
 
@@ -414,13 +414,13 @@ class SourceCapturer {
     bool file_failed = false;
     if (file.size_bytes > kMaxBlobBytesInBatch) {
       HF_RETURN_IF_ERROR(writer_.Commit());
-      blob = vault_.PutBlobFromFile(FullPath(file), &file_failed);
+      blob = vault_.blobs().PutBlobFromFile(FullPath(file), &file_failed);
     } else if (!prefetched.read_error.ok()) {
       blob = prefetched.read_error;
       file_failed = true;
     } else {
       HF_RETURN_IF_ERROR(writer_.Open());
-      blob = vault_.PutBlobBytes(prefetched.content, prefetched.sha256);
+      blob = vault_.blobs().PutBlobBytes(prefetched.content, prefetched.sha256);
     }
     if (!blob) {
       // An unreadable photo is the source's problem and the capture goes on;
@@ -438,7 +438,7 @@ class SourceCapturer {
     const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file.path, blob->sha256);
     if (moved_from) {
       HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, *moved_from, file.path, file.path));
-      HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, *moved_from));
+      HF_RETURN_IF_ERROR(vault_.capture_state().RemoveSourceFile(source_.name, *moved_from));
       ++report_->items_moved;
     }
     const std::string name = fs::path(file.path).filename().string();
@@ -448,7 +448,7 @@ class SourceCapturer {
     Count(*put);
     SourceFileRecord record{file.path,  *collection_id, file.size_bytes, file.mtime_ns,
                             file.inode, blob->sha256,   {file.path}};
-    HF_RETURN_IF_ERROR(vault_.PutSourceFile(source_.name, record));
+    HF_RETURN_IF_ERROR(vault_.capture_state().PutSourceFile(source_.name, record));
     return writer_.Wrote(static_cast<int64_t>(blob->size_bytes));
   }
 
@@ -467,7 +467,7 @@ class SourceCapturer {
     for (const auto& [path, cached] : cache_) {
       if (cached.present || moved_away_.count(path) != 0) continue;
       missing_paths[cached.collection_id].push_back(path);
-      Result<std::vector<std::string>> held = vault_.SourceFileItemUids(source_.name, path);
+      Result<std::vector<std::string>> held = vault_.capture_state().SourceFileItemUids(source_.name, path);
       if (!held) return held.error();
       std::vector<std::string>& candidates = lost_[cached.collection_id][path];
       candidates.insert(candidates.end(), held->begin(), held->end());
@@ -491,7 +491,7 @@ class SourceCapturer {
       const bool emptied = present_files_[collection_id] == 0 && before > 0 && missing > 0;
       const bool too_many = missing * 100 > before * source_.loss_percent && missing > source_.loss_min_items;
       if ((emptied || too_many) && !options_.accept_deletions) {
-        HF_RETURN_IF_ERROR(vault_.RaiseLossAlert({collection_id, options_.now_ms, before, missing}));
+        HF_RETURN_IF_ERROR(vault_.capture_state().RaiseLossAlert({collection_id, options_.now_ms, before, missing}));
         report_->losses_suspected.push_back({names[collection_id], before, missing});
         continue;
       }
@@ -501,9 +501,9 @@ class SourceCapturer {
         if (*gone) ++report_->items_deleted;
       }
       for (const std::string& path : missing_paths[collection_id]) {
-        HF_RETURN_IF_ERROR(vault_.RemoveSourceFile(source_.name, path));
+        HF_RETURN_IF_ERROR(vault_.capture_state().RemoveSourceFile(source_.name, path));
       }
-      HF_RETURN_IF_ERROR(vault_.ClearLossAlert(collection_id));
+      HF_RETURN_IF_ERROR(vault_.capture_state().ClearLossAlert(collection_id));
     }
     return writer_.Commit();
   }

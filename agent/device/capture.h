@@ -40,6 +40,7 @@
 
 #include "agent/config.h"
 #include "platform/status.h"
+#include "storage/capture_state.h"
 #include "storage/vault.h"
 
 namespace holdfast::agent {

@@ -13,6 +13,7 @@
 #include "platform/sha256.h"
 #include "platform/staged_files.h"
 #include "platform/pim/vcard_reader.h"
+#include "storage/capture_state.h"
 
 namespace holdfast::agent {
 namespace {
@@ -99,11 +100,11 @@ class SourceRestorer {
     if (options_.dry_run) return Status::Ok();
     // Not restored whole: the loss alerts stay.
     if (report_->files_failed > 0) return FailureSummary();
-    Result<std::vector<storage::LossAlert>> alerts = vault_.ListLossAlerts();
+    Result<std::vector<storage::LossAlert>> alerts = vault_.capture_state().ListLossAlerts();
     if (!alerts) return alerts.error();
     for (const storage::LossAlert& alert : *alerts) {
       if (std::find(collections_.begin(), collections_.end(), alert.collection_id) == collections_.end()) continue;
-      HF_RETURN_IF_ERROR(vault_.ClearLossAlert(alert.collection_id));
+      HF_RETURN_IF_ERROR(vault_.capture_state().ClearLossAlert(alert.collection_id));
       ++report_->alerts_cleared;
     }
     return Status::Ok();
@@ -225,7 +226,7 @@ class SourceRestorer {
   // Sorts the items of one shared file as its stat cache entry lists them
   // (file order); items it does not list follow, in uid order.
   Status InFileOrder(const std::string& path, std::vector<SnapshotItem>* group) {
-    Result<std::vector<std::string>> order = vault_.SourceFileItemUids(source_.name, path);
+    Result<std::vector<std::string>> order = vault_.capture_state().SourceFileItemUids(source_.name, path);
     if (!order) return order.error();
     std::map<std::string, size_t> rank;
     for (size_t i = 0; i < order->size(); ++i) rank.emplace((*order)[i], i);

@@ -55,7 +55,7 @@ int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id
 
 Result<CheckReport> Check(SyncSession& session) {
   storage::Vault& vault = session.vault();
-  LedgerView& ledger = session.ledger();
+  storage::Ledger& ledger = session.ledger();
   RemoteBackend& backend = session.backend();
   CheckReport report;
   report.remote = session.remote();
@@ -103,7 +103,7 @@ Result<CheckReport> Check(SyncSession& session) {
 
   for (const storage::CollectionInfo& c : *collections) {
     CollectionCheck check{c, Health::kHealthy, "", 0, -1, {}};
-    Result<std::vector<storage::LedgerEntry>> acknowledged = ledger.LedgerFor(c.id);
+    Result<std::vector<storage::LedgerEntry>> acknowledged = ledger.EntriesFor(c.id);
     if (!acknowledged) return acknowledged.error();
     check.acknowledged = static_cast<int64_t>(acknowledged->size());
     const std::string id = backend.CollectionId(c);

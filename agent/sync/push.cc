@@ -151,7 +151,7 @@ class Pusher {
     std::set<Digest> seen;
     for (const PendingChange& p : pending_) {
       if (p.deleted || !NeedsBlob(p) || !seen.insert(p.sha256).second) continue;
-      Result<bool> held = ledger_.RemoteHasBlob(p.sha256);
+      Result<bool> held = ledger_.HasBlob(p.sha256);
       if (!held) return held.error();
       if (!*held) blob_queue_.push_back(BlobUpload{p.sha256, p.size_bytes, p.head_revision_id});
     }
@@ -193,7 +193,7 @@ class Pusher {
           [this, sha](Status status) {
             if (!status.ok()) return BlobDone(status);
             ++report_->blobs_uploaded;
-            BlobDone(ledger_.RecordRemoteBlob(sha));
+            BlobDone(ledger_.RecordBlob(sha));
           });
     }
   }
@@ -305,7 +305,7 @@ class Pusher {
         if (!NeedsBlob(p)) progress_.bytes_done += static_cast<int64_t>(p.size_bytes);
       } else if (put == Put::kMissingBlob) {
         // The server does not have the blob after all: upload it in the next round.
-        HF_RETURN_IF_ERROR(ledger_.ForgetRemoteBlob(p.sha256));
+        HF_RETURN_IF_ERROR(ledger_.ForgetBlob(p.sha256));
         retry_round_ = true;
       } else {
         report_->refused.push_back("item '" + p.uid + "': " + outcome.put_reasons[i]);
@@ -328,7 +328,7 @@ class Pusher {
 
   SyncSession& session_;
   storage::Vault& vault_;
-  LedgerView& ledger_;
+  storage::Ledger& ledger_;
   RemoteBackend& backend_;
   const PushProgressFn& progress_fn_;
   PushReport* report_;

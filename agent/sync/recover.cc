@@ -88,7 +88,7 @@ std::string RecoverReport::ToJson() const {
 
 Result<RecoverReport> Recover(SyncSession& session, const RecoverRequest& request, const PushProgressFn& progress) {
   const platform::Clock& clock = session.clock();
-  LedgerView& ledger = session.ledger();
+  storage::Ledger& ledger = session.ledger();
   const int64_t started = clock.SteadyMs();
   const std::string& remote = session.remote();
   RecoverReport report;

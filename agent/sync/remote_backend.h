@@ -36,6 +36,7 @@
 
 #include "platform/sha256.h"
 #include "platform/status.h"
+#include "storage/ledger.h"
 #include "storage/vault.h"
 
 namespace holdfast::agent {

@@ -15,7 +15,7 @@ Result<const RemoteState*> SyncSession::State() {
 }
 
 Result<bool> SyncSession::EpochChanged(const RemoteState& state) {
-  Result<std::optional<std::string>> known = ledger_.RemoteEpoch();
+  Result<std::optional<std::string>> known = ledger_.Epoch();
   if (!known) return known.error();
   return known->has_value() && **known != state.epoch;
 }
@@ -25,8 +25,8 @@ Result<bool> SyncSession::AdoptEpoch(const RemoteState& state) {
   if (!changed) return changed.error();
   // The server lost or replaced its data: what it acknowledged before is no
   // longer there. Set the ledger aside; everything is sent again.
-  if (*changed) HF_RETURN_IF_ERROR(ledger_.ClearLedger());
-  HF_RETURN_IF_ERROR(ledger_.SetRemoteEpoch(state.epoch, now_ms_));
+  if (*changed) HF_RETURN_IF_ERROR(ledger_.Clear());
+  HF_RETURN_IF_ERROR(ledger_.SetEpoch(state.epoch, now_ms_));
   return *changed;
 }
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "agent/sync/ledger_view.h"
+#include "storage/ledger.h"
 #include "agent/sync/remote_backend.h"
 #include "platform/clock.h"
 #include "platform/status.h"
@@ -26,7 +26,7 @@ class SyncSession {
   SyncSession(storage::Vault& vault, RemoteBackend& backend, const platform::Clock& clock);
 
   storage::Vault& vault() { return vault_; }
-  LedgerView& ledger() { return ledger_; }
+  storage::Ledger& ledger() { return ledger_; }
   RemoteBackend& backend() { return backend_; }
   const platform::Clock& clock() const { return clock_; }
   const std::string& remote() const { return backend_.name(); }
@@ -52,7 +52,7 @@ class SyncSession {
   storage::Vault& vault_;
   RemoteBackend& backend_;
   const platform::Clock& clock_;
-  LedgerView ledger_;
+  storage::Ledger ledger_;
   const int64_t now_ms_;
   std::optional<RemoteState> state_;
 };

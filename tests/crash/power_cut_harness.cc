@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "platform/sha256.h"
+#include "storage/ledger.h"
 
 namespace holdfast::testing {
 namespace fs = std::filesystem;
@@ -69,7 +70,7 @@ void Acks::SayLedger(Vault& vault, const std::string& remote) {
   auto collections = vault.ListCollections();
   if (!collections) return;
   for (const auto& c : *collections) {
-    auto entries = vault.LedgerFor(remote, c.id);
+    auto entries = storage::Ledger(vault, remote).EntriesFor(c.id);
     if (!entries) continue;
     for (const auto& e : *entries) {
       Say("ledger " + remote + " " + c.source + " " + c.name + " " + e.uid + " " + platform::ToHex(e.sha256));
@@ -178,18 +179,18 @@ std::vector<std::string> CheckVaultAfterCut(const fs::path& path, const std::vec
       if (!item || !*item || !(*item)->deleted) problems.push_back("acknowledged tombstone missing: " + fact);
     } else if (w[0] == "blob" && w.size() == 2) {
       platform::Digest digest{};
-      auto has = platform::FromHex(w[1], &digest) ? (*vault)->HasBlob(digest) : Result<bool>(false);
+      auto has = platform::FromHex(w[1], &digest) ? (*vault)->blobs().HasBlob(digest) : Result<bool>(false);
       if (!has || !*has) problems.push_back("acknowledged blob missing: " + fact);
     } else if (w[0] == "ledger" && w.size() == 6) {
       int64_t id = collection(w[2], w[3]);
-      auto entries = id ? (*vault)->LedgerFor(w[1], id) : Result<std::vector<storage::LedgerEntry>>(std::vector<storage::LedgerEntry>{});
+      auto entries = id ? storage::Ledger(**vault, w[1]).EntriesFor(id) : Result<std::vector<storage::LedgerEntry>>(std::vector<storage::LedgerEntry>{});
       bool found = false;
       if (entries) {
         for (const auto& e : *entries) found = found || (e.uid == w[4] && platform::ToHex(e.sha256) == w[5]);
       }
       if (!found) problems.push_back("acknowledged ledger entry missing: " + fact);
     } else if (w[0] == "recovered" && w.size() == 2) {
-      auto record = (*vault)->LastRecoveryRecord(w[1]);
+      auto record = storage::Ledger(**vault, w[1]).LastRecoveryRecord();
       if (!record || !*record || !(*record)->verified) problems.push_back("acknowledged recovery record missing: " + fact);
     } else if (w[0] == "collection" && w.size() == 3) {
       if (collection(w[1], w[2]) == 0) problems.push_back("acknowledged collection missing: " + fact);
@@ -200,7 +201,7 @@ std::vector<std::string> CheckVaultAfterCut(const fs::path& path, const std::vec
   // Invariant: the ledger speaks only of items the vault holds, with content they had.
   for (const std::string& remote : remotes) {
     for (const auto& [key, id] : ids) {
-      auto entries = (*vault)->LedgerFor(remote, id);
+      auto entries = storage::Ledger(**vault, remote).EntriesFor(id);
       if (!entries) {
         problems.push_back("ledger unreadable: " + entries.error().ToString());
         continue;
@@ -241,7 +242,7 @@ std::string VaultState(const fs::path& path, const std::vector<std::string>& rem
       for (const auto& c : contents) out << "    had " << c << "\n";
     }
     for (const std::string& remote : remotes) {
-      auto entries = (*vault)->LedgerFor(remote, id);
+      auto entries = storage::Ledger(**vault, remote).EntriesFor(id);
       if (!entries) continue;
       for (const auto& e : *entries) out << "  ledger " << remote << " " << e.uid << " " << platform::ToHex(e.sha256) << "\n";
     }
@@ -249,7 +250,7 @@ std::string VaultState(const fs::path& path, const std::vector<std::string>& rem
   auto stats = (*vault)->Stats();
   if (stats) out << "blobs " << stats->blobs << " " << stats->blob_bytes << "\n";
   for (const std::string& remote : remotes) {
-    auto recovery = (*vault)->Recovery(remote);
+    auto recovery = storage::Ledger(**vault, remote).Recovery();
     if (recovery && *recovery) out << "recovery pending for " << remote << "\n";
   }
   return out.str();

@@ -24,6 +24,7 @@
 #include "agent/sync/sync_engine.h"
 #include "platform/http_client.h"
 #include "platform/sha256.h"
+#include "storage/ledger.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_handle.h"
 #include "tests/crash/crash_handset.h"
@@ -217,7 +218,7 @@ std::string RevisionsSteps(const fs::path& dir, int first_step, Acks& acks) {
     } else if (step == 4) {
       std::string photo = PseudoRandomBytes(700 * 1024, 4);
       size_t offset = 0;
-      auto blob = v.PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
+      auto blob = v.blobs().PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
         size_t n = std::min(capacity, photo.size() - offset);
         std::memcpy(buffer, photo.data() + offset, n);
         offset += n;
@@ -239,7 +240,7 @@ std::string RevisionsSteps(const fs::path& dir, int first_step, Acks& acks) {
         facts.push_back("rev direct people " + uid + " " + Sha(card));
       }
       std::string small_photo = PseudoRandomBytes(300 * 1024, 5);
-      auto blob = v.PutBlobBytes(small_photo, platform::Sha256Of(small_photo));
+      auto blob = v.blobs().PutBlobBytes(small_photo, platform::Sha256Of(small_photo));
       if (!blob) return Fail(blob.error(), "batched blob");
       auto put = v.PutItemBlob(*photos, "DCIM/2.jpg", *blob, "2.jpg", kNowMs + 500);
       if (!put) return Fail(put.error(), "batched photo");
@@ -374,8 +375,8 @@ std::string RecoverSteps(const fs::path& dir, int first_step, Acks& acks) {
   if (!report) return Fail(report.error(), "recover");
   if (!report->started) {
     // Nothing to do: right only if a run before the cut had finished and recorded it.
-    auto record = (*vault)->LastRecoveryRecord("server");
-    auto pending = (*vault)->Recovery("server");
+    auto record = storage::Ledger(**vault, "server").LastRecoveryRecord();
+    auto pending = storage::Ledger(**vault, "server").Recovery();
     if (!record || !*record || !(*record)->verified || !pending || *pending) {
       return "recover found nothing to do, yet no verified recovery is recorded";
     }

@@ -42,7 +42,7 @@ std::string MakeTemplate() {
                         "cannot put an event");
     std::string photo(3000, 'p');
     size_t offset = 0;
-    Result<storage::BlobRef> ref = (*vault)->PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
+    Result<storage::BlobRef> ref = (*vault)->blobs().PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
       const size_t n = std::min(capacity, photo.size() - offset);
       std::copy_n(photo.data() + offset, n, buffer);
       offset += n;

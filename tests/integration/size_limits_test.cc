@@ -46,7 +46,7 @@ struct Limit {
 
 // Each limit found in the code (docs/protocol.md and docs/formats.md, "Sizes").
 const Limit kLimits[] = {
-    // storage::Vault::kChunkSizeBytes: blob store chunks (photos, videos)
+    // storage::BlobStore::kChunkSizeBytes: blob store chunks (photos, videos)
     {"vault chunk 256 KiB", 256 * kKiB, {"photo"}},
     // agent push kMaxInlineItemBytes and the server's kMaxInlineContentBytes:
     // larger content goes as a blob, whatever the vault keeps it as

@@ -90,7 +90,7 @@ int WriteRevisions(const char* vault_path, uint64_t seed, bool lie) {
       std::string content = RandomBytes(rng, 300'000 + rng() % 500'000);
       size_t offset = 0;
       Result<holdfast::storage::BlobRef> blob =
-          (*vault)->PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
+          (*vault)->blobs().PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
             size_t n = std::min(capacity, content.size() - offset);
             std::copy_n(content.data() + offset, n, buffer);
             offset += n;
@@ -142,13 +142,13 @@ int PutBlob(const char* vault_path, const char* file, long max_memory_mib, char*
   if (!LimitMemory(max_memory_mib, argv)) return 1;
   Result<std::unique_ptr<Vault>> vault = Vault::Open(vault_path, Vault::OpenMode::kCreate);
   if (!vault) return Fail(vault.error());
-  Result<holdfast::storage::BlobRef> blob = (*vault)->PutBlobFromFile(file);
+  Result<holdfast::storage::BlobRef> blob = (*vault)->blobs().PutBlobFromFile(file);
   if (!blob) return Fail(blob.error());
   std::printf("stored %s %llu\n", holdfast::platform::ToHex(blob->sha256).c_str(),
               static_cast<unsigned long long>(blob->size_bytes));
   holdfast::platform::Sha256 hasher;
   unsigned long long size = 0;
-  Status status = (*vault)->ReadBlob(blob->sha256, [&](std::string_view bytes) {
+  Status status = (*vault)->blobs().ReadBlob(blob->sha256, [&](std::string_view bytes) {
     hasher.Update(bytes);
     size += bytes.size();
     return Status::Ok();

@@ -21,6 +21,7 @@
 #include "agent/sync/remote_client.h"
 #include "platform/base64.h"
 #include "platform/files.h"
+#include "storage/ledger.h"
 #include "storage/vault.h"
 
 namespace {
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<holdfast::storage::PendingChange> pending;
-  Status listed = (*vault)->ForEachPending("bench-baseline", [&](holdfast::storage::PendingChange&& p) {
+  Status listed = holdfast::storage::Ledger(**vault, "bench-baseline").ForEachPending([&](holdfast::storage::PendingChange&& p) {
     pending.push_back(std::move(p));
     return Status::Ok();
   });
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
       const std::string sha = holdfast::platform::ToHex(p.sha256);
       for (uint64_t offset = 0; offset < p.size_bytes || offset == 0; offset += kChunkBytes) {
         std::string chunk;
-        Status read = (*vault)->ReadBlobRange(p.sha256, offset, kChunkBytes, [&](std::string_view bytes) {
+        Status read = (*vault)->blobs().ReadBlobRange(p.sha256, offset, kChunkBytes, [&](std::string_view bytes) {
           chunk.append(bytes);
           return Status::Ok();
         });

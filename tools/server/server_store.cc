@@ -65,7 +65,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::Open(const std::filesystem::pa
   const std::string uri = "file:" + (data_dir / "server.db").string();
   Result<std::unique_ptr<Db>> db = Db::Open(uri, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
   if (!db) return db.error();
-  sqlite3_busy_timeout((*db)->get(), 10000);
+  (*db)->SetBusyTimeout(10000);
   HF_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"));
   HF_RETURN_IF_ERROR((*db)->Exec(kSchema));
   return std::unique_ptr<ServerStore>(new ServerStore(std::move(*db)));

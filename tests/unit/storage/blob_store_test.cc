@@ -32,7 +32,7 @@ ByteSource SourceOf(const std::string& bytes, size_t step) {
 
 std::string ReadAll(Vault& vault, const platform::Digest& sha) {
   std::string out;
-  Status status = vault.ReadBlob(sha, [&](std::string_view piece) {
+  Status status = vault.blobs().ReadBlob(sha, [&](std::string_view piece) {
     out.append(piece);
     return Status::Ok();
   });
@@ -50,11 +50,11 @@ int64_t CountRows(const std::filesystem::path& path, const char* sql) {
 
 TEST_CASE("a blob is stored in fixed chunks however the source delivers it, and reads back whole") {
   TempDir dir;
-  const std::string content = RandomBytes(4 * Vault::kChunkSizeBytes + 123, 1);
+  const std::string content = RandomBytes(4 * BlobStore::kChunkSizeBytes + 123, 1);
   platform::Digest sha{};
   {
     std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
-    Result<BlobRef> ref = vault->PutBlob(SourceOf(content, 7777));
+    Result<BlobRef> ref = vault->blobs().PutBlob(SourceOf(content, 7777));
     REQUIRE(ref);
     CHECK(ref->size_bytes == content.size());
     CHECK(ref->sha256 == platform::Sha256Of(content));
@@ -63,7 +63,7 @@ TEST_CASE("a blob is stored in fixed chunks however the source delivers it, and 
   }
   CHECK(CountRows(dir / "vault.db", "SELECT count(*) FROM blob_chunks") == 5);
   CHECK(CountRows(dir / "vault.db", "SELECT max(length(data)) FROM blob_chunks") ==
-        static_cast<int64_t>(Vault::kChunkSizeBytes));
+        static_cast<int64_t>(BlobStore::kChunkSizeBytes));
 }
 
 TEST_CASE("the same content stored twice is kept once") {
@@ -71,11 +71,11 @@ TEST_CASE("the same content stored twice is kept once") {
   const std::string content = RandomBytes(600'000, 2);
   {
     std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
-    BlobRef first = *vault->PutBlob(SourceOf(content, 1 << 20));
-    BlobRef second = *vault->PutBlob(SourceOf(content, 1000));
+    BlobRef first = *vault->blobs().PutBlob(SourceOf(content, 1 << 20));
+    BlobRef second = *vault->blobs().PutBlob(SourceOf(content, 1000));
     CHECK(first.sha256 == second.sha256);
     CHECK(vault->Stats()->blobs == 1);
-    CHECK(*vault->HasBlob(first.sha256));
+    CHECK(*vault->blobs().HasBlob(first.sha256));
   }
   CHECK(CountRows(dir / "vault.db", "SELECT count(*) FROM blob_chunks") == 3);
 }
@@ -83,15 +83,15 @@ TEST_CASE("the same content stored twice is kept once") {
 TEST_CASE("content put from memory with its digest reads back, chunked like a stream, once") {
   TempDir dir;
   std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
-  const std::string content = RandomBytes(2 * Vault::kChunkSizeBytes + 7, 9);
+  const std::string content = RandomBytes(2 * BlobStore::kChunkSizeBytes + 7, 9);
   const platform::Digest sha = platform::Sha256Of(content);
-  BlobRef ref = *vault->PutBlobBytes(content, sha);
+  BlobRef ref = *vault->blobs().PutBlobBytes(content, sha);
   CHECK(ref.sha256 == sha);
   CHECK(ref.size_bytes == content.size());
   CHECK(ReadAll(*vault, sha) == content);
   // The same content streamed later is the same blob.
-  CHECK(vault->PutBlob(SourceOf(content, 1000))->sha256 == sha);
-  CHECK(*vault->PutBlobBytes(content, sha) == ref);
+  CHECK(vault->blobs().PutBlob(SourceOf(content, 1000))->sha256 == sha);
+  CHECK(*vault->blobs().PutBlobBytes(content, sha) == ref);
   CHECK(vault->Stats()->blobs == 1);
   CHECK((*vault->Verify()).ok());
 }
@@ -100,20 +100,20 @@ TEST_CASE("an empty blob is a valid blob") {
   TempDir dir;
   std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
   const std::string empty;
-  BlobRef ref = *vault->PutBlob(SourceOf(empty, 1));
+  BlobRef ref = *vault->blobs().PutBlob(SourceOf(empty, 1));
   CHECK(ref.size_bytes == 0);
   CHECK(ReadAll(*vault, ref.sha256).empty());
 }
 
 TEST_CASE("a source failing mid-stream leaves no partial blob behind") {
   TempDir dir;
-  const std::string content = RandomBytes(100 * Vault::kChunkSizeBytes, 3);
+  const std::string content = RandomBytes(100 * BlobStore::kChunkSizeBytes, 3);
   {
     std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
     size_t offset = 0;
     // Fails after 80 chunks: past the first intermediate commit.
-    Result<BlobRef> ref = vault->PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
-      if (offset >= 80 * Vault::kChunkSizeBytes) return Status(ErrorCode::kIoError, "card removed");
+    Result<BlobRef> ref = vault->blobs().PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
+      if (offset >= 80 * BlobStore::kChunkSizeBytes) return Status(ErrorCode::kIoError, "card removed");
       size_t n = std::min(capacity, content.size() - offset);
       std::copy_n(content.data() + offset, n, buffer);
       offset += n;
@@ -149,7 +149,7 @@ TEST_CASE("a photo item refers to its blob and its revision streams the blob's b
   std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
   const std::string jpeg = "\xFF\xD8" + RandomBytes(700'000, 4) + "\xFF\xD9";
   int64_t camera = *vault->EnsureCollection(ItemKind::kPhoto, "Camera", "phone");
-  BlobRef ref = *vault->PutBlob(SourceOf(jpeg, 65536));
+  BlobRef ref = *vault->blobs().PutBlob(SourceOf(jpeg, 65536));
   REQUIRE(*vault->PutItemBlob(camera, "IMG_1.jpg", ref, "IMG_1.jpg", 5) == PutOutcome::kCreated);
   CHECK(*vault->PutItemBlob(camera, "IMG_1.jpg", ref, "IMG_1.jpg", 6) == PutOutcome::kUnchanged);
   std::optional<ItemRecord> item = *vault->FindItem(camera, "IMG_1.jpg");
@@ -162,17 +162,17 @@ TEST_CASE("a photo item refers to its blob and its revision streams the blob's b
 TEST_CASE("a blob streamed inside a write batch commits and rolls back with the batch") {
   TempDir dir;
   std::unique_ptr<Vault> vault = *Vault::Open(dir / "vault.db", Vault::OpenMode::kCreate);
-  const std::string kept = RandomBytes(3 * Vault::kChunkSizeBytes, 5);
-  const std::string dropped = RandomBytes(2 * Vault::kChunkSizeBytes, 6);
+  const std::string kept = RandomBytes(3 * BlobStore::kChunkSizeBytes, 5);
+  const std::string dropped = RandomBytes(2 * BlobStore::kChunkSizeBytes, 6);
   {
     Result<WriteBatch> batch = vault->BeginBatch();
     REQUIRE(batch);
-    REQUIRE(vault->PutBlob(SourceOf(dropped, 4096)));
+    REQUIRE(vault->blobs().PutBlob(SourceOf(dropped, 4096)));
   }
-  CHECK_FALSE(*vault->HasBlob(platform::Sha256Of(dropped)));
+  CHECK_FALSE(*vault->blobs().HasBlob(platform::Sha256Of(dropped)));
   Result<WriteBatch> batch = vault->BeginBatch();
   REQUIRE(batch);
-  Result<BlobRef> ref = vault->PutBlob(SourceOf(kept, 4096));
+  Result<BlobRef> ref = vault->blobs().PutBlob(SourceOf(kept, 4096));
   REQUIRE(ref);
   REQUIRE(batch->Commit().ok());
   CHECK(ReadAll(*vault, ref->sha256) == kept);

@@ -27,10 +27,10 @@ std::filesystem::path MakeVault(const TempDir& dir) {
   int64_t camera = *vault->EnsureCollection(ItemKind::kPhoto, "Camera", "phone");
   REQUIRE(vault->PutItem(books, "ada", std::string("BEGIN:VCARD\r\nNOTE:") + kItemMarker + "\r\nEND:VCARD\r\n",
                          "Ada", 1));
-  std::string photo(Vault::kChunkSizeBytes + 1000, 'p');
-  photo.replace(Vault::kChunkSizeBytes + 10, sizeof kBlobMarker - 1, kBlobMarker);
+  std::string photo(BlobStore::kChunkSizeBytes + 1000, 'p');
+  photo.replace(BlobStore::kChunkSizeBytes + 10, sizeof kBlobMarker - 1, kBlobMarker);
   size_t offset = 0;
-  BlobRef ref = *vault->PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
+  BlobRef ref = *vault->blobs().PutBlob([&](char* buffer, size_t capacity) -> Result<size_t> {
     size_t n = std::min(capacity, photo.size() - offset);
     std::copy_n(photo.data() + offset, n, buffer);
     offset += n;
@@ -57,7 +57,7 @@ TEST_CASE("verify passes on an undamaged vault and counts what it hashed") {
   CHECK(report.ok());
   CHECK(report.revisions_checked == 2);
   CHECK(report.blobs_checked == 1);
-  CHECK(report.bytes_hashed > static_cast<int64_t>(Vault::kChunkSizeBytes));
+  CHECK(report.bytes_hashed > static_cast<int64_t>(BlobStore::kChunkSizeBytes));
 }
 
 TEST_CASE("verify finds a single flipped byte in an item and names the item") {

@@ -169,7 +169,7 @@ TEST_CASE("a single deletion under the threshold becomes a tombstone") {
   REQUIRE(gone);
   CHECK(gone->deleted);
   CHECK(f.Content("c3") == Card("c3", "Person c3"));  // restorable
-  CHECK(f.vault->ListLossAlerts()->empty());
+  CHECK(f.vault->capture_state().ListLossAlerts()->empty());
 }
 
 TEST_CASE("the guard records no deletion when a folder comes back empty, and clears when items return") {
@@ -185,7 +185,7 @@ TEST_CASE("the guard records no deletion when a folder comes back empty, and cle
   CHECK(empty.losses_suspected[0].items_before == 8);
   CHECK(empty.losses_suspected[0].items_missing == 8);
   CHECK(f.Live() == 8);
-  REQUIRE(f.vault->ListLossAlerts()->size() == 1);
+  REQUIRE(f.vault->capture_state().ListLossAlerts()->size() == 1);
   // A second scan of the empty folder still records nothing.
   CHECK(f.Run().items_deleted == 0);
   CHECK(f.Live() == 8);
@@ -194,7 +194,7 @@ TEST_CASE("the guard records no deletion when a folder comes back empty, and cle
   SourceCapture back = f.Run();
   CHECK(back.items_deleted == 0);
   CHECK(back.losses_suspected.empty());
-  CHECK(f.vault->ListLossAlerts()->empty());
+  CHECK(f.vault->capture_state().ListLossAlerts()->empty());
   CHECK(f.Live() == 8);
   CHECK(f.Content("c0") == saved);
 }
@@ -255,7 +255,7 @@ TEST_CASE("the guard trips on a 30% loss and --accept-deletions records it") {
   CHECK(accepted.items_deleted == 9);
   CHECK(accepted.losses_suspected.empty());
   CHECK(f.Live() == 21);
-  CHECK(f.vault->ListLossAlerts()->empty());
+  CHECK(f.vault->capture_state().ListLossAlerts()->empty());
   // The deletions were recorded once; the next scan is quiet.
   SourceCapture quiet = f.Run();
   CHECK(quiet.items_deleted == 0);
@@ -304,12 +304,12 @@ TEST_CASE("a malformed file is reported with path and line, and the copy capture
   CHECK(run.items_deleted == 0);
   CHECK(f.Content("c1") == good);
   CHECK(f.vault->ListRevisions(f.Collection(), "c1")->size() == 1);
-  CHECK(f.vault->ListCaptureProblems()->size() == 2);
+  CHECK(f.vault->capture_state().ListCaptureProblems()->size() == 2);
   // Fixed on the device: the problem list empties.
   WriteFileBytes(f.book / "c1.vcf", good);
   fs::remove(f.book / "junk.vcf");
   f.Run();
-  CHECK(f.vault->ListCaptureProblems()->empty());
+  CHECK(f.vault->capture_state().ListCaptureProblems()->empty());
 }
 
 TEST_CASE("a file too large for its kind is skipped with a clear reason") {
@@ -355,13 +355,13 @@ TEST_CASE("a guard tripped by cards lost inside an export file holds until they 
   SourceCapture again = f.Run();
   REQUIRE(again.losses_suspected.size() == 1);
   CHECK(again.losses_suspected[0].items_missing == 20);
-  CHECK(f.vault->ListLossAlerts()->size() == 1);
+  CHECK(f.vault->capture_state().ListLossAlerts()->size() == 1);
   CHECK(f.Live("export") == 25);
 
   SourceCapture accepted = f.Run("contacts", /*accept=*/true);
   CHECK(accepted.items_deleted == 20);
   CHECK(f.Live("export") == 5);
-  CHECK(f.vault->ListLossAlerts()->empty());
+  CHECK(f.vault->capture_state().ListLossAlerts()->empty());
   SourceCapture after = f.Run();
   CHECK(after.items_deleted == 0);
   CHECK(after.losses_suspected.empty());

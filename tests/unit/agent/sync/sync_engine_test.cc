@@ -153,7 +153,7 @@ TEST_CASE("a server whose state is unknown is never read as empty: no recovery, 
   Result<SyncReport> pushed = SyncEngine(*f.vault, f.server, f.clock).Push();
   REQUIRE(!pushed);
   CHECK(pushed.error().code() == ErrorCode::kNetwork);
-  CHECK(f.vault->CountLedger("memory")->acknowledged == 5);
+  CHECK(storage::Ledger(*f.vault, "memory").Counts()->acknowledged == 5);
 }
 
 TEST_CASE("a push over a wiped server recovers it and verifies by read-back") {

@@ -1,0 +1,130 @@
+// The ledger: what one remote (a server named in the config) acknowledged
+// holding of the vault: items with their content, deletions, complete blobs,
+// the server epoch those acknowledgements belong to, and the state of a
+// recovery from that remote. Pending changes are what the vault holds and
+// the remote's ledger does not.
+//
+// Ownership: a Ledger is a view of one remote's ledger in a vault: it
+// borrows the vault's connection and must not outlive the Vault it was made
+// from. Views are cheap to make; two views of the same remote see the same
+// rows. Not thread-safe: use it from the vault's thread.
+//
+// Durability: the vault's (storage/vault.h). A write that returns OK outside
+// a WriteBatch is durable when it returns; inside a batch it becomes durable
+// when the batch commits. Record only what the server answered: an
+// acknowledgement written here means the vault will not send that content again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/sha256.h"
+#include "platform/status.h"
+
+namespace holdfast::storage {
+
+class Vault;
+class VaultConnection;
+
+// An item whose state on a remote differs from the vault's: new or changed
+// content to send, or a deletion to send.
+struct PendingChange {
+  int64_t item_id = 0;
+  int64_t collection_id = 0;
+  std::string uid;
+  platform::Digest sha256{};  // the current content
+  uint64_t size_bytes = 0;
+  int64_t head_revision_id = 0;
+  bool deleted = false;  // send a deletion
+  bool in_blob = false;  // the content lives in the blob store
+  int64_t captured_at_ms = 0;  // when the current content was captured
+};
+
+// What a remote acknowledged about one item.
+struct LedgerAck {
+  int64_t item_id = 0;
+  platform::Digest sha256{};  // the content it now holds (ignored for deletions)
+  bool deletion = false;
+};
+
+// One item a remote acknowledged.
+struct LedgerEntry {
+  int64_t item_id = 0;
+  std::string uid;
+  platform::Digest sha256{};
+};
+
+// A recovery in progress for a remote.
+struct RecoveryState {
+  std::string reason;  // why it started: "epoch", "lost", "reupload ID", "manual"
+  int64_t started_ms = 0;
+  std::string progress;  // the agent's JSON text, updated as it goes; may be empty
+};
+
+struct RecoveryRecord {
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+  bool verified = false;
+  std::string report;  // the agent's JSON text
+};
+
+struct LedgerCounts {
+  int64_t acknowledged = 0;     // live items the remote holds with their current content
+  int64_t pending_puts = 0;     // live items new or changed since
+  int64_t pending_deletes = 0;  // deletions not yet acknowledged
+  int64_t pending_bytes = 0;    // content bytes of the pending puts
+};
+
+class Ledger {
+ public:
+  // The ledger of `remote` in `vault` (empty until something is recorded).
+  Ledger(Vault& vault, std::string_view remote);
+
+  const std::string& remote() const { return remote_; }
+
+  // Calls `visit` for every item whose content the remote does not hold, or
+  // whose deletion it has not acknowledged; streaming, in collection order.
+  Status ForEachPending(const std::function<Status(PendingChange&&)>& visit);
+  // Records acknowledgements, all in one transaction (or the open batch).
+  // Idempotent. Only call it with what the server answered.
+  Status RecordAcks(const std::vector<LedgerAck>& acks, int64_t now_ms);
+  Result<LedgerCounts> Counts();
+  // What the remote acknowledged in one collection, ordered by uid.
+  Result<std::vector<LedgerEntry>> EntriesFor(int64_t collection_id);
+  // Forgets acknowledgements: of these items, or of a whole collection.
+  Status ForgetAcks(const std::vector<int64_t>& item_ids);
+  Status ForgetCollectionAcks(int64_t collection_id);
+
+  // Blobs the remote holds complete.
+  Result<bool> HasBlob(const platform::Digest& sha256);
+  Status RecordBlob(const platform::Digest& sha256);
+  // Forgets that the remote holds a blob (it answered that it does not).
+  Status ForgetBlob(const platform::Digest& sha256);
+
+  // The server epoch the remote's ledger belongs to; nullopt before the first push.
+  Result<std::optional<std::string>> Epoch();
+  Status SetEpoch(std::string_view epoch, int64_t now_ms);
+  // Forgets everything the remote acknowledged: its ledger and blobs (the
+  // server lost its data: its acknowledgements no longer hold).
+  Status Clear();
+
+  // A recovery in progress, kept so that a killed one resumes.
+  Result<std::optional<RecoveryState>> Recovery();
+  Status SetRecovery(const std::optional<RecoveryState>& state);
+  Status SetRecoveryProgress(std::string_view progress);
+  // The last operator re-upload request carried out ("" if none).
+  Result<std::string> ReuploadDone();
+  Status SetReuploadDone(std::string_view id);
+  Status AddRecoveryRecord(const RecoveryRecord& record);
+  Result<std::optional<RecoveryRecord>> LastRecoveryRecord();
+
+ private:
+  VaultConnection* conn_;
+  std::string remote_;
+};
+
+}  // namespace holdfast::storage
