@@ -21,9 +21,10 @@
 // writes become durable together when WriteBatch::Commit returns OK, and none
 // of them survive if it is never committed.
 //
-// Nothing in the vault is ever deleted by these methods except blobs that
-// were never completed: deletions on the device become tombstones, and every
-// distinct content an item had is kept as a revision.
+// No captured content is ever deleted: deletions on the device become
+// tombstones, every distinct content an item had is kept as a revision, and
+// the only blobs removed are those never completed. (The Ledger forgets
+// acknowledgements, which are records of a server, not the user's data.)
 #pragma once
 
 #include <cstdint>

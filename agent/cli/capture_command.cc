@@ -58,7 +58,7 @@ int RunCapture(const GlobalOptions& options, const std::string& source, bool acc
   agent::CaptureOptions capture_options;
   capture_options.only_source = source;
   capture_options.accept_deletions = accept_deletions;
-  capture_options.now_ms = platform::NowMs();
+  capture_options.now_ms = options.clock->NowMs();
   if (isatty(STDERR_FILENO)) capture_options.progress = PrintProgress;
   Result<agent::CaptureReport> report = agent::Capture(*loaded->vault, loaded->config, capture_options);
   if (!report) return ReportError(report.error());

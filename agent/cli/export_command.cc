@@ -48,7 +48,7 @@ int RunExport(const GlobalOptions& options, const ExportArgs& args) {
   } else if (!args.passphrase_file.empty()) {
     return ReportError(Status(ErrorCode::kInvalidArgument, "--passphrase-file goes with --encrypt"));
   }
-  export_options.now_ms = platform::NowMs();
+  export_options.now_ms = options.clock->NowMs();
   Result<agent::ExportReport> report = agent::Export(**vault, export_options);
   if (!report) return ReportError(report.error());
   std::cout << "Exported " << report->items << " items of " << report->collections << " collections ("
