@@ -18,8 +18,12 @@ PACKAGES=(
   nlohmann-json3-dev doctest-dev libcli11-dev libjpeg62-turbo-dev libarchive-dev zstd libsodium-dev
   bc time curl sqlite3 libcpp-httplib-dev jq
 )
-# Real PIM clients the tests check restored data with (tests/integration/real_clients_test.cc).
-TEST_PACKAGES=(khard khal todoman)
+# Real PIM clients the tests check restored data with (tests/integration/real_clients_test.cc);
+# the real CalDAV/CardDAV/WebDAV servers the DAV backend is tested against
+# (tests/support/dav_server.h, tools/dav/probe.sh), and vdirsyncer, the client
+# the DAV benchmark compares with (issue 14).
+TEST_PACKAGES=(khard khal todoman
+  radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer)
 
 install_packages() {
   local missing=()
