@@ -20,9 +20,15 @@ extern char** environ;
 
 namespace holdfast::testing {
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) : command_(DescribeCommand(argv)) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOptions& options)
+    : command_(DescribeCommand(argv)) {
+  int pipe_fds[2] = {-1, -1};
+  if (options.output_file.empty()) {
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  } else {
+    pipe_fds[1] = open(options.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (pipe_fds[1] < 0) throw std::runtime_error("open " + options.output_file + ": " + std::strerror(errno));
+  }
   std::vector<std::string> args = argv;
   std::vector<char*> c_args;
   for (auto& a : args) c_args.push_back(a.data());
@@ -30,23 +36,68 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) : command_(Desc
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  int rc = posix_spawn(&pid_, c_args[0], &actions, nullptr, c_args.data(), environ);
+  if (!options.output_file.empty()) posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (options.own_process_group) {
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  int rc = posix_spawn(&pid_, c_args[0], &actions, &attr, c_args.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   out_fd_ = pipe_fds[0];
   if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
+  if (options.own_process_group) group_ = pid_;
 }
 
 ChildProcess::~ChildProcess() {
+  if (pid_ > 0 || group_ > 0) SignalAll(SIGKILL);
   if (pid_ > 0) {
-    kill(pid_, SIGKILL);
     int wstatus = 0;
     waitpid(pid_, &wstatus, 0);
   }
   if (out_fd_ >= 0) close(out_fd_);
 }
 
+void ChildProcess::SignalAll(int signal) {
+  if (group_ > 0) {
+    kill(-group_, signal);
+  } else if (pid_ > 0) {
+    kill(pid_, signal);
+  }
+}
+
+bool ChildProcess::Running() {
+  if (pid_ <= 0) return false;
+  int wstatus = 0;
+  pid_t done = waitpid(pid_, &wstatus, WNOHANG);
+  if (done != pid_) return true;
+  exit_status_ = wstatus;
+  pid_ = -1;
+  return false;
+}
+
+int ChildProcess::Terminate(int grace_ms) {
+  if (Running()) {
+    SignalAll(SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+    while (Running() && std::chrono::steady_clock::now() < deadline) usleep(10000);
+  }
+  int wstatus = exit_status_;
+  if (pid_ > 0 || group_ > 0) {
+    // Workers the leader left behind (or the leader itself) go now.
+    SignalAll(SIGKILL);
+    if (pid_ > 0) DrainAndReap(&wstatus);
+  }
+  group_ = -1;
+  exit_status_ = wstatus;
+  return wstatus;
+}
+
 void ChildProcess::ReadFor(int timeout_ms) {
+  if (out_fd_ < 0) return;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   char buf[65536];
   while (true) {
@@ -65,7 +116,7 @@ void ChildProcess::ReadFor(int timeout_ms) {
 
 void ChildProcess::DrainAndReap(int* wstatus) {
   char buf[65536];
-  while (true) {
+  while (out_fd_ >= 0) {
     ssize_t n = read(out_fd_, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -79,7 +130,7 @@ void ChildProcess::DrainAndReap(int* wstatus) {
 }
 
 int ChildProcess::KillAndWait() {
-  kill(pid_, SIGKILL);
+  SignalAll(SIGKILL);
   int wstatus = 0;
   DrainAndReap(&wstatus);
   return wstatus;
