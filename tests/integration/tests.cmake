@@ -46,3 +46,5 @@ add_dependencies(encrypted_export_test holdfast holdfast-handset-gen)
 holdfast_test(server_security_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_security_test.cc
               LIBS holdfast_platform nlohmann_json::nlohmann_json Threads::Threads)
 add_dependencies(server_security_test holdfast holdfast-server holdfast-handset-gen)
+# Issue 14: the real CalDAV/CardDAV/WebDAV servers the DAV backend is tested against, and what they answer after a wipe (docs/dav.md).
+holdfast_test(dav_servers_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_servers_test.cc)
