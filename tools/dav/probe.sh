@@ -280,7 +280,8 @@ after_wipe() {  # after_wipe BASE COLLECTION ITEM TOKEN CTAG
   local c t; c=$(ctag_of); t=$(token_of)
   [ "$LAST" = 207 ] && grep -o 'HTTP/1.1 [0-9]*[^<]*' "$WORK/body" | sort | uniq -c | tr '\n' ';' | sed 's/^/      /' && echo
   echo "      ctag $( [ "$c" = "$5" ] && echo unchanged || echo "now '$c'"); sync-token $( [ "$t" = "$4" ] && echo unchanged || echo "now '$t'")"
-  propfind "$1$2" 1 '<d:getetag/>'; echo "      entries listed: $(grep -c '<[^>]*getetag>' "$WORK/body")"
+  propfind "$1$2" 1 '<d:getetag/>'
+  echo "      hrefs listed (the collection included): $(grep -o '<[^>/]*href>' "$WORK/body" | wc -l), with an ETag: $(grep -o '<[^>/]*getetag>[^<]' "$WORK/body" | wc -l)"
   req GET "$1$3"
   [ -n "$4" ] && { sync_report "$1$2" "$4"; echo "    ^ sync-collection with the token from before the wipe"; body 500; }
 }
