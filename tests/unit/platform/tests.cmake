@@ -6,3 +6,4 @@ holdfast_test(tar_archive_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/tar_archiv
 holdfast_test(wire_text_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/wire_text_test.cc LIBS holdfast_platform)
 holdfast_test(clock_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/clock_test.cc LIBS holdfast_platform)
 holdfast_test(terminal_text_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/terminal_text_test.cc LIBS holdfast_platform)
+holdfast_test(http_client_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_client_test.cc LIBS holdfast_platform)
