@@ -245,8 +245,7 @@ struct HttpClient::Impl {
     const std::string problem = url ? RequestProblem(t->request) : std::string();
     if (!url || !problem.empty()) {
       HttpResponse response;
-      response.transport = url ? Status(ErrorCode::kInvalidArgument,
-                                        t->request.method.substr(0, 32) + " " + RedactUrl(t->request.url) + ": " + problem)
+      response.transport = url ? Status(ErrorCode::kInvalidArgument, RedactUrl(t->request.url) + ": " + problem)
                                : url.error();
       refused.emplace_back(std::move(t->done), std::move(response));
       idle.push_back(std::move(t->easy));
