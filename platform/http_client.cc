@@ -4,9 +4,11 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <map>
 
+#include "platform/base64.h"
 #include "platform/clock.h"
 
 namespace holdfast::platform {
@@ -43,7 +45,7 @@ std::optional<std::string> UrlPart(CURLU* url, CURLUPart part) {
 Result<UrlHandle> ParseStrict(std::string_view url, bool allow_query, std::string* canonical) {
   const std::string text(url);
   auto refuse = [&](const std::string& why) {
-    return Status(ErrorCode::kInvalidArgument, "URL '" + text + "': " + why);
+    return Status(ErrorCode::kInvalidArgument, "URL '" + RedactUrl(text) + "': " + why);
   };
   if (text.find('\0') != std::string::npos) return refuse("holds a NUL byte");
   UrlHandle handle(curl_url());
@@ -59,7 +61,7 @@ Result<UrlHandle> ParseStrict(std::string_view url, bool allow_query, std::strin
   if (!allow_query && UrlPart(handle.get(), CURLUPART_QUERY)) return refuse("a query (\"?...\") is not allowed");
   std::optional<std::string> whole = UrlPart(handle.get(), CURLUPART_URL);
   if (!whole) return refuse("curl cannot write it back");
-  if (*whole != text && *whole != text + "/") return refuse("curl reads it as '" + *whole + "'");
+  if (*whole != text && *whole != text + "/") return refuse("curl reads it as '" + RedactUrl(*whole) + "'");
   *canonical = std::move(*whole);
   return handle;
 }
@@ -79,7 +81,7 @@ bool IsLoopbackHost(std::string_view host) {
 Status TransportStatus(CURLcode code, const char* detail, const std::string& url) {
   std::string text = std::string(curl_easy_strerror(code));
   if (detail != nullptr && detail[0] != '\0') text += " (" + std::string(detail) + ")";
-  const std::string message = url + ": " + text;
+  const std::string message = RedactUrl(url) + ": " + text;
   switch (code) {
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
@@ -100,7 +102,57 @@ Status TransportStatus(CURLcode code, const char* detail, const std::string& url
   }
 }
 
+// An RFC 9110 token: what a method name may be.
+bool IsToken(std::string_view text) {
+  if (text.empty()) return false;
+  for (unsigned char c : text) {
+    if (std::isalnum(c)) continue;
+    if (std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+// The name of a "Name: value" request line, without surrounding blanks.
+std::string_view HeaderName(std::string_view line) {
+  std::string_view name = line.substr(0, line.find(':'));
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+  while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+  return name;
+}
+
+// Why `request` cannot be sent, or empty. The message names no header value.
+std::string RequestProblem(const HttpRequest& request) {
+  if (!IsToken(request.method)) return "the method is not an HTTP token";
+  for (const std::string& line : request.headers) {
+    if (line.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      return "header '" + std::string(HeaderName(line).substr(0, 64)) + "' holds a line break or NUL";
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+std::optional<std::string> HttpResponse::Header(std::string_view name) const {
+  for (const HttpHeader& h : headers) {
+    if (EqualsIgnoreCase(h.name, name)) return h.value;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> HttpResponse::HeaderValues(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const HttpHeader& h : headers) {
+    if (EqualsIgnoreCase(h.name, name)) out.push_back(h.value);
+  }
+  return out;
+}
 
 struct HttpClient::Impl {
   struct Pending {
@@ -116,6 +168,7 @@ struct HttpClient::Impl {
     Done done;
     HttpResponse response;
     size_t max_bytes = 0;
+    size_t header_bytes = 0;  // names and values kept in response.headers
     bool too_large = false;
     char error[CURL_ERROR_SIZE] = {0};
   };
@@ -142,6 +195,15 @@ struct HttpClient::Impl {
     auto* t = static_cast<Transfer*>(user);
     const size_t n = size * count;
     std::string line(data, n);
+    if (line.rfind("HTTP/", 0) == 0) {
+      // A status line starts a response: drop what an interim one (100, or a
+      // 401 before curl retried with credentials) left.
+      t->response.headers.clear();
+      t->response.content_type.clear();
+      t->response.retry_after_s.reset();
+      t->header_bytes = 0;
+      return n;
+    }
     const size_t colon = line.find(':');
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);
@@ -155,6 +217,11 @@ struct HttpClient::Impl {
         if (end != value.c_str() && *end == '\0' && seconds >= 0) t->response.retry_after_s = seconds;
       } else if (name == "content-type") {
         t->response.content_type = value;
+      }
+      if (t->response.headers.size() < HttpResponse::kMaxResponseHeaders &&
+          t->header_bytes + name.size() + value.size() <= HttpResponse::kMaxResponseHeaderBytes) {
+        t->header_bytes += name.size() + value.size();
+        t->response.headers.push_back(HttpHeader{std::move(name), std::move(value)});
       }
     }
     return n;
@@ -175,9 +242,11 @@ struct HttpClient::Impl {
     t->max_bytes = options.max_response_bytes;
     std::string canonical;
     Result<UrlHandle> url = ParseStrict(t->request.url, /*allow_query=*/true, &canonical);
-    if (!url) {
+    const std::string problem = url ? RequestProblem(t->request) : std::string();
+    if (!url || !problem.empty()) {
       HttpResponse response;
-      response.transport = url.error();
+      response.transport = url ? Status(ErrorCode::kInvalidArgument, RedactUrl(t->request.url) + ": " + problem)
+                               : url.error();
       refused.emplace_back(std::move(t->done), std::move(response));
       idle.push_back(std::move(t->easy));
       return Status::Ok();
@@ -211,14 +280,25 @@ struct HttpClient::Impl {
       curl_easy_setopt(e, CURLOPT_MAX_SEND_SPEED_LARGE, each);
     }
     curl_slist* list = nullptr;
-    for (const std::string& h : t->request.headers) list = curl_slist_append(list, h.c_str());
-    // No "Expect: 100-continue" round trip before each body.
+    bool has_content_type = false;
+    for (const std::string& h : t->request.headers) {
+      const std::string_view name = HeaderName(h);
+      if (EqualsIgnoreCase(name, "Expect")) continue;
+      if (EqualsIgnoreCase(name, "Content-Type")) has_content_type = true;
+      list = curl_slist_append(list, h.c_str());
+    }
+    // No "Expect: 100-continue" round trip before a body: libcurl adds one to
+    // bodies over 1 MiB, and servers that ignore it stall each upload by 1 s.
     list = curl_slist_append(list, "Expect:");
+    // libcurl labels a body it was given as a form unless told otherwise.
+    if (!has_content_type) list = curl_slist_append(list, "Content-Type:");
     t->headers.reset(list);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
     const std::string& method = t->request.method;
     if (method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);  // else curl waits for a body that never comes
     } else {
       curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
       if (method != "DELETE" || !t->request.body.empty()) {
@@ -259,7 +339,7 @@ struct HttpClient::Impl {
       t->response.status = static_cast<int>(status);
     } else if (t->too_large) {
       t->response.transport = Status(ErrorCode::kServerError,
-                                     t->request.url + ": the answer is larger than " +
+                                     RedactUrl(t->request.url) + ": the answer is larger than " +
                                          std::to_string(options.max_response_bytes) + " bytes");
     } else {
       t->response.transport = TransportStatus(code, t->error, t->request.url);
@@ -336,6 +416,45 @@ Status InitHttpLibrary() {
   CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (rc != CURLE_OK) return Status(ErrorCode::kInternal, std::string("curl_global_init: ") + curl_easy_strerror(rc));
   return Status::Ok();
+}
+
+Result<std::string> BasicAuthHeader(std::string_view user, std::string_view password) {
+  if (user.find(':') != std::string_view::npos) {
+    return Status(ErrorCode::kInvalidArgument, "Basic authentication: the user name holds a ':'");
+  }
+  const std::string_view bad("\r\n\0", 3);
+  if (user.find_first_of(bad) != std::string_view::npos || password.find_first_of(bad) != std::string_view::npos) {
+    return Status(ErrorCode::kInvalidArgument, "Basic authentication: the user name or password holds a line break or NUL");
+  }
+  std::string pair;
+  pair.reserve(user.size() + 1 + password.size());
+  pair.append(user).append(":").append(password);
+  std::string header = "Authorization: Basic " + Base64Encode(pair);
+  std::fill(pair.begin(), pair.end(), '\0');
+  return header;
+}
+
+std::string RedactUrl(std::string_view url) {
+  std::string out;
+  size_t start = 0;
+  if (const size_t scheme_end = url.find("://"); scheme_end != std::string_view::npos &&
+                                                 url.substr(0, scheme_end).find_first_of("/?#@") == std::string_view::npos) {
+    start = scheme_end + 3;
+  }
+  out.append(url.substr(0, start));
+  const std::string_view rest = url.substr(start);
+  const size_t authority_end = std::min(rest.find_first_of("/?#"), rest.size());
+  const std::string_view authority = rest.substr(0, authority_end);
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    out.append("***").append(authority.substr(at));
+  } else {
+    out.append(authority);
+  }
+  const std::string_view tail = rest.substr(authority_end);
+  const size_t cut = std::min(tail.find_first_of("?#"), tail.size());
+  out.append(tail.substr(0, cut));
+  if (cut < tail.size()) out.append(1, tail[cut]).append("***");
+  return out;
 }
 
 Result<ServerUrl> ParseServerUrl(std::string_view url) {

@@ -8,8 +8,16 @@
 //
 // curl_global_init must have run (main() does it) before Create. Not
 // thread-safe: one HttpClient per thread; callbacks run inside RunUntilIdle,
-// on the calling thread. The client never logs: headers (and so bearer
-// tokens) appear in no message it returns.
+// on the calling thread. The client never logs: request headers (and so
+// bearer tokens and Basic credentials) appear in no message it returns, and a
+// URL in a message has its user info and query replaced by "***".
+//
+// Any method is sent as given (GET, HEAD, PUT, POST, DELETE, PROPFIND, REPORT,
+// MKCOL, MKCALENDAR, ...), with the request's body when it has one. No request
+// carries "Expect: 100-continue" (libcurl adds it by default to bodies over
+// 1 MiB; it is switched off here, and a caller's own Expect header is dropped),
+// nor a Content-Type the caller did not set. Redirects are not followed: a 3xx
+// comes back with its Location header.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/status.h"
@@ -24,10 +33,25 @@
 namespace holdfast::platform {
 
 struct HttpRequest {
-  std::string method = "GET";  // GET, PUT, POST, DELETE
+  // Any token method: GET, HEAD, PUT, POST, DELETE, PROPFIND, REPORT, MKCOL,
+  // MKCALENDAR, ... A method that is not an RFC 9110 token (empty, spaces,
+  // control bytes) fails as kInvalidArgument without connecting.
+  std::string method = "GET";
   std::string url;
-  std::vector<std::string> headers;  // "Name: value"
+  // "Name: value" lines, sent as given (Depth, If-Match, Content-Type,
+  // Authorization...). An "Expect" line is dropped; a line holding CR or LF
+  // fails the request as kInvalidArgument (no header injection).
+  std::vector<std::string> headers;
+  // Sent with every method but GET and HEAD; an empty body goes as
+  // "Content-Length: 0" except with DELETE, which then has no body at all.
   std::string body;
+};
+
+// A response header: the name in lower case, the value without surrounding
+// white space.
+struct HttpHeader {
+  std::string name;
+  std::string value;
 };
 
 struct HttpResponse {
@@ -40,6 +64,21 @@ struct HttpResponse {
   std::string body;
   std::string content_type;
   std::optional<int64_t> retry_after_s;  // Retry-After in seconds, when given
+  // The final response's headers in the order received (those of an interim
+  // 1xx or of a 401 curl answered are dropped). Bounded: at most
+  // kMaxResponseHeaders lines and kMaxResponseHeaderBytes of names and values
+  // together; lines past either bound are left out (they are not an error).
+  std::vector<HttpHeader> headers;
+
+  // The value of the first header called `name` (any case), or nullopt.
+  // E.g. Header("ETag"), Header("Location"), Header("DAV").
+  std::optional<std::string> Header(std::string_view name) const;
+  // All values of the headers called `name` (any case), in order: a header
+  // sent on several lines (DAV) comes back as several values.
+  std::vector<std::string> HeaderValues(std::string_view name) const;
+
+  static constexpr size_t kMaxResponseHeaders = 128;
+  static constexpr size_t kMaxResponseHeaderBytes = size_t{64} << 10;
 };
 
 struct HttpOptions {
@@ -79,6 +118,16 @@ class HttpClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// "Authorization: Basic base64(user:password)" (RFC 7617, UTF-8 as given).
+// Errors: kInvalidArgument when `user` holds a ':' or either holds a CR, LF
+// or NUL (the message names neither value).
+Result<std::string> BasicAuthHeader(std::string_view user, std::string_view password);
+
+// `url` with its user info, query and fragment replaced by "***": what a
+// message may show of a URL ("https://***@host/a?***"). Text without a
+// "scheme://" is read as host and path, the same way.
+std::string RedactUrl(std::string_view url);
 
 // libcurl's global set-up: once, from main(), before any other thread runs.
 // Errors: kInternal.
