@@ -37,7 +37,20 @@ install_packages() {
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # The web servers among the test packages (apache2, nginx) would each start a
+  # system service on port 80 when installed; on a machine with systemd the second
+  # one can fail to start, and its install with it. The tests run their own
+  # instances on loopback ports, so no service is started during the install:
+  # a policy-rc.d that refuses starts, kept only while apt-get runs, and only
+  # when the machine has none of its own.
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && own_policy=1
+  fi
+  local status=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+  [ "$own_policy" -eq 1 ] && $sudo rm -f "$policy"
+  return "$status"
 }
 
 # Compiler flags. Line tables only (-g1): backtraces, gdb and sanitizer reports
