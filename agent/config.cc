@@ -85,6 +85,58 @@ Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string
   return &config.remotes.front();
 }
 
+const char* RemoteTypeName(RemoteType type) { return type == RemoteType::kDav ? "dav" : "holdfast"; }
+
+std::optional<RemoteType> ParseRemoteType(std::string_view name) {
+  if (name == "holdfast") return RemoteType::kHoldfast;
+  if (name == "dav") return RemoteType::kDav;
+  return std::nullopt;
+}
+
+namespace {
+
+// A URL as curl reads it, plain http only to loopback unless allowed.
+Result<std::string> CheckedUrl(const RemoteConfig& remote, std::string text, const char* option) {
+  while (!text.empty() && text.back() == '/') text.pop_back();
+  Result<platform::ServerUrl> url = platform::ParseServerUrl(text);
+  if (!url) return url.error().WithContext("remote '" + remote.name + "' " + option);
+  if (url->scheme == "http" && !url->loopback && !remote.insecure_plain_http) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "remote '" + remote.name + "': plain http would send the token and your data unencrypted to " +
+                      url->host + "; use https, or --insecure-plain-http if you really mean it");
+  }
+  return url->url;
+}
+
+Status CheckDavRemote(RemoteConfig* remote) {
+  for (const std::string* text : {&remote->user, &remote->photos_url}) {
+    if (!platform::IsValidUtf8(*text)) return Status(ErrorCode::kInvalidArgument, "user and URLs must be UTF-8 text");
+  }
+  if (remote->user.empty() != remote->password_file.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "remote '" + remote->name + "' needs --user and --password-file together (or neither)");
+  }
+  if (remote->user.find(':') != std::string::npos) {
+    return Status(ErrorCode::kInvalidArgument, "remote '" + remote->name + "': --user cannot hold ':' (HTTP Basic)");
+  }
+  if (!remote->account.empty() || !remote->token_file.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "remote '" + remote->name + "': --account and --token-file are for --type holdfast");
+  }
+  if (!remote->photos_url.empty()) {
+    Result<std::string> url = CheckedUrl(*remote, remote->photos_url, "--photos-url");
+    if (!url) return url.error();
+    remote->photos_url = *url + "/";
+  }
+  std::error_code ec;
+  if (!remote->password_file.empty()) {
+    remote->password_file = std::filesystem::absolute(remote->password_file, ec).lexically_normal().string();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status AddRemote(Config* config, RemoteConfig remote) {
   if (remote.name.empty()) return Status(ErrorCode::kInvalidArgument, "a remote needs a name");
   // Text, not file names: they go into URLs and the vault's ledger as they are.
@@ -115,27 +167,58 @@ Status AddRemote(Config* config, RemoteConfig remote) {
                                                      "the server's public key");
     }
   }
+  std::error_code ec;
+  if (!remote.ca_file.empty()) remote.ca_file = std::filesystem::absolute(remote.ca_file, ec).lexically_normal().string();
+  if (remote.type == RemoteType::kDav) {
+    HF_RETURN_IF_ERROR(CheckDavRemote(&remote));
+    config->remotes.push_back(std::move(remote));
+    return Status::Ok();
+  }
+  if (!remote.user.empty() || !remote.password_file.empty() || !remote.photos_url.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "remote '" + remote.name + "': --user, --password-file and --photos-url are for --type dav");
+  }
   if (remote.account.empty()) return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "' needs --account");
   if (remote.token_file.empty()) {
     return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "' needs --token-file");
   }
-  std::error_code ec;
   remote.token_file = std::filesystem::absolute(remote.token_file, ec).lexically_normal().string();
-  if (!remote.ca_file.empty()) remote.ca_file = std::filesystem::absolute(remote.ca_file, ec).lexically_normal().string();
   config->remotes.push_back(std::move(remote));
   return Status::Ok();
 }
 
-Result<std::string> ReadToken(const RemoteConfig& remote) {
-  const std::string where = "token file " + remote.token_file + " of remote '" + remote.name + "'";
+namespace {
+
+// A secret's file: a regular file of this user that nobody else can read.
+Result<std::string> ReadSecretFile(const std::string& file, const std::string& where) {
   struct stat st {};
-  if (stat(remote.token_file.c_str(), &st) != 0) return ErrnoStatus(where, errno);
+  if (stat(file.c_str(), &st) != 0) return ErrnoStatus(where, errno);
   if (!S_ISREG(st.st_mode)) return Status(ErrorCode::kAuthFailed, where + ": not a regular file");
   if ((st.st_mode & 077) != 0) {
     return Status(ErrorCode::kAuthFailed, where + ": others can read it; run chmod 600 on it");
   }
   if (st.st_uid != geteuid()) return Status(ErrorCode::kAuthFailed, where + ": belongs to another user");
-  Result<std::string> bytes = platform::ReadWholeFile(remote.token_file, 4096);
+  return platform::ReadWholeFile(file, 4096);
+}
+
+}  // namespace
+
+Result<std::string> ReadPassword(const RemoteConfig& remote) {
+  const std::string where = "password file " + remote.password_file + " of remote '" + remote.name + "'";
+  Result<std::string> bytes = ReadSecretFile(remote.password_file, where);
+  if (!bytes) return bytes.error();
+  std::string password = *bytes;
+  if (!password.empty() && password.back() == '\n') password.pop_back();
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty() || password.find_first_of("\r\n") != std::string::npos) {
+    return Status(ErrorCode::kAuthFailed, where + ": must hold one password on one line");
+  }
+  return password;
+}
+
+Result<std::string> ReadToken(const RemoteConfig& remote) {
+  const std::string where = "token file " + remote.token_file + " of remote '" + remote.name + "'";
+  Result<std::string> bytes = ReadSecretFile(remote.token_file, where);
   if (!bytes) return bytes.error();
   std::string token = *bytes;
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
@@ -160,17 +243,36 @@ Status LoadRemotes(const json& doc, const std::filesystem::path& path, Config* c
     const json& entry = doc["remotes"][i];
     const std::string where = "remotes[" + std::to_string(i) + "]";
     if (!entry.is_object()) return Malformed(path, where + " must be an object");
+    RemoteConfig remote;
+    if (entry.contains("type")) {
+      std::optional<RemoteType> type =
+          entry["type"].is_string() ? ParseRemoteType(entry["type"].get<std::string>()) : std::nullopt;
+      if (!type) return Malformed(path, where + ".type must be \"holdfast\" or \"dav\"");
+      remote.type = *type;
+    }
+    const bool dav = remote.type == RemoteType::kDav;
     for (const char* field : {"name", "url", "account"}) {
+      if (dav && std::string_view(field) == "account") continue;
       if (!entry.contains(field) || !entry[field].is_string()) {
         return Malformed(path, where + "." + field + " must be a string");
       }
     }
-    RemoteConfig remote;
     remote.name = entry["name"].get<std::string>();
     remote.url = entry["url"].get<std::string>();
-    remote.account = entry["account"].get<std::string>();
-    if (!GetJsonText(entry, "token_file", &remote.token_file)) {
-      return Malformed(path, where + ".token_file must be a string (or token_file_hex, hex digits)");
+    if (!dav) {
+      remote.account = entry["account"].get<std::string>();
+      if (!GetJsonText(entry, "token_file", &remote.token_file)) {
+        return Malformed(path, where + ".token_file must be a string (or token_file_hex, hex digits)");
+      }
+    } else {
+      for (auto [field, out] : {std::pair{"user", &remote.user}, std::pair{"photos_url", &remote.photos_url}}) {
+        if (!entry.contains(field)) continue;
+        if (!entry[field].is_string()) return Malformed(path, where + "." + field + " must be a string");
+        *out = entry[field].get<std::string>();
+      }
+      if (HasJsonText(entry, "password_file") && !GetJsonText(entry, "password_file", &remote.password_file)) {
+        return Malformed(path, where + ".password_file must be a string (or password_file_hex, hex digits)");
+      }
     }
     if (HasJsonText(entry, "ca_file") && !GetJsonText(entry, "ca_file", &remote.ca_file)) {
       return Malformed(path, where + ".ca_file must be a string (or ca_file_hex, hex digits)");
@@ -252,8 +354,16 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
   }
   json remotes = json::array();
   for (const RemoteConfig& r : config.remotes) {
-    json entry = {{"name", r.name}, {"url", r.url}, {"account", r.account}};
-    PutJsonText(&entry, "token_file", r.token_file);
+    json entry = {{"name", r.name}, {"url", r.url}};
+    if (r.type == RemoteType::kDav) {
+      entry["type"] = RemoteTypeName(r.type);
+      if (!r.user.empty()) entry["user"] = r.user;
+      if (!r.password_file.empty()) PutJsonText(&entry, "password_file", r.password_file);
+      if (!r.photos_url.empty()) entry["photos_url"] = r.photos_url;
+    } else {
+      entry["account"] = r.account;
+      PutJsonText(&entry, "token_file", r.token_file);
+    }
     if (!r.ca_file.empty()) PutJsonText(&entry, "ca_file", r.ca_file);
     if (r.insecure_plain_http) entry["insecure_plain_http"] = true;
     if (!r.pin_sha256.empty()) entry["pin_sha256"] = r.pin_sha256;

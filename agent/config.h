@@ -34,12 +34,20 @@ struct SourceConfig {
   int loss_min_items = 5;
 };
 
-// A server the vault is pushed to (docs/protocol.md).
+// What a remote speaks: the Holdfast protocol (docs/protocol.md), or
+// CalDAV/CardDAV/WebDAV (docs/dav.md).
+enum class RemoteType { kHoldfast, kDav };
+const char* RemoteTypeName(RemoteType type);  // "holdfast", "dav"
+std::optional<RemoteType> ParseRemoteType(std::string_view name);
+
+// A server the vault is pushed to (docs/protocol.md, docs/dav.md).
 struct RemoteConfig {
   std::string name;        // unique; names the remote on the CLI and in the vault's ledger
-  std::string url;         // base URL, e.g. https://sync.example.net
-  std::string account;     // the device's account on the server
-  std::string token_file;  // absolute path of a file holding the bearer token, mode 0600
+  // Holdfast: the base URL, e.g. https://sync.example.net. DAV: where
+  // discovery starts (a server root, a principal, or a home set).
+  std::string url;
+  std::string account;     // Holdfast: the device's account on the server
+  std::string token_file;  // Holdfast: absolute path of a file holding the bearer token, mode 0600
   std::string ca_file;     // optional PEM bundle to verify the server with
   // Plain http to a host other than loopback: the token and data travel
   // unencrypted. Only with `remote add --insecure-plain-http`.
@@ -47,6 +55,13 @@ struct RemoteConfig {
   // Optional: base64 SHA-256 of the server's public key; a server with another
   // key is refused during the TLS handshake, before the token is sent.
   std::string pin_sha256;
+  RemoteType type = RemoteType::kHoldfast;
+  // DAV: HTTP Basic user and the absolute path of a file holding the
+  // password (mode 0600); both empty: no authentication.
+  std::string user{};
+  std::string password_file{};
+  // DAV: optional WebDAV folder URL that photos go to (the same TLS rules).
+  std::string photos_url{};
 };
 
 struct Config {
@@ -67,6 +82,8 @@ Result<Config> LoadConfig(const std::filesystem::path& path);
 Status SaveConfig(const std::filesystem::path& path, const Config& config);
 
 // Checks and adds a remote: a new non-empty name, an http(s) URL as curl
+// (for DAV: a user and a password file, both or neither, and the photo
+// folder's URL under the same rules as the URL; no account or token)
 // reads it (platform::ParseServerUrl: no user info, query or fragment; plain
 // http only to loopback unless insecure_plain_http), an account, a token file
 // (made absolute), a pin that is a base64 SHA-256 if given. Errors:
@@ -82,6 +99,10 @@ Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string
 // kAuthFailed (a file others can read, or an empty token), kPermission.
 // The token itself never appears in an error message.
 Result<std::string> ReadToken(const RemoteConfig& remote);
+
+// Reads the password of a DAV remote: the same file checks as ReadToken; one
+// line, trailing line end dropped. Errors: as ReadToken.
+Result<std::string> ReadPassword(const RemoteConfig& remote);
 
 // Checks and adds a source: the name must be new and non-empty, the path is
 // made absolute. Errors: kAlreadyExists, kInvalidArgument.

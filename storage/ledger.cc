@@ -19,7 +19,8 @@ Ledger::Ledger(Vault& vault, std::string_view remote) : conn_(vault.conn_.get())
 Status Ledger::ForEachPending(const std::function<Status(PendingChange&&)>& visit) {
   const std::string sql = std::string(
                               "SELECT i.id, i.collection_id, i.uid, i.sha256, i.size_bytes, r.id, r.blob_id IS NOT NULL, "
-                              "NOT (") + kLiveTest + ") AS deleted, r.captured_at_ms "
+                              "NOT (") + kLiveTest + ") AS deleted, r.captured_at_ms, l.item_id IS NOT NULL, "
+                              "coalesce(l.version, '') "
                           "FROM items i "
                           "JOIN revisions r ON r.id = (SELECT max(id) FROM revisions WHERE item_id = i.id) "
                           "LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id "
@@ -43,6 +44,8 @@ Status Ledger::ForEachPending(const std::function<Status(PendingChange&&)>& visi
     change.in_blob = stmt->Int(6) != 0;
     change.deleted = stmt->Int(7) != 0;
     change.captured_at_ms = stmt->Int(8);
+    change.acknowledged = stmt->Int(9) != 0;
+    change.acked_version = stmt->Text(10);
     HF_RETURN_IF_ERROR(visit(std::move(change)));
   }
 }
@@ -51,7 +54,7 @@ Status Ledger::RecordAcks(const std::vector<LedgerAck>& acks, int64_t now_ms) {
   if (acks.empty()) return Status::Ok();
   return conn_->InTransaction([&]() -> Status {
     Result<Stmt> put = conn_->db().Cached(
-        "INSERT OR REPLACE INTO ledger(remote, item_id, sha256, acked_at_ms) VALUES(?1, ?2, ?3, ?4)");
+        "INSERT OR REPLACE INTO ledger(remote, item_id, sha256, acked_at_ms, version) VALUES(?1, ?2, ?3, ?4, ?5)");
     if (!put) return put.error();
     Result<Stmt> del = conn_->db().Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
     if (!del) return del.error();
@@ -61,8 +64,13 @@ Status Ledger::RecordAcks(const std::vector<LedgerAck>& acks, int64_t now_ms) {
       if (ack.deletion) {
         HF_RETURN_IF_ERROR(del->Bind(1, remote_).Bind(2, ack.item_id).Run());
       } else {
-        HF_RETURN_IF_ERROR(put->Bind(1, remote_).Bind(2, ack.item_id).BindBlob(3, ack.sha256.data(), ack.sha256.size())
-                               .Bind(4, now_ms).Run());
+        put->Bind(1, remote_).Bind(2, ack.item_id).BindBlob(3, ack.sha256.data(), ack.sha256.size()).Bind(4, now_ms);
+        if (ack.version.empty()) {
+          put->BindNull(5);
+        } else {
+          put->Bind(5, ack.version);
+        }
+        HF_RETURN_IF_ERROR(put->Run());
       }
     }
     return Status::Ok();
@@ -127,11 +135,11 @@ Status Ledger::SetEpoch(std::string_view epoch, int64_t now_ms) {
 
 Result<std::vector<LedgerEntry>> Ledger::EntriesFor(int64_t collection_id) {
   Result<Stmt> stmt = conn_->db().Prepare(
-      "SELECT i.id, i.uid, l.sha256 FROM ledger l JOIN items i ON i.id = l.item_id "
+      "SELECT i.id, i.uid, l.sha256, coalesce(l.version, '') FROM ledger l JOIN items i ON i.id = l.item_id "
       "WHERE l.remote = ?1 AND i.collection_id = ?2 ORDER BY i.uid");
   if (!stmt) return stmt.error();
   stmt->Bind(1, remote_).Bind(2, collection_id);
-  return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), DigestFromBytes(s.Blob(2))}; });
+  return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), DigestFromBytes(s.Blob(2)), s.Text(3)}; });
 }
 
 Status Ledger::ForgetAcks(const std::vector<int64_t>& item_ids) {

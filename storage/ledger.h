@@ -42,6 +42,11 @@ struct PendingChange {
   bool deleted = false;  // send a deletion
   bool in_blob = false;  // the content lives in the blob store
   int64_t captured_at_ms = 0;  // when the current content was captured
+  // What the remote holds of this item now, when it acknowledged an earlier
+  // content: its version token (LedgerAck::version), "" when none was kept
+  // or the remote holds nothing of it. A DAV backend sends it as If-Match.
+  bool acknowledged = false;
+  std::string acked_version;
 };
 
 // What a remote acknowledged about one item.
@@ -49,6 +54,9 @@ struct LedgerAck {
   int64_t item_id = 0;
   platform::Digest sha256{};  // the content it now holds (ignored for deletions)
   bool deletion = false;
+  // The server's own token for the content it now holds (a DAV ETag); empty
+  // when it gave none (the Holdfast protocol: the SHA-256 names the content).
+  std::string version;
 };
 
 // One item a remote acknowledged.
@@ -56,6 +64,7 @@ struct LedgerEntry {
   int64_t item_id = 0;
   std::string uid;
   platform::Digest sha256{};
+  std::string version;  // LedgerAck::version as recorded; may be empty
 };
 
 // A recovery in progress for a remote.

@@ -173,6 +173,14 @@ constexpr const char* kMigration4 = R"sql(
 ALTER TABLE remote_state ADD COLUMN recovery_progress TEXT;
 )sql";
 
+// Migration 5: the server's own version token for what it acknowledged
+// (a DAV server's ETag), for servers that rewrite what they store so that
+// its bytes no longer match the vault's SHA-256. NULL: none was given (the
+// Holdfast protocol names content by its SHA-256).
+constexpr const char* kMigration5 = R"sql(
+ALTER TABLE ledger ADD COLUMN version TEXT;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -183,6 +191,7 @@ constexpr Migration kMigrations[] = {
     {2, kMigration2},
     {3, kMigration3},
     {4, kMigration4},
+    {5, kMigration5},
 };
 static_assert(std::size(kMigrations) == kCurrentSchemaVersion,
               "one migration per schema version");

@@ -5,6 +5,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "agent/sync/dav_backend.h"
 #include "agent/sync/holdfast_backend.h"
 #include "platform/clock.h"
 #include "platform/paths.h"
@@ -63,8 +64,12 @@ Result<RemoteSession> OpenRemoteSession(const GlobalOptions& options, const std:
   if (!loaded) return loaded.error();
   Result<const agent::RemoteConfig*> chosen = agent::ChooseRemote(loaded->config, remote);
   if (!chosen) return chosen.error();
-  // The one place that picks a backend for a remote: today every remote
-  // speaks the Holdfast protocol.
+  // The one place that picks a backend for a remote, by its type.
+  if ((*chosen)->type == agent::RemoteType::kDav) {
+    Result<std::unique_ptr<agent::DavBackend>> dav = agent::DavBackend::Connect(**chosen, remote_options);
+    if (!dav) return dav.error();
+    return RemoteSession{std::move(loaded->config), std::move(loaded->vault), std::move(*dav)};
+  }
   Result<std::unique_ptr<agent::HoldfastBackend>> backend = agent::HoldfastBackend::Connect(**chosen, remote_options);
   if (!backend) return backend.error();
   return RemoteSession{std::move(loaded->config), std::move(loaded->vault), std::move(*backend)};

@@ -1,6 +1,7 @@
 // `holdfast remote add|list`: the servers the vault is pushed to, in the config file.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <map>
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
@@ -16,14 +17,28 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
   agent::Config& config = loaded->config;
   Status added = agent::AddRemote(&config, remote);
   if (!added.ok()) return ReportError(added.WithContext(config_path.string()));
-  // The token file is checked now, so that a file others can read is refused
-  // before the first push.
-  Result<std::string> token = agent::ReadToken(config.remotes.back());
-  if (!token) return ReportError(token.error());
+  // The token (or password) file is checked now, so that a file others can
+  // read is refused before the first push.
+  const agent::RemoteConfig& added_remote = config.remotes.back();
+  if (added_remote.type == agent::RemoteType::kHoldfast) {
+    Result<std::string> token = agent::ReadToken(added_remote);
+    if (!token) return ReportError(token.error());
+  } else if (!added_remote.password_file.empty()) {
+    Result<std::string> password = agent::ReadPassword(added_remote);
+    if (!password) return ReportError(password.error());
+  }
   Status saved = agent::SaveConfig(config_path, config);
   if (!saved.ok()) return ReportError(saved);
   const agent::RemoteConfig& stored = config.remotes.back();
-  std::cout << "Added remote '" << platform::TerminalSafe(stored.name) << "' at " << platform::TerminalSafe(stored.url) << " (account " << platform::TerminalSafe(stored.account) << ")\n";
+  if (stored.type == agent::RemoteType::kDav) {
+    std::cout << "Added DAV remote '" << platform::TerminalSafe(stored.name) << "' at "
+              << platform::TerminalSafe(stored.url)
+              << (stored.user.empty() ? std::string(" (no authentication)")
+                                      : " (user " + platform::TerminalSafe(stored.user) + ")")
+              << "\n";
+  } else {
+    std::cout << "Added remote '" << platform::TerminalSafe(stored.name) << "' at " << platform::TerminalSafe(stored.url) << " (account " << platform::TerminalSafe(stored.account) << ")\n";
+  }
   if (stored.insecure_plain_http) {
     std::cerr << "warning: plain http: the token and your data travel unencrypted to " << stored.url << "\n";
   }
@@ -37,7 +52,12 @@ int RunRemoteList(const GlobalOptions& options) {
   if (config.remotes.empty())
     std::cout << "No remotes in " << platform::TerminalSafe(loaded->config_path.string()) << "\n";
   for (const agent::RemoteConfig& r : config.remotes) {
-    std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\taccount " << platform::TerminalSafe(r.account) << "\n";
+    if (r.type == agent::RemoteType::kDav) {
+      std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\tdav user "
+                << platform::TerminalSafe(r.user) << "\n";
+    } else {
+      std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\taccount " << platform::TerminalSafe(r.account) << "\n";
+    }
   }
   return agent::kExitOk;
 }
@@ -50,9 +70,17 @@ void RegisterRemoteCommand(CLI::App& app, Invocation& invocation) {
   CLI::App* add = remote_cmd->add_subcommand("add", "add a server (docs/protocol.md)");
   auto remote = std::make_shared<agent::RemoteConfig>();
   add->add_option("NAME", remote->name, "name of the remote")->required();
-  add->add_option("--url", remote->url, "base URL, https://...")->required();
-  add->add_option("--account", remote->account, "this device's account on the server")->required();
-  add->add_option("--token-file", remote->token_file, "file holding the bearer token (mode 0600)")->required();
+  add->add_option("--type", remote->type, "what the server speaks: holdfast (default) or dav (docs/dav.md)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, agent::RemoteType>{{"holdfast", agent::RemoteType::kHoldfast},
+                                                   {"dav", agent::RemoteType::kDav}},
+          CLI::ignore_case));
+  add->add_option("--url", remote->url, "base URL, https://... (dav: where discovery starts)")->required();
+  add->add_option("--account", remote->account, "this device's account on the server (holdfast)");
+  add->add_option("--token-file", remote->token_file, "file holding the bearer token (mode 0600; holdfast)");
+  add->add_option("--user", remote->user, "HTTP Basic user (dav)");
+  add->add_option("--password-file", remote->password_file, "file holding the password (mode 0600; dav)");
+  add->add_option("--photos-url", remote->photos_url, "WebDAV folder URL that photos go to (dav)");
   add->add_option("--ca-file", remote->ca_file, "PEM certificates to verify the server with");
   add->add_option("--pin-sha256", remote->pin_sha256,
                   "base64 SHA-256 of the server's public key: refuse any other key");

@@ -132,7 +132,8 @@ Result<CheckReport> Check(SyncSession& session) {
       }
       for (const storage::LedgerEntry& e : *acknowledged) {
         auto held = inventory->items.find(backend.ItemName(e.uid));
-        if (held != inventory->items.end() && held->second == platform::ToHex(e.sha256)) continue;
+        const std::string token = e.version.empty() ? platform::ToHex(e.sha256) : e.version;
+        if (held != inventory->items.end() && held->second == token) continue;
         Result<bool> arrived =
             ArrivedSince(vault, c.id, e.uid, held == inventory->items.end() ? nullptr : &held->second);
         if (!arrived) return arrived.error();

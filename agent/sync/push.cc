@@ -249,13 +249,13 @@ class Pusher {
     Batch batch = std::move(batches_.front());
     batches_.pop_front();
     std::vector<ItemWrite> puts;
-    std::vector<std::string> deletes;
+    std::vector<ItemDelete> deletes;
     for (const PendingChange* p : batch.changes) {
       if (p->deleted) {
-        deletes.push_back(p->uid);
+        deletes.push_back({p->uid, p->acked_version});
         continue;
       }
-      ItemWrite write{p->uid, p->sha256, NeedsBlob(*p), {}};
+      ItemWrite write{p->uid, p->sha256, NeedsBlob(*p), {}, p->acknowledged, p->acked_version};
       if (!write.as_blob) {
         const uint64_t max_bytes = std::max<uint64_t>(p->size_bytes, backend_.max_batch_inline_bytes());
         Result<std::string> content = vault_.ReadRevisionBytes(p->head_revision_id, max_bytes);
@@ -271,7 +271,7 @@ class Pusher {
     }
     ++active_batches_;
     auto shared = std::make_shared<Batch>(std::move(batch));
-    backend_.WriteBatch(collection_ids_[shared->collection_id], std::move(puts), std::move(deletes),
+    backend_.WriteChanges(collection_ids_[shared->collection_id], std::move(puts), std::move(deletes),
                         [this, shared](Result<BatchOutcome>&& outcome) {
                           Status status = outcome ? BatchAnswered(*shared, *outcome) : outcome.error();
                           if (!status.ok()) Fail(status);
@@ -299,7 +299,7 @@ class Pusher {
       using Put = BatchOutcome::Put;
       const Put put = outcome.puts[i];
       if (put == Put::kStored || put == Put::kUnchanged) {
-        acks.push_back({p.item_id, p.sha256, false});
+        acks.push_back({p.item_id, p.sha256, false, i < outcome.put_versions.size() ? outcome.put_versions[i] : ""});
         ++(put == Put::kStored ? report_->items_stored : report_->items_unchanged);
         if (!NeedsBlob(p)) report_->bytes_sent += static_cast<int64_t>(p.size_bytes);
         if (!NeedsBlob(p)) progress_.bytes_done += static_cast<int64_t>(p.size_bytes);
@@ -313,7 +313,7 @@ class Pusher {
     }
     for (size_t i = 0; i < delete_changes.size(); ++i) {
       if (outcome.deletes[i] == BatchOutcome::Delete::kDeleted) {
-        acks.push_back({delete_changes[i]->item_id, {}, true});
+        acks.push_back({delete_changes[i]->item_id, {}, true, ""});
         ++report_->deletes;
       } else {
         report_->refused.push_back("deletion of '" + delete_changes[i]->uid + "': " + outcome.delete_reasons[i]);

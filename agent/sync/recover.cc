@@ -1,6 +1,7 @@
 #include "agent/sync/recover.h"
 
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "platform/clock.h"
@@ -49,19 +50,49 @@ Result<int64_t> ReadBack(SyncSession& session) {
     std::map<std::string, std::string>& held_items = inventory->items;
     Result<std::vector<storage::ItemRecord>> items = vault.ListItems(c.id);
     if (!items) return items.error();
+    // The server's token for an item is the one its acknowledgement of the
+    // vault's current content recorded; else the content's SHA-256 hex.
+    Result<std::vector<storage::LedgerEntry>> acked = session.ledger().EntriesFor(c.id);
+    if (!acked) return acked.error();
+    std::map<int64_t, const storage::LedgerEntry*> ack_of;
+    for (const storage::LedgerEntry& e : *acked) ack_of[e.item_id] = &e;
     std::vector<int64_t> resend;
+    std::set<std::string> known_names;
+    std::vector<const storage::ItemRecord*> to_compare;
     for (const storage::ItemRecord& item : *items) {
-      auto held = held_items.find(backend.ItemName(item.uid));
+      const std::string name = backend.ItemName(item.uid);
+      known_names.insert(name);
       if (item.deleted) continue;
-      if (held == held_items.end() || held->second != platform::ToHex(item.sha256)) resend.push_back(item.id);
+      auto held = held_items.find(name);
+      std::string token = platform::ToHex(item.sha256);
+      auto ack = ack_of.find(item.id);
+      if (ack != ack_of.end() && ack->second->sha256 == item.sha256 && !ack->second->version.empty()) {
+        token = ack->second->version;
+      }
+      if (held == held_items.end() || held->second != token) {
+        resend.push_back(item.id);
+      } else if (backend.ReadBackContent()) {
+        to_compare.push_back(&item);
+      }
       if (held != held_items.end()) held_items.erase(held);
+    }
+    // Tokens that do not name the content: the content itself, fetched and
+    // compared as the backend defines "the same item".
+    for (const storage::ItemRecord* item : to_compare) {
+      Result<std::optional<std::string>> held = backend.ReadItem(id, backend.ItemName(item->uid));
+      if (!held) return held.error();
+      Result<std::string> bytes = vault.ReadRevisionBytes(item->head_revision_id, item->size_bytes);
+      if (!bytes) return bytes.error();
+      if (!held->has_value() || !backend.SameContent(id, *bytes, **held)) resend.push_back(item->id);
     }
     differing += static_cast<int64_t>(resend.size());
     HF_RETURN_IF_ERROR(session.ledger().ForgetAcks(resend));
     // Left in the inventory: what the vault does not hold live. Deleted on the
     // server so that it equals the vault (the ledger may not know them: a
     // push killed before it recorded them, or a deletion already forgotten).
+    // A collection others write to keeps what this vault never named.
     for (const auto& [name, sha] : held_items) {
+      if (backend.SharedCollections() && known_names.count(name) == 0) continue;
       ++differing;
       HF_RETURN_IF_ERROR(backend.RemoveItem(id, name));
     }

@@ -89,6 +89,19 @@ struct ItemWrite {
   platform::Digest sha256{};
   bool as_blob = false;
   std::string content;  // empty when as_blob
+  // Whether the server acknowledged an earlier content of this item, and its
+  // version token for it (BatchOutcome::put_versions; "" when it gave none).
+  // A DAV backend sends If-Match with it, or If-None-Match: * for an item
+  // the server never acknowledged; the Holdfast protocol ignores both.
+  bool replaces = false;
+  std::string if_match;
+};
+
+// One deletion: the uid, and the version token the server acknowledged for
+// what it holds ("" when none was kept): a DAV backend deletes only that.
+struct ItemDelete {
+  std::string uid;
+  std::string if_match;
 };
 
 // The server's answer to a batch, entry by entry in the order sent.
@@ -100,11 +113,18 @@ struct BatchOutcome {
   bool collection_gone = false;
   std::vector<Put> puts;
   std::vector<std::string> put_reasons;  // for kRefused: the server's word ("no status" when it gave none)
+  // Per put, the server's version token for what it stored (a DAV ETag);
+  // empty, or "" for an entry, when it gave none: the ledger then names the
+  // content by its SHA-256, as the Holdfast protocol does.
+  std::vector<std::string> put_versions;
   std::vector<Delete> deletes;
   std::vector<std::string> delete_reasons;
 };
 
-// A collection's items as the server lists them: item name -> SHA-256 hex.
+// A collection's items as the server lists them: item name -> the server's
+// version token for it: the SHA-256 hex of its bytes (Holdfast), or its
+// ETag (DAV). Detection compares it with the ledger's token for the item
+// (LedgerEntry::version, else the SHA-256 hex of what was acknowledged).
 struct Inventory {
   bool collection_gone = false;  // the server says the collection does not exist; `items` is empty
   std::map<std::string, std::string> items;
@@ -179,6 +199,16 @@ class RemoteBackend {
   virtual void WriteBatch(const std::string& collection_id, std::vector<ItemWrite> puts,
                           std::vector<std::string> deletes, std::function<void(Result<BatchOutcome>&&)> done) = 0;
 
+  // WriteBatch with each deletion's version token; a backend that uses the
+  // tokens (DAV: DELETE with If-Match) overrides it. Same contract.
+  virtual void WriteChanges(const std::string& collection_id, std::vector<ItemWrite> puts,
+                            std::vector<ItemDelete> deletes, std::function<void(Result<BatchOutcome>&&)> done) {
+    std::vector<std::string> uids;
+    uids.reserve(deletes.size());
+    for (ItemDelete& d : deletes) uids.push_back(std::move(d.uid));
+    WriteBatch(collection_id, std::move(puts), std::move(uids), std::move(done));
+  }
+
   // Deletes one item by the name ListInventory gave; absent is success.
   // Errors: unknown, as above.
   virtual Status RemoveItem(const std::string& collection_id, const std::string& item_name) = 0;
@@ -199,6 +229,23 @@ class RemoteBackend {
   // Errors: unknown, as above. (DAV: GET, or a multiget for many.)
   virtual Result<std::optional<std::string>> ReadItem(const std::string& collection_id,
                                                       const std::string& item_name) = 0;
+
+  // Whether read-back must fetch every item and compare its content
+  // (SameContent): true where an inventory's tokens do not name the content
+  // (DAV: ETags). The Holdfast protocol's tokens are SHA-256: false.
+  virtual bool ReadBackContent() const { return false; }
+  // Whether the server's copy `held` of an item stands for the vault's
+  // `vault_bytes`, in the collection `collection_id`: equal bytes here; DAV
+  // compares after normalising what servers rewrite (docs/dav.md). Pure.
+  virtual bool SameContent(const std::string& collection_id, std::string_view vault_bytes,
+                           std::string_view held) const {
+    (void)collection_id;
+    return vault_bytes == held;
+  }
+  // Whether other clients may write to the collections (DAV: a shared
+  // address book): read-back then deletes on the server only items named
+  // after a uid the vault knows, never another writer's.
+  virtual bool SharedCollections() const { return false; }
 
   // Runs queued asynchronous calls until none is left. Errors: kInternal
   // (the transport itself failed; each call's own errors go to its callback).

@@ -6,5 +6,6 @@ target_sources(holdfast_platform PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/request_body.cc
   ${CMAKE_CURRENT_LIST_DIR}/href.cc
   ${CMAKE_CURRENT_LIST_DIR}/etag.cc
+  ${CMAKE_CURRENT_LIST_DIR}/content_compare.cc
 )
 target_link_libraries(holdfast_platform PRIVATE PkgConfig::EXPAT)

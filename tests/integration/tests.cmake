@@ -48,3 +48,6 @@ holdfast_test(server_security_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}
 add_dependencies(server_security_test holdfast holdfast-server holdfast-handset-gen)
 # Issue 14: the real CalDAV/CardDAV/WebDAV servers the DAV backend is tested against, and what they answer after a wipe (docs/dav.md).
 holdfast_test(dav_servers_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_servers_test.cc)
+# Issue 14: the story (capture, push, check, wipe, lost, recover, verified; unreachable is unknown) against real Radicale and Xandikos.
+holdfast_test(dav_story_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_story_test.cc LIBS holdfast_platform)
+add_dependencies(dav_story_test holdfast)

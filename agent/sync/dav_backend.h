@@ -1,0 +1,110 @@
+// CalDAV, CardDAV and WebDAV servers (docs/dav.md) as a RemoteBackend: the
+// only code that builds DAV requests for the agent. One HttpClient per
+// command (connections reused where the server allows it), HTTP Basic when
+// the remote has a user, the TLS rules of every remote (config.h).
+//
+// What DAV makes of the contract in remote_backend.h:
+//   - discovery: PROPFIND Depth 0 on the configured URL for
+//     current-user-principal and the addressbook/calendar home sets; a 3xx
+//     (RFC 6764 /.well-known answers) is followed; the principal is asked
+//     for its home sets; a URL that names none is itself the home of both.
+//   - collections: one per vault collection, called CollectionId
+//     ("holdfast-KIND-<32 hex>") under its home set: an address book by
+//     extended MKCOL (RFC 5689), a calendar by MKCALENDAR with the component
+//     set of its kind (VEVENT, VTODO, VJOURNAL), photos by MKCOL under the
+//     remote's photos_url. A 405 (it exists) counts as created.
+//   - epoch: the constant "dav". DAV servers keep no identity of their
+//     store; a wipe shows as collections missing from the PROPFIND Depth 1
+//     of the home sets (404 or absent: "collection gone") or as acknowledged
+//     items missing from an inventory, or listed with another ETag.
+//   - items: named by ItemName: the uid itself when it is 1..200 bytes of
+//     A-Z a-z 0-9 . _ ~ @ + - (and not "." or ".."), else "hf-" and the
+//     SHA-256 hex of the uid's bytes: the same on every run and every rebuilt
+//     vault. PUT with If-None-Match: * for an item this remote never
+//     acknowledged, If-Match with the acknowledged ETag for a change;
+//     DELETE with If-Match. A 412 is kRefused: another client changed or
+//     holds it, and it is never overwritten or deleted. Other 4xx are
+//     kRefused with the status; 401/403 fail the batch as kAuthFailed; 5xx,
+//     transport failures and timeouts fail it as unknown.
+//   - version tokens: the ETag's opaque text (weakness dropped) from the
+//     PUT answer is the item's version in the ledger, and inventories map
+//     name -> the same text from getetag. No blob store: NeedsBlob is false.
+//   - read-back fetches every item (GET) and compares with SameContent:
+//     platform::dav::SameCard for vCards and iCalendar, bytes for photos.
+//   - collections are shared (SharedCollections): read-back never deletes an
+//     item named after no uid of the vault.
+// Not done yet (issue 14): retries with backoff, multiget, sync tokens and
+// CTags, explicit collection URLs, Bearer auth, servers without ETags on PUT
+// (Apache, nginx) for photos.
+// Not thread-safe; callbacks run inside Run().
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/config.h"
+#include "agent/sync/remote_backend.h"
+#include "agent/sync/remote_client.h"
+#include "platform/http_client.h"
+
+namespace holdfast::agent {
+
+class DavBackend final : public RemoteBackend {
+ public:
+  // Reads the password (ReadPassword) and sets up HTTP. No request is sent.
+  // Errors: those of ReadPassword; kInternal from libcurl.
+  static Result<std::unique_ptr<DavBackend>> Connect(const RemoteConfig& remote, const RemoteOptions& options);
+
+  const std::string& name() const override { return remote_.name; }
+  int max_in_flight() const override { return 2; }
+  int64_t retries() const override { return 0; }
+
+  Result<RemoteState> ReadState() override;
+  std::string CollectionId(const storage::CollectionInfo& collection) const override;
+  std::optional<CollectionSummary> SummaryOf(const std::vector<storage::LedgerEntry>&) const override {
+    return std::nullopt;
+  }
+  void EnsureCollection(const storage::CollectionInfo& collection, std::function<void(Status)> done) override;
+
+  bool NeedsBlob(uint64_t, bool) const override { return false; }
+  Result<bool> BlobHeld(const platform::Digest&, uint64_t) override;
+  void UploadBlob(const platform::Digest& sha256, uint64_t size_bytes, ContentReader read,
+                  std::function<void(int64_t bytes)> sent, std::function<void(Status)> done) override;
+
+  size_t max_batch_entries() const override { return 50; }
+  size_t max_batch_inline_bytes() const override { return size_t{8} << 20; }
+  void WriteBatch(const std::string& collection_id, std::vector<ItemWrite> puts, std::vector<std::string> deletes,
+                  std::function<void(Result<BatchOutcome>&&)> done) override;
+  void WriteChanges(const std::string& collection_id, std::vector<ItemWrite> puts, std::vector<ItemDelete> deletes,
+                    std::function<void(Result<BatchOutcome>&&)> done) override;
+  Status RemoveItem(const std::string& collection_id, const std::string& item_name) override;
+
+  std::string ItemName(std::string_view uid) const override;
+  Result<Inventory> ListInventory(const std::string& collection_id) override;
+  Result<std::optional<std::string>> ReadItem(const std::string& collection_id, const std::string& item_name) override;
+
+  bool ReadBackContent() const override { return true; }
+  bool SameContent(const std::string& collection_id, std::string_view vault_bytes,
+                   std::string_view held) const override;
+  bool SharedCollections() const override { return true; }
+
+  Status Run() override { return http_->RunUntilIdle(); }
+
+ private:
+  DavBackend(RemoteConfig remote, std::string auth_header, std::unique_ptr<platform::HttpClient> http)
+      : remote_(std::move(remote)), auth_header_(std::move(auth_header)), http_(std::move(http)) {}
+  platform::HttpRequest Request(std::string method, std::string url, std::string body = "",
+                                std::vector<std::string> headers = {}) const;
+  Status Discover();
+  // The URL of a collection id ("" when its home is unknown), ending in '/'.
+  Result<std::string> CollectionUrl(const std::string& collection_id);
+
+  RemoteConfig remote_;
+  std::string auth_header_;
+  std::unique_ptr<platform::HttpClient> http_;
+  bool discovered_ = false;
+  std::string addressbook_home_;  // absolute URLs ending in '/'
+  std::string calendar_home_;
+};
+
+}  // namespace holdfast::agent
