@@ -57,6 +57,7 @@ int RunPush(const GlobalOptions& options, const std::string& remote, const std::
     const agent::RecoverReport& recovered = synced->recovery;
     std::cout << "The server had lost data (" << platform::TerminalSafe(recovered.reason) << "): recovered in " << recovered.rounds
               << " round(s), " << (recovered.verified ? "VERIFIED by read-back" : "NOT verified yet") << "\n";
+    for (const std::string& refused : recovered.refused) std::cout << "  REFUSED " << platform::TerminalSafe(refused) << "\n";
     return recovered.verified ? agent::kExitOk : agent::kExitRemote;
   }
   const agent::PushReport& report = *synced->push;

@@ -60,6 +60,7 @@ void PrintRecovery(const agent::RecoverReport& r) {
             << (r.verified ? "VERIFIED: the server's inventory equals the vault, item by item (uid and SHA-256)\n"
                            : "NOT VERIFIED: " + std::to_string(r.items_differing_at_end) +
                                  " items still differ; run `holdfast recover` again\n");
+  for (const std::string& refused : r.refused) std::cout << "  REFUSED " << platform::TerminalSafe(refused) << "\n";
 }
 
 agent::PushProgressFn ProgressForTerminal(const platform::Clock& clock) {

@@ -295,35 +295,27 @@ void DavBackend::WriteChanges(const std::string& collection_id, std::vector<Item
   state->pending = static_cast<int>(puts.size() + deletes.size()) + 1;
   for (size_t i = 0; i < puts.size(); ++i) {
     ItemWrite& put = puts[i];
-    const std::string item_url = dav::MemberUrl(*url, ItemName(put.uid));
-    std::vector<std::string> headers = {ContentTypeOf(kind)};
-    if (!put.replaces) {
-      headers.push_back("If-None-Match: *");
-    } else if (!put.if_match.empty()) {
-      headers.push_back("If-Match: " + dav::FormatEntityTag(dav::EntityTag{put.if_match, false}));
-    }
-    const std::string what = "PUT " + platform::RedactUrl(item_url);
-    http_->Submit(Request("PUT", item_url, std::move(put.content), std::move(headers)),
-                  [state, i, what](HttpResponse&& r) {
-                    BatchOutcome& o = state->outcome;
-                    if (r.transport.ok() && (r.status == 200 || r.status == 201 || r.status == 204)) {
-                      o.put_versions[i] = Token(r.Header("ETag"));
-                    } else if (r.transport.ok() && r.status == 404) {
-                      o.collection_gone = true;
-                    } else if (r.transport.ok() && r.status == 412) {
-                      o.puts[i] = BatchOutcome::Put::kRefused;
-                      o.put_reasons[i] =
-                          "412 Precondition Failed: the server holds another version (another client's change, or "
-                          "an item this device did not put there): kept there, not overwritten";
-                    } else if (r.transport.ok() && r.status >= 400 && r.status < 500 && r.status != 401 &&
-                               r.status != 403 && r.status != 408 && r.status != 429) {
-                      o.puts[i] = BatchOutcome::Put::kRefused;
-                      o.put_reasons[i] = "HTTP " + std::to_string(r.status) + ": " + Snippet(r.body);
-                    } else if (state->error.ok()) {
-                      state->error = AnswerStatus(r, what);
-                    }
-                    state->Finish();
-                  });
+    auto write = std::make_shared<PutWrite>();
+    write->collection_id = collection_id;
+    write->uid = std::move(put.uid);
+    write->url = dav::MemberUrl(*url, ItemName(write->uid));
+    write->content_type = ContentTypeOf(kind);
+    write->content = std::move(put.content);
+    write->replaces = put.replaces;
+    write->if_match = std::move(put.if_match);
+    SubmitPut(std::move(write), [state, i](PutAnswer&& answer) {
+      BatchOutcome& o = state->outcome;
+      if (!answer.error.ok()) {
+        if (state->error.ok()) state->error = std::move(answer.error);
+      } else if (answer.collection_gone) {
+        o.collection_gone = true;
+      } else {
+        o.puts[i] = answer.put;
+        o.put_reasons[i] = std::move(answer.reason);
+        o.put_versions[i] = std::move(answer.version);
+      }
+      state->Finish();
+    });
   }
   for (size_t i = 0; i < deletes.size(); ++i) {
     const ItemDelete& del = deletes[i];
@@ -337,20 +329,105 @@ void DavBackend::WriteChanges(const std::string& collection_id, std::vector<Item
     std::vector<std::string> headers;
     if (!del.if_match.empty()) headers.push_back("If-Match: " + dav::FormatEntityTag(dav::EntityTag{del.if_match, false}));
     const std::string what = "DELETE " + platform::RedactUrl(item_url);
-    http_->Submit(Request("DELETE", item_url, "", std::move(headers)), [state, i, what](HttpResponse&& r) {
-      BatchOutcome& o = state->outcome;
-      if (r.transport.ok() && (r.status == 200 || r.status == 204 || r.status == 404)) {
-        // deleted, or absent: success
-      } else if (r.transport.ok() && r.status == 412) {
-        o.deletes[i] = BatchOutcome::Delete::kRefused;
-        o.delete_reasons[i] = "412 Precondition Failed: another client changed it since: not deleted";
-      } else if (state->error.ok()) {
-        state->error = AnswerStatus(r, what);
-      }
-      state->Finish();
-    });
+    http_->Submit(Request("DELETE", item_url, "", std::move(headers)),
+                  [this, state, i, what, item_url, uid = del.uid](HttpResponse&& r) {
+                    if (r.transport.ok() && (r.status == 200 || r.status == 204 || r.status == 404)) {
+                      // deleted, or absent: success
+                    } else if (r.transport.ok() && r.status == 412) {
+                      // Gone meanwhile (404 now): deleted. Present: another
+                      // client's version, or one this device never put there.
+                      return http_->Submit(Request("GET", item_url), [state, i, what, uid](HttpResponse&& got) {
+                        BatchOutcome& o = state->outcome;
+                        if (got.transport.ok() && got.status == 404) {
+                          // deleted by someone else: what this device wanted
+                        } else if (got.transport.ok() && got.status == 200) {
+                          o.deletes[i] = BatchOutcome::Delete::kRefused;
+                          o.delete_reasons[i] = "412 Precondition Failed: the server holds another version of '" +
+                                                uid + "' (another client's change): kept there, not deleted";
+                        } else if (state->error.ok()) {
+                          state->error = AnswerStatus(got, "GET after a 412 on " + what);
+                        }
+                        state->Finish();
+                      });
+                    } else if (state->error.ok()) {
+                      state->error = AnswerStatus(r, what);
+                    }
+                    state->Finish();
+                  });
   }
   state->Finish();
+}
+
+void DavBackend::SubmitPut(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done) {
+  std::vector<std::string> headers = {write->content_type};
+  if (!write->replaces) {
+    headers.push_back("If-None-Match: *");
+  } else if (!write->if_match.empty()) {
+    headers.push_back("If-Match: " + dav::FormatEntityTag(dav::EntityTag{write->if_match, false}));
+  }
+  const std::string what = "PUT " + platform::RedactUrl(write->url);
+  http_->Submit(Request("PUT", write->url, write->content, std::move(headers)),
+                [this, write, what, done = std::move(done)](HttpResponse&& r) mutable {
+                  PutAnswer answer;
+                  if (r.transport.ok() && (r.status == 200 || r.status == 201 || r.status == 204)) {
+                    answer.version = Token(r.Header("ETag"));
+                  } else if (r.transport.ok() && r.status == 404) {
+                    answer.collection_gone = true;
+                  } else if (r.transport.ok() && r.status == 412) {
+                    return ResolvePutConflict(std::move(write), std::move(done));
+                  } else if (r.transport.ok() && r.status >= 400 && r.status < 500 && r.status != 401 &&
+                             r.status != 403 && r.status != 408 && r.status != 429) {
+                    answer.put = BatchOutcome::Put::kRefused;
+                    answer.reason = "HTTP " + std::to_string(r.status) + ": " + Snippet(r.body);
+                  } else {
+                    answer.error = AnswerStatus(r, what);
+                  }
+                  done(std::move(answer));
+                });
+}
+
+void DavBackend::ResolvePutConflict(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done) {
+  // A 412: the server holds a version of this resource other than the one
+  // the precondition named. Its current version decides (docs/dav.md,
+  // "Conflicts"); the GET goes through Submit because this runs inside Run().
+  const std::string what = "GET " + platform::RedactUrl(write->url) + " (after a 412 on PUT)";
+  http_->Submit(Request("GET", write->url), [this, write, what, done = std::move(done)](HttpResponse&& r) mutable {
+    PutAnswer answer;
+    if (r.transport.ok() && r.status == 404) {
+      // Deleted since the 412: create it, once. A second 412 means another
+      // client created it in between: refused like any other conflict.
+      if (write->retried) {
+        answer.put = BatchOutcome::Put::kRefused;
+        answer.reason = "412 Precondition Failed twice: another client is writing '" + write->uid +
+                        "' on the server: kept there, not overwritten";
+        return done(std::move(answer));
+      }
+      write->retried = true;
+      write->replaces = false;
+      write->if_match.clear();
+      return SubmitPut(std::move(write), std::move(done));
+    }
+    if (!r.transport.ok() || r.status != 200) {
+      answer.error = AnswerStatus(r, what);
+      return done(std::move(answer));
+    }
+    const std::optional<std::string> etag = r.Header("ETag");
+    if (SameContent(write->collection_id, write->content, r.body) && etag && !Token(etag).empty()) {
+      // What this device wanted there is there already (an earlier push
+      // whose acknowledgement the vault never recorded): acknowledged with
+      // the server's ETag.
+      answer.put = write->replaces ? BatchOutcome::Put::kUnchanged : BatchOutcome::Put::kStored;
+      answer.version = Token(etag);
+    } else if (SameContent(write->collection_id, write->content, r.body)) {
+      answer.error = Status(ErrorCode::kServerError, what + ": the same item, but no ETag to acknowledge it by");
+    } else {
+      answer.put = BatchOutcome::Put::kRefused;
+      answer.reason = "412 Precondition Failed: the server holds another version of '" + write->uid +
+                      "' (another client's change, or an item this device did not put there): kept there, "
+                      "not overwritten; the vault keeps this device's version";
+    }
+    done(std::move(answer));
+  });
 }
 
 Status DavBackend::RemoveItem(const std::string& collection_id, const std::string& item_name) {

@@ -22,8 +22,12 @@
 //     SHA-256 hex of the uid's bytes: the same on every run and every rebuilt
 //     vault. PUT with If-None-Match: * for an item this remote never
 //     acknowledged, If-Match with the acknowledged ETag for a change;
-//     DELETE with If-Match. A 412 is kRefused: another client changed or
-//     holds it, and it is never overwritten or deleted. Other 4xx are
+//     DELETE with If-Match. A 412 is settled by a GET of the server's
+//     version (docs/dav.md, "Conflicts"): the same item by SameContent is
+//     acknowledged with the server's ETag (a push killed before the vault
+//     recorded it), another one is kRefused and never overwritten or
+//     deleted; a 404 there is one more PUT with If-None-Match: * (a DELETE:
+//     deleted); a GET that fails fails the batch as unknown. Other 4xx are
 //     kRefused with the status; 401/403 fail the batch as kAuthFailed; 5xx,
 //     transport failures and timeouts fail it as unknown.
 //   - version tokens: the ETag's opaque text (weakness dropped) from the
@@ -98,6 +102,34 @@ class DavBackend final : public RemoteBackend {
   Status Discover();
   // The URL of a collection id ("" when its home is unknown), ending in '/'.
   Result<std::string> CollectionUrl(const std::string& collection_id);
+
+  // One PUT of a batch, kept until its answer is settled (a 412 may need a
+  // GET and one more PUT).
+  struct PutWrite {
+    std::string collection_id;
+    std::string uid;
+    std::string url;
+    const char* content_type = nullptr;
+    std::string content;
+    bool replaces = false;
+    std::string if_match;
+    bool retried = false;  // the PUT was sent again after a 412 and a 404
+  };
+  // What became of it: an error (unknown), the collection gone, or `put`.
+  struct PutAnswer {
+    Status error;
+    bool collection_gone = false;
+    BatchOutcome::Put put = BatchOutcome::Put::kStored;
+    std::string reason;
+    std::string version;
+  };
+  // Submits the PUT; `done` runs inside Run() once its answer is settled.
+  void SubmitPut(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done);
+  // After a 412 on PUT: GET the server's version and decide (docs/dav.md,
+  // "Conflicts"): the same item is acknowledged with the server's ETag,
+  // another one is refused, a 404 is one more PUT with If-None-Match: *,
+  // a GET that fails is an error (unknown), never "stored".
+  void ResolvePutConflict(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done);
 
   RemoteConfig remote_;
   std::string auth_header_;

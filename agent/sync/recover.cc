@@ -216,6 +216,7 @@ Result<RecoverReport> Recover(SyncSession& session, const RecoverRequest& reques
     Result<PushReport> pushed = PushPending(session, push_progress);
     HF_RETURN_IF_ERROR(progress_saved);
     if (!pushed) return pushed.error().WithContext("recovery of remote '" + remote + "' (it resumes next time)");
+    report.refused = pushed->refused;
     if (pushed->epoch_changed) {
       ++report.second_wipes;
       HF_RETURN_IF_ERROR(AddPendingTotals(session, &report));

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/sync/check.h"
 #include "agent/sync/push.h"
@@ -60,6 +61,9 @@ struct RecoverReport {
   int64_t second_wipes = 0;     // the epoch changed again during the recovery
   KindTotals by_kind[std::size(storage::kAllItemKinds)];  // re-sent, by storage::ItemKind
   int64_t items_differing_at_end = 0;
+  // What the server refused in the last round's push ("item 'UID': reason"),
+  // e.g. another client's version of an item, kept there (docs/dav.md).
+  std::vector<std::string> refused;
   int64_t duration_ms = 0;
   std::string ToJson() const;   // the record kept in the vault
 };

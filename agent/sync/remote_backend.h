@@ -195,7 +195,9 @@ class RemoteBackend {
   // is unknown (then nothing of the batch counts as acknowledged). Writing
   // the same content again answers kUnchanged; deleting what is absent,
   // kDeleted. (DAV: PUT with If-None-Match / If-Match, DELETE with If-Match,
-  // several at once; a 412 is kRefused with its reason.)
+  // several at once; a 412 is settled by reading the server's version:
+  // the same content is acknowledged, another one is kRefused with its
+  // reason; docs/dav.md, "Conflicts".)
   virtual void WriteBatch(const std::string& collection_id, std::vector<ItemWrite> puts,
                           std::vector<std::string> deletes, std::function<void(Result<BatchOutcome>&&)> done) = 0;
 
