@@ -95,19 +95,6 @@ std::optional<RemoteType> ParseRemoteType(std::string_view name) {
 
 namespace {
 
-// A URL as curl reads it, plain http only to loopback unless allowed.
-Result<std::string> CheckedUrl(const RemoteConfig& remote, std::string text, const char* option) {
-  while (!text.empty() && text.back() == '/') text.pop_back();
-  Result<platform::ServerUrl> url = platform::ParseServerUrl(text);
-  if (!url) return url.error().WithContext("remote '" + remote.name + "' " + option);
-  if (url->scheme == "http" && !url->loopback && !remote.insecure_plain_http) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "remote '" + remote.name + "': plain http would send the token and your data unencrypted to " +
-                      url->host + "; use https, or --insecure-plain-http if you really mean it");
-  }
-  return url->url;
-}
-
 Status CheckDavRemote(RemoteConfig* remote) {
   for (const std::string* text : {&remote->user, &remote->photos_url}) {
     if (!platform::IsValidUtf8(*text)) return Status(ErrorCode::kInvalidArgument, "user and URLs must be UTF-8 text");
@@ -124,7 +111,7 @@ Status CheckDavRemote(RemoteConfig* remote) {
                   "remote '" + remote->name + "': --account and --token-file are for --type holdfast");
   }
   if (!remote->photos_url.empty()) {
-    Result<std::string> url = CheckedUrl(*remote, remote->photos_url, "--photos-url");
+    Result<std::string> url = CheckedRemoteUrl(*remote, remote->photos_url, "--photos-url");
     if (!url) return url.error();
     remote->photos_url = *url + "/";
   }
@@ -137,6 +124,19 @@ Status CheckDavRemote(RemoteConfig* remote) {
 
 }  // namespace
 
+Result<std::string> CheckedRemoteUrl(const RemoteConfig& remote, std::string text, const char* option) {
+  while (!text.empty() && text.back() == '/') text.pop_back();
+  // curl's own parser decides, so that the host checked is the host connected to.
+  Result<platform::ServerUrl> url = platform::ParseServerUrl(text);
+  if (!url) return url.error().WithContext("remote '" + remote.name + "' " + option);
+  if (url->scheme == "http" && !url->loopback && !remote.insecure_plain_http) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "remote '" + remote.name + "' " + option + ": plain http would send the credentials and your data "
+                  "unencrypted to " + url->host + "; use https, or --insecure-plain-http if you really mean it");
+  }
+  return url->url;
+}
+
 Status AddRemote(Config* config, RemoteConfig remote) {
   if (remote.name.empty()) return Status(ErrorCode::kInvalidArgument, "a remote needs a name");
   // Text, not file names: they go into URLs and the vault's ledger as they are.
@@ -148,16 +148,9 @@ Status AddRemote(Config* config, RemoteConfig remote) {
   if (config->FindRemote(remote.name) != nullptr) {
     return Status(ErrorCode::kAlreadyExists, "a remote named '" + remote.name + "' already exists");
   }
-  while (!remote.url.empty() && remote.url.back() == '/') remote.url.pop_back();
-  // curl's own parser decides, so that the host checked is the host connected to.
-  Result<platform::ServerUrl> url = platform::ParseServerUrl(remote.url);
-  if (!url) return url.error().WithContext("remote '" + remote.name + "'");
-  remote.url = url->url;
-  if (url->scheme == "http" && !url->loopback && !remote.insecure_plain_http) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "remote '" + remote.name + "': plain http would send the token and your data unencrypted to " +
-                      url->host + "; use https, or --insecure-plain-http if you really mean it");
-  }
+  Result<std::string> url = CheckedRemoteUrl(remote, remote.url, "--url");
+  if (!url) return url.error();
+  remote.url = *url;
   if (!remote.pin_sha256.empty()) {
     if (remote.pin_sha256.rfind("sha256//", 0) == 0) remote.pin_sha256.erase(0, 8);
     std::optional<std::string> digest = platform::Base64Decode(remote.pin_sha256);

@@ -90,6 +90,13 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config);
 // kAlreadyExists, kInvalidArgument.
 Status AddRemote(Config* config, RemoteConfig remote);
 
+// A remote's URL (`url` or `photos_url`, named by `option` in messages) as
+// curl's parser reads it, trailing slashes dropped: plain http only to
+// loopback unless insecure_plain_http. Checked when a remote is added and
+// again when one is connected (the config may be edited by hand).
+// Errors: kInvalidArgument naming the remote, the option and the host.
+Result<std::string> CheckedRemoteUrl(const RemoteConfig& remote, std::string text, const char* option);
+
 // The remote to use: the named one, else the only one. Errors: kNotFound,
 // kInvalidArgument (several remotes and no name).
 Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string& name);

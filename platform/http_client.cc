@@ -10,6 +10,7 @@
 
 #include "platform/base64.h"
 #include "platform/clock.h"
+#include "platform/pim/content_line.h"  // EqualsIgnoreCase
 
 namespace holdfast::platform {
 namespace {
@@ -110,12 +111,6 @@ bool IsToken(std::string_view text) {
     if (std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) return false;
   }
   return true;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
 }
 
 // The name of a "Name: value" request line, without surrounding blanks.

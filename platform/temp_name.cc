@@ -1,9 +1,6 @@
 #include "platform/temp_name.h"
 
-#include <sys/random.h>
 #include <unistd.h>
-
-#include <cerrno>
 
 #include "platform/sha256.h"
 
@@ -19,26 +16,6 @@ namespace {
 constexpr size_t kMaxKeptNameBytes = 136;
 constexpr size_t kCutNameBytes = kMaxKeptNameBytes - 16;
 
-// 16 hex digits from the kernel's random source: a temp name nobody can
-// guess and plant a link under ahead of time.
-std::string RandomHex() {
-  unsigned char bytes[8] = {};
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // O_EXCL still refuses whatever is under the name
-    got += static_cast<size_t>(n);
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char b : bytes) {
-    hex += kHex[b >> 4];
-    hex += kHex[b & 15];
-  }
-  return hex;
-}
-
 }  // namespace
 
 std::string TempPrefix(const std::string& name) {
@@ -51,7 +28,9 @@ std::string TempPrefix(const std::string& name) {
 
 std::string TempName(const std::string& name, const char* suffix) {
   static const std::string pid = std::to_string(getpid());
-  return TempPrefix(name) + pid + "." + RandomHex() + suffix;
+  // 16 random hex digits: a name nobody can guess and plant a link under
+  // ahead of time (O_EXCL refuses whatever is there all the same).
+  return TempPrefix(name) + pid + "." + RandomHex(8) + suffix;
 }
 
 }  // namespace holdfast::platform

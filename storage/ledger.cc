@@ -10,21 +10,19 @@ namespace {
 
 using platform::Digest;
 
-constexpr const char* kLiveTest = HF_SQL_ITEM_LIVE;
-
 }  // namespace
 
 Ledger::Ledger(Vault& vault, std::string_view remote) : conn_(vault.conn_.get()), remote_(remote) {}
 
 Status Ledger::ForEachPending(const std::function<Status(PendingChange&&)>& visit) {
-  const std::string sql = std::string(
+  const char* sql =
                               "SELECT i.id, i.collection_id, i.uid, i.sha256, i.size_bytes, r.id, r.blob_id IS NOT NULL, "
-                              "NOT (") + kLiveTest + ") AS deleted, r.captured_at_ms, l.item_id IS NOT NULL, "
+                              "NOT (" HF_SQL_ITEM_LIVE ") AS deleted, r.captured_at_ms, l.item_id IS NOT NULL, "
                               "coalesce(l.version, '') "
                           "FROM items i "
                           "JOIN revisions r ON r.id = (SELECT max(id) FROM revisions WHERE item_id = i.id) "
                           "LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id "
-                          "WHERE (l.item_id IS NOT NULL AND NOT (" + kLiveTest + ")) OR ((" + kLiveTest +
+                          "WHERE (l.item_id IS NOT NULL AND NOT (" HF_SQL_ITEM_LIVE ")) OR ((" HF_SQL_ITEM_LIVE
                           ") AND (l.sha256 IS NULL OR l.sha256 != i.sha256)) "
                           "ORDER BY i.collection_id, i.id";
   Result<Stmt> stmt = conn_->db().Prepare(sql);
@@ -79,14 +77,14 @@ Status Ledger::RecordAcks(const std::vector<LedgerAck>& acks, int64_t now_ms) {
 
 Result<LedgerCounts> Ledger::Counts() {
   LedgerCounts counts;
-  const std::string sql = std::string(
+  const char* sql =
                               "SELECT "
                               "sum(CASE WHEN live AND acked = i_sha THEN 1 ELSE 0 END), "
                               "sum(CASE WHEN live AND (acked IS NULL OR acked != i_sha) THEN 1 ELSE 0 END), "
                               "sum(CASE WHEN NOT live AND acked IS NOT NULL THEN 1 ELSE 0 END), "
                               "sum(CASE WHEN live AND (acked IS NULL OR acked != i_sha) THEN size ELSE 0 END) "
-                              "FROM (SELECT i.sha256 AS i_sha, i.size_bytes AS size, l.sha256 AS acked, (") +
-                          kLiveTest + ") AS live FROM items i LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id)";
+                              "FROM (SELECT i.sha256 AS i_sha, i.size_bytes AS size, l.sha256 AS acked, ("
+                          HF_SQL_ITEM_LIVE ") AS live FROM items i LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id)";
   Result<Stmt> stmt = conn_->db().Prepare(sql);
   if (!stmt) return stmt.error();
   Result<bool> row = stmt->Bind(1, remote_).Step();

@@ -3,6 +3,7 @@
 #include <memory>
 #include <set>
 
+#include "agent/sync/holdfast_backend.h"  // RemoteCollectionId
 #include "platform/dav/content_compare.h"
 #include "platform/dav/etag.h"
 #include "platform/dav/href.h"
@@ -93,6 +94,13 @@ struct BatchState {
 }  // namespace
 
 Result<std::unique_ptr<DavBackend>> DavBackend::Connect(const RemoteConfig& remote, const RemoteOptions& options) {
+  // Checked again here: the config may be edited by hand, and Basic sends
+  // the password in every request.
+  for (const auto& [text, option] : {std::pair{&remote.url, "url"}, std::pair{&remote.photos_url, "photos_url"}}) {
+    if (text->empty()) continue;
+    Result<std::string> url = CheckedRemoteUrl(remote, *text, option);
+    if (!url) return url.error();
+  }
   std::string auth;
   if (!remote.user.empty()) {
     Result<std::string> password = ReadPassword(remote);
@@ -154,21 +162,23 @@ Status DavBackend::Discover() {
   if (props->addressbook_home_set.empty() && props->calendar_home_set.empty() &&
       props->current_user_principal && !props->current_user_principal->empty()) {
     Result<std::string> principal = dav::ResolveHref(at, *props->current_user_principal);
-    if (!principal) return principal.error();
+    if (!principal) {
+      return principal.error().WithContext("discovery for remote '" + remote_.name + "': current-user-principal");
+    }
     std::string principal_at;
     props = ask(*principal, &principal_at);
     if (!props) return props.error().WithContext("discovery for remote '" + remote_.name + "'");
     at = principal_at;
   }
-  auto home = [&](const std::vector<std::string>& set) -> Result<std::string> {
+  auto home = [&](const std::vector<std::string>& set, const char* property) -> Result<std::string> {
     if (set.empty()) return WithSlash(at);  // the URL given is the home itself
     Result<std::string> url = dav::ResolveHref(at, set.front());
-    if (!url) return url.error();
+    if (!url) return url.error().WithContext("discovery for remote '" + remote_.name + "': " + property);
     return WithSlash(*url);
   };
-  Result<std::string> book = home(props->addressbook_home_set);
+  Result<std::string> book = home(props->addressbook_home_set, "addressbook-home-set");
   if (!book) return book.error();
-  Result<std::string> cal = home(props->calendar_home_set);
+  Result<std::string> cal = home(props->calendar_home_set, "calendar-home-set");
   if (!cal) return cal.error();
   addressbook_home_ = *book;
   calendar_home_ = *cal;
@@ -227,28 +237,24 @@ Result<RemoteState> DavBackend::ReadState() {
 }
 
 std::string DavBackend::CollectionId(const storage::CollectionInfo& collection) const {
-  platform::Sha256 hasher;
-  hasher.Update(collection.source);
-  hasher.Update(std::string_view("\0", 1));
-  hasher.Update(collection.name);
-  return std::string(kIdPrefix) + storage::ItemKindName(collection.kind) + "-" +
-         platform::ToHex(hasher.Finish()).substr(0, 32);
+  return std::string(kIdPrefix) + storage::ItemKindName(collection.kind) + "-" + RemoteCollectionId(collection);
 }
 
 void DavBackend::EnsureCollection(const storage::CollectionInfo& collection, std::function<void(Status)> done) {
   Result<std::string> url = CollectionUrl(CollectionId(collection));
   if (!url) return done(url.error());
-  std::string method = "MKCOL";
+  // An address book by extended MKCOL, a calendar of the kind's component by
+  // MKCALENDAR, a photo folder by a plain MKCOL.
+  std::string method = "MKCALENDAR";
   Result<std::string> body = std::string();
   switch (collection.kind) {
-    case ItemKind::kContact: body = dav::MkcolAddressbookBody(collection.name); break;
+    case ItemKind::kContact: method = "MKCOL"; body = dav::MkcolAddressbookBody(collection.name); break;
     case ItemKind::kEvent: body = dav::MkcalendarBody(collection.name, std::vector<std::string>{"VEVENT"}); break;
     case ItemKind::kTask: body = dav::MkcalendarBody(collection.name, std::vector<std::string>{"VTODO"}); break;
     case ItemKind::kNote: body = dav::MkcalendarBody(collection.name, std::vector<std::string>{"VJOURNAL"}); break;
-    case ItemKind::kPhoto: break;
+    case ItemKind::kPhoto: method = "MKCOL"; break;
   }
   if (!body) return done(body.error());
-  if (collection.kind != ItemKind::kContact && collection.kind != ItemKind::kPhoto) method = "MKCALENDAR";
   std::vector<std::string> headers;
   if (!body->empty()) headers.push_back(kXml);
   const std::string what = method + " " + platform::RedactUrl(*url);

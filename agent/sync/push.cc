@@ -301,8 +301,10 @@ class Pusher {
       if (put == Put::kStored || put == Put::kUnchanged) {
         acks.push_back({p.item_id, p.sha256, false, i < outcome.put_versions.size() ? outcome.put_versions[i] : ""});
         ++(put == Put::kStored ? report_->items_stored : report_->items_unchanged);
-        if (!NeedsBlob(p)) report_->bytes_sent += static_cast<int64_t>(p.size_bytes);
-        if (!NeedsBlob(p)) progress_.bytes_done += static_cast<int64_t>(p.size_bytes);
+        if (!NeedsBlob(p)) {  // a blob's bytes were counted as its chunks went
+          report_->bytes_sent += static_cast<int64_t>(p.size_bytes);
+          progress_.bytes_done += static_cast<int64_t>(p.size_bytes);
+        }
       } else if (put == Put::kMissingBlob) {
         // The server does not have the blob after all: upload it in the next round.
         HF_RETURN_IF_ERROR(ledger_.ForgetBlob(p.sha256));

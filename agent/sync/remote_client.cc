@@ -64,12 +64,9 @@ RemoteClient::RemoteClient(const RemoteConfig& remote, const RemoteOptions& opti
       rng_(std::random_device{}()) {}
 
 Result<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const RemoteConfig& remote, const RemoteOptions& options) {
-  // Checked again here (the config may be edited by hand), by curl's parser.
-  Result<platform::ServerUrl> url = platform::ParseServerUrl(remote.url);
-  if (!url) return url.error().WithContext("remote '" + remote.name + "'");
-  if (url->scheme == "http" && !url->loopback && !remote.insecure_plain_http) {
-    return Status(ErrorCode::kInvalidArgument, "remote '" + remote.name + "': plain http is refused except to loopback");
-  }
+  // Checked again here: the config may be edited by hand.
+  Result<std::string> url = CheckedRemoteUrl(remote, remote.url, "url");
+  if (!url) return url.error();
   Result<std::string> token = ReadToken(remote);
   if (!token) return token.error();
   platform::HttpOptions http = options.http;

@@ -98,7 +98,10 @@ struct Story {
     argv.push_back(server.url() + path);
     ProcessResult run = RunProcess(argv, {}, 30);
     std::vector<std::string> hrefs;
-    if (run.out != "207") return hrefs;
+    // 404: nothing there (a wiped store). Anything else (401, 5xx, no answer)
+    // must not pass for "empty".
+    REQUIRE_MESSAGE((run.out == "207" || run.out == "404"), "PROPFIND " << path << " answered '" << run.out << "'");
+    if (run.out == "404") return hrefs;
     auto parsed = platform::dav::ParseMultistatus(testing::ReadFileBytes(dir / "listing"));
     REQUIRE(parsed);
     for (const auto& r : parsed->responses) {

@@ -30,6 +30,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/handset.h"
 #include "tests/support/inventory.h"
+#include "tests/support/loopback.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_certs.h"
 
@@ -311,15 +312,7 @@ TEST_CASE("a URL that curl reads as another host than the text shows is refused,
 class GarbageServer {
  public:
   explicit GarbageServer(std::string reply) : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = testing::BindLoopback(&port_);
     REQUIRE(listen(fd_, 16) == 0);
     thread_ = std::thread([this]() {
       for (int i = 0; i < 200 && !stop_; ++i) {

@@ -1,5 +1,7 @@
 #include "tests/support/dav_server.h"
 
+#include "tests/support/loopback.h"
+
 #include <arpa/inet.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -37,17 +39,9 @@ void ReplaceAll(std::string* text, const std::string& from, const std::string& t
 // A port nobody listens on now. Another process may take it before the
 // server binds it; Start() then picks again.
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  close(fd);
-  REQUIRE(ok);
-  return ntohs(addr.sin_port);
+  int port = 0;
+  close(BindLoopback(&port));
+  return port;
 }
 
 // Whether something on 127.0.0.1:port answers an HTTP request within 1 s.

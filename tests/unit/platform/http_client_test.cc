@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/loopback.h"
+
 namespace holdfast::platform {
 namespace {
 
@@ -31,16 +33,8 @@ struct SeenRequest {
 class LoopbackServer {
  public:
   explicit LoopbackServer(std::string reply) : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    fd_ = testing::BindLoopback(&port_);
     REQUIRE(listen(fd_, 8) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
     thread_ = std::thread([this] { Serve(); });
   }
   ~LoopbackServer() {
@@ -233,8 +227,11 @@ TEST_CASE("credentials appear in no error message") {
   CHECK(refused.transport.message().find("s3cret-pw") == std::string::npos);
   CHECK(refused.transport.message().find("alice") == std::string::npos);
 
-  // Port 9 (discard) on loopback: nothing listens, the connection is refused.
-  request.url = "http://127.0.0.1:9/dav/?access_token=tok-123";
+  // A port this test holds bound but never listens on: the connection is refused.
+  int closed_port = 0;
+  const int held = testing::BindLoopback(&closed_port);
+  const std::string closed = "127.0.0.1:" + std::to_string(closed_port);
+  request.url = "http://" + closed + "/dav/?access_token=tok-123";
   Result<std::string> basic = BasicAuthHeader("alice", "s3cret-pw");
   REQUIRE(basic.has_value());
   request.headers = {*basic, "Authorization: Bearer tok-456"};
@@ -243,7 +240,8 @@ TEST_CASE("credentials appear in no error message") {
   CHECK(unreachable.transport.message().find("tok-123") == std::string::npos);
   CHECK(unreachable.transport.message().find("tok-456") == std::string::npos);
   CHECK(unreachable.transport.message().find(basic->substr(21)) == std::string::npos);
-  CHECK(unreachable.transport.message().find("127.0.0.1:9/dav/") != std::string::npos);
+  CHECK(unreachable.transport.message().find(closed + "/dav/") != std::string::npos);
+  close(held);
 
   request.headers = {"Authorization: Bearer tok-789\r\nX-Injected: 1"};
   HttpResponse injected = client->Perform(request);

@@ -149,6 +149,7 @@ TEST_CASE("a server whose state is unknown is never read as empty: no recovery, 
   Result<CheckReport> check = engine.Check();
   REQUIRE(check);
   CHECK(!check->unreachable.ok());
+  REQUIRE(!check->collections.empty());
   for (const CollectionCheck& c : check->collections) CHECK(c.health == Health::kUnknown);
   Result<SyncReport> pushed = SyncEngine(*f.vault, f.server, f.clock).Push();
   REQUIRE(!pushed);

@@ -112,6 +112,8 @@ TEST_CASE("escaping keeps CR, tab and UTF-8, and refuses what XML cannot carry")
 TEST_CASE("a display name with CRs reads back with its CRs") {
   Result<std::string> body = MkcolAddressbookBody("a\r\nb");
   REQUIRE(body.has_value());
+  CHECK(Contains(*body, "<d:displayname>" + *EscapeXml("a\r\nb") + "</d:displayname>"));
+  CHECK(!Contains(*body, "\r"));
   // Read through the multistatus reader by wrapping the same escaped text.
   Result<Multistatus> ms = ParseMultistatus(
       "<D:multistatus xmlns:D='DAV:'><D:response><D:href>/a</D:href><D:propstat><D:prop><D:displayname>" +
