@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include "agent/sync/dav_backend.h"
+#include "agent/sync/remote_client.h"
 #include "tests/support/temp_dir.h"
 
 namespace holdfast::agent {
@@ -113,6 +115,36 @@ TEST_CASE("a remote whose name, URL or account is not UTF-8 is refused") {
   CHECK(AddRemote(&config, RemoteConfig{"home", "http://127.0.0.1:1", "ph\xf6ne", "/t", "", false, ""}).code() ==
         ErrorCode::kInvalidArgument);
   CHECK(config.remotes.empty());
+}
+
+TEST_CASE("a hand-edited remote with plain http to another host is refused when it connects, before any credential") {
+  RemoteConfig dav;
+  dav.name = "edited";
+  dav.type = RemoteType::kDav;
+  dav.url = "http://sync.example.net/dav/";
+  Result<std::unique_ptr<DavBackend>> refused = DavBackend::Connect(dav, RemoteOptions{});
+  REQUIRE(!refused);
+  CHECK(refused.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(refused.error().message().find("unencrypted to sync.example.net") != std::string::npos);
+
+  dav.url = "http://127.0.0.1:5232/";  // loopback: allowed
+  CHECK(DavBackend::Connect(dav, RemoteOptions{}).has_value());
+  dav.photos_url = "http://photos.example.net/dcim/";
+  Result<std::unique_ptr<DavBackend>> photos = DavBackend::Connect(dav, RemoteOptions{});
+  REQUIRE(!photos);
+  CHECK(photos.error().message().find("photos_url") != std::string::npos);
+  dav.insecure_plain_http = true;  // the user insisted
+  CHECK(DavBackend::Connect(dav, RemoteOptions{}).has_value());
+
+  RemoteConfig holdfast_remote;
+  holdfast_remote.name = "edited";
+  holdfast_remote.url = "http://sync.example.net";
+  holdfast_remote.account = "phone";
+  holdfast_remote.token_file = "/nonexistent/token";  // never read: the URL is refused first
+  Result<std::unique_ptr<RemoteClient>> client = RemoteClient::Connect(holdfast_remote, RemoteOptions{});
+  REQUIRE(!client);
+  CHECK(client.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(client.error().message().find("unencrypted") != std::string::npos);
 }
 
 }  // namespace
