@@ -56,9 +56,13 @@ Status Ledger::RecordAcks(const std::vector<LedgerAck>& acks, int64_t now_ms) {
     if (!put) return put.error();
     Result<Stmt> del = conn_->db().Cached("DELETE FROM ledger WHERE remote = ?1 AND item_id = ?2");
     if (!del) return del.error();
+    Result<Stmt> unrefuse = conn_->db().Cached("DELETE FROM remote_refusals WHERE remote = ?1 AND item_id = ?2");
+    if (!unrefuse) return unrefuse.error();
     for (const LedgerAck& ack : acks) {
       put->Reset();
       del->Reset();
+      unrefuse->Reset();
+      HF_RETURN_IF_ERROR(unrefuse->Bind(1, remote_).Bind(2, ack.item_id).Run());
       if (ack.deletion) {
         HF_RETURN_IF_ERROR(del->Bind(1, remote_).Bind(2, ack.item_id).Run());
       } else {
@@ -248,13 +252,83 @@ Status Ledger::ForgetBlob(const Digest& sha256) {
 
 Status Ledger::Clear() {
   return conn_->InTransaction([&]() -> Status {
-    for (const char* sql : {"DELETE FROM ledger WHERE remote = ?1", "DELETE FROM remote_blobs WHERE remote = ?1"}) {
+    for (const char* sql : {"DELETE FROM ledger WHERE remote = ?1", "DELETE FROM remote_blobs WHERE remote = ?1",
+                            "DELETE FROM remote_collections WHERE remote = ?1"}) {
       Result<Stmt> stmt = conn_->db().Prepare(sql);
       if (!stmt) return stmt.error();
       HF_RETURN_IF_ERROR(stmt->Bind(1, remote_).Run());
     }
     return Status::Ok();
   });
+}
+
+Result<std::optional<CollectionTokens>> Ledger::Tokens(std::string_view collection) {
+  Result<Stmt> stmt = conn_->db().Cached(
+      "SELECT coalesce(sync_token, ''), coalesce(ctag, '') FROM remote_collections WHERE remote = ?1 AND collection = ?2");
+  if (!stmt) return stmt.error();
+  stmt->Reset();
+  Result<bool> row = stmt->Bind(1, remote_).Bind(2, std::string(collection)).Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<CollectionTokens>();
+  return std::optional<CollectionTokens>(CollectionTokens{stmt->Text(0), stmt->Text(1)});
+}
+
+Status Ledger::SetTokens(std::string_view collection, const CollectionTokens& tokens, int64_t now_ms) {
+  Result<Stmt> stmt = conn_->db().Cached(
+      "INSERT OR REPLACE INTO remote_collections(remote, collection, sync_token, ctag, updated_ms) "
+      "VALUES(?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) return stmt.error();
+  stmt->Reset();
+  return stmt->Bind(1, remote_)
+      .Bind(2, std::string(collection))
+      .Bind(3, tokens.sync_token)
+      .Bind(4, tokens.ctag)
+      .Bind(5, now_ms)
+      .Run();
+}
+
+Status Ledger::ForgetTokens(std::string_view collection) {
+  Result<Stmt> stmt = conn_->db().Cached("DELETE FROM remote_collections WHERE remote = ?1 AND collection = ?2");
+  if (!stmt) return stmt.error();
+  stmt->Reset();
+  return stmt->Bind(1, remote_).Bind(2, std::string(collection)).Run();
+}
+
+Status Ledger::RecordRefusal(int64_t item_id, const platform::Digest& sha256, std::string_view reason,
+                             int64_t now_ms) {
+  Result<Stmt> stmt = conn_->db().Cached(
+      "INSERT OR REPLACE INTO remote_refusals(remote, item_id, sha256, reason, refused_ms) VALUES(?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) return stmt.error();
+  stmt->Reset();
+  return stmt->Bind(1, remote_)
+      .Bind(2, item_id)
+      .BindBlob(3, sha256.data(), sha256.size())
+      .Bind(4, std::string(reason))
+      .Bind(5, now_ms)
+      .Run();
+}
+
+Result<std::vector<Refusal>> Ledger::Refusals() {
+  Result<Stmt> stmt = conn_->db().Prepare(
+      "SELECT r.item_id, i.collection_id, i.uid, r.sha256, r.reason, r.refused_ms FROM remote_refusals r "
+      "JOIN items i ON i.id = r.item_id WHERE r.remote = ?1 ORDER BY i.collection_id, i.uid");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, remote_);
+  std::vector<Refusal> out;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    Refusal r;
+    r.item_id = stmt->Int(0);
+    r.collection_id = stmt->Int(1);
+    r.uid = stmt->Text(2);
+    r.sha256 = DigestFromBytes(stmt->Blob(3));
+    r.reason = stmt->Text(4);
+    r.refused_ms = stmt->Int(5);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace holdfast::storage

@@ -81,6 +81,24 @@ struct RecoveryRecord {
   std::string report;  // the agent's JSON text
 };
 
+// What a server said last about one of its collections (DAV): its sync
+// token and CTag; "" when it gave none.
+struct CollectionTokens {
+  std::string sync_token;
+  std::string ctag;
+  bool operator==(const CollectionTokens&) const = default;
+};
+
+// An item a remote refused to store, and why, until it acknowledges one.
+struct Refusal {
+  int64_t item_id = 0;
+  int64_t collection_id = 0;
+  std::string uid;
+  platform::Digest sha256{};  // the content refused
+  std::string reason;         // the server's word
+  int64_t refused_ms = 0;
+};
+
 struct LedgerCounts {
   int64_t acknowledged = 0;     // live items the remote holds with their current content
   int64_t pending_puts = 0;     // live items new or changed since
@@ -108,6 +126,18 @@ class Ledger {
   Status ForgetAcks(const std::vector<int64_t>& item_ids);
   Status ForgetCollectionAcks(int64_t collection_id);
 
+  // The sync token and CTag last seen for a server collection (its id on
+  // the server); nullopt when none was recorded.
+  Result<std::optional<CollectionTokens>> Tokens(std::string_view collection);
+  Status SetTokens(std::string_view collection, const CollectionTokens& tokens, int64_t now_ms);
+  Status ForgetTokens(std::string_view collection);
+
+  // Refusals: recorded when the remote refuses an item's content; an
+  // acknowledgement of the item (RecordAcks) clears its refusal.
+  Status RecordRefusal(int64_t item_id, const platform::Digest& sha256, std::string_view reason, int64_t now_ms);
+  // Every item the remote refuses now, in collection and uid order.
+  Result<std::vector<Refusal>> Refusals();
+
   // Blobs the remote holds complete.
   Result<bool> HasBlob(const platform::Digest& sha256);
   Status RecordBlob(const platform::Digest& sha256);
@@ -117,7 +147,8 @@ class Ledger {
   // The server epoch the remote's ledger belongs to; nullopt before the first push.
   Result<std::optional<std::string>> Epoch();
   Status SetEpoch(std::string_view epoch, int64_t now_ms);
-  // Forgets everything the remote acknowledged: its ledger and blobs (the
+  // Forgets everything the remote acknowledged: its ledger, blobs and
+  // collection tokens (the
   // server lost its data: its acknowledgements no longer hold).
   Status Clear();
 

@@ -181,6 +181,35 @@ constexpr const char* kMigration5 = R"sql(
 ALTER TABLE ledger ADD COLUMN version TEXT;
 )sql";
 
+// Migration 6: what a DAV server (docs/dav.md) needs remembered between runs.
+//   remote_collections  per remote and server collection, the sync token
+//                       (RFC 6578) and CTag the server gave after this
+//                       device's last push or check; a changed one sends
+//                       detection to the inventory, an unknown token is a
+//                       sign of a replaced store
+//   remote_refusals     items a remote refused (a 4xx on PUT, a conflict
+//                       with another client's version): the content refused
+//                       and the server's word, until it acknowledges one
+constexpr const char* kMigration6 = R"sql(
+CREATE TABLE remote_collections(
+  remote TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  sync_token TEXT,
+  ctag TEXT,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY(remote, collection)
+) WITHOUT ROWID;
+
+CREATE TABLE remote_refusals(
+  remote TEXT NOT NULL,
+  item_id INTEGER NOT NULL REFERENCES items(id),
+  sha256 BLOB NOT NULL,
+  reason TEXT NOT NULL,
+  refused_ms INTEGER NOT NULL,
+  PRIMARY KEY(remote, item_id)
+) WITHOUT ROWID;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -192,6 +221,7 @@ constexpr Migration kMigrations[] = {
     {3, kMigration3},
     {4, kMigration4},
     {5, kMigration5},
+    {6, kMigration6},
 };
 static_assert(std::size(kMigrations) == kCurrentSchemaVersion,
               "one migration per schema version");

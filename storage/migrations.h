@@ -14,7 +14,7 @@ namespace holdfast::storage {
 
 // The schema this build writes. A vault with a higher user_version was
 // written by a newer Holdfast and is refused.
-inline constexpr int kCurrentSchemaVersion = 5;
+inline constexpr int kCurrentSchemaVersion = 6;
 
 // Identifies Holdfast vault files (PRAGMA application_id, header offset 68): "HfV1".
 inline constexpr int32_t kVaultApplicationId = 0x48665631;

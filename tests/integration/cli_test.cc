@@ -60,7 +60,7 @@ TEST_CASE("init creates the vault under XDG_DATA_HOME, refuses a second init, an
   REQUIRE(json.exit_code == kExitOk);
   nlohmann::json doc = nlohmann::json::parse(json.out);
   CHECK(doc["vault"] == vault.string());
-  CHECK(doc["schema_version"] == 5);
+  CHECK(doc["schema_version"] == 6);
   CHECK(doc["device_id"].get<std::string>().size() == 32);
   CHECK(doc["kinds"]["contact"]["items"] == 0);
 }
