@@ -33,11 +33,15 @@
 //   - version tokens: the ETag's opaque text (weakness dropped) from the
 //     PUT answer is the item's version in the ledger, and inventories map
 //     name -> the same text from getetag. No blob store: NeedsBlob is false.
-//   - read-back fetches every item (GET) and compares with SameContent:
-//     platform::dav::SameCard for vCards and iCalendar, bytes for photos.
+//   - read-back fetches every item and compares with SameContent:
+//     platform::dav::SameCard for vCards and iCalendar, SHA-256 for photos.
+//     vCards and calendar items come 100 at a time by addressbook-multiget /
+//     calendar-multiget (RFC 6352, RFC 4791); photos, and every item of a
+//     server that does not answer a multiget with a 207, by GET.
+//   - retries: RetryingHttp (transport failures, 408, 429, 502-504).
 //   - collections are shared (SharedCollections): read-back never deletes an
 //     item named after no uid of the vault.
-// Not done yet (issue 14): retries with backoff, multiget, sync tokens and
+// Not done yet (issue 14): sync tokens and
 // CTags, explicit collection URLs, Bearer auth, servers without ETags on PUT
 // (Apache, nginx) for photos.
 // Not thread-safe; callbacks run inside Run().
@@ -49,6 +53,7 @@
 #include "agent/config.h"
 #include "agent/sync/remote_backend.h"
 #include "agent/sync/remote_client.h"
+#include "agent/sync/retrying_http.h"
 #include "platform/http_client.h"
 
 namespace holdfast::agent {
@@ -61,7 +66,7 @@ class DavBackend final : public RemoteBackend {
 
   const std::string& name() const override { return remote_.name; }
   int max_in_flight() const override { return 2; }
-  int64_t retries() const override { return 0; }
+  int64_t retries() const override { return http_->retries(); }
 
   Result<RemoteState> ReadState() override;
   std::string CollectionId(const storage::CollectionInfo& collection) const override;
@@ -86,6 +91,9 @@ class DavBackend final : public RemoteBackend {
   std::string ItemName(std::string_view uid) const override;
   Result<Inventory> ListInventory(const std::string& collection_id) override;
   Result<std::optional<std::string>> ReadItem(const std::string& collection_id, const std::string& item_name) override;
+  Result<std::map<std::string, std::string>> ReadItems(const std::string& collection_id,
+                                                       const std::vector<std::string>& item_names) override;
+  size_t max_read_batch() const override { return 100; }
 
   bool ReadBackContent() const override { return true; }
   bool SameContent(const std::string& collection_id, std::string_view vault_bytes,
@@ -95,7 +103,7 @@ class DavBackend final : public RemoteBackend {
   Status Run() override { return http_->RunUntilIdle(); }
 
  private:
-  DavBackend(RemoteConfig remote, std::string auth_header, std::unique_ptr<platform::HttpClient> http)
+  DavBackend(RemoteConfig remote, std::string auth_header, std::unique_ptr<RetryingHttp> http)
       : remote_(std::move(remote)), auth_header_(std::move(auth_header)), http_(std::move(http)) {}
   platform::HttpRequest Request(std::string method, std::string url, std::string body = "",
                                 std::vector<std::string> headers = {}) const;
@@ -133,8 +141,11 @@ class DavBackend final : public RemoteBackend {
 
   RemoteConfig remote_;
   std::string auth_header_;
-  std::unique_ptr<platform::HttpClient> http_;
+  std::unique_ptr<RetryingHttp> http_;  // every request goes through its retries
   bool discovered_ = false;
+  // The server answered a multiget with other than 207, or without the data:
+  // GET from then on.
+  bool multiget_refused_ = false;
   std::string addressbook_home_;  // absolute URLs ending in '/'
   std::string calendar_home_;
 };

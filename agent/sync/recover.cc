@@ -1,5 +1,6 @@
 #include "agent/sync/recover.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -78,12 +79,21 @@ Result<int64_t> ReadBack(SyncSession& session) {
     }
     // Tokens that do not name the content: the content itself, fetched and
     // compared as the backend defines "the same item".
-    for (const storage::ItemRecord* item : to_compare) {
-      Result<std::optional<std::string>> held = backend.ReadItem(id, backend.ItemName(item->uid));
+    // max_read_batch() items at a time, so that memory holds one batch.
+    const size_t batch = std::max<size_t>(backend.max_read_batch(), 1);
+    for (size_t start = 0; start < to_compare.size(); start += batch) {
+      const size_t end = std::min(to_compare.size(), start + batch);
+      std::vector<std::string> names;
+      for (size_t i = start; i < end; ++i) names.push_back(backend.ItemName(to_compare[i]->uid));
+      Result<std::map<std::string, std::string>> held = backend.ReadItems(id, names);
       if (!held) return held.error();
-      Result<std::string> bytes = vault.ReadRevisionBytes(item->head_revision_id, item->size_bytes);
-      if (!bytes) return bytes.error();
-      if (!held->has_value() || !backend.SameContent(id, *bytes, **held)) resend.push_back(item->id);
+      for (size_t i = start; i < end; ++i) {
+        const storage::ItemRecord* item = to_compare[i];
+        auto got = held->find(names[i - start]);
+        Result<std::string> bytes = vault.ReadRevisionBytes(item->head_revision_id, item->size_bytes);
+        if (!bytes) return bytes.error();
+        if (got == held->end() || !backend.SameContent(id, *bytes, got->second)) resend.push_back(item->id);
+      }
     }
     differing += static_cast<int64_t>(resend.size());
     HF_RETURN_IF_ERROR(session.ledger().ForgetAcks(resend));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/sync/retrying_http.h"
+
 namespace holdfast::agent {
 namespace {
 
@@ -77,14 +79,6 @@ Result<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const RemoteConfig& 
   return std::unique_ptr<RemoteClient>(new RemoteClient(remote, options, std::move(*token), std::move(*client)));
 }
 
-int64_t RemoteClient::BackoffMs(int attempt, const platform::HttpResponse& response) {
-  const int64_t ceiling = std::min(options_.backoff_cap_ms, options_.backoff_base_ms << std::min(attempt, 20));
-  int64_t delay = std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(ceiling, 0))(rng_);
-  // Attempt() gave up on a Retry-After over MaxRetryAfterS(), so this cannot overflow.
-  if (response.retry_after_s) delay = std::max(delay, *response.retry_after_s * 1000);
-  return std::min(delay, MaxRetryAfterS() * 1000);
-}
-
 int64_t RemoteClient::MaxRetryAfterS() const { return std::max<int64_t>(options_.backoff_cap_ms * 4, 0) / 1000; }
 
 void RemoteClient::Attempt(platform::HttpRequest request, Done done, int attempt, int64_t delay_ms) {
@@ -105,7 +99,8 @@ void RemoteClient::Attempt(platform::HttpRequest request, Done done, int attempt
             return;
           }
           ++retries_;
-          const int64_t delay = BackoffMs(attempt, *result);
+          // Not nullopt: a Retry-After over MaxRetryAfterS() ended the call above.
+          const int64_t delay = RetryDelayMs(options_, attempt, *result, rng_).value_or(MaxRetryAfterS() * 1000);
           Attempt(std::move(request), std::move(done), attempt + 1, delay);
           return;
         }

@@ -63,7 +63,6 @@ class RemoteClient {
   RemoteClient(const RemoteConfig& remote, const RemoteOptions& options, std::string token,
                std::unique_ptr<platform::HttpClient> http);
   void Attempt(platform::HttpRequest request, Done done, int attempt, int64_t delay_ms);
-  int64_t BackoffMs(int attempt, const platform::HttpResponse& response);
   // The longest Retry-After honoured (4 x backoff_cap_ms); a longer one ends the call.
   int64_t MaxRetryAfterS() const;
 
