@@ -76,6 +76,121 @@ std::string UrlPath(const std::string& url) {
   return path == std::string::npos ? "/" : url.substr(path);
 }
 
+// A version token from an item's PROPFIND properties, the same whether the
+// PUT path or ListInventory reads them: the ETag's opaque text when the
+// server gives getetag (Apache: "size-mtime" in microseconds, weak or not),
+// else "modified <getlastmodified> size <getcontentlength>" (nginx dav_ext,
+// which lists no getetag). The second form holds blanks, so it can never be
+// an entity tag and is never sent as If-Match. "" when neither is given.
+std::string VersionOf(const dav::Properties* p) {
+  if (p == nullptr) return "";
+  std::string tag = Token(p->etag);
+  if (!tag.empty()) return tag;
+  if (p->last_modified && !p->last_modified->empty() && p->content_length) {
+    return "modified " + *p->last_modified + " size " + std::to_string(*p->content_length);
+  }
+  return "";
+}
+
+// Whether a version token is an entity tag's text (If-Match can carry it).
+bool IsEntityTagText(const std::string& token) {
+  return !token.empty() && static_cast<bool>(dav::ParseEntityTag("\"" + token + "\""));
+}
+
+// ---- Photos: a folder tree under the collection (docs/dav.md, "Photos").
+// A photo's uid is its path relative to the source folder ('/'-separated
+// bytes); each segment becomes one resource name, itself when it can be one
+// (1..255 bytes, not "." or "..", no NUL, not starting with the escape
+// mark), else the mark and the segment's bytes in hex. Both ways are
+// reversible, so an inventory gives back each file's uid.
+constexpr std::string_view kEscapeMark = "~hf";
+constexpr size_t kMaxSegmentBytes = 255;
+constexpr size_t kMaxPhotoDepth = 64;
+constexpr size_t kMaxPhotoFolders = 100000;
+
+std::string HexOfBytes(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> BytesOfHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  auto value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = value(hex[i]);
+    const int lo = value(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::string PhotoSegment(std::string_view segment) {
+  const bool name = !segment.empty() && segment.size() <= kMaxSegmentBytes && segment != "." && segment != ".." &&
+                    segment.find('\0') == std::string_view::npos && segment.substr(0, kEscapeMark.size()) != kEscapeMark;
+  if (name) return std::string(segment);
+  return std::string(kEscapeMark) + HexOfBytes(segment);
+}
+
+std::string UidSegment(std::string_view name) {
+  if (name.substr(0, kEscapeMark.size()) == kEscapeMark) {
+    if (std::optional<std::string> bytes = BytesOfHex(name.substr(kEscapeMark.size()))) return *bytes;
+  }
+  return std::string(name);
+}
+
+// Where a photo goes: its URL, and the folders above it (outermost first).
+struct PhotoPlace {
+  std::string url;
+  std::vector<std::string> folders;
+};
+
+PhotoPlace PhotoPlaceOf(const std::string& collection_url, std::string_view uid) {
+  PhotoPlace place;
+  std::string folder = WithSlash(collection_url);
+  size_t slash;
+  while ((slash = uid.find('/')) != std::string_view::npos) {
+    folder = dav::MemberUrl(folder, PhotoSegment(uid.substr(0, slash))) + "/";
+    place.folders.push_back(folder);
+    uid.remove_prefix(slash + 1);
+  }
+  place.url = dav::MemberUrl(folder, PhotoSegment(uid));
+  return place;
+}
+
+Result<std::string> PhotoPropfindBody() {
+  static constexpr dav::PropName kProps[] = {dav::kGetEtag, dav::kGetLastModified, dav::kGetContentLength,
+                                             dav::kResourceType};
+  return dav::PropfindBody(kProps);
+}
+
+// The properties a Depth 0 PROPFIND answer gives for `url`; nullopt when
+// the server says it holds nothing there (404, or a 207 holding a 404).
+Result<std::optional<dav::Properties>> ItemProperties(const HttpResponse& r, const std::string& url,
+                                                      const std::string& what) {
+  using Found = std::optional<dav::Properties>;
+  if (r.transport.ok() && r.status == 404) return Found();
+  if (!r.transport.ok() || r.status != 207) return AnswerStatus(r, what);
+  Result<dav::Multistatus> ms = dav::ParseMultistatus(r.body);
+  if (!ms) return ms.error().WithContext(what);
+  for (const dav::Response& response : ms->responses) {
+    if (!dav::SameHref(response.href, url)) continue;
+    if (response.status && *response.status == 404) return Found();
+    if (const dav::Properties* found = response.Found()) return Found(*found);
+  }
+  return Status(ErrorCode::kServerError, what + ": the answer lists no properties for the item");
+}
+
 std::string Snippet(const std::string& body) {
   std::string out;
   for (char c : body.substr(0, 200)) out.push_back((c == '\r' || c == '\n') ? ' ' : c);
@@ -268,14 +383,48 @@ void DavBackend::EnsureCollection(const storage::CollectionInfo& collection, std
   std::vector<std::string> headers;
   if (!body->empty()) headers.push_back(kXml);
   const std::string what = method + " " + platform::RedactUrl(*url);
-  http_->Submit(Request(method, *url, std::move(*body), std::move(headers)),
-                [what, done = std::move(done)](HttpResponse&& r) {
-                  // 405: the collection exists already.
-                  if (r.transport.ok() && (r.status == 201 || r.status == 200 || r.status == 204 || r.status == 405)) {
-                    return done(Status::Ok());
-                  }
-                  done(AnswerStatus(r, what));
-                });
+  const ItemKind kind = collection.kind;
+  platform::HttpRequest request = Request(method, *url, std::move(*body), std::move(headers));
+  http_->Submit(request, [this, request, what, kind, url = *url, done = std::move(done)](HttpResponse&& r) {
+      if (r.transport.ok() && (r.status == 201 || r.status == 200 || r.status == 204)) return done(Status::Ok());
+      if (kind == ItemKind::kPhoto) {
+        // 405: the folder exists already. 409: the photos URL itself is
+        // missing (a wiped WebDAV store): made, then the folder once more.
+        if (r.transport.ok() && r.status == 405) return done(Status::Ok());
+        if (r.transport.ok() && r.status == 409) {
+          const std::string parent = WithSlash(remote_.photos_url);
+          return http_->Submit(Request("MKCOL", parent), [this, request, what, parent, done](HttpResponse&& p) {
+            if (!p.transport.ok() || (p.status != 201 && p.status != 405)) {
+              return done(AnswerStatus(p, "MKCOL " + platform::RedactUrl(parent) + " (the photos URL)"));
+            }
+            http_->Submit(request, [what, done](HttpResponse&& again) {
+              if (again.transport.ok() && (again.status == 201 || again.status == 405)) return done(Status::Ok());
+              done(AnswerStatus(again, what));
+            });
+          });
+        }
+        return done(AnswerStatus(r, what));
+      }
+      const std::string no_dav = "remote '" + remote_.name + "': " + what + ": HTTP " + std::to_string(r.status) +
+                                 ": the server offers no " + (kind == ItemKind::kContact ? "CardDAV address book" : "CalDAV calendar") +
+                                 " there (a plain WebDAV server takes photos only, by --photos-url; docs/dav.md)";
+      if (r.transport.ok() && (r.status == 415 || r.status == 501)) return done(Status(ErrorCode::kServerError, no_dav));
+      if (!r.transport.ok() || r.status != 405) return done(AnswerStatus(r, what));
+      // 405: something exists there. It must be an address book or a
+      // calendar: a plain WebDAV server (nginx) answers 405 to MKCALENDAR.
+      static constexpr dav::PropName kProps[] = {dav::kResourceType};
+      Result<std::string> body = dav::PropfindBody(kProps);
+      if (!body) return done(body.error());
+      http_->Submit(Request("PROPFIND", url, *body, {kXml, "Depth: 0"}),
+                    [kind, url, no_dav, done](HttpResponse&& p) {
+                      const std::string asked = "PROPFIND " + platform::RedactUrl(url);
+                      Result<std::optional<dav::Properties>> props = ItemProperties(p, url, asked);
+                      if (!props) return done(props.error());
+                      const bool fits = props->has_value() &&
+                                        (kind == ItemKind::kContact ? (*props)->addressbook : (*props)->calendar);
+                      done(fits ? Status::Ok() : Status(ErrorCode::kServerError, no_dav));
+                    });
+  });
 }
 
 Result<bool> DavBackend::BlobHeld(const platform::Digest&, uint64_t) {
@@ -314,7 +463,14 @@ void DavBackend::WriteChanges(const std::string& collection_id, std::vector<Item
     auto write = std::make_shared<PutWrite>();
     write->collection_id = collection_id;
     write->uid = std::move(put.uid);
-    write->url = dav::MemberUrl(*url, ItemName(write->uid));
+    if (kind == ItemKind::kPhoto) {
+      PhotoPlace place = PhotoPlaceOf(*url, write->uid);
+      write->url = std::move(place.url);
+      write->folders = std::move(place.folders);
+      write->photo = true;
+    } else {
+      write->url = dav::MemberUrl(*url, ItemName(write->uid));
+    }
     write->content_type = ContentTypeOf(kind);
     write->content = std::move(put.content);
     write->replaces = put.replaces;
@@ -335,7 +491,8 @@ void DavBackend::WriteChanges(const std::string& collection_id, std::vector<Item
   }
   for (size_t i = 0; i < deletes.size(); ++i) {
     const ItemDelete& del = deletes[i];
-    const std::string item_url = dav::MemberUrl(*url, ItemName(del.uid));
+    const std::string item_url =
+        kind == ItemKind::kPhoto ? PhotoPlaceOf(*url, del.uid).url : dav::MemberUrl(*url, ItemName(del.uid));
     if (del.if_match.empty() && kind != ItemKind::kPhoto) {
       state->outcome.deletes[i] = BatchOutcome::Delete::kRefused;
       state->outcome.delete_reasons[i] = "no ETag known for what this device put there: not deleted";
@@ -343,7 +500,9 @@ void DavBackend::WriteChanges(const std::string& collection_id, std::vector<Item
       continue;
     }
     std::vector<std::string> headers;
-    if (!del.if_match.empty()) headers.push_back("If-Match: " + dav::FormatEntityTag(dav::EntityTag{del.if_match, false}));
+    if (IsEntityTagText(del.if_match)) {
+      headers.push_back("If-Match: " + dav::FormatEntityTag(dav::EntityTag{del.if_match, false}));
+    }
     const std::string what = "DELETE " + platform::RedactUrl(item_url);
     http_->Submit(Request("DELETE", item_url, "", std::move(headers)),
                   [this, state, i, what, item_url, uid = del.uid](HttpResponse&& r) {
@@ -375,10 +534,11 @@ void DavBackend::WriteChanges(const std::string& collection_id, std::vector<Item
 }
 
 void DavBackend::SubmitPut(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done) {
+  if (write->photo && !write->looked_up) return MakeFolders(std::move(write), 0, std::move(done));
   std::vector<std::string> headers = {write->content_type};
   if (!write->replaces) {
     headers.push_back("If-None-Match: *");
-  } else if (!write->if_match.empty()) {
+  } else if (IsEntityTagText(write->if_match)) {
     headers.push_back("If-Match: " + dav::FormatEntityTag(dav::EntityTag{write->if_match, false}));
   }
   const std::string what = "PUT " + platform::RedactUrl(write->url);
@@ -386,8 +546,12 @@ void DavBackend::SubmitPut(std::shared_ptr<PutWrite> write, std::function<void(P
                 [this, write, what, done = std::move(done)](HttpResponse&& r) mutable {
                   PutAnswer answer;
                   if (r.transport.ok() && (r.status == 200 || r.status == 201 || r.status == 204)) {
+                    // Photos: Apache and nginx give no ETag here; the token
+                    // comes from the item's properties, as ListInventory's.
+                    if (write->photo) return LearnVersion(std::move(write), BatchOutcome::Put::kStored, std::move(done));
                     answer.version = Token(r.Header("ETag"));
-                  } else if (r.transport.ok() && r.status == 404) {
+                  } else if (r.transport.ok() && (r.status == 404 || (write->photo && r.status == 409))) {
+                    // 409 for a photo: its folder, made this run, is gone.
                     answer.collection_gone = true;
                   } else if (r.transport.ok() && r.status == 412) {
                     return ResolvePutConflict(std::move(write), std::move(done));
@@ -428,6 +592,21 @@ void DavBackend::ResolvePutConflict(std::shared_ptr<PutWrite> write, std::functi
       return done(std::move(answer));
     }
     const std::optional<std::string> etag = r.Header("ETag");
+    if (write->photo) {
+      if (SameContent(write->collection_id, write->content, r.body)) {
+        const BatchOutcome::Put same = write->replaces ? BatchOutcome::Put::kUnchanged : BatchOutcome::Put::kStored;
+        return LearnVersion(std::move(write), same, std::move(done));
+      }
+      // Apache's ETag is weak while the file is under a second old, and a
+      // weak tag never satisfies If-Match: the 412 came from that alone when
+      // the server's tag is the acknowledged one (LookUpPhoto saw it too).
+      Result<dav::EntityTag> tag = dav::ParseEntityTag(etag.value_or(""));
+      if (write->replaces && !write->retried && tag && tag->weak && tag->opaque == write->if_match) {
+        write->retried = true;
+        write->if_match.clear();
+        return SubmitPut(std::move(write), std::move(done));
+      }
+    }
     if (SameContent(write->collection_id, write->content, r.body) && etag && !Token(etag).empty()) {
       // What this device wanted there is there already (an earlier push
       // whose acknowledgement the vault never recorded): acknowledged with
@@ -446,10 +625,241 @@ void DavBackend::ResolvePutConflict(std::shared_ptr<PutWrite> write, std::functi
   });
 }
 
+void DavBackend::MakeFolders(std::shared_ptr<PutWrite> write, size_t next, std::function<void(PutAnswer&&)> done) {
+  while (next < write->folders.size() && folders_made_.count(write->folders[next]) != 0) ++next;
+  if (next == write->folders.size()) return LookUpPhoto(std::move(write), std::move(done));
+  const std::string folder = write->folders[next];
+  const std::string what = "MKCOL " + platform::RedactUrl(folder);
+  http_->Submit(Request("MKCOL", folder), [this, write, next, folder, what, done = std::move(done)](HttpResponse&& r) mutable {
+    // 405: it exists. 409 (404 on some servers): its parent, the collection
+    // or a folder made this run, is gone.
+    if (r.transport.ok() && (r.status == 201 || r.status == 405)) {
+      folders_made_.insert(folder);
+      return MakeFolders(std::move(write), next + 1, std::move(done));
+    }
+    PutAnswer answer;
+    if (r.transport.ok() && r.status == 403) {
+      // Apache answers 403 to a MKCOL that lost a race with another for the
+      // same folder (two photos of one new folder in flight, or another
+      // client): a folder there now is made. Refused credentials fail the
+      // PROPFIND as well.
+      static constexpr dav::PropName kProps[] = {dav::kResourceType};
+      Result<std::string> body = dav::PropfindBody(kProps);
+      if (!body) {
+        answer.error = body.error();
+        return done(std::move(answer));
+      }
+      return http_->Submit(Request("PROPFIND", folder, *body, {kXml, "Depth: 0"}),
+                           [this, write, next, folder, what, done = std::move(done)](HttpResponse&& p) mutable {
+                             Result<std::optional<dav::Properties>> props = ItemProperties(p, folder, what);
+                             if (props && props->has_value() && (*props)->collection) {
+                               folders_made_.insert(folder);
+                               return MakeFolders(std::move(write), next + 1, std::move(done));
+                             }
+                             PutAnswer failed;
+                             failed.error = props ? Status(ErrorCode::kAuthFailed, what + ": HTTP 403 (refused)")
+                                                  : props.error();
+                             done(std::move(failed));
+                           });
+    }
+    if (r.transport.ok() && (r.status == 409 || r.status == 404)) {
+      answer.collection_gone = true;
+    } else {
+      answer.error = AnswerStatus(r, what);
+    }
+    done(std::move(answer));
+  });
+}
+
+void DavBackend::LookUpPhoto(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done) {
+  Result<std::string> body = PhotoPropfindBody();
+  if (!body) {
+    PutAnswer answer;
+    answer.error = body.error();
+    return done(std::move(answer));
+  }
+  const std::string what = "PROPFIND " + platform::RedactUrl(write->url) + " (before the PUT)";
+  http_->Submit(Request("PROPFIND", write->url, *body, {kXml, "Depth: 0"}),
+                [this, write, what, done = std::move(done)](HttpResponse&& r) mutable {
+                  Result<std::optional<dav::Properties>> props = ItemProperties(r, write->url, what);
+                  PutAnswer answer;
+                  if (!props) {
+                    answer.error = props.error();
+                    return done(std::move(answer));
+                  }
+                  write->looked_up = true;
+                  if (!props->has_value()) {
+                    // Nothing there: created, never replacing.
+                    write->replaces = false;
+                    write->if_match.clear();
+                    return SubmitPut(std::move(write), std::move(done));
+                  }
+                  if ((*props)->collection) {
+                    answer.put = BatchOutcome::Put::kRefused;
+                    answer.reason = "the server holds a folder at the name of '" + write->uid + "': not overwritten";
+                    return done(std::move(answer));
+                  }
+                  const std::string version = VersionOf(&**props);
+                  if (write->replaces && !write->if_match.empty() && version == write->if_match) {
+                    // What this device acknowledged is there: replaced.
+                    return SubmitPut(std::move(write), std::move(done));
+                  }
+                  const BatchOutcome::Put same =
+                      write->replaces ? BatchOutcome::Put::kUnchanged : BatchOutcome::Put::kStored;
+                  ComparePhoto(std::move(write), same, "found at its name before the PUT", std::move(done));
+                });
+}
+
+void DavBackend::ComparePhoto(std::shared_ptr<PutWrite> write, BatchOutcome::Put same, std::string why_read,
+                              std::function<void(PutAnswer&&)> done) {
+  const std::string what = "GET " + platform::RedactUrl(write->url) + " (" + why_read + ")";
+  http_->Submit(Request("GET", write->url), [this, write, same, what, done = std::move(done)](HttpResponse&& r) mutable {
+    PutAnswer answer;
+    if (r.transport.ok() && r.status == 404 && !write->retried) {
+      // Deleted since it was looked up: created, once.
+      write->retried = true;
+      write->replaces = false;
+      write->if_match.clear();
+      return SubmitPut(std::move(write), std::move(done));
+    }
+    if (!r.transport.ok() || r.status != 200) {
+      answer.error = AnswerStatus(r, what);
+      return done(std::move(answer));
+    }
+    if (platform::Sha256Of(r.body) == platform::Sha256Of(write->content)) {
+      return LearnVersion(std::move(write), same, std::move(done));
+    }
+    answer.put = BatchOutcome::Put::kRefused;
+    answer.reason = "the server holds other bytes at the name of '" + write->uid +
+                    (write->replaces ? "' than the version this device acknowledged"
+                                     : "' (a file this device did not put there)") +
+                    " (another client's file): kept there, not overwritten; the vault keeps this device's";
+    done(std::move(answer));
+  });
+}
+
+void DavBackend::LearnVersion(std::shared_ptr<PutWrite> write, BatchOutcome::Put put,
+                              std::function<void(PutAnswer&&)> done) {
+  Result<std::string> body = PhotoPropfindBody();
+  if (!body) {
+    PutAnswer answer;
+    answer.error = body.error();
+    return done(std::move(answer));
+  }
+  const std::string what = "PROPFIND " + platform::RedactUrl(write->url) + " (its version)";
+  http_->Submit(Request("PROPFIND", write->url, *body, {kXml, "Depth: 0"}),
+                [write, put, what, done = std::move(done)](HttpResponse&& r) {
+                  Result<std::optional<dav::Properties>> props = ItemProperties(r, write->url, what);
+                  PutAnswer answer;
+                  if (!props) {
+                    answer.error = props.error();
+                  } else if (!props->has_value()) {
+                    answer.error = Status(ErrorCode::kServerError, what + ": gone right after it was stored");
+                  } else if ((*props)->content_length &&
+                             *(*props)->content_length != static_cast<int64_t>(write->content.size())) {
+                    answer.put = BatchOutcome::Put::kRefused;
+                    answer.reason = "the server holds " + std::to_string(*(*props)->content_length) +
+                                    " bytes at the name of '" + write->uid + "', not the " +
+                                    std::to_string(write->content.size()) +
+                                    " sent: another client wrote there meanwhile; not acknowledged";
+                  } else if (std::string version = VersionOf(&**props); version.empty()) {
+                    answer.error = Status(ErrorCode::kServerError,
+                                          what + ": no getetag, nor getlastmodified with getcontentlength: "
+                                                 "nothing to tell a later change by");
+                  } else {
+                    answer.put = put;
+                    answer.version = std::move(version);
+                  }
+                  done(std::move(answer));
+                });
+}
+
+std::string DavBackend::ItemUrl(const std::string& collection_id, const std::string& collection_url,
+                                const std::string& item_name) const {
+  auto photos = photo_urls_.find(collection_id);
+  if (photos != photo_urls_.end()) {
+    auto found = photos->second.find(item_name);
+    if (found != photos->second.end()) return found->second;
+  }
+  return dav::MemberUrl(collection_url, item_name);
+}
+
+Result<Inventory> DavBackend::ListPhotoTree(const std::string& collection_id, const std::string& url) {
+  Result<std::string> body = PhotoPropfindBody();
+  if (!body) return body.error();
+  std::map<std::string, std::string>& urls = photo_urls_[collection_id];
+  urls.clear();
+  Inventory inventory;
+  struct Folder {
+    std::string url;
+    size_t depth;
+  };
+  std::vector<Folder> todo = {{url, 0}};
+  size_t folders = 0;
+  while (!todo.empty()) {
+    const Folder folder = std::move(todo.back());
+    todo.pop_back();
+    const std::string what = "PROPFIND " + platform::RedactUrl(folder.url);
+    if (++folders > kMaxPhotoFolders) {
+      return Status(ErrorCode::kServerError, what + ": more than " + std::to_string(kMaxPhotoFolders) + " folders");
+    }
+    HttpResponse r = http_->Perform(Request("PROPFIND", folder.url, *body, {kXml, "Depth: 1"}));
+    // A sub-folder removed while the tree is walked holds nothing now.
+    if (r.transport.ok() && r.status == 404) {
+      if (folder.depth > 0) continue;
+      inventory.collection_gone = true;
+      urls.clear();
+      return inventory;
+    }
+    if (!r.transport.ok() || r.status != 207) return AnswerStatus(r, what);
+    Result<dav::Multistatus> ms = dav::ParseMultistatus(r.body);
+    if (!ms) return ms.error().WithContext(what);
+    for (const dav::Response& response : ms->responses) {
+      const bool self = dav::SameHref(response.href, folder.url);
+      if (response.status && *response.status == 404) {
+        if (self && folder.depth == 0) {
+          inventory.collection_gone = true;
+          inventory.items.clear();
+          urls.clear();
+          return inventory;
+        }
+        continue;
+      }
+      if (self) continue;
+      Result<std::optional<std::vector<std::string>>> segments = dav::SegmentsUnder(url, response.href);
+      if (!segments) return segments.error().WithContext(what);
+      if (!*segments || (*segments)->empty()) {
+        return Status(ErrorCode::kServerError, what + ": lists '" + response.href.substr(0, 200) +
+                                                   "', which is not below the collection");
+      }
+      Result<std::string> at = dav::ResolveHref(folder.url, response.href);
+      if (!at) return at.error().WithContext(what);
+      const dav::Properties* found = response.Found();
+      if (found && found->collection) {
+        if ((*segments)->size() != folder.depth + 1) continue;  // listed deeper than asked: walked in its turn
+        if (folder.depth + 1 >= kMaxPhotoDepth) {
+          return Status(ErrorCode::kServerError, what + ": folders nested deeper than " + std::to_string(kMaxPhotoDepth));
+        }
+        todo.push_back({WithSlash(*at), folder.depth + 1});
+        continue;
+      }
+      std::string uid;
+      for (size_t i = 0; i < (*segments)->size(); ++i) {
+        if (i > 0) uid.push_back('/');
+        uid += UidSegment((**segments)[i]);
+      }
+      const std::string name = ItemName(uid);
+      inventory.items[name] = VersionOf(found);
+      urls[name] = *at;
+    }
+  }
+  return inventory;
+}
+
 Status DavBackend::RemoveItem(const std::string& collection_id, const std::string& item_name) {
   Result<std::string> url = CollectionUrl(collection_id);
   if (!url) return url.error();
-  const std::string item_url = dav::MemberUrl(*url, item_name);
+  const std::string item_url = ItemUrl(collection_id, *url, item_name);
   HttpResponse r = http_->Perform(Request("DELETE", item_url));
   if (r.transport.ok() && (r.status == 200 || r.status == 204 || r.status == 404)) return Status::Ok();
   return AnswerStatus(r, "DELETE " + platform::RedactUrl(item_url));
@@ -468,6 +878,7 @@ std::string DavBackend::ItemName(std::string_view uid) const {
 Result<Inventory> DavBackend::ListInventory(const std::string& collection_id) {
   Result<std::string> url = CollectionUrl(collection_id);
   if (!url) return url.error();
+  if (KindOfId(collection_id) == ItemKind::kPhoto) return ListPhotoTree(collection_id, *url);
   static constexpr dav::PropName kProps[] = {dav::kGetEtag, dav::kResourceType};
   Result<std::string> body = dav::PropfindBody(kProps);
   if (!body) return body.error();
@@ -506,7 +917,7 @@ Result<std::optional<std::string>> DavBackend::ReadItem(const std::string& colle
                                                         const std::string& item_name) {
   Result<std::string> url = CollectionUrl(collection_id);
   if (!url) return url.error();
-  const std::string item_url = dav::MemberUrl(*url, item_name);
+  const std::string item_url = ItemUrl(collection_id, *url, item_name);
   HttpResponse r = http_->Perform(Request("GET", item_url));
   if (r.transport.ok() && r.status == 404) return std::optional<std::string>();
   if (!r.transport.ok() || r.status != 200) return AnswerStatus(r, "GET " + platform::RedactUrl(item_url));

@@ -33,22 +33,40 @@
 //   - version tokens: the ETag's opaque text (weakness dropped) from the
 //     PUT answer is the item's version in the ledger, and inventories map
 //     name -> the same text from getetag. No blob store: NeedsBlob is false.
+//   - photos (docs/dav.md, "Photos"): a folder tree under the collection,
+//     one folder per segment of the photo's relative path (MKCOL, once per
+//     run; 405 = exists), each segment its own name unless it cannot be one
+//     ("~hf" + hex then). Plain WebDAV servers give no ETag in the PUT
+//     answer and nginx ignores If-None-Match / If-Match, so each photo PUT
+//     is preceded by a PROPFIND Depth 0 of its name (absent: PUT; the
+//     acknowledged version: PUT; anything else: GET, the same SHA-256 is
+//     acknowledged, other bytes are refused, never overwritten) and followed
+//     by one for its version token and size. The token is the getetag text,
+//     else "modified <getlastmodified> size <getcontentlength>"; inventories
+//     walk the tree (PROPFIND Depth 1 per folder) and give the same tokens.
+//   - contacts and calendars on a server without CardDAV/CalDAV (MKCOL
+//     415/501, or a 405 for something that is no address book or calendar):
+//     a kServerError that says so.
 //   - read-back fetches every item and compares with SameContent:
 //     platform::dav::SameCard for vCards and iCalendar, SHA-256 for photos.
 //     vCards and calendar items come 100 at a time by addressbook-multiget /
 //     calendar-multiget (RFC 6352, RFC 4791); photos, and every item of a
-//     server that does not answer a multiget with a 207, by GET.
+//     server that does not answer a multiget with a 207 holding the data, by
+//     GET.
 //   - retries: RetryingHttp (transport failures, 408, 429, 502-504).
 //   - collections are shared (SharedCollections): read-back never deletes an
 //     item named after no uid of the vault.
-// Not done yet (issue 14): sync tokens and
-// CTags, explicit collection URLs, Bearer auth, servers without ETags on PUT
-// (Apache, nginx) for photos.
+// Not done yet (issue 14): sync tokens and CTags, explicit collection URLs,
+// Bearer auth; a photo DELETE on a server
+// without ETags goes without a precondition.
 // Not thread-safe; callbacks run inside Run().
 #pragma once
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "agent/config.h"
 #include "agent/sync/remote_backend.h"
@@ -122,6 +140,12 @@ class DavBackend final : public RemoteBackend {
     bool replaces = false;
     std::string if_match;
     bool retried = false;  // the PUT was sent again after a 412 and a 404
+    // Photos: the parent folders to make first (URLs, outermost first), and
+    // whether the name was looked up before the PUT (plain WebDAV servers
+    // may ignore If-None-Match / If-Match: docs/dav.md, "Photos").
+    bool photo = false;
+    std::vector<std::string> folders;
+    bool looked_up = false;
   };
   // What became of it: an error (unknown), the collection gone, or `put`.
   struct PutAnswer {
@@ -138,6 +162,28 @@ class DavBackend final : public RemoteBackend {
   // another one is refused, a 404 is one more PUT with If-None-Match: *,
   // a GET that fails is an error (unknown), never "stored".
   void ResolvePutConflict(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done);
+  // Photos: MKCOL of write->folders from `next` on (each once per run),
+  // then LookUpPhoto.
+  void MakeFolders(std::shared_ptr<PutWrite> write, size_t next, std::function<void(PutAnswer&&)> done);
+  // Photos, before the PUT: what the server holds at the name decides
+  // whether the PUT may go (absent; or the version this device
+  // acknowledged) or the item is settled without one (the same bytes:
+  // acknowledged; other bytes: refused, never overwritten).
+  void LookUpPhoto(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done);
+  // Photos: GET the server's bytes; the same SHA-256 as write->content is
+  // acknowledged as `same` (with LearnVersion), others are refused.
+  void ComparePhoto(std::shared_ptr<PutWrite> write, BatchOutcome::Put same, std::string why_read,
+                    std::function<void(PutAnswer&&)> done);
+  // Photos, after a PUT (or once the server's bytes were found the same):
+  // PROPFIND Depth 0 for the version token (VersionOf in the .cc, the one
+  // ListInventory gives) and the size, which must be the bytes sent.
+  void LearnVersion(std::shared_ptr<PutWrite> write, BatchOutcome::Put put, std::function<void(PutAnswer&&)> done);
+  // Photos: the collection's folder tree, walked by PROPFIND Depth 1.
+  Result<Inventory> ListPhotoTree(const std::string& collection_id, const std::string& url);
+  // The URL of an item named `item_name` (ItemName) in a collection: for
+  // photos the one the last ListInventory found, else the flat name.
+  std::string ItemUrl(const std::string& collection_id, const std::string& collection_url,
+                      const std::string& item_name) const;
 
   RemoteConfig remote_;
   std::string auth_header_;
@@ -148,6 +194,10 @@ class DavBackend final : public RemoteBackend {
   bool multiget_refused_ = false;
   std::string addressbook_home_;  // absolute URLs ending in '/'
   std::string calendar_home_;
+  std::set<std::string> folders_made_;  // photo folders made or found this run
+  // Photo collections: item name (ItemName of the uid) -> the URL the last
+  // ListInventory found it at.
+  std::map<std::string, std::map<std::string, std::string>> photo_urls_;
 };
 
 }  // namespace holdfast::agent

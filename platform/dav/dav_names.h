@@ -33,6 +33,7 @@ inline constexpr PropName kResourceType{kDavNs, "resourcetype"};
 inline constexpr PropName kDisplayName{kDavNs, "displayname"};
 inline constexpr PropName kGetContentType{kDavNs, "getcontenttype"};
 inline constexpr PropName kGetContentLength{kDavNs, "getcontentlength"};
+inline constexpr PropName kGetLastModified{kDavNs, "getlastmodified"};
 inline constexpr PropName kCurrentUserPrincipal{kDavNs, "current-user-principal"};
 inline constexpr PropName kGetCtag{kCalendarServerNs, "getctag"};
 inline constexpr PropName kAddressbookHomeSet{kCardDavNs, "addressbook-home-set"};

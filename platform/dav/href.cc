@@ -261,4 +261,31 @@ Result<std::string> HrefName(std::string_view href) {
   return PercentDecode(path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1));
 }
 
+Result<std::optional<std::vector<std::string>>> SegmentsUnder(std::string_view base_url, std::string_view href) {
+  const Parts pb = Split(base_url);
+  const Parts ph = Split(href);
+  using Segments = std::optional<std::vector<std::string>>;
+  if (pb.authority && ph.authority &&
+      (pb.scheme != ph.scheme ||
+       NormalAuthority(pb.scheme.value_or(""), *pb.authority) != NormalAuthority(ph.scheme.value_or(""), *ph.authority))) {
+    return Segments();
+  }
+  const std::vector<std::string> base = PathSegments(pb.path);
+  std::string_view path = ph.path;
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  std::vector<std::string> segments;
+  while (!path.empty()) {
+    const size_t slash = path.find('/');
+    Result<std::string> decoded = PercentDecode(path.substr(0, slash));
+    if (!decoded) return decoded.error();
+    segments.push_back(std::move(*decoded));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  if (segments.size() < base.size() || !std::equal(base.begin(), base.end(), segments.begin())) return Segments();
+  segments.erase(segments.begin(), segments.begin() + static_cast<std::ptrdiff_t>(base.size()));
+  return Segments(std::move(segments));
+}
+
 }  // namespace holdfast::platform::dav

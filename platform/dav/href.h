@@ -11,8 +11,10 @@
 // Pure functions: thread-safe, no I/O.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "platform/status.h"
 
@@ -51,5 +53,13 @@ std::string MemberUrl(std::string_view collection_url, std::string_view name);
 // The decoded last segment of `href`'s path, one trailing '/' aside: the
 // member's name ("/book/a%20b.vcf" -> "a b.vcf"). Errors: as PercentDecode.
 Result<std::string> HrefName(std::string_view href);
+
+// The decoded path segments of `href` (an absolute URL or absolute path)
+// below the collection at `base_url`: "/photos/a/b%20c.jpg" under
+// "http://h/photos/" -> {"a", "b c.jpg"}; {} for the collection itself.
+// nullopt when `href` is not at or below `base_url` (another path, or
+// another scheme or host when both name one). Errors: kServerError for a
+// segment of `href` that does not decode (see PercentDecode).
+Result<std::optional<std::vector<std::string>>> SegmentsUnder(std::string_view base_url, std::string_view href);
 
 }  // namespace holdfast::platform::dav

@@ -18,7 +18,7 @@ constexpr char kNsSeparator = '\x01';
 enum class Elem {
   kOther,
   kMultistatus, kResponse, kHref, kStatus, kPropstat, kProp, kError, kSyncToken,
-  kGetEtag, kGetCtag, kDisplayName, kGetContentType, kGetContentLength, kResourceType,
+  kGetEtag, kGetCtag, kDisplayName, kGetContentType, kGetContentLength, kGetLastModified, kResourceType,
   kCollection, kPrincipal, kAddressbook, kCalendar, kComponentSet, kComp,
   kCurrentUserPrincipal, kUnauthenticated, kAddressbookHomeSet, kCalendarHomeSet, kAddressData, kCalendarData,
 };
@@ -55,6 +55,7 @@ Elem Classify(Name n) {
       {kDavNs, "displayname", Elem::kDisplayName},
       {kDavNs, "getcontenttype", Elem::kGetContentType},
       {kDavNs, "getcontentlength", Elem::kGetContentLength},
+      {kDavNs, "getlastmodified", Elem::kGetLastModified},
       {kDavNs, "resourcetype", Elem::kResourceType},
       {kDavNs, "collection", Elem::kCollection},
       {kDavNs, "principal", Elem::kPrincipal},
@@ -254,7 +255,8 @@ struct MultistatusParser::Impl {
     Properties& p = propstat.props;
     switch (e) {
       case Elem::kGetEtag: case Elem::kGetCtag: case Elem::kSyncToken: case Elem::kDisplayName:
-      case Elem::kGetContentType: case Elem::kGetContentLength: case Elem::kAddressData: case Elem::kCalendarData:
+      case Elem::kGetContentType: case Elem::kGetContentLength: case Elem::kGetLastModified: case Elem::kAddressData:
+      case Elem::kCalendarData:
         StartCapture();
         break;
       case Elem::kResourceType: p.has_resource_type = true; break;
@@ -353,6 +355,7 @@ struct MultistatusParser::Impl {
       case Elem::kDisplayName: p.display_name = std::move(value); break;
       case Elem::kGetContentType: p.content_type = std::string(Trim(value)); break;
       case Elem::kGetContentLength: p.content_length = ParseLength(value); break;
+      case Elem::kGetLastModified: p.last_modified = std::string(Trim(value)); break;
       case Elem::kAddressData: p.address_data = std::move(value); break;
       case Elem::kCalendarData: p.calendar_data = std::move(value); break;
       default: break;

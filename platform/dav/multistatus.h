@@ -44,6 +44,7 @@ struct Properties {
   std::optional<std::string> display_name;  // DAV:displayname, as sent
   std::optional<std::string> content_type;  // DAV:getcontenttype, trimmed
   std::optional<int64_t> content_length;    // DAV:getcontentlength, when it is a decimal number
+  std::optional<std::string> last_modified;  // DAV:getlastmodified, trimmed (an HTTP date, as sent)
 
   // DAV:resourcetype and the kinds it lists.
   bool has_resource_type = false;

@@ -51,3 +51,6 @@ holdfast_test(dav_servers_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav
 # Issue 14: the story (capture, push, check, wipe, lost, recover, verified; unreachable is unknown) against real Radicale and Xandikos.
 holdfast_test(dav_story_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_story_test.cc LIBS holdfast_platform)
 add_dependencies(dav_story_test holdfast)
+# Issue 14: photos in a WebDAV folder tree on Apache mod_dav and nginx dav (no ETag on PUT, nginx ignores preconditions).
+holdfast_test(dav_photo_story_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_photo_story_test.cc LIBS holdfast_platform)
+add_dependencies(dav_photo_story_test holdfast)

@@ -30,6 +30,22 @@ TEST_CASE("PercentDecode refuses a stray percent") {
   CHECK(PercentDecode("%zz").error().code() == ErrorCode::kServerError);
 }
 
+TEST_CASE("SegmentsUnder gives the decoded path below a collection, and nothing for other paths") {
+  using Segs = std::vector<std::string>;
+  auto under = [](std::string_view base, std::string_view href) {
+    Result<std::optional<Segs>> r = SegmentsUnder(base, href);
+    REQUIRE(r);
+    return *r;
+  };
+  CHECK(under("http://h/photos/c/", "/photos/c/a/b%20c%23%3F.jpg") == std::optional<Segs>(Segs{"a", "b c#?.jpg"}));
+  CHECK(under("http://h/photos/c/", "http://H:80/photos/c/a%2Fb") == std::optional<Segs>(Segs{"a/b"}));
+  CHECK(under("http://h/photos/c/", "/photos/c/") == std::optional<Segs>(Segs{}));
+  CHECK(under("http://h/photos/c/", "/photos/c%E9/x") == std::nullopt);
+  CHECK(under("http://h/photos/c/", "/photos/") == std::nullopt);
+  CHECK(under("http://h/photos/c/", "http://other/photos/c/x") == std::nullopt);
+  CHECK_FALSE(SegmentsUnder("http://h/photos/c/", "/photos/c/%zz"));
+}
+
 TEST_CASE("an href resolves against the request URL whatever form it takes") {
   const std::string base = "https://dav.example.com/dav/alice/contacts/";
   CHECK(*ResolveHref(base, "/dav/alice/contacts/a.vcf") == "https://dav.example.com/dav/alice/contacts/a.vcf");

@@ -169,6 +169,7 @@ TEST_CASE("an nginx dav_ext listing gives names and sizes without ETags") {
   const Properties& file = *ms.responses[1].Found();
   CHECK(file.display_name == std::optional<std::string>("caf\xC3\xA9.jpg"));
   CHECK(file.content_length == std::optional<int64_t>(5120));
+  CHECK(file.last_modified == std::optional<std::string>("Mon, 01 Jul 2024 10:00:01 GMT"));
   CHECK_FALSE(file.etag.has_value());
   CHECK(file.has_resource_type);
   CHECK_FALSE(file.collection);
