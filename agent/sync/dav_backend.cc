@@ -924,11 +924,37 @@ Result<std::optional<std::string>> DavBackend::ReadItem(const std::string& colle
   return std::optional<std::string>(std::move(r.body));
 }
 
+size_t DavBackend::max_read_batch(const std::string& collection_id) const {
+  return KindOfId(collection_id) == ItemKind::kPhoto ? 4 : 100;
+}
+
+Result<std::map<std::string, std::string>> DavBackend::GetEach(const std::string& collection_id,
+                                                               const std::vector<std::string>& item_names) {
+  Result<std::string> url = CollectionUrl(collection_id);
+  if (!url) return url.error();
+  std::map<std::string, std::string> out;
+  Status error;
+  for (const std::string& name : item_names) {
+    const std::string item_url = ItemUrl(collection_id, *url, name);
+    http_->Submit(Request("GET", item_url), [&out, &error, name, item_url](HttpResponse&& r) {
+      if (r.transport.ok() && r.status == 404) return;  // not held
+      if (!r.transport.ok() || r.status != 200) {
+        if (error.ok()) error = AnswerStatus(r, "GET " + platform::RedactUrl(item_url));
+        return;
+      }
+      out[name] = std::move(r.body);
+    });
+  }
+  HF_RETURN_IF_ERROR(http_->RunUntilIdle());
+  if (!error.ok()) return error;
+  return out;
+}
+
 Result<std::map<std::string, std::string>> DavBackend::ReadItems(const std::string& collection_id,
                                                                  const std::vector<std::string>& item_names) {
   const std::optional<ItemKind> kind = KindOfId(collection_id);
   if (!kind || *kind == ItemKind::kPhoto || multiget_refused_ || item_names.empty()) {
-    return RemoteBackend::ReadItems(collection_id, item_names);  // GET each
+    return GetEach(collection_id, item_names);
   }
   Result<std::string> url = CollectionUrl(collection_id);
   if (!url) return url.error();
@@ -951,7 +977,7 @@ Result<std::map<std::string, std::string>> DavBackend::ReadItems(const std::stri
       r.status != 404) {
     // No multiget here (e.g. 400, 405, 415): the items one by one, from now on.
     multiget_refused_ = true;
-    return RemoteBackend::ReadItems(collection_id, item_names);
+    return GetEach(collection_id, item_names);
   }
   if (!r.transport.ok() || r.status != 207) return AnswerStatus(r, what);
   Result<dav::Multistatus> ms = dav::ParseMultistatus(r.body);
@@ -983,7 +1009,7 @@ Result<std::map<std::string, std::string>> DavBackend::ReadItems(const std::stri
     if (answered.count(name) == 0) missing.push_back(name);
   }
   if (!missing.empty()) {
-    Result<std::map<std::string, std::string>> rest = RemoteBackend::ReadItems(collection_id, missing);
+    Result<std::map<std::string, std::string>> rest = GetEach(collection_id, missing);
     if (!rest) return rest.error();
     out.merge(*rest);
   }

@@ -80,7 +80,7 @@ Result<int64_t> ReadBack(SyncSession& session) {
     // Tokens that do not name the content: the content itself, fetched and
     // compared as the backend defines "the same item".
     // max_read_batch() items at a time, so that memory holds one batch.
-    const size_t batch = std::max<size_t>(backend.max_read_batch(), 1);
+    const size_t batch = std::max<size_t>(backend.max_read_batch(id), 1);
     for (size_t start = 0; start < to_compare.size(); start += batch) {
       const size_t end = std::min(to_compare.size(), start + batch);
       std::vector<std::string> names;

@@ -246,8 +246,12 @@ class RemoteBackend {
     }
     return out;
   }
-  // The most names one ReadItems call should carry (>= 1).
-  virtual size_t max_read_batch() const { return 1; }
+  // The most names one ReadItems call on `collection_id` should carry
+  // (>= 1): what memory may hold at once.
+  virtual size_t max_read_batch(const std::string& collection_id) const {
+    (void)collection_id;
+    return 1;
+  }
 
   // Whether read-back must fetch every item and compare its content
   // (SameContent): true where an inventory's tokens do not name the content
