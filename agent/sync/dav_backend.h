@@ -30,6 +30,14 @@
 //     deleted); a GET that fails fails the batch as unknown. Other 4xx are
 //     kRefused with the status; 401/403 fail the batch as kAuthFailed; 5xx,
 //     transport failures and timeouts fail it as unknown.
+//   - change markers: ReadState asks the home sets' listing for each
+//     collection's getctag and sync-token (RemoteState::Collection::tokens);
+//     KnowsSyncToken sends REPORT sync-collection from a recorded token
+//     (207: known; 403/409 valid-sync-token, or Xandikos's 500: not known).
+//     Inventories stay a PROPFIND Depth 1 (docs/dav.md, "Detection").
+//   - an older copy put back: a 412 whose GET finds an earlier content this
+//     device had for the item (ItemWrite::earlier) is overwritten by one
+//     PUT with If-Match on the ETag that GET gave; a second 412 is refused.
 //   - version tokens: the ETag's opaque text (weakness dropped) from the
 //     PUT answer is the item's version in the ledger, and inventories map
 //     name -> the same text from getetag. No blob store: NeedsBlob is false.
@@ -37,9 +45,9 @@
 //     platform::dav::SameCard for vCards and iCalendar, bytes for photos.
 //   - collections are shared (SharedCollections): read-back never deletes an
 //     item named after no uid of the vault.
-// Not done yet (issue 14): retries with backoff, multiget, sync tokens and
-// CTags, explicit collection URLs, Bearer auth, servers without ETags on PUT
-// (Apache, nginx) for photos.
+// Not done yet (issue 14): retries with backoff, multiget, explicit
+// collection URLs, Bearer auth, servers without ETags on PUT (Apache,
+// nginx) for photos.
 // Not thread-safe; callbacks run inside Run().
 #pragma once
 
@@ -86,6 +94,7 @@ class DavBackend final : public RemoteBackend {
   std::string ItemName(std::string_view uid) const override;
   Result<Inventory> ListInventory(const std::string& collection_id) override;
   Result<std::optional<std::string>> ReadItem(const std::string& collection_id, const std::string& item_name) override;
+  Result<bool> KnowsSyncToken(const std::string& collection_id, const std::string& sync_token) override;
 
   bool ReadBackContent() const override { return true; }
   bool SameContent(const std::string& collection_id, std::string_view vault_bytes,
@@ -114,6 +123,8 @@ class DavBackend final : public RemoteBackend {
     bool replaces = false;
     std::string if_match;
     bool retried = false;  // the PUT was sent again after a 412 and a 404
+    std::function<bool(std::string_view)> earlier;  // ItemWrite::earlier
+    bool overwrote = false;  // sent again with If-Match on an earlier content the server held
   };
   // What became of it: an error (unknown), the collection gone, or `put`.
   struct PutAnswer {

@@ -51,3 +51,7 @@ holdfast_test(dav_servers_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav
 # Issue 14: the story (capture, push, check, wipe, lost, recover, verified; unreachable is unknown) against real Radicale and Xandikos.
 holdfast_test(dav_story_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_story_test.cc LIBS holdfast_platform)
 add_dependencies(dav_story_test holdfast)
+# Issue 14: wipes as they happen (deleted while running, an older copy while running or stopped), change markers
+# (no inventory while the sync token and CTag are as recorded), another client's edit, against Radicale and Xandikos.
+holdfast_test(dav_wipes_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_wipes_test.cc LIBS holdfast_platform)
+add_dependencies(dav_wipes_test holdfast)
