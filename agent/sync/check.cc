@@ -111,13 +111,17 @@ Status ExamineInventory(SyncSession& session, const storage::CollectionInfo& c, 
                     " acknowledged items are missing or differ on the server";
     if (earlier > 0) check->reason += " (" + std::to_string(earlier) + " held in an earlier version this device had)";
     if (!note.empty()) check->reason += "; " + note;
+    // The markers stay: a later check still names a sync token unknown; the
+    // recovery forgets them when it sets the items aside.
     return Status::Ok();
   }
   if (!check->changed_elsewhere.empty()) {
     check->reason = std::to_string(check->changed_elsewhere.size()) +
                     " acknowledged item(s) changed on the server by another client (kept there, not a loss)";
     if (!note.empty()) check->reason += "; " + note;
-    return Status::Ok();
+    // Markers recorded before stay no baseline: a push must not record new
+    // ones over this (push.cc), so every check shows it until it is settled.
+    return ledger.ForgetTokens(id);
   }
   if (!note.empty()) check->reason = note + "; every acknowledged item is there";
   // Found healthy by the inventory: the markers read before it stand for

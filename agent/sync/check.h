@@ -29,7 +29,8 @@
 // its inventory, with nothing changed elsewhere, gets the markers read
 // BEFORE that inventory recorded (Ledger::SetTokens), so that a change
 // after them still shows next time. Nothing else the server says changes
-// the vault here.
+// the vault here, but for forgetting the markers of a collection where
+// another client changed an item (so that no push records new ones over it).
 #pragma once
 
 #include <cstdint>

@@ -356,7 +356,16 @@ void OtherClientEdit(DavServerKind kind) {
   ProcessResult recover = d.Holdfast({"recover"});
   CHECK_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err));
   CHECK(recover.out.find("Nothing to recover") != std::string::npos);
+  // A push that writes to the same collection records no markers over the
+  // conflict: the next check still reports it.
+  d.WriteCard(5);
+  d.Capture();
   d.Push();
+  ProcessResult still = d.Holdfast({"check"});
+  CHECK_MESSAGE(still.exit_code == kExitOk, (still.out + still.err));
+  CHECK_MESSAGE(still.out.find("changed on the server by another client (kept there; not a loss): 'card-0'") !=
+                    std::string::npos,
+                still.out);
   std::string held;
   REQUIRE(d.Curl("GET", book + "card-0", &held) == "200");
   CHECK_MESSAGE(held.find("Changed Elsewhere") != std::string::npos, held);
