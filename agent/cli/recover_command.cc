@@ -5,9 +5,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "agent/json_text.h"
 #include "agent/sync/sync_engine.h"
 #include "platform/clock.h"
 #include "platform/terminal_text.h"
@@ -33,7 +35,48 @@ void PrintCheck(const agent::CheckReport& check) {
               << (c.on_server < 0 ? std::string("none") : std::to_string(c.on_server)) << " on the server)";
     if (!c.reason.empty()) std::cout << ": " << platform::TerminalSafe(c.reason);
     std::cout << "\n";
+    // Per item, a few at most: the JSON output lists them all.
+    auto list = [](const char* what, const std::vector<std::string>& uids) {
+      constexpr size_t kShown = 20;
+      for (size_t i = 0; i < uids.size() && i < kShown; ++i) {
+        std::cout << "    " << what << " '" << platform::TerminalSafe(uids[i]) << "'\n";
+      }
+      if (uids.size() > kShown) std::cout << "    ... and " << uids.size() - kShown << " more (`check --json`)\n";
+    };
+    if (c.health == agent::Health::kLost) list("lost", c.missing_uids);
+    list("changed on the server by another client (kept there; not a loss):", c.changed_elsewhere);
   }
+}
+
+// `check --json`: one object; per collection its health, reason and items.
+std::string CheckJson(const agent::CheckReport& check) {
+  nlohmann::json doc = {{"remote", check.remote}, {"epoch", check.epoch}, {"epoch_changed", check.epoch_changed}};
+  if (!check.unreachable.ok()) doc["unknown"] = check.unreachable.message();
+  nlohmann::json collections = nlohmann::json::array();
+  for (const agent::CollectionCheck& c : check.collections) {
+    nlohmann::json entry = {{"kind", storage::ItemKindName(c.collection.kind)},
+                            {"health", agent::HealthName(c.health)},
+                            {"reason", c.reason},
+                            {"acknowledged", c.acknowledged},
+                            {"on_server", c.on_server},
+                            {"by_markers", c.by_markers},
+                            {"sync_token_unknown", c.sync_token_unknown}};
+    agent::PutJsonText(&entry, "name", c.collection.name);
+    nlohmann::json items = nlohmann::json::array();
+    auto add = [&items](const std::vector<std::string>& uids, const char* state) {
+      for (const std::string& uid : uids) {
+        nlohmann::json item = {{"state", state}};
+        agent::PutJsonText(&item, "uid", uid);
+        items.push_back(std::move(item));
+      }
+    };
+    if (c.health == agent::Health::kLost) add(c.missing_uids, "lost");
+    add(c.changed_elsewhere, "changed_elsewhere");
+    entry["items"] = std::move(items);
+    collections.push_back(std::move(entry));
+  }
+  doc["collections"] = std::move(collections);
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 void PrintRecovery(const agent::RecoverReport& r) {
@@ -97,16 +140,20 @@ int RunRecovery(const GlobalOptions& options, const std::string& remote, const a
   return !report->started || report->verified ? agent::kExitOk : agent::kExitRemote;
 }
 
-int RunCheck(const GlobalOptions& options, const std::string& remote) {
+int RunCheck(const GlobalOptions& options, const std::string& remote, bool json) {
   Result<RemoteSession> session = OpenRemoteSession(options, remote, agent::RemoteOptions{});
   if (!session) return ReportError(session.error());
   agent::SyncEngine engine(*session->vault, *session->backend, *options.clock);
   Result<agent::CheckReport> check = engine.Check();
   if (!check) return ReportError(check.error());
-  PrintCheck(*check);
+  if (json) {
+    std::cout << CheckJson(*check);
+  } else {
+    PrintCheck(*check);
+  }
   if (!check->unreachable.ok()) return agent::ExitCodeFor(check->unreachable.code());
   if (check->AnyLost()) {
-    std::cout << "The server lost data it had acknowledged: run `holdfast recover` (or `holdfast push`) to put it back.\n";
+    if (!json) std::cout << "The server lost data it had acknowledged: run `holdfast recover` (or `holdfast push`) to put it back.\n";
     return agent::kExitAttention;
   }
   // A collection whose inventory could not be read (a server outside the
@@ -135,8 +182,12 @@ int RunReupload(const GlobalOptions& options, const std::string& remote, const s
 void RegisterRecoverCommands(CLI::App& app, Invocation& invocation) {
   CLI::App* check = app.add_subcommand("check", "has the server lost data it acknowledged?");
   auto check_remote = std::make_shared<std::string>();
+  auto check_json = std::make_shared<bool>(false);
   check->add_option("--remote", *check_remote, "the remote (default: the only one)");
-  SetRun(check, invocation, [check_remote](const GlobalOptions& options) { return RunCheck(options, *check_remote); });
+  check->add_flag("--json", *check_json, "machine-readable output");
+  SetRun(check, invocation, [check_remote, check_json](const GlobalOptions& options) {
+    return RunCheck(options, *check_remote, *check_json);
+  });
 
   CLI::App* recover = app.add_subcommand("recover", "put back what the server lost, verified by read-back");
   auto recover_remote = std::make_shared<std::string>();

@@ -4,6 +4,7 @@
 #include <climits>
 #include <map>
 
+#include "agent/sync/held_content.h"
 #include "platform/sha256.h"
 
 namespace holdfast::agent {
@@ -19,6 +20,114 @@ Result<bool> ArrivedSince(storage::Vault& vault, int64_t collection_id, const st
   if (!item->has_value()) return false;
   if ((*item)->deleted) return held == nullptr;
   return held != nullptr && *held == platform::ToHex((*item)->sha256);
+}
+
+
+// Whether `tokens` say anything (a server may list the property empty).
+bool HasMarkers(const std::optional<storage::CollectionTokens>& tokens) {
+  return tokens && !(tokens->sync_token.empty() && tokens->ctag.empty());
+}
+
+// One collection whose summary did not settle it (or that has none): by its
+// change markers when they equal the recorded ones, else by its inventory.
+// What a push killed before it recorded the server's answers left is no
+// loss: items beyond the ledger, an item held with the vault's current
+// content (newer than the ledger's), an item gone that the vault has
+// deleted since (its deletion arrived). Errors: vault errors; the server's
+// are the collection's kUnknown.
+Status ExamineInventory(SyncSession& session, const storage::CollectionInfo& c, const std::string& id,
+                        const std::vector<storage::LedgerEntry>& acknowledged,
+                        const std::optional<storage::CollectionTokens>& server_markers, CollectionCheck* check) {
+  storage::Vault& vault = session.vault();
+  storage::Ledger& ledger = session.ledger();
+  RemoteBackend& backend = session.backend();
+  auto unknown = [&](const Status& why) {
+    check->health = Health::kUnknown;
+    check->reason = why.message();
+    check->missing_item_ids.clear();
+    check->missing_uids.clear();
+    check->changed_elsewhere.clear();
+    return Status::Ok();
+  };
+  Result<std::optional<storage::CollectionTokens>> recorded = ledger.Tokens(id);
+  if (!recorded) return recorded.error();
+  if (HasMarkers(server_markers) && *recorded && **recorded == *server_markers) {
+    check->by_markers = true;
+    check->reason = "unchanged since it was last found healthy (sync token and CTag as recorded)";
+    return Status::Ok();
+  }
+  // Markers other than the recorded ones: a sync token the server no longer
+  // knows means its store was reset or replaced; the whole inventory decides.
+  if (*recorded && !(*recorded)->sync_token.empty() && HasMarkers(server_markers)) {
+    Result<bool> known = backend.KnowsSyncToken(id, (*recorded)->sync_token);
+    if (!known) return unknown(known.error());
+    check->sync_token_unknown = !*known;
+  }
+  Result<Inventory> inventory = backend.ListInventory(id);
+  if (!inventory) return unknown(inventory.error());
+  if (!inventory->collection_gone) check->on_server = static_cast<int64_t>(inventory->items.size());
+  int64_t earlier = 0;
+  for (const storage::LedgerEntry& e : acknowledged) {
+    const std::string name = backend.ItemName(e.uid);
+    auto held = inventory->items.find(name);
+    const std::string token = e.version.empty() ? platform::ToHex(e.sha256) : e.version;
+    if (held != inventory->items.end() && held->second == token) continue;
+    bool missing = false;
+    if (held != inventory->items.end() && backend.ReadBackContent()) {
+      // The token does not name the content: the content decides.
+      Result<std::optional<std::string>> bytes = backend.ReadItem(id, name);
+      if (!bytes) return unknown(bytes.error());
+      if (bytes->has_value()) {
+        Result<HeldContent> what = ClassifyHeld(vault, backend, id, c.id, e.uid, &e.sha256, **bytes);
+        if (!what) return what.error();
+        if (*what == HeldContent::kCurrent || *what == HeldContent::kAcknowledged) continue;
+        if (*what == HeldContent::kOther) {
+          check->changed_elsewhere.push_back(e.uid);
+          continue;
+        }
+        ++earlier;
+        missing = true;
+      }
+    }
+    if (!missing) {
+      Result<bool> arrived = ArrivedSince(vault, c.id, e.uid,
+                                          held == inventory->items.end() ? nullptr : &held->second);
+      if (!arrived) return arrived.error();
+      missing = !*arrived;
+    }
+    if (missing) {
+      check->missing_item_ids.push_back(e.item_id);
+      check->missing_uids.push_back(e.uid);
+    }
+  }
+  std::string note;
+  if (check->sync_token_unknown) {
+    note = "the server no longer knows the sync token recorded when this collection was last found healthy: "
+           "its store was reset or replaced by another copy";
+  }
+  if (!check->missing_item_ids.empty()) {
+    check->health = Health::kLost;
+    check->reason = std::to_string(check->missing_item_ids.size()) + " of " + std::to_string(check->acknowledged) +
+                    " acknowledged items are missing or differ on the server";
+    if (earlier > 0) check->reason += " (" + std::to_string(earlier) + " held in an earlier version this device had)";
+    if (!note.empty()) check->reason += "; " + note;
+    // The markers stay: a later check still names a sync token unknown; the
+    // recovery forgets them when it sets the items aside.
+    return Status::Ok();
+  }
+  if (!check->changed_elsewhere.empty()) {
+    check->reason = std::to_string(check->changed_elsewhere.size()) +
+                    " acknowledged item(s) changed on the server by another client (kept there, not a loss)";
+    if (!note.empty()) check->reason += "; " + note;
+    // Markers recorded before stay no baseline: a push must not record new
+    // ones over this (push.cc), so every check shows it until it is settled.
+    return ledger.ForgetTokens(id);
+  }
+  if (!note.empty()) check->reason = note + "; every acknowledged item is there";
+  // Found healthy by the inventory: the markers read before it stand for
+  // this state from now on.
+  if (HasMarkers(server_markers)) return ledger.SetTokens(id, *server_markers, session.now_ms());
+  return ledger.ForgetTokens(id);
 }
 
 }  // namespace
@@ -77,10 +186,12 @@ Result<CheckReport> Check(SyncSession& session) {
   // listing without them is not an answer to compare with.
   const bool summarised = backend.SummaryOf({}).has_value();
   std::map<std::string, std::optional<CollectionSummary>> server;
+  std::map<std::string, std::optional<storage::CollectionTokens>> markers;
   size_t unreadable = state.unreadable_collections;
   for (const RemoteState::Collection& c : state.collections) {
     if (summarised && !c.summary) ++unreadable;
     server[c.id] = c.summary;
+    markers[c.id] = c.tokens;
   }
   if (unreadable > 0) {
     return all_unknown(Status(ErrorCode::kServerError, state.source + ": a collection lacks id, items or digest"));
@@ -112,38 +223,20 @@ Result<CheckReport> Check(SyncSession& session) {
     if (report.epoch_changed) {
       check.health = Health::kLost;
       check.reason = "the server's store was replaced (new epoch): everything it had acknowledged is gone";
-      for (const storage::LedgerEntry& e : *acknowledged) check.missing_item_ids.push_back(e.item_id);
+      for (const storage::LedgerEntry& e : *acknowledged) {
+        check.missing_item_ids.push_back(e.item_id);
+        check.missing_uids.push_back(e.uid);
+      }
     } else if (check.acknowledged > 0 && found == server.end()) {
       check.health = Health::kLost;
       check.reason = "the collection is gone from the server";
-      for (const storage::LedgerEntry& e : *acknowledged) check.missing_item_ids.push_back(e.item_id);
-    } else if (check.acknowledged > 0 && (!found->second || *found->second != *backend.SummaryOf(*acknowledged))) {
-      // The summaries differ (or the backend keeps none): the inventory
-      // names what is missing. What a push killed before it recorded the
-      // server's answers left is no loss: items beyond the ledger, an item
-      // held with the vault's current content (newer than the ledger's), an
-      // item gone that the vault has deleted since (its deletion arrived).
-      Result<Inventory> inventory = backend.ListInventory(id);
-      if (!inventory) {
-        check.health = Health::kUnknown;
-        check.reason = inventory.error().message();
-        report.collections.push_back(std::move(check));
-        continue;
-      }
       for (const storage::LedgerEntry& e : *acknowledged) {
-        auto held = inventory->items.find(backend.ItemName(e.uid));
-        const std::string token = e.version.empty() ? platform::ToHex(e.sha256) : e.version;
-        if (held != inventory->items.end() && held->second == token) continue;
-        Result<bool> arrived =
-            ArrivedSince(vault, c.id, e.uid, held == inventory->items.end() ? nullptr : &held->second);
-        if (!arrived) return arrived.error();
-        if (!*arrived) check.missing_item_ids.push_back(e.item_id);
+        check.missing_item_ids.push_back(e.item_id);
+        check.missing_uids.push_back(e.uid);
       }
-      if (!check.missing_item_ids.empty()) {
-        check.health = Health::kLost;
-        check.reason = std::to_string(check.missing_item_ids.size()) + " of " + std::to_string(check.acknowledged) +
-                       " acknowledged items are missing or differ on the server";
-      }
+    } else if (check.acknowledged > 0 && (!found->second || *found->second != *backend.SummaryOf(*acknowledged))) {
+      Status examined = ExamineInventory(session, c, id, *acknowledged, markers[id], &check);
+      if (!examined.ok()) return examined;
     }
     if (check.health == Health::kHealthy && report.reupload && !report.reupload->done) {
       check.health = Health::kReupload;

@@ -9,10 +9,28 @@
 //                   backend keeps one, then named by an inventory listing: a partial loss names only what is gone;
 //                   what the vault's own killed push changed, the current
 //                   content or a deletion, is no loss)
+//                   An acknowledged item the server lists with another
+//                   version token is read (backends whose tokens do not
+//                   name the content, DAV) and sorted by held_content.h: the
+//                   vault's current or the acknowledged content is no loss;
+//                   an EARLIER content this device had is a loss (an older
+//                   copy of the store put back); any other content is
+//                   another client's change: reported per item in
+//                   `changed_elsewhere`, not a loss, never overwritten.
 //   reupload        the operator asked the devices to upload again
 //   unknown         unreachable, timed out, 5xx, refused credentials: never
 //                   read as empty, never a reason to recover
-// Read-only: nothing the server says changes the vault here.
+// Change markers (RemoteState::Collection::tokens, DAV: sync token and
+// CTag): a collection whose markers equal the ones the ledger recorded
+// (Ledger::Tokens) is healthy without its inventory being listed; other
+// markers mean the inventory is listed in full, and a recorded sync token
+// the server no longer knows (KnowsSyncToken) is named in the reason as a
+// store reset or replaced. The only write: a collection found healthy by
+// its inventory, with nothing changed elsewhere, gets the markers read
+// BEFORE that inventory recorded (Ledger::SetTokens), so that a change
+// after them still shows next time. Nothing else the server says changes
+// the vault here, but for forgetting the markers of a collection where
+// another client changed an item (so that no push records new ones over it).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +55,12 @@ struct CollectionCheck {
   int64_t acknowledged = 0;               // by the ledger
   int64_t on_server = -1;                 // -1: unknown
   std::vector<int64_t> missing_item_ids;  // acknowledged but missing or different on the server
+  std::vector<std::string> missing_uids = {};  // the same items' uids, for messages
+  // Acknowledged items the server holds in a version this device never had
+  // (another client's change), by uid: not a loss; recovery leaves them.
+  std::vector<std::string> changed_elsewhere = {};
+  bool by_markers = false;  // healthy because the change markers equal the recorded ones (no inventory listed)
+  bool sync_token_unknown = false;  // the server no longer knows the sync token recorded
 };
 
 struct ReuploadRequest {

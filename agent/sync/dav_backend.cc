@@ -1,6 +1,7 @@
 #include "agent/sync/dav_backend.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -334,10 +335,11 @@ Result<RemoteState> DavBackend::ReadState() {
   state.source = "PROPFIND Depth 1 on the home sets";
   std::set<std::string> homes = {addressbook_home_, calendar_home_};
   if (!remote_.photos_url.empty()) homes.insert(WithSlash(remote_.photos_url));
-  static constexpr dav::PropName kProps[] = {dav::kResourceType};
+  // The change markers come in the same listing: no request per collection.
+  static constexpr dav::PropName kProps[] = {dav::kResourceType, dav::kGetCtag, dav::kSyncToken};
   Result<std::string> body = dav::PropfindBody(kProps);
   if (!body) return body.error();
-  std::set<std::string> ids;
+  std::map<std::string, std::optional<storage::CollectionTokens>> ids;
   for (const std::string& home : homes) {
     const std::string what = "PROPFIND " + platform::RedactUrl(home);
     HttpResponse r = http_->Perform(Request("PROPFIND", home, *body, {kXml, "Depth: 1"}));
@@ -354,10 +356,15 @@ Result<RemoteState> DavBackend::ReadState() {
         ++state.unreadable_collections;
         continue;
       }
-      if (KindOfId(*name)) ids.insert(*name);
+      if (!KindOfId(*name)) continue;
+      std::optional<storage::CollectionTokens> tokens;
+      if (const dav::Properties* found = response.Found(); found && (found->ctag || found->sync_token)) {
+        tokens = storage::CollectionTokens{found->sync_token.value_or(""), found->ctag.value_or("")};
+      }
+      ids[*name] = std::move(tokens);
     }
   }
-  for (const std::string& id : ids) state.collections.push_back({id, std::nullopt});
+  for (auto& [id, tokens] : ids) state.collections.push_back({id, std::nullopt, std::move(tokens)});
   return state;
 }
 
@@ -475,6 +482,7 @@ void DavBackend::WriteChanges(const std::string& collection_id, std::vector<Item
     write->content = std::move(put.content);
     write->replaces = put.replaces;
     write->if_match = std::move(put.if_match);
+    write->earlier = std::move(put.earlier);
     SubmitPut(std::move(write), [state, i](PutAnswer&& answer) {
       BatchOutcome& o = state->outcome;
       if (!answer.error.ok()) {
@@ -592,10 +600,11 @@ void DavBackend::ResolvePutConflict(std::shared_ptr<PutWrite> write, std::functi
       return done(std::move(answer));
     }
     const std::optional<std::string> etag = r.Header("ETag");
+    const bool same = SameContent(write->collection_id, write->content, r.body);
     if (write->photo) {
-      if (SameContent(write->collection_id, write->content, r.body)) {
-        const BatchOutcome::Put same = write->replaces ? BatchOutcome::Put::kUnchanged : BatchOutcome::Put::kStored;
-        return LearnVersion(std::move(write), same, std::move(done));
+      if (same) {
+        const BatchOutcome::Put put = write->replaces ? BatchOutcome::Put::kUnchanged : BatchOutcome::Put::kStored;
+        return LearnVersion(std::move(write), put, std::move(done));
       }
       // Apache's ETag is weak while the file is under a second old, and a
       // weak tag never satisfies If-Match: the 412 came from that alone when
@@ -607,19 +616,30 @@ void DavBackend::ResolvePutConflict(std::shared_ptr<PutWrite> write, std::functi
         return SubmitPut(std::move(write), std::move(done));
       }
     }
-    if (SameContent(write->collection_id, write->content, r.body) && etag && !Token(etag).empty()) {
+    if (!same && !write->overwrote && etag && !Token(etag).empty() && write->earlier && write->earlier(r.body)) {
+      // An earlier content this device had for the item: an older copy of
+      // the store put back, not another client's change. Overwritten, with
+      // a precondition on exactly the version read: a change meanwhile is
+      // a second 412 and refused below.
+      write->overwrote = true;
+      write->replaces = true;
+      write->if_match = Token(etag);
+      return SubmitPut(std::move(write), std::move(done));
+    }
+    if (same && etag && !Token(etag).empty()) {
       // What this device wanted there is there already (an earlier push
       // whose acknowledgement the vault never recorded): acknowledged with
       // the server's ETag.
       answer.put = write->replaces ? BatchOutcome::Put::kUnchanged : BatchOutcome::Put::kStored;
       answer.version = Token(etag);
-    } else if (SameContent(write->collection_id, write->content, r.body)) {
+    } else if (same) {
       answer.error = Status(ErrorCode::kServerError, what + ": the same item, but no ETag to acknowledge it by");
     } else {
       answer.put = BatchOutcome::Put::kRefused;
       answer.reason = "412 Precondition Failed: the server holds another version of '" + write->uid +
-                      "' (another client's change, or an item this device did not put there): kept there, "
-                      "not overwritten; the vault keeps this device's version";
+                      (write->overwrote ? "' (changed again while an older copy of it was being replaced)"
+                                        : "' (another client's change, or an item this device did not put there)") +
+                      ": kept there, not overwritten; the vault keeps this device's version";
     }
     done(std::move(answer));
   });
@@ -911,6 +931,33 @@ Result<Inventory> DavBackend::ListInventory(const std::string& collection_id) {
     inventory.items[*name] = Token(found ? found->etag : std::nullopt);
   }
   return inventory;
+}
+
+Result<bool> DavBackend::KnowsSyncToken(const std::string& collection_id, const std::string& sync_token) {
+  Result<std::string> url = CollectionUrl(collection_id);
+  if (!url) return url.error();
+  static constexpr dav::PropName kProps[] = {dav::kGetEtag};
+  Result<std::string> body = dav::SyncCollectionBody(sync_token, kProps);
+  if (!body) return body.error();
+  const std::string what = "REPORT sync-collection " + platform::RedactUrl(*url);
+  HttpResponse r = http_->Perform(Request("REPORT", *url, *body, {kXml, "Depth: 0"}));
+  if (r.transport.ok() && r.status == 207) return true;
+  if (r.transport.ok() && (r.status == 403 || r.status == 409)) {
+    // RFC 6578: the token is no longer valid, said with a DAV:error
+    // naming valid-sync-token. Another 403 is refused credentials.
+    Result<std::vector<std::string>> preconditions = dav::ParseDavError(r.body);
+    if (preconditions) {
+      for (const std::string& p : *preconditions) {
+        if (p == dav::PropName{dav::kDavNs, "valid-sync-token"}.Clark()) return false;
+      }
+    }
+  }
+  // Xandikos answers a token it no longer has with a 500 (docs/dav.md). A
+  // server that fails outright fails the inventory that follows as well,
+  // so reading this 500 as "token unknown" only ever asks for the full
+  // listing, never for less.
+  if (r.transport.ok() && r.status == 500) return false;
+  return AnswerStatus(r, what);
 }
 
 Result<std::optional<std::string>> DavBackend::ReadItem(const std::string& collection_id,

@@ -30,6 +30,14 @@
 //     deleted); a GET that fails fails the batch as unknown. Other 4xx are
 //     kRefused with the status; 401/403 fail the batch as kAuthFailed; 5xx,
 //     transport failures and timeouts fail it as unknown.
+//   - change markers: ReadState asks the home sets' listing for each
+//     collection's getctag and sync-token (RemoteState::Collection::tokens);
+//     KnowsSyncToken sends REPORT sync-collection from a recorded token
+//     (207: known; 403/409 valid-sync-token, or Xandikos's 500: not known).
+//     Inventories stay a PROPFIND Depth 1 (docs/dav.md, "Detection").
+//   - an older copy put back: a 412 whose GET finds an earlier content this
+//     device had for the item (ItemWrite::earlier) is overwritten by one
+//     PUT with If-Match on the ETag that GET gave; a second 412 is refused.
 //   - version tokens: the ETag's opaque text (weakness dropped) from the
 //     PUT answer is the item's version in the ledger, and inventories map
 //     name -> the same text from getetag. No blob store: NeedsBlob is false.
@@ -56,9 +64,12 @@
 //   - retries: RetryingHttp (transport failures, 408, 429, 502-504).
 //   - collections are shared (SharedCollections): read-back never deletes an
 //     item named after no uid of the vault.
-// Not done yet (issue 14): sync tokens and CTags, explicit collection URLs,
-// Bearer auth; a photo DELETE on a server
-// without ETags goes without a precondition.
+//   - detection: the home-set listing asks each collection for its sync
+//     token and CTag; equal to those recorded (Ledger::Tokens), it is not
+//     listed; a sync token the server no longer knows (KnowsSyncToken) is
+//     reported as a store reset or replaced, never as "empty".
+// Not done yet (issue 14): a photo DELETE on a server without ETags goes
+// without a precondition.
 // Not thread-safe; callbacks run inside Run().
 #pragma once
 
@@ -116,6 +127,7 @@ class DavBackend final : public RemoteBackend {
   // GET of each item, several at once (photos, and servers without multiget).
   Result<std::map<std::string, std::string>> GetEach(const std::string& collection_id,
                                                      const std::vector<std::string>& item_names);
+  Result<bool> KnowsSyncToken(const std::string& collection_id, const std::string& sync_token) override;
 
   bool ReadBackContent() const override { return true; }
   bool SameContent(const std::string& collection_id, std::string_view vault_bytes,
@@ -150,6 +162,8 @@ class DavBackend final : public RemoteBackend {
     bool photo = false;
     std::vector<std::string> folders;
     bool looked_up = false;
+    std::function<bool(std::string_view)> earlier;  // ItemWrite::earlier
+    bool overwrote = false;  // sent again with If-Match on an earlier content the server held
   };
   // What became of it: an error (unknown), the collection gone, or `put`.
   struct PutAnswer {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 
+#include "agent/sync/held_content.h"
 #include "platform/sha256.h"
 
 namespace holdfast::agent {
@@ -69,6 +70,7 @@ class Pusher {
                           ": " + std::to_string(pending_.size()) + " item(s) not acknowledged");
       }
     }
+    HF_RETURN_IF_ERROR(RecordMarkers());
     report_->retries = backend_.retries();
     report_->duration_ms = session_.clock().SteadyMs() - started;
     return Status::Ok();
@@ -83,12 +85,65 @@ class Pusher {
   Status CheckEpoch() {
     Result<const RemoteState*> state = session_.State();
     if (!state) return state.error();
-    for (const RemoteState::Collection& c : (*state)->collections) server_collections_.insert(c.id);
+    for (const RemoteState::Collection& c : (*state)->collections) {
+      server_collections_.insert(c.id);
+      markers_seen_ = markers_seen_ || c.tokens.has_value();
+    }
     Result<bool> changed = session_.AdoptEpoch(**state);
     if (!changed) return changed.error();
     if (*changed) report_->epoch_changed = true;
     report_->epoch = (*state)->epoch;
     return Status::Ok();
+  }
+
+  // ---- Change markers (check.h): recorded against the ledger as it
+  // stands, so a collection this push writes to has its markers forgotten
+  // before the first write (a push killed midway leaves none: the next check
+  // lists the inventory). After the push its new markers are recorded when
+  // the collection had recorded ones before (its last check found it healthy
+  // and unchanged elsewhere) or this push created it, and nothing in it was
+  // refused. The gap between the last write and that read is not covered:
+  // another writer's change within it would not show until the markers
+  // change again (docs/dav.md, "Detection").
+
+  Status ForgetMarkers(int64_t collection_id) {
+    const std::string& id = collection_ids_[collection_id];
+    if (written_.count(id) != 0) return Status::Ok();
+    Result<std::optional<storage::CollectionTokens>> recorded = ledger_.Tokens(id);
+    if (!recorded) return recorded.error();
+    written_[id] = recorded->has_value() || created_.count(id) != 0;
+    return ledger_.ForgetTokens(id);
+  }
+
+  Status RecordMarkers() {
+    // A server that gave no markers before the push (any backend without
+    // them, or a DAV server with no collection yet) costs no extra request.
+    bool any = false;
+    if (!markers_seen_) return Status::Ok();
+    for (const auto& [id, baseline] : written_) any = any || (baseline && refused_in_.count(id) == 0);
+    if (!any) return Status::Ok();
+    session_.ForgetState();
+    Result<const RemoteState*> state = session_.State();
+    // Unread: the markers stay forgotten and the next check lists the
+    // inventory; the push itself succeeded.
+    if (!state) return Status::Ok();
+    for (const RemoteState::Collection& c : (*state)->collections) {
+      auto w = written_.find(c.id);
+      if (w == written_.end() || !w->second || refused_in_.count(c.id) != 0 || !c.tokens) continue;
+      HF_RETURN_IF_ERROR(ledger_.SetTokens(c.id, *c.tokens, session_.now_ms()));
+    }
+    return Status::Ok();
+  }
+
+  // Whether `held` is an earlier content of the item than `head_revision_id`
+  // (ItemWrite::earlier): read from the vault only when a backend asks.
+  std::function<bool(std::string_view)> EarlierMatcher(const PendingChange& p) {
+    const std::string server_collection = collection_ids_[p.collection_id];
+    return [this, server_collection, collection_id = p.collection_id, uid = p.uid](std::string_view held) {
+      Result<HeldContent> what = ClassifyHeld(vault_, backend_, server_collection, collection_id, uid, nullptr, held);
+      // A vault error cannot show it is this device's: refused, never overwritten.
+      return what && *what == HeldContent::kEarlier;
+    };
   }
 
   Status EnsureCollections() {
@@ -102,6 +157,7 @@ class Pusher {
       backend_.EnsureCollection(c, [this, id](Status status) {
         if (!status.ok()) return Fail(status);
         server_collections_.insert(id);
+        created_.insert(id);
         ++report_->collections_created;
       });
     }
@@ -233,6 +289,7 @@ class Pusher {
       if (!p.deleted && !NeedsBlob(p)) inline_bytes += p.size_bytes;
     }
     if (!current.changes.empty()) batches_.push_back(std::move(current));
+    for (const Batch& b : batches_) HF_RETURN_IF_ERROR(ForgetMarkers(b.collection_id));
     StartBatches();
     HF_RETURN_IF_ERROR(backend_.Run());
     HF_RETURN_IF_ERROR(error_);
@@ -255,7 +312,7 @@ class Pusher {
         deletes.push_back({p->uid, p->acked_version});
         continue;
       }
-      ItemWrite write{p->uid, p->sha256, NeedsBlob(*p), {}, p->acknowledged, p->acked_version};
+      ItemWrite write{p->uid, p->sha256, NeedsBlob(*p), {}, p->acknowledged, p->acked_version, EarlierMatcher(*p)};
       if (!write.as_blob) {
         const uint64_t max_bytes = std::max<uint64_t>(p->size_bytes, backend_.max_batch_inline_bytes());
         Result<std::string> content = vault_.ReadRevisionBytes(p->head_revision_id, max_bytes);
@@ -311,6 +368,7 @@ class Pusher {
         retry_round_ = true;
       } else {
         report_->refused.push_back("item '" + p.uid + "': " + outcome.put_reasons[i]);
+        refused_in_.insert(collection_ids_[batch.collection_id]);
       }
     }
     for (size_t i = 0; i < delete_changes.size(); ++i) {
@@ -319,6 +377,7 @@ class Pusher {
         ++report_->deletes;
       } else {
         report_->refused.push_back("deletion of '" + delete_changes[i]->uid + "': " + outcome.delete_reasons[i]);
+        refused_in_.insert(collection_ids_[batch.collection_id]);
       }
     }
     // Acknowledged only now, and only what the server answered for.
@@ -346,6 +405,10 @@ class Pusher {
   bool retry_round_ = false;
   bool collection_gone_ = false;
   PushProgress progress_;
+  bool markers_seen_ = false;               // the state read before the push gave change markers
+  std::set<std::string> created_;           // collections this push created
+  std::map<std::string, bool> written_;     // collections written to -> whether markers may be recorded after
+  std::set<std::string> refused_in_;        // collections where the server refused something
 };
 
 }  // namespace

@@ -42,9 +42,19 @@ Result<int64_t> ReadBack(SyncSession& session) {
   RemoteBackend& backend = session.backend();
   Result<std::vector<storage::CollectionInfo>> collections = vault.ListCollections();
   if (!collections) return collections.error();
+  // The change markers read BEFORE the inventories: a collection found equal
+  // to the vault has them recorded (check.h), so a change after them shows.
+  session.ForgetState();
+  Result<const RemoteState*> state = session.State();
+  if (!state) return state.error();
+  std::map<std::string, storage::CollectionTokens> markers;
+  for (const RemoteState::Collection& c : (*state)->collections) {
+    if (c.tokens) markers[c.id] = *c.tokens;
+  }
   int64_t differing = 0;
   for (const storage::CollectionInfo& c : *collections) {
     const std::string id = backend.CollectionId(c);
+    const int64_t differing_before = differing;
     // A collection gone lists nothing: everything in it is sent again.
     Result<Inventory> inventory = backend.ListInventory(id);
     if (!inventory) return inventory.error();
@@ -105,6 +115,12 @@ Result<int64_t> ReadBack(SyncSession& session) {
       if (backend.SharedCollections() && known_names.count(name) == 0) continue;
       ++differing;
       HF_RETURN_IF_ERROR(backend.RemoveItem(id, name));
+    }
+    auto marker = markers.find(id);
+    if (differing == differing_before && marker != markers.end()) {
+      HF_RETURN_IF_ERROR(session.ledger().SetTokens(id, marker->second, session.now_ms()));
+    } else {
+      HF_RETURN_IF_ERROR(session.ledger().ForgetTokens(id));
     }
   }
   // The server changed under the read-back: the next push asks it again.
@@ -205,6 +221,14 @@ Result<RecoverReport> Recover(SyncSession& session, const RecoverRequest& reques
     }
     HF_RETURN_IF_ERROR(ledger.ForgetAcks(set_aside_items));
     for (int64_t id : set_aside_collections) HF_RETURN_IF_ERROR(ledger.ForgetCollectionAcks(id));
+    // Markers belong to the ledger as it stood: those of every collection
+    // set aside go with it (the read-back records new ones once verified).
+    for (const CollectionCheck& c : check->collections) {
+      const bool lost = c.health == Health::kLost;
+      const bool whole = std::find(set_aside_collections.begin(), set_aside_collections.end(), c.collection.id) !=
+                         set_aside_collections.end();
+      if (lost || whole) HF_RETURN_IF_ERROR(ledger.ForgetTokens(session.backend().CollectionId(c.collection)));
+    }
   }
   report.started = true;
   HF_RETURN_IF_ERROR(AddPendingTotals(session, &report));

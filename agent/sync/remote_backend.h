@@ -72,6 +72,13 @@ struct RemoteState {
   struct Collection {
     std::string id;
     std::optional<CollectionSummary> summary;  // absent: the server gave none for it
+    // The server's change markers for it (DAV: its sync token and CTag, read
+    // in the same listing); absent when it gave neither. Detection records
+    // them once it found the collection healthy and, while the server gives
+    // exactly the recorded ones again, trusts them without listing the
+    // inventory (check.h). Only equality with the LAST recorded value
+    // counts: an older copy of the store brings back an older CTag.
+    std::optional<storage::CollectionTokens> tokens = std::nullopt;
   };
   std::vector<Collection> collections;  // every collection the server holds for this device
   // Entries of the listing the backend could not read (no id): the listing
@@ -95,6 +102,13 @@ struct ItemWrite {
   // the server never acknowledged; the Holdfast protocol ignores both.
   bool replaces = false;
   std::string if_match;
+  // Whether the server's copy `held` of this item is an earlier content this
+  // device had for it (one of the vault's revisions other than the current
+  // one): an older copy of the server's store put back. A backend that
+  // meets another version where it expected its own (DAV: a 412) overwrites
+  // it only when this says so, and with a precondition on exactly that
+  // version; otherwise it refuses. Empty: never. Called inside Run().
+  std::function<bool(std::string_view held)> earlier = nullptr;
 };
 
 // One deletion: the uid, and the version token the server acknowledged for
@@ -251,6 +265,18 @@ class RemoteBackend {
   virtual size_t max_read_batch(const std::string& collection_id) const {
     (void)collection_id;
     return 1;
+  }
+
+  // Whether the server still knows `sync_token`, a token it gave earlier for
+  // the collection. false: it says it does not (DAV: REPORT sync-collection
+  // from it answers 403/409 with valid-sync-token, or the 500 Xandikos
+  // gives): the store was reset or replaced by another copy. Never a sign
+  // that the collection is empty or gone: detection then lists the whole
+  // inventory. Errors: unknown, as above. Backends without sync tokens: true.
+  virtual Result<bool> KnowsSyncToken(const std::string& collection_id, const std::string& sync_token) {
+    (void)collection_id;
+    (void)sync_token;
+    return true;
   }
 
   // Whether read-back must fetch every item and compare its content

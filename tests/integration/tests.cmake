@@ -54,3 +54,7 @@ add_dependencies(dav_story_test holdfast)
 # Issue 14: photos in a WebDAV folder tree on Apache mod_dav and nginx dav (no ETag on PUT, nginx ignores preconditions).
 holdfast_test(dav_photo_story_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_photo_story_test.cc LIBS holdfast_platform)
 add_dependencies(dav_photo_story_test holdfast)
+# Issue 14: wipes as they happen (deleted while running, an older copy while running or stopped), change markers
+# (no inventory while the sync token and CTag are as recorded), another client's edit, against Radicale and Xandikos.
+holdfast_test(dav_wipes_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_wipes_test.cc LIBS holdfast_platform)
+add_dependencies(dav_wipes_test holdfast)
