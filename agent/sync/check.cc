@@ -67,6 +67,7 @@ Status ExamineInventory(SyncSession& session, const storage::CollectionInfo& c, 
   if (!inventory) return unknown(inventory.error());
   if (!inventory->collection_gone) check->on_server = static_cast<int64_t>(inventory->items.size());
   int64_t earlier = 0;
+  std::vector<storage::LedgerAck> retagged;
   for (const storage::LedgerEntry& e : acknowledged) {
     const std::string name = backend.ItemName(e.uid);
     auto held = inventory->items.find(name);
@@ -80,7 +81,22 @@ Status ExamineInventory(SyncSession& session, const storage::CollectionInfo& c, 
       if (bytes->has_value()) {
         Result<HeldContent> what = ClassifyHeld(vault, backend, id, c.id, e.uid, &e.sha256, **bytes);
         if (!what) return what.error();
-        if (*what == HeldContent::kCurrent || *what == HeldContent::kAcknowledged) continue;
+        if (*what == HeldContent::kCurrent || *what == HeldContent::kAcknowledged) {
+          // The same item under another token (a server that re-tags what it
+          // did not change, a push killed before it recorded its answer):
+          // the token read now is recorded, so the next check compares
+          // tokens again instead of contents.
+          if (!held->second.empty()) {
+            storage::LedgerAck ack{e.item_id, e.sha256, false, held->second};
+            if (*what == HeldContent::kCurrent) {
+              Result<std::optional<storage::ItemRecord>> item = vault.FindItem(c.id, e.uid);
+              if (!item) return item.error();
+              if (item->has_value()) ack.sha256 = (*item)->sha256;
+            }
+            retagged.push_back(std::move(ack));
+          }
+          continue;
+        }
         if (*what == HeldContent::kOther) {
           check->changed_elsewhere.push_back(e.uid);
           continue;
@@ -100,6 +116,7 @@ Status ExamineInventory(SyncSession& session, const storage::CollectionInfo& c, 
       check->missing_uids.push_back(e.uid);
     }
   }
+  HF_RETURN_IF_ERROR(ledger.RecordAcks(retagged, session.now_ms()));
   std::string note;
   if (check->sync_token_unknown) {
     note = "the server no longer knows the sync token recorded when this collection was last found healthy: "
