@@ -106,9 +106,14 @@ Status CheckDavRemote(RemoteConfig* remote) {
   if (remote->user.find(':') != std::string::npos) {
     return Status(ErrorCode::kInvalidArgument, "remote '" + remote->name + "': --user cannot hold ':' (HTTP Basic)");
   }
-  if (!remote->account.empty() || !remote->token_file.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "remote '" + remote->name + "': --account and --token-file are for --type holdfast");
+  if (!remote->account.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "remote '" + remote->name + "': --account is for --type holdfast");
+  }
+  // Bearer or Basic, never both: a server gets one Authorization header.
+  if (!remote->token_file.empty() && !remote->user.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "remote '" + remote->name +
+                                                   "': --token-file (Bearer) and --user/--password-file (Basic) "
+                                                   "exclude each other");
   }
   if (!remote->photos_url.empty()) {
     Result<std::string> url = CheckedRemoteUrl(*remote, remote->photos_url, "--photos-url");
@@ -118,6 +123,9 @@ Status CheckDavRemote(RemoteConfig* remote) {
   std::error_code ec;
   if (!remote->password_file.empty()) {
     remote->password_file = std::filesystem::absolute(remote->password_file, ec).lexically_normal().string();
+  }
+  if (!remote->token_file.empty()) {
+    remote->token_file = std::filesystem::absolute(remote->token_file, ec).lexically_normal().string();
   }
   return Status::Ok();
 }
@@ -266,6 +274,9 @@ Status LoadRemotes(const json& doc, const std::filesystem::path& path, Config* c
       if (HasJsonText(entry, "password_file") && !GetJsonText(entry, "password_file", &remote.password_file)) {
         return Malformed(path, where + ".password_file must be a string (or password_file_hex, hex digits)");
       }
+      if (HasJsonText(entry, "token_file") && !GetJsonText(entry, "token_file", &remote.token_file)) {
+        return Malformed(path, where + ".token_file must be a string (or token_file_hex, hex digits)");
+      }
     }
     if (HasJsonText(entry, "ca_file") && !GetJsonText(entry, "ca_file", &remote.ca_file)) {
       return Malformed(path, where + ".ca_file must be a string (or ca_file_hex, hex digits)");
@@ -352,6 +363,7 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
       entry["type"] = RemoteTypeName(r.type);
       if (!r.user.empty()) entry["user"] = r.user;
       if (!r.password_file.empty()) PutJsonText(&entry, "password_file", r.password_file);
+      if (!r.token_file.empty()) PutJsonText(&entry, "token_file", r.token_file);
       if (!r.photos_url.empty()) entry["photos_url"] = r.photos_url;
     } else {
       entry["account"] = r.account;

@@ -47,7 +47,9 @@ struct RemoteConfig {
   // discovery starts (a server root, a principal, or a home set).
   std::string url;
   std::string account;     // Holdfast: the device's account on the server
-  std::string token_file;  // Holdfast: absolute path of a file holding the bearer token, mode 0600
+  // Absolute path of a file holding the bearer token, mode 0600: Holdfast
+  // always; DAV optionally (HTTP Bearer, RFC 6750), instead of user/password.
+  std::string token_file;
   std::string ca_file;     // optional PEM bundle to verify the server with
   // Plain http to a host other than loopback: the token and data travel
   // unencrypted. Only with `remote add --insecure-plain-http`.
@@ -82,8 +84,9 @@ Result<Config> LoadConfig(const std::filesystem::path& path);
 Status SaveConfig(const std::filesystem::path& path, const Config& config);
 
 // Checks and adds a remote: a new non-empty name, an http(s) URL as curl
-// (for DAV: a user and a password file, both or neither, and the photo
-// folder's URL under the same rules as the URL; no account or token)
+// (for DAV: a user and a password file, both or neither, or instead a
+// token file for Bearer, and the photo folder's URL under the same rules as
+// the URL; no account)
 // reads it (platform::ParseServerUrl: no user info, query or fragment; plain
 // http only to loopback unless insecure_plain_http), an account, a token file
 // (made absolute), a pin that is a base64 SHA-256 if given. Errors:

@@ -20,7 +20,7 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
   // The token (or password) file is checked now, so that a file others can
   // read is refused before the first push.
   const agent::RemoteConfig& added_remote = config.remotes.back();
-  if (added_remote.type == agent::RemoteType::kHoldfast) {
+  if (added_remote.type == agent::RemoteType::kHoldfast || !added_remote.token_file.empty()) {
     Result<std::string> token = agent::ReadToken(added_remote);
     if (!token) return ReportError(token.error());
   } else if (!added_remote.password_file.empty()) {
@@ -33,8 +33,9 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
   if (stored.type == agent::RemoteType::kDav) {
     std::cout << "Added DAV remote '" << platform::TerminalSafe(stored.name) << "' at "
               << platform::TerminalSafe(stored.url)
-              << (stored.user.empty() ? std::string(" (no authentication)")
-                                      : " (user " + platform::TerminalSafe(stored.user) + ")")
+              << (!stored.token_file.empty() ? std::string(" (bearer token)")
+                  : stored.user.empty()      ? std::string(" (no authentication)")
+                                             : " (user " + platform::TerminalSafe(stored.user) + ")")
               << "\n";
   } else {
     std::cout << "Added remote '" << platform::TerminalSafe(stored.name) << "' at " << platform::TerminalSafe(stored.url) << " (account " << platform::TerminalSafe(stored.account) << ")\n";
@@ -53,8 +54,9 @@ int RunRemoteList(const GlobalOptions& options) {
     std::cout << "No remotes in " << platform::TerminalSafe(loaded->config_path.string()) << "\n";
   for (const agent::RemoteConfig& r : config.remotes) {
     if (r.type == agent::RemoteType::kDav) {
-      std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\tdav user "
-                << platform::TerminalSafe(r.user) << "\n";
+      std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\tdav "
+                << (r.token_file.empty() ? "user " + platform::TerminalSafe(r.user) : std::string("bearer token"))
+                << "\n";
     } else {
       std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\taccount " << platform::TerminalSafe(r.account) << "\n";
     }
@@ -77,7 +79,7 @@ void RegisterRemoteCommand(CLI::App& app, Invocation& invocation) {
           CLI::ignore_case));
   add->add_option("--url", remote->url, "base URL, https://... (dav: where discovery starts)")->required();
   add->add_option("--account", remote->account, "this device's account on the server (holdfast)");
-  add->add_option("--token-file", remote->token_file, "file holding the bearer token (mode 0600; holdfast)");
+  add->add_option("--token-file", remote->token_file, "file holding the bearer token (mode 0600; holdfast, or dav with Bearer)");
   add->add_option("--user", remote->user, "HTTP Basic user (dav)");
   add->add_option("--password-file", remote->password_file, "file holding the password (mode 0600; dav)");
   add->add_option("--photos-url", remote->photos_url, "WebDAV folder URL that photos go to (dav)");

@@ -102,7 +102,12 @@ Result<std::unique_ptr<DavBackend>> DavBackend::Connect(const RemoteConfig& remo
     if (!url) return url.error();
   }
   std::string auth;
-  if (!remote.user.empty()) {
+  if (!remote.token_file.empty()) {
+    // Bearer (RFC 6750): the token goes as it is in the file, never in a message.
+    Result<std::string> token = ReadToken(remote);
+    if (!token) return token.error();
+    auth = "Authorization: Bearer " + *token;
+  } else if (!remote.user.empty()) {
     Result<std::string> password = ReadPassword(remote);
     if (!password) return password.error();
     Result<std::string> header = platform::BasicAuthHeader(remote.user, *password);
