@@ -1,4 +1,4 @@
-// `holdfast remote add|list`: the servers the vault is pushed to, in the config file.
+// `holdfast remote add|list|map`: the servers the vault is pushed to, in the config file.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <map>
@@ -46,6 +46,19 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
   return agent::kExitOk;
 }
 
+int RunRemoteMap(const GlobalOptions& options, const std::string& remote_name, const agent::CollectionMapping& map) {
+  Result<Loaded> loaded = LoadConfigOnly(options);
+  if (!loaded) return ReportError(loaded.error());
+  Status mapped = agent::MapCollection(&loaded->config, remote_name, map);
+  if (!mapped.ok()) return ReportError(mapped.WithContext(loaded->config_path.string()));
+  Status saved = agent::SaveConfig(loaded->config_path, loaded->config);
+  if (!saved.ok()) return ReportError(saved);
+  std::cout << "Remote '" << platform::TerminalSafe(remote_name) << "': collection '"
+            << platform::TerminalSafe(map.collection) << "' of source '" << platform::TerminalSafe(map.source)
+            << "' goes to " << platform::TerminalSafe(map.url) << "\n";
+  return agent::kExitOk;
+}
+
 int RunRemoteList(const GlobalOptions& options) {
   Result<Loaded> loaded = LoadConfigOnly(options);
   if (!loaded) return ReportError(loaded.error());
@@ -57,6 +70,10 @@ int RunRemoteList(const GlobalOptions& options) {
       std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\tdav "
                 << (r.token_file.empty() ? "user " + platform::TerminalSafe(r.user) : std::string("bearer token"))
                 << "\n";
+      for (const agent::CollectionMapping& m : r.collections) {
+        std::cout << "\t" << platform::TerminalSafe(m.source) << "/" << platform::TerminalSafe(m.collection) << " -> "
+                  << platform::TerminalSafe(m.url) << "\n";
+      }
     } else {
       std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\taccount " << platform::TerminalSafe(r.account) << "\n";
     }
@@ -90,6 +107,20 @@ void RegisterRemoteCommand(CLI::App& app, Invocation& invocation) {
                 "allow plain http to a host other than this one: token and data unencrypted");
   SetRun(add, invocation, [remote](const GlobalOptions& options) { return RunRemoteAdd(options, *remote); });
   SetRun(remote_cmd->add_subcommand("list", "list the configured remotes"), invocation, RunRemoteList);
+
+  CLI::App* map = remote_cmd->add_subcommand(
+      "map", "store a collection at a URL of a DAV remote instead of a collection Holdfast makes (docs/dav.md)");
+  auto map_remote = std::make_shared<std::string>();
+  auto mapping = std::make_shared<agent::CollectionMapping>();
+  map->add_option("NAME", *map_remote, "name of the DAV remote")->required();
+  map->add_option("--source", mapping->source, "the source the collection comes from")->required();
+  map->add_option("--collection", mapping->collection, "the collection's name (holdfast status lists them)")
+      ->required();
+  map->add_option("--url", mapping->url, "the collection's URL on the server (an address book or a calendar)")
+      ->required();
+  SetRun(map, invocation, [map_remote, mapping](const GlobalOptions& options) {
+    return RunRemoteMap(options, *map_remote, *mapping);
+  });
 }
 
 }  // namespace holdfast::cli

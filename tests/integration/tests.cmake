@@ -51,6 +51,6 @@ holdfast_test(dav_servers_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav
 # Issue 14: the story (capture, push, check, wipe, lost, recover, verified; unreachable is unknown) against real Radicale and Xandikos.
 holdfast_test(dav_story_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_story_test.cc LIBS holdfast_platform)
 add_dependencies(dav_story_test holdfast)
-# Issue 14: items a server refuses (and, below, collections at URLs the user maps).
+# Issue 14: collections at URLs the user maps (events and tasks in one calendar), and items a server refuses.
 holdfast_test(dav_collections_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_collections_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
 add_dependencies(dav_collections_test holdfast)
