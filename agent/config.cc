@@ -106,18 +106,31 @@ Status CheckDavRemote(RemoteConfig* remote) {
   if (remote->user.find(':') != std::string::npos) {
     return Status(ErrorCode::kInvalidArgument, "remote '" + remote->name + "': --user cannot hold ':' (HTTP Basic)");
   }
-  if (!remote->account.empty() || !remote->token_file.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "remote '" + remote->name + "': --account and --token-file are for --type holdfast");
+  if (!remote->account.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "remote '" + remote->name + "': --account is for --type holdfast");
+  }
+  // Bearer or Basic, never both: a server gets one Authorization header.
+  if (!remote->token_file.empty() && !remote->user.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "remote '" + remote->name +
+                                                   "': --token-file (Bearer) and --user/--password-file (Basic) "
+                                                   "exclude each other");
   }
   if (!remote->photos_url.empty()) {
     Result<std::string> url = CheckedRemoteUrl(*remote, remote->photos_url, "--photos-url");
     if (!url) return url.error();
     remote->photos_url = *url + "/";
   }
+  for (CollectionMapping& m : remote->collections) {
+    Result<std::string> url = CheckedRemoteUrl(*remote, m.url, "collections url");
+    if (!url) return url.error();
+    m.url = *url + "/";
+  }
   std::error_code ec;
   if (!remote->password_file.empty()) {
     remote->password_file = std::filesystem::absolute(remote->password_file, ec).lexically_normal().string();
+  }
+  if (!remote->token_file.empty()) {
+    remote->token_file = std::filesystem::absolute(remote->token_file, ec).lexically_normal().string();
   }
   return Status::Ok();
 }
@@ -196,6 +209,33 @@ Result<std::string> ReadSecretFile(const std::string& file, const std::string& w
 
 }  // namespace
 
+Status MapCollection(Config* config, const std::string& remote_name, CollectionMapping mapping) {
+  RemoteConfig* remote = nullptr;
+  for (RemoteConfig& r : config->remotes) {
+    if (r.name == remote_name) remote = &r;
+  }
+  if (remote == nullptr) return Status(ErrorCode::kNotFound, "no remote named '" + remote_name + "'");
+  if (remote->type != RemoteType::kDav) {
+    return Status(ErrorCode::kInvalidArgument, "remote '" + remote_name + "' is not a DAV remote: only DAV "
+                                               "collections are mapped to URLs");
+  }
+  const SourceConfig* source = config->FindSource(mapping.source);
+  if (source == nullptr) return Status(ErrorCode::kNotFound, "no source named '" + mapping.source + "'");
+  if (mapping.collection.empty()) return Status(ErrorCode::kInvalidArgument, "--collection must name a collection");
+  mapping.kind = source->kind;
+  Result<std::string> url = CheckedRemoteUrl(*remote, mapping.url, "--url");
+  if (!url) return url.error();
+  mapping.url = *url + "/";
+  for (CollectionMapping& m : remote->collections) {
+    if (m.source == mapping.source && m.collection == mapping.collection) {
+      m = std::move(mapping);
+      return Status::Ok();
+    }
+  }
+  remote->collections.push_back(std::move(mapping));
+  return Status::Ok();
+}
+
 Result<std::string> ReadPassword(const RemoteConfig& remote) {
   const std::string where = "password file " + remote.password_file + " of remote '" + remote.name + "'";
   Result<std::string> bytes = ReadSecretFile(remote.password_file, where);
@@ -265,6 +305,29 @@ Status LoadRemotes(const json& doc, const std::filesystem::path& path, Config* c
       }
       if (HasJsonText(entry, "password_file") && !GetJsonText(entry, "password_file", &remote.password_file)) {
         return Malformed(path, where + ".password_file must be a string (or password_file_hex, hex digits)");
+      }
+      if (HasJsonText(entry, "token_file") && !GetJsonText(entry, "token_file", &remote.token_file)) {
+        return Malformed(path, where + ".token_file must be a string (or token_file_hex, hex digits)");
+      }
+      if (entry.contains("collections")) {
+        const json& maps = entry["collections"];
+        if (!maps.is_array()) return Malformed(path, where + ".collections must be an array");
+        for (size_t m = 0; m < maps.size(); ++m) {
+          const std::string at = where + ".collections[" + std::to_string(m) + "]";
+          CollectionMapping mapping;
+          std::optional<SourceKind> kind;
+          if (maps[m].is_object() && maps[m].contains("kind") && maps[m]["kind"].is_string()) {
+            kind = ParseSourceKind(maps[m]["kind"].get<std::string>());
+          }
+          if (!maps[m].is_object() || !GetJsonText(maps[m], "source", &mapping.source) ||
+              !GetJsonText(maps[m], "collection", &mapping.collection) || !kind || !maps[m].contains("url") ||
+              !maps[m]["url"].is_string()) {
+            return Malformed(path, at + " must be {\"source\", \"collection\", \"kind\", \"url\"}");
+          }
+          mapping.kind = *kind;
+          mapping.url = maps[m]["url"].get<std::string>();  // checked by AddRemote below
+          remote.collections.push_back(std::move(mapping));
+        }
       }
     }
     if (HasJsonText(entry, "ca_file") && !GetJsonText(entry, "ca_file", &remote.ca_file)) {
@@ -352,7 +415,18 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
       entry["type"] = RemoteTypeName(r.type);
       if (!r.user.empty()) entry["user"] = r.user;
       if (!r.password_file.empty()) PutJsonText(&entry, "password_file", r.password_file);
+      if (!r.token_file.empty()) PutJsonText(&entry, "token_file", r.token_file);
       if (!r.photos_url.empty()) entry["photos_url"] = r.photos_url;
+      if (!r.collections.empty()) {
+        json maps = json::array();
+        for (const CollectionMapping& m : r.collections) {
+          json map = {{"kind", SourceKindName(m.kind)}, {"url", m.url}};
+          PutJsonText(&map, "source", m.source);
+          PutJsonText(&map, "collection", m.collection);
+          maps.push_back(std::move(map));
+        }
+        entry["collections"] = std::move(maps);
+      }
     } else {
       entry["account"] = r.account;
       PutJsonText(&entry, "token_file", r.token_file);

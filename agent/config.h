@@ -40,6 +40,16 @@ enum class RemoteType { kHoldfast, kDav };
 const char* RemoteTypeName(RemoteType type);  // "holdfast", "dav"
 std::optional<RemoteType> ParseRemoteType(std::string_view name);
 
+// DAV: a vault collection stored at a URL the user names (`holdfast remote
+// map`), for servers without discovery or to use a collection that exists
+// already. The kind is the source's, recorded when the map is made.
+struct CollectionMapping {
+  std::string source;      // the source's name in the config
+  std::string collection;  // the collection's name in the vault (holdfast status lists them)
+  SourceKind kind = SourceKind::kContacts;
+  std::string url;  // the collection's URL, ending in '/', checked as the remote's URL is
+};
+
 // A server the vault is pushed to (docs/protocol.md, docs/dav.md).
 struct RemoteConfig {
   std::string name;        // unique; names the remote on the CLI and in the vault's ledger
@@ -47,7 +57,9 @@ struct RemoteConfig {
   // discovery starts (a server root, a principal, or a home set).
   std::string url;
   std::string account;     // Holdfast: the device's account on the server
-  std::string token_file;  // Holdfast: absolute path of a file holding the bearer token, mode 0600
+  // Absolute path of a file holding the bearer token, mode 0600: Holdfast
+  // always; DAV optionally (HTTP Bearer, RFC 6750), instead of user/password.
+  std::string token_file;
   std::string ca_file;     // optional PEM bundle to verify the server with
   // Plain http to a host other than loopback: the token and data travel
   // unencrypted. Only with `remote add --insecure-plain-http`.
@@ -62,6 +74,8 @@ struct RemoteConfig {
   std::string password_file{};
   // DAV: optional WebDAV folder URL that photos go to (the same TLS rules).
   std::string photos_url{};
+  // DAV: collections at explicit URLs; at most one per source and collection.
+  std::vector<CollectionMapping> collections{};
 };
 
 struct Config {
@@ -82,8 +96,9 @@ Result<Config> LoadConfig(const std::filesystem::path& path);
 Status SaveConfig(const std::filesystem::path& path, const Config& config);
 
 // Checks and adds a remote: a new non-empty name, an http(s) URL as curl
-// (for DAV: a user and a password file, both or neither, and the photo
-// folder's URL under the same rules as the URL; no account or token)
+// (for DAV: a user and a password file, both or neither, or instead a
+// token file for Bearer, and the photo folder's URL under the same rules as
+// the URL; no account)
 // reads it (platform::ParseServerUrl: no user info, query or fragment; plain
 // http only to loopback unless insecure_plain_http), an account, a token file
 // (made absolute), a pin that is a base64 SHA-256 if given. Errors:
@@ -100,6 +115,12 @@ Result<std::string> CheckedRemoteUrl(const RemoteConfig& remote, std::string tex
 // The remote to use: the named one, else the only one. Errors: kNotFound,
 // kInvalidArgument (several remotes and no name).
 Result<const RemoteConfig*> ChooseRemote(const Config& config, const std::string& name);
+
+// Maps a collection of a DAV remote to `mapping.url` (replacing an earlier
+// map of the same source and collection): the remote must be a DAV one, the
+// source must exist (its kind is recorded), the URL passes CheckedRemoteUrl.
+// Errors: kNotFound (remote or source), kInvalidArgument.
+Status MapCollection(Config* config, const std::string& remote_name, CollectionMapping mapping);
 
 // Reads the token of a remote. The file must belong to this user and be
 // readable by nobody else (mode 0600 or stricter). Errors: kNotFound,

@@ -5,6 +5,7 @@
 
 #include "agent/json_text.h"
 #include "platform/clock.h"
+#include "platform/sha256.h"
 #include "platform/terminal_text.h"
 
 namespace holdfast::agent {
@@ -56,7 +57,7 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
   if (!problems) return problems.error();
   report.capture_problems = std::move(*problems);
   for (const auto& [name, url] : remotes) {
-    RemoteStatus remote{name, url, "", {}, "", "", std::nullopt};
+    RemoteStatus remote{name, url, "", {}, "", "", std::nullopt, {}};
     storage::Ledger ledger(vault, name);
     Result<std::optional<std::string>> epoch = ledger.Epoch();
     if (!epoch) return epoch.error();
@@ -73,6 +74,9 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
     Result<std::optional<storage::RecoveryRecord>> last = ledger.LastRecoveryRecord();
     if (!last) return last.error();
     remote.last_recovery = *last;
+    Result<std::vector<storage::Refusal>> refusals = ledger.Refusals();
+    if (!refusals) return refusals.error();
+    remote.refusals = std::move(*refusals);
     report.remotes.push_back(std::move(remote));
   }
   return report;
@@ -147,6 +151,15 @@ std::string StatusText(const StatusReport& report) {
       }
       out += "\n";
     }
+    if (!r.refusals.empty()) {
+      out += "  REFUSED by the server (" + std::to_string(r.refusals.size()) +
+             " items; kept in the vault, sent again at each push):\n";
+      for (const storage::Refusal& refusal : r.refusals) {
+        const storage::CollectionInfo* c = FindCollection(report, refusal.collection_id);
+        out += "    item '" + T(refusal.uid) + "' in " + T(c ? c->source + "/" + c->name : std::string("?")) +
+               " since " + platform::FormatUtc(refusal.refused_ms) + ": " + T(refusal.reason) + "\n";
+      }
+    }
   }
   if (!report.capture_problems.empty()) {
     out += "\nSkipped by the last capture (" + std::to_string(report.capture_problems.size()) + ")\n";
@@ -202,7 +215,19 @@ std::string StatusJson(const StatusReport& report) {
   }
   nlohmann::json remotes = nlohmann::json::array();
   for (const RemoteStatus& r : report.remotes) {
+    nlohmann::json refused = nlohmann::json::array();
+    for (const storage::Refusal& refusal : r.refusals) {
+      const storage::CollectionInfo* c = FindCollection(report, refusal.collection_id);
+      nlohmann::json entry = {{"sha256", platform::ToHex(refusal.sha256)},
+                              {"reason", refusal.reason},
+                              {"since", platform::FormatUtc(refusal.refused_ms)}};
+      PutJsonText(&entry, "uid", refusal.uid);
+      PutJsonText(&entry, "collection", c ? c->name : "");
+      PutJsonText(&entry, "source", c ? c->source : "");
+      refused.push_back(std::move(entry));
+    }
     remotes.push_back({{"name", r.name},
+                       {"refused", refused},
                        {"url", r.url},
                        {"epoch", r.epoch.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.epoch)},
                        {"acknowledged", r.ledger.acknowledged},

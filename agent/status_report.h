@@ -25,6 +25,9 @@ struct RemoteStatus {
   std::string recovery_in_progress;  // its reason; empty when none
   std::string recovery_progress;     // JSON text: items and bytes done and to do; may be empty
   std::optional<storage::RecoveryRecord> last_recovery;
+  // Items whose content the server refused (its word), kept in the vault;
+  // cleared once the server acknowledges the item.
+  std::vector<storage::Refusal> refusals;
 };
 
 struct StatusReport {

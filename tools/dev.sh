@@ -103,6 +103,12 @@ case "${1:-}" in
     HOLDFAST_POWER_CUT_STRIDE=4 HOLDFAST_IO_ERROR_STRIDE=10 HOLDFAST_KILLS=25 HOLDFAST_DISK_FULL_LEVELS=2 \
       run_tests "$ASAN_BUILD_DIR"
     ;;
-  demo) shift; install_packages "${PACKAGES[@]}"; build "$BUILD_DIR"; run_demo "$@" ;;
-  *) echo "usage: tools/dev.sh demo [--profile large] | tools/dev.sh test" >&2; exit 2 ;;
+  demo)
+    shift
+    # --server radicale needs Radicale (and curl, python3) besides the build's packages.
+    case " $* " in *" radicale "*) install_packages "${PACKAGES[@]}" radicale curl python3 ;; *) install_packages "${PACKAGES[@]}" ;; esac
+    build "$BUILD_DIR"
+    run_demo "$@"
+    ;;
+  *) echo "usage: tools/dev.sh demo [--profile large] [--server radicale] | tools/dev.sh test" >&2; exit 2 ;;
 esac

@@ -1,4 +1,4 @@
-// `holdfast remote add|list`: the servers the vault is pushed to, in the config file.
+// `holdfast remote add|list|map`: the servers the vault is pushed to, in the config file.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <map>
@@ -20,7 +20,7 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
   // The token (or password) file is checked now, so that a file others can
   // read is refused before the first push.
   const agent::RemoteConfig& added_remote = config.remotes.back();
-  if (added_remote.type == agent::RemoteType::kHoldfast) {
+  if (added_remote.type == agent::RemoteType::kHoldfast || !added_remote.token_file.empty()) {
     Result<std::string> token = agent::ReadToken(added_remote);
     if (!token) return ReportError(token.error());
   } else if (!added_remote.password_file.empty()) {
@@ -33,8 +33,9 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
   if (stored.type == agent::RemoteType::kDav) {
     std::cout << "Added DAV remote '" << platform::TerminalSafe(stored.name) << "' at "
               << platform::TerminalSafe(stored.url)
-              << (stored.user.empty() ? std::string(" (no authentication)")
-                                      : " (user " + platform::TerminalSafe(stored.user) + ")")
+              << (!stored.token_file.empty() ? std::string(" (bearer token)")
+                  : stored.user.empty()      ? std::string(" (no authentication)")
+                                             : " (user " + platform::TerminalSafe(stored.user) + ")")
               << "\n";
   } else {
     std::cout << "Added remote '" << platform::TerminalSafe(stored.name) << "' at " << platform::TerminalSafe(stored.url) << " (account " << platform::TerminalSafe(stored.account) << ")\n";
@@ -42,6 +43,19 @@ int RunRemoteAdd(const GlobalOptions& options, const agent::RemoteConfig& remote
   if (stored.insecure_plain_http) {
     std::cerr << "warning: plain http: the token and your data travel unencrypted to " << stored.url << "\n";
   }
+  return agent::kExitOk;
+}
+
+int RunRemoteMap(const GlobalOptions& options, const std::string& remote_name, const agent::CollectionMapping& map) {
+  Result<Loaded> loaded = LoadConfigOnly(options);
+  if (!loaded) return ReportError(loaded.error());
+  Status mapped = agent::MapCollection(&loaded->config, remote_name, map);
+  if (!mapped.ok()) return ReportError(mapped.WithContext(loaded->config_path.string()));
+  Status saved = agent::SaveConfig(loaded->config_path, loaded->config);
+  if (!saved.ok()) return ReportError(saved);
+  std::cout << "Remote '" << platform::TerminalSafe(remote_name) << "': collection '"
+            << platform::TerminalSafe(map.collection) << "' of source '" << platform::TerminalSafe(map.source)
+            << "' goes to " << platform::TerminalSafe(map.url) << "\n";
   return agent::kExitOk;
 }
 
@@ -53,8 +67,13 @@ int RunRemoteList(const GlobalOptions& options) {
     std::cout << "No remotes in " << platform::TerminalSafe(loaded->config_path.string()) << "\n";
   for (const agent::RemoteConfig& r : config.remotes) {
     if (r.type == agent::RemoteType::kDav) {
-      std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\tdav user "
-                << platform::TerminalSafe(r.user) << "\n";
+      std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\tdav "
+                << (r.token_file.empty() ? "user " + platform::TerminalSafe(r.user) : std::string("bearer token"))
+                << "\n";
+      for (const agent::CollectionMapping& m : r.collections) {
+        std::cout << "\t" << platform::TerminalSafe(m.source) << "/" << platform::TerminalSafe(m.collection) << " -> "
+                  << platform::TerminalSafe(m.url) << "\n";
+      }
     } else {
       std::cout << platform::TerminalSafe(r.name) << "\t" << platform::TerminalSafe(r.url) << "\taccount " << platform::TerminalSafe(r.account) << "\n";
     }
@@ -77,7 +96,7 @@ void RegisterRemoteCommand(CLI::App& app, Invocation& invocation) {
           CLI::ignore_case));
   add->add_option("--url", remote->url, "base URL, https://... (dav: where discovery starts)")->required();
   add->add_option("--account", remote->account, "this device's account on the server (holdfast)");
-  add->add_option("--token-file", remote->token_file, "file holding the bearer token (mode 0600; holdfast)");
+  add->add_option("--token-file", remote->token_file, "file holding the bearer token (mode 0600; holdfast, or dav with Bearer)");
   add->add_option("--user", remote->user, "HTTP Basic user (dav)");
   add->add_option("--password-file", remote->password_file, "file holding the password (mode 0600; dav)");
   add->add_option("--photos-url", remote->photos_url, "WebDAV folder URL that photos go to (dav)");
@@ -88,6 +107,20 @@ void RegisterRemoteCommand(CLI::App& app, Invocation& invocation) {
                 "allow plain http to a host other than this one: token and data unencrypted");
   SetRun(add, invocation, [remote](const GlobalOptions& options) { return RunRemoteAdd(options, *remote); });
   SetRun(remote_cmd->add_subcommand("list", "list the configured remotes"), invocation, RunRemoteList);
+
+  CLI::App* map = remote_cmd->add_subcommand(
+      "map", "store a collection at a URL of a DAV remote instead of a collection Holdfast makes (docs/dav.md)");
+  auto map_remote = std::make_shared<std::string>();
+  auto mapping = std::make_shared<agent::CollectionMapping>();
+  map->add_option("NAME", *map_remote, "name of the DAV remote")->required();
+  map->add_option("--source", mapping->source, "the source the collection comes from")->required();
+  map->add_option("--collection", mapping->collection, "the collection's name (holdfast status lists them)")
+      ->required();
+  map->add_option("--url", mapping->url, "the collection's URL on the server (an address book or a calendar)")
+      ->required();
+  SetRun(map, invocation, [map_remote, mapping](const GlobalOptions& options) {
+    return RunRemoteMap(options, *map_remote, *mapping);
+  });
 }
 
 }  // namespace holdfast::cli

@@ -1,6 +1,7 @@
 #include "agent/sync/dav_backend.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -11,6 +12,7 @@
 #include "platform/dav/href.h"
 #include "platform/dav/multistatus.h"
 #include "platform/dav/request_body.h"
+#include "platform/pim/content_line.h"  // EqualsIgnoreCase
 #include "platform/sha256.h"
 
 namespace holdfast::agent {
@@ -56,6 +58,55 @@ std::string Token(const std::optional<std::string>& etag) {
   if (!etag) return "";
   Result<dav::EntityTag> tag = dav::ParseEntityTag(*etag);
   return tag ? tag->opaque : "";
+}
+
+// The iCalendar component items of a calendar kind are, or nullptr.
+const char* ComponentOf(ItemKind kind) {
+  switch (kind) {
+    case ItemKind::kEvent: return "VEVENT";
+    case ItemKind::kTask: return "VTODO";
+    case ItemKind::kNote: return "VJOURNAL";
+    case ItemKind::kContact:
+    case ItemKind::kPhoto: break;
+  }
+  return nullptr;
+}
+
+// Whether the collection found at a mapped URL can hold items of `kind`: an
+// address book for contacts; a calendar whose
+// supported-calendar-component-set (absent: any, RFC 4791 5.2.3) holds the
+// kind's component. Errors: kInvalidArgument naming the URL and what it takes.
+Status MappedKindProblem(const std::string& remote_name, ItemKind kind, const std::string& collection_name,
+                         const std::string& url, const dav::Properties& found) {
+  const char* component = ComponentOf(kind);
+  const std::string refused =
+      "remote '" + remote_name + "': the collection mapped to " + platform::RedactUrl(url) + " ";
+  if (kind == ItemKind::kContact && !found.addressbook) {
+    return Status(ErrorCode::kInvalidArgument, refused + "is not an address book: contacts need one (remote map)");
+  }
+  if (component == nullptr) return Status::Ok();
+  if (!found.calendar) {
+    return Status(ErrorCode::kInvalidArgument, refused + "is not a calendar: " + storage::ItemKindName(kind) +
+                                                   " items need one that takes " + component + " (remote map)");
+  }
+  if (!found.components) return Status::Ok();
+  std::string listed;
+  for (const std::string& c : *found.components) {
+    if (c == component) return Status::Ok();
+    listed += (listed.empty() ? "" : " ") + c;
+  }
+  return Status(ErrorCode::kInvalidArgument,
+                refused + "takes only " + (listed.empty() ? "no component" : listed) +
+                    " (supported-calendar-component-set), not " + component + " for " + storage::ItemKindName(kind) +
+                    " collection '" + collection_name + "': map it to a calendar that takes " + component);
+}
+
+std::string MappedId(const CollectionMapping& m) {
+  storage::CollectionInfo info;
+  info.kind = ItemKindOf(m.kind);
+  info.name = m.collection;
+  info.source = m.source;
+  return std::string(kIdPrefix) + storage::ItemKindName(info.kind) + "-" + RemoteCollectionId(info);
 }
 
 const char* ContentTypeOf(ItemKind kind) {
@@ -226,8 +277,17 @@ Result<std::unique_ptr<DavBackend>> DavBackend::Connect(const RemoteConfig& remo
     Result<std::string> url = CheckedRemoteUrl(remote, *text, option);
     if (!url) return url.error();
   }
+  for (const CollectionMapping& m : remote.collections) {
+    Result<std::string> url = CheckedRemoteUrl(remote, m.url, "collections url");
+    if (!url) return url.error();
+  }
   std::string auth;
-  if (!remote.user.empty()) {
+  if (!remote.token_file.empty()) {
+    // Bearer (RFC 6750): the token goes as it is in the file, never in a message.
+    Result<std::string> token = ReadToken(remote);
+    if (!token) return token.error();
+    auth = "Authorization: Bearer " + *token;
+  } else if (!remote.user.empty()) {
     Result<std::string> password = ReadPassword(remote);
     if (!password) return password.error();
     Result<std::string> header = platform::BasicAuthHeader(remote.user, *password);
@@ -315,6 +375,7 @@ Status DavBackend::Discover() {
 Result<std::string> DavBackend::CollectionUrl(const std::string& collection_id) {
   std::optional<ItemKind> kind = KindOfId(collection_id);
   if (!kind) return Status(ErrorCode::kInternal, "not a DAV collection id: " + collection_id);
+  if (const CollectionMapping* mapped = MappingOf(collection_id)) return WithSlash(mapped->url);
   if (*kind == ItemKind::kPhoto) {
     if (remote_.photos_url.empty()) {
       return Status(ErrorCode::kInvalidArgument, "remote '" + remote_.name +
@@ -326,6 +387,13 @@ Result<std::string> DavBackend::CollectionUrl(const std::string& collection_id) 
   HF_RETURN_IF_ERROR(Discover());
   const std::string& home = *kind == ItemKind::kContact ? addressbook_home_ : calendar_home_;
   return dav::MemberUrl(home, collection_id) + "/";
+}
+
+const CollectionMapping* DavBackend::MappingOf(const std::string& collection_id) const {
+  for (const CollectionMapping& m : remote_.collections) {
+    if (MappedId(m) == collection_id) return &m;
+  }
+  return nullptr;
 }
 
 Result<RemoteState> DavBackend::ReadState() {
@@ -364,6 +432,35 @@ Result<RemoteState> DavBackend::ReadState() {
       ids[*name] = std::move(tokens);
     }
   }
+  // Mapped collections: each URL asked on its own; a 404, or a 207 holding
+  // a 404 for it (Xandikos), is the server saying it is not there.
+  // One that exists must be able to hold the kind: refused here, before a
+  // push sends anything (push does not ensure a collection listed here).
+  static constexpr dav::PropName kMappedProps[] = {dav::kResourceType, dav::kSupportedCalendarComponentSet,
+                                                   dav::kGetCtag, dav::kSyncToken};
+  Result<std::string> mapped_body = dav::PropfindBody(kMappedProps);
+  if (!mapped_body) return mapped_body.error();
+  for (const CollectionMapping& m : remote_.collections) {
+    const std::string url = WithSlash(m.url);
+    const std::string what = "PROPFIND " + platform::RedactUrl(url) + " (mapped collection)";
+    HttpResponse r = http_->Perform(Request("PROPFIND", url, *mapped_body, {kXml, "Depth: 0"}));
+    if (r.transport.ok() && r.status == 404) continue;
+    if (!r.transport.ok() || r.status != 207) return AnswerStatus(r, what);
+    Result<dav::Multistatus> ms = dav::ParseMultistatus(r.body);
+    if (!ms) return ms.error().WithContext(what);
+    const dav::Properties* found = nullptr;
+    for (const dav::Response& response : ms->responses) {
+      if (!dav::SameHref(response.href, url)) continue;
+      found = (response.status && *response.status == 404) ? nullptr : response.Found();
+    }
+    if (found == nullptr) continue;
+    HF_RETURN_IF_ERROR(MappedKindProblem(remote_.name, ItemKindOf(m.kind), m.collection, url, *found));
+    std::optional<storage::CollectionTokens> tokens;
+    if (found->ctag || found->sync_token) {
+      tokens = storage::CollectionTokens{found->sync_token.value_or(""), found->ctag.value_or("")};
+    }
+    ids[MappedId(m)] = std::move(tokens);
+  }
   for (auto& [id, tokens] : ids) state.collections.push_back({id, std::nullopt, std::move(tokens)});
   return state;
 }
@@ -373,26 +470,62 @@ std::string DavBackend::CollectionId(const storage::CollectionInfo& collection) 
 }
 
 void DavBackend::EnsureCollection(const storage::CollectionInfo& collection, std::function<void(Status)> done) {
-  Result<std::string> url = CollectionUrl(CollectionId(collection));
+  const std::string id = CollectionId(collection);
+  Result<std::string> url = CollectionUrl(id);
   if (!url) return done(url.error());
+  if (MappingOf(id) != nullptr) return EnsureMapped(collection, *url, std::move(done));
+  MakeCollection(collection, *url, std::move(done));
+}
+
+void DavBackend::EnsureMapped(const storage::CollectionInfo& collection, const std::string& url,
+                              std::function<void(Status)> done) {
+  static constexpr dav::PropName kProps[] = {dav::kResourceType, dav::kSupportedCalendarComponentSet};
+  Result<std::string> body = dav::PropfindBody(kProps);
+  if (!body) return done(body.error());
+  const std::string what = "PROPFIND " + platform::RedactUrl(url) + " (mapped collection '" + collection.name + "')";
+  http_->Submit(Request("PROPFIND", url, std::move(*body), {kXml, "Depth: 0"}),
+                [this, collection, url, what, done = std::move(done)](HttpResponse&& r) mutable {
+                  if (r.transport.ok() && r.status == 404) return MakeCollection(collection, url, std::move(done));
+                  if (!r.transport.ok() || r.status != 207) return done(AnswerStatus(r, what));
+                  Result<dav::Multistatus> ms = dav::ParseMultistatus(r.body);
+                  if (!ms) return done(ms.error().WithContext(what));
+                  const dav::Properties* found = nullptr;
+                  bool gone = false;
+                  for (const dav::Response& response : ms->responses) {
+                    if (!dav::SameHref(response.href, url)) continue;
+                    if (response.status && *response.status == 404) gone = true;
+                    found = response.Found();
+                  }
+                  if (gone) return MakeCollection(collection, url, std::move(done));
+                  if (found == nullptr) {
+                    return done(Status(ErrorCode::kServerError, what + ": the answer names no properties of it"));
+                  }
+                  done(MappedKindProblem(remote_.name, collection.kind, collection.name, url, *found));
+                });
+}
+
+void DavBackend::MakeCollection(const storage::CollectionInfo& collection, const std::string& url,
+                                std::function<void(Status)> done) {
   // An address book by extended MKCOL, a calendar of the kind's component by
   // MKCALENDAR, a photo folder by a plain MKCOL.
   std::string method = "MKCALENDAR";
   Result<std::string> body = std::string();
   switch (collection.kind) {
     case ItemKind::kContact: method = "MKCOL"; body = dav::MkcolAddressbookBody(collection.name); break;
-    case ItemKind::kEvent: body = dav::MkcalendarBody(collection.name, std::vector<std::string>{"VEVENT"}); break;
-    case ItemKind::kTask: body = dav::MkcalendarBody(collection.name, std::vector<std::string>{"VTODO"}); break;
-    case ItemKind::kNote: body = dav::MkcalendarBody(collection.name, std::vector<std::string>{"VJOURNAL"}); break;
+    case ItemKind::kEvent:
+    case ItemKind::kTask:
+    case ItemKind::kNote:
+      body = dav::MkcalendarBody(collection.name, std::vector<std::string>{ComponentOf(collection.kind)});
+      break;
     case ItemKind::kPhoto: method = "MKCOL"; break;
   }
   if (!body) return done(body.error());
   std::vector<std::string> headers;
   if (!body->empty()) headers.push_back(kXml);
-  const std::string what = method + " " + platform::RedactUrl(*url);
+  const std::string what = method + " " + platform::RedactUrl(url);
   const ItemKind kind = collection.kind;
-  platform::HttpRequest request = Request(method, *url, std::move(*body), std::move(headers));
-  http_->Submit(request, [this, request, what, kind, url = *url, done = std::move(done)](HttpResponse&& r) {
+  platform::HttpRequest request = Request(method, url, std::move(*body), std::move(headers));
+  http_->Submit(request, [this, request, what, kind, url, done = std::move(done)](HttpResponse&& r) {
       if (r.transport.ok() && (r.status == 201 || r.status == 200 || r.status == 204)) return done(Status::Ok());
       if (kind == ItemKind::kPhoto) {
         // 405: the folder exists already. 409: the photos URL itself is
@@ -929,6 +1062,45 @@ Result<Inventory> DavBackend::ListInventory(const std::string& collection_id) {
     const dav::Properties* found = response.Found();
     if (found && found->collection) continue;  // a sub-folder is no item
     inventory.items[*name] = Token(found ? found->etag : std::nullopt);
+  }
+  return KeepOwnComponent(collection_id, *url, std::move(inventory));
+}
+
+Result<Inventory> DavBackend::KeepOwnComponent(const std::string& collection_id, const std::string& url,
+                                               Inventory inventory) {
+  // A calendar mapped for several kinds (events and tasks in one calendar)
+  // holds each kind's items side by side: an item belongs to this
+  // collection when it holds this kind's component, whatever its name. No
+  // REPORT answers that everywhere (Xandikos 0.2.8's calendar-query finds no
+  // item stored under a name without ".ics"), so each member is read.
+  const CollectionMapping* mapped = MappingOf(collection_id);
+  const char* component = ComponentOf(*KindOfId(collection_id));
+  if (mapped == nullptr || component == nullptr || inventory.collection_gone) return inventory;
+  bool shared = false;
+  for (const CollectionMapping& m : remote_.collections) {
+    shared = shared || (&m != mapped && m.kind != mapped->kind && WithSlash(m.url) == url);
+  }
+  if (!shared) return inventory;
+  const std::string begin = std::string("BEGIN:") + component;
+  for (auto it = inventory.items.begin(); it != inventory.items.end();) {
+    const std::string item_url = dav::MemberUrl(url, it->first);
+    HttpResponse r = http_->Perform(Request("GET", item_url));
+    if (r.transport.ok() && r.status == 404) {
+      it = inventory.items.erase(it);  // gone meanwhile: not held
+      continue;
+    }
+    if (!r.transport.ok() || r.status != 200) return AnswerStatus(r, "GET " + platform::RedactUrl(item_url));
+    bool own = false;
+    size_t at = 0;
+    while (!own && at < r.body.size()) {
+      size_t end = r.body.find('\n', at);
+      if (end == std::string::npos) end = r.body.size();
+      std::string line = r.body.substr(at, end - at);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      own = platform::EqualsIgnoreCase(line, begin);
+      at = end + 1;
+    }
+    it = own ? std::next(it) : inventory.items.erase(it);
   }
   return inventory;
 }

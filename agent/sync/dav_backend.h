@@ -12,7 +12,13 @@
 //     ("holdfast-KIND-<32 hex>") under its home set: an address book by
 //     extended MKCOL (RFC 5689), a calendar by MKCALENDAR with the component
 //     set of its kind (VEVENT, VTODO, VJOURNAL), photos by MKCOL under the
-//     remote's photos_url. A 405 (it exists) counts as created.
+//     remote's photos_url. A 405 (it exists) counts as created. A
+//     collection mapped by `remote map` (RemoteConfig::collections) is at
+//     its URL instead: made the same way when absent, else it must be an
+//     address book, or a calendar whose supported-calendar-component-set
+//     holds the kind's component (kInvalidArgument before anything is
+//     sent); a calendar mapped for several kinds lists, as each kind's
+//     items, the members holding that kind's component (docs/dav.md).
 //   - epoch: the constant "dav". DAV servers keep no identity of their
 //     store; a wipe shows as collections missing from the PROPFIND Depth 1
 //     of the home sets (404 or absent: "collection gone") or as acknowledged
@@ -142,8 +148,22 @@ class DavBackend final : public RemoteBackend {
   platform::HttpRequest Request(std::string method, std::string url, std::string body = "",
                                 std::vector<std::string> headers = {}) const;
   Status Discover();
-  // The URL of a collection id ("" when its home is unknown), ending in '/'.
+  // The URL of a collection id ("" when its home is unknown), ending in '/':
+  // the mapped URL (`remote map`) when there is one, else under its home.
   Result<std::string> CollectionUrl(const std::string& collection_id);
+  // The mapping (RemoteConfig::collections) of a collection id, or null.
+  const CollectionMapping* MappingOf(const std::string& collection_id) const;
+  // EnsureCollection for a mapped URL: PROPFIND Depth 0 first; what exists
+  // must be of the kind (an address book, a calendar whose
+  // supported-calendar-component-set holds the kind's component); what does
+  // not is made as an unmapped collection would be.
+  void EnsureMapped(const storage::CollectionInfo& collection, const std::string& url,
+                    std::function<void(Status)> done);
+  void MakeCollection(const storage::CollectionInfo& collection, const std::string& url,
+                      std::function<void(Status)> done);
+  // ListInventory's last step: for a calendar mapped for several kinds,
+  // only the members holding this kind's component (each read by GET).
+  Result<Inventory> KeepOwnComponent(const std::string& collection_id, const std::string& url, Inventory inventory);
 
   // One PUT of a batch, kept until its answer is settled (a 412 may need a
   // GET and one more PUT).

@@ -367,7 +367,12 @@ class Pusher {
         HF_RETURN_IF_ERROR(ledger_.ForgetBlob(p.sha256));
         retry_round_ = true;
       } else {
-        report_->refused.push_back("item '" + p.uid + "': " + outcome.put_reasons[i]);
+        // Kept in the vault and listed by `holdfast status` until the server
+        // acknowledges the item (RecordAcks clears it); the run goes on.
+        const std::string& reason = i < outcome.put_reasons.size() ? outcome.put_reasons[i] : "";
+        HF_RETURN_IF_ERROR(ledger_.RecordRefusal(p.item_id, p.sha256, reason.empty() ? "no status" : reason,
+                                                 session_.now_ms()));
+        report_->refused.push_back("item '" + p.uid + "': " + reason);
         refused_in_.insert(collection_ids_[batch.collection_id]);
       }
     }

@@ -75,7 +75,12 @@ struct Story {
     ProcessResult captured = Holdfast({"capture"});
     REQUIRE_MESSAGE(captured.exit_code == kExitOk, (captured.out + captured.err));
     std::vector<std::string> add = {"remote", "add", "dav", "--type", "dav", "--url", server.url() + server.base_path()};
-    if (server.has_auth()) {
+    if (!server.bearer_token().empty()) {
+      const fs::path token = dir / "token";
+      testing::WriteFileBytes(token, server.bearer_token() + "\n");
+      REQUIRE(chmod(token.c_str(), 0600) == 0);
+      add.insert(add.end(), {"--token-file", token.string()});
+    } else if (server.has_auth()) {
       const fs::path password = dir / "password";
       testing::WriteFileBytes(password, server.password() + "\n");
       REQUIRE(chmod(password.c_str(), 0600) == 0);
@@ -83,6 +88,14 @@ struct Story {
     }
     ProcessResult added = Holdfast(add);
     REQUIRE_MESSAGE(added.exit_code == kExitOk, (added.out + added.err));
+  }
+
+  // curl's credentials for the server: Basic, Bearer, or none.
+  void AddCurlAuth(std::vector<std::string>* argv) const {
+    if (server.has_auth()) argv->insert(argv->end(), {"-u", server.user() + ":" + server.password()});
+    if (!server.bearer_token().empty()) {
+      argv->insert(argv->end(), {"-H", "Authorization: Bearer " + server.bearer_token()});
+    }
   }
 
   ProcessResult Holdfast(std::vector<std::string> args) const {
@@ -94,7 +107,7 @@ struct Story {
   std::vector<std::string> List(const std::string& path) {
     std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-X", "PROPFIND", "-H", "Depth: 1", "-o",
                                      (dir / "listing").string(), "-w", "%{http_code}"};
-    if (server.has_auth()) argv.insert(argv.end(), {"-u", server.user() + ":" + server.password()});
+    AddCurlAuth(&argv);
     argv.push_back(server.url() + path);
     ProcessResult run = RunProcess(argv, {}, 30);
     std::vector<std::string> hrefs;
@@ -114,7 +127,7 @@ struct Story {
   // Every item in the collections Holdfast made (holdfast-*), counted
   // without the agent's own code.
   size_t ItemsOnServer() {
-    std::vector<std::string> homes = server.kind() == DavServerKind::kXandikos
+    std::vector<std::string> homes = server.xandikos()
                                          ? std::vector<std::string>{"/user/contacts/", "/user/calendars/"}
                                          : std::vector<std::string>{server.base_path()};
     size_t items = 0;
@@ -139,7 +152,7 @@ struct Story {
       argv.insert(argv.end(), {"-H", "Content-Type: text/vcard; charset=utf-8", "--data-binary",
                                "@" + (dir / "upload").string()});
     }
-    if (server.has_auth()) argv.insert(argv.end(), {"-u", server.user() + ":" + server.password()});
+    AddCurlAuth(&argv);
     argv.push_back(server.url() + path);
     ProcessResult run = RunProcess(argv, {}, 30);
     if (body) *body = fs::exists(dir / "answer") ? testing::ReadFileBytes(dir / "answer") : "";
@@ -148,7 +161,7 @@ struct Story {
 
   // The path of the address book Holdfast made (holdfast-contact-...).
   std::string ContactCollection() {
-    const std::string home = server.kind() == DavServerKind::kXandikos ? "/user/contacts/" : server.base_path();
+    const std::string home = server.xandikos() ? "/user/contacts/" : server.base_path();
     for (const std::string& href : List(home)) {
       const std::string path = href.substr(href.find(home));
       if (path.find("holdfast-contact-") != std::string::npos) return path;
@@ -225,6 +238,30 @@ TEST_CASE("radicale: a refused password is unknown, never lost, and recover star
 
 TEST_CASE("xandikos: push, check healthy, wipe while stopped is lost, recover verifies, unreachable is unknown") {
   RunStory(DavServerKind::kXandikos);
+}
+
+// Xandikos behind a proxy that checks a bearer token: the whole story with
+// `remote add --token-file`, then a wrong token is refused (401 from the
+// proxy): unknown, never lost, and recover starts nothing.
+TEST_CASE("xandikos behind a bearer proxy: --token-file sends Authorization: Bearer; the story passes; a wrong token is unknown") {
+  RunStory(DavServerKind::kXandikosBearer);
+  Story s(DavServerKind::kXandikosBearer);
+  const std::string config = testing::ReadFileBytes(s.config);
+  CHECK(config.find("\"token_file\"") != std::string::npos);
+  CHECK_MESSAGE(config.find(s.server.bearer_token()) == std::string::npos, "the token itself went into the config");
+  ProcessResult push = s.Holdfast({"push"});
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err + s.server.ReadLog()));
+  REQUIRE(s.ItemsOnServer() == Story::kItems);
+  testing::WriteFileBytes(s.dir / "token", "not-the-token\n");
+  ProcessResult check = s.Holdfast({"check"});
+  CHECK_MESSAGE(check.exit_code == agent::kExitRemoteRefused, (check.out + check.err));
+  CHECK(check.out.find("UNKNOWN") != std::string::npos);
+  CHECK(check.out.find("lost") == std::string::npos);
+  CHECK((check.out + check.err).find("not-the-token") == std::string::npos);
+  ProcessResult recover = s.Holdfast({"recover"});
+  CHECK(recover.exit_code == agent::kExitRemoteRefused);
+  CHECK(recover.out.find("VERIFIED") == std::string::npos);
+  CHECK(s.ItemsOnServer() == Story::kItems);
 }
 
 // A push killed after the server stored the items but before the vault

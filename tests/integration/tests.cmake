@@ -58,3 +58,6 @@ add_dependencies(dav_photo_story_test holdfast)
 # (no inventory while the sync token and CTag are as recorded), another client's edit, against Radicale and Xandikos.
 holdfast_test(dav_wipes_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_wipes_test.cc LIBS holdfast_platform)
 add_dependencies(dav_wipes_test holdfast)
+# Issue 14: collections at URLs the user maps (events and tasks in one calendar), and items a server refuses.
+holdfast_test(dav_collections_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_collections_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
+add_dependencies(dav_collections_test holdfast)

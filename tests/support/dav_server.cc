@@ -21,6 +21,7 @@ namespace {
 
 constexpr char kUser[] = "holdfast";
 constexpr char kPassword[] = "holdfast-test-password";
+constexpr char kBearerToken[] = "holdfast-test-bearer-7f3a9c";
 constexpr int kStartTimeoutMs = 20000;
 constexpr int kStopGraceMs = 10000;
 
@@ -96,6 +97,7 @@ const char* DavServerName(DavServerKind kind) {
     case DavServerKind::kXandikos: return "xandikos";
     case DavServerKind::kApache: return "apache";
     case DavServerKind::kNginx: return "nginx";
+    case DavServerKind::kXandikosBearer: return "xandikos-bearer";
   }
   return "?";
 }
@@ -126,7 +128,8 @@ std::string DavServer::url() const { return "http://127.0.0.1:" + std::to_string
 std::string DavServer::base_path() const {
   switch (kind_) {
     case DavServerKind::kRadicale: return std::string("/") + kUser + "/";
-    case DavServerKind::kXandikos: return "/user/";
+    case DavServerKind::kXandikos:
+    case DavServerKind::kXandikosBearer: return "/user/";
     case DavServerKind::kApache:
     case DavServerKind::kNginx: return "/dav/";
   }
@@ -136,7 +139,15 @@ std::string DavServer::base_path() const {
 std::string DavServer::user() const { return has_auth() ? kUser : ""; }
 std::string DavServer::password() const { return has_auth() ? kPassword : ""; }
 
-std::string DavServer::ReadLog() const { return ReadFileBytes(log_path_); }
+std::string DavServer::bearer_token() const {
+  return kind_ == DavServerKind::kXandikosBearer ? kBearerToken : "";
+}
+
+std::string DavServer::ReadLog() const {
+  std::string log = ReadFileBytes(log_path_);
+  if (kind_ == DavServerKind::kXandikosBearer) log += "\n--- proxy:\n" + ReadFileBytes(scratch_.path() / "proxy.log");
+  return log;
+}
 
 void DavServer::WriteConfig() const {
   const char* name = nullptr;
@@ -152,12 +163,18 @@ void DavServer::WriteConfig() const {
       name = "nginx.conf";
       if (IsRoot()) user_lines = "user root root;";
       break;
+    case DavServerKind::kXandikosBearer:
+      name = "nginx-bearer.conf";
+      if (IsRoot()) user_lines = "user root root;";
+      break;
   }
   std::string text = Template(std::string(name) + ".in");
   ReplaceAll(&text, "@STORAGE@", storage_dir_.string());
   ReplaceAll(&text, "@DIR@", scratch_.path().string());
   ReplaceAll(&text, "@PORT@", std::to_string(port_));
   ReplaceAll(&text, "@USER_LINES@", user_lines);
+  ReplaceAll(&text, "@INNER_PORT@", std::to_string(inner_port_));
+  ReplaceAll(&text, "@TOKEN@", kBearerToken);
   WriteFileBytes(scratch_.path() / name, text);
 }
 
@@ -168,10 +185,12 @@ std::vector<std::string> DavServer::Command() const {
       RequireInstalled("/usr/bin/radicale", "radicale");
       return {"/usr/bin/radicale", "--config", dir + "/radicale.conf"};
     case DavServerKind::kXandikos:
+    case DavServerKind::kXandikosBearer:
       RequireInstalled("/usr/bin/xandikos", "xandikos");
       // --defaults creates /user/calendars/calendar/ and /user/contacts/addressbook/.
-      return {"/usr/bin/xandikos", "-d", storage_dir_.string(), "-l", "127.0.0.1", "-p", std::to_string(port_),
-              "--defaults", "--current-user-principal", "/user/"};
+      return {"/usr/bin/xandikos", "-d", storage_dir_.string(), "-l", "127.0.0.1", "-p",
+              std::to_string(kind_ == DavServerKind::kXandikosBearer ? inner_port_ : port_), "--defaults",
+              "--current-user-principal", "/user/"};
     case DavServerKind::kApache:
       RequireInstalled("/usr/sbin/apache2", "apache2");
       return {"/usr/sbin/apache2", "-f", dir + "/apache2.conf", "-DFOREGROUND"};
@@ -188,28 +207,43 @@ void DavServer::PrepareStorage() const {
   if (kind_ == DavServerKind::kApache) GiveToApacheUser(storage_dir_);
 }
 
+bool DavServer::AwaitAnswer(ChildProcess* child, int port, std::string* why) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStartTimeoutMs);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (AnswersHttp(port)) return true;
+    if (!child->Running()) {
+      *why = "exited with wait status " + std::to_string(child->exit_status());
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  *why = "did not answer within " + std::to_string(kStartTimeoutMs / 1000) + " s";
+  return false;
+}
+
 bool DavServer::TryStart(std::string* why) {
   WriteConfig();
   PrepareStorage();
   ChildOptions options;
   options.own_process_group = true;
   options.output_file = log_path_.string();
+  const bool proxied = kind_ == DavServerKind::kXandikosBearer;
   child_ = std::make_unique<ChildProcess>(Command(), options);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStartTimeoutMs);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (AnswersHttp(port_)) return true;
-    if (!child_->Running()) {
-      *why = "exited with wait status " + std::to_string(child_->exit_status());
-      child_->Terminate(0);
-      child_.reset();
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  bool up = AwaitAnswer(child_.get(), proxied ? inner_port_ : port_, why);
+  if (up && proxied) {
+    RequireInstalled("/usr/sbin/nginx", "nginx");
+    const std::string dir = scratch_.path().string();
+    ChildOptions proxy_options = options;
+    proxy_options.output_file = dir + "/proxy.out";
+    proxy_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"/usr/sbin/nginx", "-p", dir, "-c", dir + "/nginx-bearer.conf", "-e",
+                                 dir + "/proxy.log"},
+        proxy_options);
+    up = AwaitAnswer(proxy_.get(), port_, why);
+    if (!up) *why = "the bearer proxy " + *why;
   }
-  *why = "did not answer within " + std::to_string(kStartTimeoutMs / 1000) + " s";
-  child_->Terminate(kStopGraceMs);
-  child_.reset();
-  return false;
+  if (!up) Stop();
+  return up;
 }
 
 void DavServer::Start() {
@@ -218,18 +252,29 @@ void DavServer::Start() {
   std::string why;
   for (int attempt = 0; attempt < (first ? 3 : 1); ++attempt) {
     if (first) port_ = FreePort();
+    if (first && kind_ == DavServerKind::kXandikosBearer) {
+      do inner_port_ = FreePort();
+      while (inner_port_ == port_);
+    }
     if (TryStart(&why)) return;
   }
   FAIL(name() << " did not start on port " << port_ << ": " << why << "\n--- " << log_path_ << ":\n" << ReadLog());
 }
 
 void DavServer::Stop() {
+  if (proxy_ != nullptr) {
+    proxy_->Terminate(kStopGraceMs);
+    proxy_.reset();
+  }
   if (child_ == nullptr) return;
   child_->Terminate(kStopGraceMs);
   child_.reset();
 }
 
-bool DavServer::running() { return child_ != nullptr && child_->Running(); }
+bool DavServer::running() {
+  const bool proxy_up = kind_ != DavServerKind::kXandikosBearer || (proxy_ != nullptr && proxy_->Running());
+  return child_ != nullptr && child_->Running() && proxy_up;
+}
 
 void DavServer::DeleteStorage() {
   std::error_code ec;

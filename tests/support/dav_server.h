@@ -31,9 +31,13 @@
 
 namespace holdfast::testing {
 
-enum class DavServerKind { kRadicale, kXandikos, kApache, kNginx };
+// kXandikosBearer: Xandikos on an inner port behind nginx as a reverse proxy
+// that lets through only requests with "Authorization: Bearer
+// bearer_token()" (401 to any other); port() is the proxy's. Not in
+// kAllDavServerKinds: it is Xandikos, measured as such.
+enum class DavServerKind { kRadicale, kXandikos, kApache, kNginx, kXandikosBearer };
 
-// "radicale", "xandikos", "apache", "nginx".
+// "radicale", "xandikos", "apache", "nginx", "xandikos-bearer".
 const char* DavServerName(DavServerKind kind);
 inline constexpr DavServerKind kAllDavServerKinds[] = {DavServerKind::kRadicale, DavServerKind::kXandikos,
                                                        DavServerKind::kApache, DavServerKind::kNginx};
@@ -72,9 +76,13 @@ class DavServer {
   // HTTP Basic credentials. Xandikos has no authentication of its own (it
   // expects a reverse proxy): user() and password() are empty for it and it
   // answers anyone.
-  bool has_auth() const { return kind_ != DavServerKind::kXandikos; }
+  bool has_auth() const { return kind_ != DavServerKind::kXandikos && kind_ != DavServerKind::kXandikosBearer; }
   std::string user() const;
   std::string password() const;
+  // The token the bearer proxy accepts (kXandikosBearer), else empty.
+  std::string bearer_token() const;
+  // Xandikos, with or without the proxy in front (the same paths).
+  bool xandikos() const { return kind_ == DavServerKind::kXandikos || kind_ == DavServerKind::kXandikosBearer; }
 
   // The folder holding all the server's data (every collection and item).
   const std::filesystem::path& storage_dir() const { return storage_dir_; }
@@ -94,13 +102,16 @@ class DavServer {
   void WriteConfig() const;
   void PrepareStorage() const;
   bool TryStart(std::string* why);
+  bool AwaitAnswer(ChildProcess* child, int port, std::string* why);
 
   DavServerKind kind_;
   TempDir scratch_;
   std::filesystem::path storage_dir_;
   std::filesystem::path log_path_;
   int port_ = 0;
+  int inner_port_ = 0;  // kXandikosBearer: where Xandikos listens behind the proxy
   std::unique_ptr<ChildProcess> child_;
+  std::unique_ptr<ChildProcess> proxy_;  // kXandikosBearer only
 };
 
 }  // namespace holdfast::testing

@@ -147,5 +147,33 @@ TEST_CASE("a hand-edited remote with plain http to another host is refused when 
   CHECK(client.error().message().find("unencrypted") != std::string::npos);
 }
 
+TEST_CASE("a DAV remote takes a bearer token file instead of a user: the path is stored, never the token; not both") {
+  TempDir dir;
+  Config config;
+  RemoteConfig dav;
+  dav.name = "cal";
+  dav.type = RemoteType::kDav;
+  dav.url = "https://dav.example.net/";
+  dav.token_file = "token";  // relative: made absolute
+  dav.user = "me";
+  dav.password_file = "pass";
+  Status both = AddRemote(&config, dav);
+  CHECK(both.code() == ErrorCode::kInvalidArgument);
+  CHECK(both.message().find("exclude each other") != std::string::npos);
+  dav.user.clear();
+  dav.password_file.clear();
+  REQUIRE(AddRemote(&config, dav).ok());
+  CHECK(std::filesystem::path(config.remotes.back().token_file).is_absolute());
+
+  const std::filesystem::path path = dir / "config.json";
+  REQUIRE(SaveConfig(path, config).ok());
+  Result<Config> loaded = LoadConfig(path);
+  REQUIRE(loaded);
+  REQUIRE(loaded->remotes.size() == 1);
+  CHECK(loaded->remotes[0].type == RemoteType::kDav);
+  CHECK(loaded->remotes[0].token_file == config.remotes.back().token_file);
+  CHECK(loaded->remotes[0].user.empty());
+}
+
 }  // namespace
 }  // namespace holdfast::agent
