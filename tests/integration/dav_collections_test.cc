@@ -223,7 +223,7 @@ TEST_CASE("xandikos: in a calendar mapped for events and tasks, a task is never 
   ProcessResult reupload = d.Holdfast({"reupload"});
   CHECK_MESSAGE(reupload.exit_code == kExitOk, (reupload.out + reupload.err));
   std::string held;
-  CHECK(d.Curl("GET", calendar + "dup", &held) == "200");
+  CHECK(d.Curl("GET", calendar + "dup.ics", &held) == "200");
   CHECK_MESSAGE(held.find("BEGIN:VTODO") != std::string::npos, held);
   ProcessResult healthy = d.Holdfast({"check"});
   CHECK_MESSAGE(healthy.exit_code == kExitOk, (healthy.out + healthy.err));

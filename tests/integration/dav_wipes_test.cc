@@ -276,7 +276,7 @@ void OlderCopy(DavServerKind kind, bool while_stopped) {
   REQUIRE(!book.empty());
   CHECK(d.List(book).size() == 4);
   std::string held;
-  REQUIRE(d.Curl("GET", book + "card-0", &held) == "200");
+  REQUIRE(d.Curl("GET", book + "card-0.vcf", &held) == "200");
   CHECK_MESSAGE(held.find("Changed On Device") != std::string::npos, held);
   ProcessResult again = d.Holdfast({"check"});
   CHECK_MESSAGE(again.exit_code == kExitOk, (again.out + again.err));
@@ -340,7 +340,7 @@ void OtherClientEdit(DavServerKind kind) {
   REQUIRE(d.Holdfast({"check"}).exit_code == kExitOk);
   const std::string book = d.Book();
   REQUIRE(!book.empty());
-  const std::string put = d.Curl("PUT", book + "card-0", nullptr, Card(0, "Changed Elsewhere"));
+  const std::string put = d.Curl("PUT", book + "card-0.vcf", nullptr, Card(0, "Changed Elsewhere"));
   REQUIRE_MESSAGE((put == "201" || put == "204"), put);
 
   ProcessResult check = d.Holdfast({"check"});
@@ -367,7 +367,7 @@ void OtherClientEdit(DavServerKind kind) {
                     std::string::npos,
                 still.out);
   std::string held;
-  REQUIRE(d.Curl("GET", book + "card-0", &held) == "200");
+  REQUIRE(d.Curl("GET", book + "card-0.vcf", &held) == "200");
   CHECK_MESSAGE(held.find("Changed Elsewhere") != std::string::npos, held);
 }
 
