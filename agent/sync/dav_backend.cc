@@ -362,7 +362,9 @@ Status DavBackend::Discover() {
     return Status(ErrorCode::kServerError, "discovery: more than " + std::to_string(kMaxRedirects) + " redirects");
   };
   std::string at;
-  Result<dav::Properties> props = ask(WithSlash(remote_.url), &at);
+  // As given: a well-known URL ("/.well-known/carddav") redirects only
+  // without a trailing slash (Xandikos answers the slashed one itself).
+  Result<dav::Properties> props = ask(remote_.url, &at);
   if (!props) return props.error().WithContext("discovery for remote '" + remote_.name + "'");
   if (props->addressbook_home_set.empty() && props->calendar_home_set.empty() &&
       props->current_user_principal && !props->current_user_principal->empty()) {

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,9 @@ struct Story {
   std::string config = (dir / "config.json").string();
   static constexpr int kItems = 4 + 2 + 1 + 1;
 
-  explicit Story(DavServerKind kind) : server(kind) {
+  // `start`: the path the remote's URL names (discovery starts there);
+  // default: the server's base path (the principal, or the WebDAV folder).
+  explicit Story(DavServerKind kind, std::optional<std::string> start = std::nullopt) : server(kind) {
     fs::create_directories(dir / "contacts");
     fs::create_directories(dir / "calendar");
     fs::create_directories(dir / "tasks");
@@ -74,7 +77,7 @@ struct Story {
     }
     ProcessResult captured = Holdfast({"capture"});
     REQUIRE_MESSAGE(captured.exit_code == kExitOk, (captured.out + captured.err));
-    std::vector<std::string> add = {"remote", "add", "dav", "--type", "dav", "--url", server.url() + server.base_path()};
+    std::vector<std::string> add = {"remote", "add", "dav", "--type", "dav", "--url", server.url() + start.value_or(server.base_path())};
     if (!server.bearer_token().empty()) {
       const fs::path token = dir / "token";
       testing::WriteFileBytes(token, server.bearer_token() + "\n");
@@ -409,6 +412,33 @@ TEST_CASE("xandikos: items are stored as .vcf and .ics, typed as vCards and cale
   const std::string log = s.server.ReadLog();
   CHECK(log.find("\"REPORT ") != std::string::npos);
   CHECK_MESSAGE(log.find("\"GET ") == std::string::npos, log);
+}
+
+}  // namespace
+}  // namespace holdfast
+
+namespace holdfast {
+namespace {
+
+// Discovery as clients do it: from the server's root (current-user-principal,
+// then the home sets) and from the RFC 6764 well-known URLs (a redirect to
+// where discovery goes on). The items land in the user's homes either way.
+void RunDiscoveryFrom(DavServerKind kind, const std::string& start) {
+  Story s(kind, start);
+  CAPTURE(s.server.name());
+  CAPTURE(start);
+  ProcessResult push = s.Holdfast({"push"});
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err + s.server.ReadLog()));
+  CHECK(s.ItemsOnServer() == Story::kItems);
+  ProcessResult healthy = s.Holdfast({"check"});
+  CHECK_MESSAGE(healthy.exit_code == kExitOk, (healthy.out + healthy.err));
+}
+
+TEST_CASE("radicale and xandikos: discovery from the server's root and from /.well-known/carddav") {
+  for (DavServerKind kind : {DavServerKind::kRadicale, DavServerKind::kXandikos}) {
+    RunDiscoveryFrom(kind, "/");
+    RunDiscoveryFrom(kind, "/.well-known/carddav");
+  }
 }
 
 }  // namespace
