@@ -362,9 +362,12 @@ Status DavBackend::Discover() {
     return Status(ErrorCode::kServerError, "discovery: more than " + std::to_string(kMaxRedirects) + " redirects");
   };
   std::string at;
-  // As given: a well-known URL ("/.well-known/carddav") redirects only
-  // without a trailing slash (Xandikos answers the slashed one itself).
-  Result<dav::Properties> props = ask(remote_.url, &at);
+  // A folder URL with its '/' (Apache and nginx answer PROPFIND on "/dav"
+  // with 405), but an RFC 6764 well-known URL as it is: Xandikos redirects
+  // "/.well-known/carddav" and answers "/.well-known/carddav/" itself.
+  const std::string_view given = remote_.url;
+  const bool well_known = given.ends_with("/.well-known/carddav") || given.ends_with("/.well-known/caldav");
+  Result<dav::Properties> props = ask(well_known ? remote_.url : WithSlash(remote_.url), &at);
   if (!props) return props.error().WithContext("discovery for remote '" + remote_.name + "'");
   if (props->addressbook_home_set.empty() && props->calendar_home_set.empty() &&
       props->current_user_principal && !props->current_user_principal->empty()) {
