@@ -153,8 +153,18 @@ class Pusher {
       const std::string id = backend_.CollectionId(c);
       collection_ids_[c.id] = id;
       kinds_[c.id] = c.kind;
-      if (server_collections_.count(id) != 0) continue;
-      backend_.EnsureCollection(c, [this, id](Status status) {
+      if (server_collections_.count(id) != 0 || unusable_.count(c.id) != 0) continue;
+      backend_.EnsureCollection(c, [this, id, c](Status status) {
+        if (!status.ok() && UsableElsewhere(status)) {
+          // This collection cannot be made or used there (a plain WebDAV
+          // server has no address book; a mapped calendar of another
+          // component): its items wait, reported; the others go on.
+          unusable_.insert(c.id);
+          refused_in_.insert(id);
+          report_->refused.push_back(std::string(storage::ItemKindName(c.kind)) + " collection '" + c.name +
+                                     "': " + status.message() + " (its items stay in the vault, not sent)");
+          return;
+        }
         if (!status.ok()) return Fail(status);
         server_collections_.insert(id);
         created_.insert(id);
@@ -165,9 +175,17 @@ class Pusher {
     return error_;
   }
 
+  // Whether an error making one collection leaves the others to push: the
+  // server's refusal of that collection (kServerError, kInvalidArgument), not
+  // a failure of the server or the connection as a whole.
+  static bool UsableElsewhere(const Status& status) {
+    return status.code() == ErrorCode::kServerError || status.code() == ErrorCode::kInvalidArgument;
+  }
+
   Status LoadPending() {
     pending_.clear();
     HF_RETURN_IF_ERROR(ledger_.ForEachPending([&](PendingChange&& change) {
+      if (unusable_.count(change.collection_id) != 0) return Status::Ok();
       pending_.push_back(std::move(change));
       return Status::Ok();
     }));
@@ -414,6 +432,7 @@ class Pusher {
   std::set<std::string> created_;           // collections this push created
   std::map<std::string, bool> written_;     // collections written to -> whether markers may be recorded after
   std::set<std::string> refused_in_;        // collections where the server refused something
+  std::set<int64_t> unusable_;              // vault collections the server cannot hold: not sent
 };
 
 }  // namespace
