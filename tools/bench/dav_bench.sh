@@ -172,12 +172,19 @@ for home in homes:
 print(count)
 PY
 
-# Radicale's log: the PUT times of one phase (lines after $2), in ms by
-# buckets of 100 per collection: "collection: b1 b2 ...".
+# Radicale's log: the PUTs of one phase (lines after $2), by buckets of 100
+# per collection: "collection (n PUTs): server ms/wall ms ...", server ms
+# the mean time Radicale logs for a PUT (with requests in parallel it holds
+# the wait for its storage lock), wall ms the span of the bucket's log
+# stamps (1 s resolution) divided by 100.
 put_buckets() {
-  tail -n +"$(($2 + 1))" "$1" | sed -n "s/.*PUT response status for '\([^']*\)\/[^/']*' in \([0-9.]*\) seconds.*/\1 \2/p" |
-    awk '{n[$1]++; t[$1]+=$2; if (n[$1]%100==0) {b[$1]=b[$1] sprintf(" %.0f", t[$1]*10); t[$1]=0}}
-         END {for (c in n) {k=c; sub(/.*\//,"",k); printf "%s (%d PUTs):%s\n", k, n[c], b[c]}}'
+  tail -n +"$(($2 + 1))" "$1" |
+    sed -n "s/^\[[0-9-]* \([0-9:]*\) .*PUT response status for '\([^']*\)\/[^/']*' in \([0-9.]*\) seconds.*/\2 \1 \3/p" |
+    awk '{split($2, h, ":"); ts = h[1] * 3600 + h[2] * 60 + h[3]; c = $1
+          if (n[c] % 100 == 0) first[c] = ts
+          n[c]++; t[c] += $3
+          if (n[c] % 100 == 0) {b[c] = b[c] sprintf(" %.0f/%.0f", t[c] * 10, (ts - first[c]) * 10); t[c] = 0}}
+         END {for (c in n) {k = c; sub(/.*\//, "", k); printf "%s (%d PUTs):%s\n", k, n[c], b[c]}}'
 }
 # curl's per-transfer times (one request at a time): ms by buckets of 100.
 curl_buckets() {
@@ -281,7 +288,7 @@ run_holdfast() {
   grep -m3 -i "lost\|gone" "$WORK/out.$KIND.holdfast.check" | sed "s/^/$KIND holdfast check after the wipe: /" >>"$NOTES" || true
   measure "$KIND" holdfast recover "$HF" --vault "$HVAULT" --config "$cfg" recover; count_after "holdfast recover"
   grep -m2 "VERIFIED" "$WORK/out.$KIND.holdfast.recover" | sed "s/^/$KIND holdfast recover: /" >>"$NOTES" || true
-  stop_server "$SDIR"
+  stop_server "$SDIR"; cp "$SDIR/server.log" "$WORK/server.$KIND.holdfast.log"
 }
 
 run_vdirsyncer() {
@@ -346,7 +353,7 @@ CFG
   local left
   left=$(find "$v/vdir" -type f \( -name '*.vcf' -o -name '*.ics' \) | wc -l)
   echo "$KIND vdirsyncer: its local copy of the vdir holds $left of $ITEMS items at the end" >>"$NOTES"
-  stop_server "$SDIR"
+  stop_server "$SDIR"; cp "$SDIR/server.log" "$WORK/server.$KIND.vdirsyncer.log"
 }
 
 # The curl configs of one collection: the same PUTs holdfast sends.
@@ -389,7 +396,53 @@ SH
     awk -v k="$KIND" -v p="$p" '{s[$2]++; c+=$5} END {printf "%s curl %s: statuses", k, p; for (x in s) printf " %s x%d", x, s[x]; printf ", connections opened (num_connects) %d\n", c}' "$u" >>"$NOTES"
   done
   curl_buckets "$WORK/out.$KIND.curl.recover.upload" | sed "s/^/$KIND curl recover, client-side ms per 100 PUTs, contacts then events: /" >>"$BUCKETS"
-  stop_server "$SDIR"
+  # Where the time goes (not a side of the comparison): the same serial
+  # recovery with the server's fsync calls made no-ops (eatmydata), and on
+  # Radicale one PUT of each whole collection (its collection upload).
+  if command -v eatmydata >/dev/null; then
+    mkdir -p "$WORK/shim"
+    printf '#!/bin/sh\nexec eatmydata %s "$@"\n' "$(command -v "$KIND")" >"$WORK/shim/$KIND"
+    chmod +x "$WORK/shim/$KIND"
+    stop_server "$SDIR"; rm -rf "$SDIR/storage"
+    PATH="$WORK/shim:$PATH" start_server "$KIND" "$SDIR"
+    measure "$KIND" curl recover-no-fsync bash "$c/run.sh" serial "$WORK/out.$KIND.curl.recover-no-fsync.upload"
+    count_after "curl recover-no-fsync (one at a time, server under eatmydata)"
+    curl_buckets "$WORK/out.$KIND.curl.recover-no-fsync.upload" |
+      sed "s/^/$KIND curl recover under eatmydata, client-side ms per 100 PUTs, contacts then events: /" >>"$BUCKETS"
+  fi
+  if [ "$KIND" = radicale ]; then
+    mkdir -p "$c/whole"
+    python3 - "$DATA" "$c/whole" <<'PY'
+import glob, sys
+data, out = sys.argv[1], sys.argv[2]
+with open(f"{out}/contacts.vcf", "w", newline="") as f:
+    for p in sorted(glob.glob(f"{data}/contacts/book/*.vcf")): f.write(open(p, newline="").read())
+tz, events = None, []
+for p in sorted(glob.glob(f"{data}/calendar/events/*.ics")):
+    block, cur = None, []
+    for l in open(p, newline="").read().split("\r\n"):
+        if l in ("BEGIN:VTIMEZONE", "BEGIN:VEVENT"): block, cur = l[6:], []
+        if block: cur.append(l)
+        if block and l == "END:" + block:
+            if block == "VEVENT": events.append("\r\n".join(cur))
+            elif tz is None: tz = "\r\n".join(cur)
+            block = None
+with open(f"{out}/events.ics", "w", newline="") as f:
+    f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//holdfast bench//EN\r\n" + (tz + "\r\n" if tz else "") +
+            "\r\n".join(events) + "\r\nEND:VCALENDAR\r\n")
+PY
+    wipe
+    cat >"$c/whole.sh" <<SH
+set -e
+curl -sS --fail ${auth[*]:-} -X PROPFIND -H 'Depth: 0' -o /dev/null '$BASE$BOOK_HOME'
+curl -sS --fail ${auth[*]:-} -X PUT -H 'Content-Type: text/vcard; charset=utf-8' -H 'Expect:' --data-binary @'$c/whole/contacts.vcf' -o /dev/null -w 'WHOLE %{http_code} %{time_total} %{size_upload} %{num_connects}\n' '$book'
+curl -sS --fail ${auth[*]:-} -X PUT -H 'Content-Type: text/calendar; charset=utf-8' -H 'Expect:' --data-binary @'$c/whole/events.ics' -o /dev/null -w 'WHOLE %{http_code} %{time_total} %{size_upload} %{num_connects}\n' '$cal'
+SH
+    measure "$KIND" curl recover-whole-collection bash "$c/whole.sh"
+    count_after "curl recover-whole-collection (two PUTs)"
+    sed "s/^/$KIND curl recover-whole-collection: /" "$WORK/out.$KIND.curl.recover-whole-collection" >>"$NOTES"
+  fi
+  stop_server "$SDIR"; cp "$SDIR/server.log" "$WORK/server.$KIND.curl.log"
 }
 
 for KIND in $SERVERS; do
