@@ -194,10 +194,11 @@ curl_buckets() {
 snmp() { awk '/^Tcp: [0-9]/ {print $6}' /proc/net/snmp; }        # ActiveOpens
 lo_bytes() { awk '/^ *lo:/ {print $2}' /proc/net/dev; }             # every byte crosses lo once
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }  # all cores, not idle or iowait
 HZ=$(getconf CLK_TCK)
 
 RESULTS="$WORK/dav-bench.tsv"
-printf 'server\tside\tphase\twall_s\titems\trc\trss_kib\tclient_cpu_s\tserver_cpu_s\tconnections\tlo_bytes\tupload_bytes\tserver_items\n' >"$RESULTS"
+printf 'server\tside\tphase\twall_s\titems\trc\trss_kib\tclient_cpu_s\tserver_cpu_s\tconnections\tlo_bytes\tupload_bytes\tother_cpu_s\tserver_items\n' >"$RESULTS"
 BUCKETS="$WORK/dav-bench-buckets.txt"
 : >"$BUCKETS"
 NOTES="$WORK/dav-bench-notes.txt"
@@ -208,20 +209,22 @@ NOTES="$WORK/dav-bench-notes.txt"
 measure() {
   local server=$1 side=$2 phase=$3; shift 3
   local out="$WORK/out.$server.$side.$phase"
-  local c0 b0 s0 t0 t1 c1 b1 s1
-  c0=$(snmp); b0=$(lo_bytes); s0=$(cpu_ticks "$PID"); LOG0=$(wc -l <"$SDIR/server.log")
+  local c0 b0 s0 t0 t1 c1 b1 s1 k0 k1
+  c0=$(snmp); b0=$(lo_bytes); s0=$(cpu_ticks "$PID"); k0=$(busy_ticks); LOG0=$(wc -l <"$SDIR/server.log")
   sync
   t0=$(now)
   RC=0
   /usr/bin/time -v -o "$out.time" "$@" >"$out" 2>"$out.err" || RC=$?
   t1=$(now)
-  c1=$(snmp); b1=$(lo_bytes); s1=$(cpu_ticks "$PID")
+  c1=$(snmp); b1=$(lo_bytes); s1=$(cpu_ticks "$PID"); k1=$(busy_ticks)
   local rss cpu up=""
   rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$out.time")
   cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {print s}' "$out.time")
   [ -f "$out.upload" ] && up=$(awk '{s+=$4} END {print s}' "$out.upload")
-  ROW=$(printf '%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s' "$server" "$side" "$phase" "$(echo "$t1 - $t0" | bc)" \
-    "$ITEMS" "$RC" "$rss" "$cpu" "$(echo "($s1 - $s0) / $HZ" | bc -l)" "$((c1 - c0))" "$((b1 - b0))" "$up")
+  # Other CPU: what the rest of the machine (other processes) used meanwhile.
+  ROW=$(printf '%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\t%.2f' "$server" "$side" "$phase" "$(echo "$t1 - $t0" | bc)" \
+    "$ITEMS" "$RC" "$rss" "$cpu" "$(echo "($s1 - $s0) / $HZ" | bc -l)" "$((c1 - c0))" "$((b1 - b0))" "$up" \
+    "$(echo "($k1 - $k0 - $s1 + $s0) / $HZ - $cpu" | bc -l)")
   echo "  $side $phase: rc $RC, $(echo "$t1 - $t0" | bc | cut -c1-6) s" >&2
 }
 # count_after: PROPFIND the server, finish the row, and keep the PUT buckets.
@@ -459,11 +462,11 @@ def get(server, side, phase):
     for r in rows:
         if (r["server"], r["side"], r["phase"]) == (server, side, phase): return r
 def up(r): return f"{int(r['upload_bytes']):,}" if r["upload_bytes"] else ""
-print("| server | side | phase | wall s | items/s | exit | peak RSS MiB | client CPU s | server CPU s | TCP connections | bytes on lo | curl size_upload | items on server |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| server | side | phase | wall s | items/s | exit | peak RSS MiB | client CPU s | server CPU s | other CPU s | TCP connections | bytes on lo | curl size_upload | items on server |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     w = float(r["wall_s"])
-    print(f"| {r['server']} | {r['side']} | {r['phase']} | {w:.2f} | {int(r['items'])/w:.1f} | {r['rc']} | {int(r['rss_kib'])/1024:.1f} | {r['client_cpu_s']} | {r['server_cpu_s']} | {r['connections']} | {int(r['lo_bytes']):,} | {up(r)} | {r['server_items']} |")
+    print(f"| {r['server']} | {r['side']} | {r['phase']} | {w:.2f} | {int(r['items'])/w:.1f} | {r['rc']} | {int(r['rss_kib'])/1024:.1f} | {r['client_cpu_s']} | {r['server_cpu_s']} | {r.get('other_cpu_s') or ''} | {r['connections']} | {int(r['lo_bytes']):,} | {up(r)} | {r['server_items']} |")
 print()
 print(f"Content: {nbytes:,} bytes.")
 print()
