@@ -23,6 +23,13 @@
 # of 100 per collection (Radicale's log; curl's per-transfer time when one
 # at a time).
 #
+# Also, not sides of the comparison: the serial curl recovery again with the
+# server's fsync made a no-op (eatmydata, when installed), and on Radicale
+# one PUT of each whole collection.
+# Time: about 35-40 minutes per server at 2,000 + 2,000 on 2 cores (the
+# servers' cost per PUT; Radicale's grows with the collection); --items 500
+# runs the same phases in a few minutes.
+#
 # usage: tools/bench/dav_bench.sh [--items N] [--servers "radicale xandikos"] [--work DIR]
 # Needs root (unshare -n), a built tree, radicale, xandikos, vdirsyncer, curl,
 # python3, bc and /usr/bin/time. Prints a summary; the Markdown section is
