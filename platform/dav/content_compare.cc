@@ -75,6 +75,49 @@ std::string UnescapeValue(std::string_view v) {
   return out;
 }
 
+// A duration value (RFC 5545 3.3.6: [+|-]P then weeks, or days and a time
+// of hours, minutes and seconds) as its sign and length in seconds: both
+// measured servers parse TRIGGER and DURATION into a time span and write it
+// back in their own units ("-PT60M" comes back as "-PT1H"). Text that is not
+// a duration (a TRIGGER;VALUE=DATE-TIME) stays as it is.
+std::string CanonicalDuration(std::string_view v) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < v.size() && (v[i] == '+' || v[i] == '-')) negative = v[i++] == '-';
+  if (i >= v.size() || (v[i] != 'P' && v[i] != 'p')) return std::string(v);
+  ++i;
+  long long seconds = 0;
+  bool in_time = false;
+  bool any = false;
+  while (i < v.size()) {
+    const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(v[i])));
+    if (c == 'T' && !in_time) {
+      in_time = true;
+      ++i;
+      continue;
+    }
+    long long n = 0;
+    size_t digits = 0;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])) && digits < 9) {
+      n = n * 10 + (v[i++] - '0');
+      ++digits;
+    }
+    if (digits == 0 || i >= v.size()) return std::string(v);
+    const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(v[i++])));
+    long long scale = 0;
+    if (!in_time && unit == 'W') scale = 7 * 86400;
+    if (!in_time && unit == 'D') scale = 86400;
+    if (in_time && unit == 'H') scale = 3600;
+    if (in_time && unit == 'M') scale = 60;
+    if (in_time && unit == 'S') scale = 1;
+    if (scale == 0) return std::string(v);
+    seconds += n * scale;
+    any = true;
+  }
+  if (!any) return std::string(v);
+  return std::string(negative && seconds != 0 ? "-" : "") + "PT" + std::to_string(seconds) + "S";
+}
+
 // One content line in canonical form, or "" for a line to ignore.
 std::string CanonicalLine(std::string_view line) {
   size_t colon = std::string_view::npos;
@@ -114,6 +157,8 @@ std::string CanonicalLine(std::string_view line) {
     for (std::string_view r : SplitOutsideQuotes(value, ';')) rule.push_back(Upper(r));
     std::sort(rule.begin(), rule.end());
     for (size_t i = 0; i < rule.size(); ++i) out += (i ? ";" : "") + rule[i];
+  } else if (base == "TRIGGER" || base == "DURATION" || base == "REFRESH-INTERVAL") {
+    out += CanonicalDuration(value);
   } else {
     out += UnescapeValue(value);
   }

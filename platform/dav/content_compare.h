@@ -6,7 +6,9 @@
 //   - lines unfolded, CRLF or LF alike;
 //   - property and parameter names upper-cased, parameters sorted, quotes
 //     around parameter values dropped; values with "\;" "\," unescaped and
-//     "\N" read as "\n"; RRULE/EXRULE parts compared as a set;
+//     "\N" read as "\n"; RRULE/EXRULE parts compared as a set; TRIGGER,
+//     DURATION and REFRESH-INTERVAL durations compared by length in seconds
+//     ("-PT60M" and "-PT1H" alike);
 //   - properties of a component, and its sub-components, in any order (a
 //     multiset: a property given twice must come back twice);
 //   - PRODID and REV ignored.

@@ -47,5 +47,24 @@ TEST_CASE("RRULE parts in another order and sub-components reordered are the sam
   CHECK_FALSE(SameCard(a, other));
 }
 
+// Radicale 3.1.8 and Xandikos 0.2.8 both answer a GET of an event sent with
+// "TRIGGER:-PT60M" with "TRIGGER:-PT1H" (measured: tools/bench/dav_bench.sh).
+TEST_CASE("an alarm trigger or duration written in other units is the same event; another length is not") {
+  auto event = [](const std::string& lines) {
+    return "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:e\r\n" + lines +
+           "BEGIN:VALARM\r\nACTION:DISPLAY\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  };
+  const std::string sent = event("DURATION:PT90M\r\nBEGIN:VALARM\r\nTRIGGER:-PT60M\r\nEND:VALARM\r\n");
+  CHECK(SameCard(sent, event("DURATION:PT1H30M\r\nBEGIN:VALARM\r\nTRIGGER:-PT1H\r\nEND:VALARM\r\n")));
+  CHECK(SameCard(sent, event("DURATION:+PT5400S\r\nBEGIN:VALARM\r\nTRIGGER:-PT3600S\r\nEND:VALARM\r\n")));
+  CHECK_FALSE(SameCard(sent, event("DURATION:PT90M\r\nBEGIN:VALARM\r\nTRIGGER:-PT2H\r\nEND:VALARM\r\n")));
+  CHECK_FALSE(SameCard(sent, event("DURATION:PT90M\r\nBEGIN:VALARM\r\nTRIGGER:PT1H\r\nEND:VALARM\r\n")));
+  CHECK(SameCard(event("BEGIN:VALARM\r\nTRIGGER:-P1W\r\nEND:VALARM\r\n"),
+                 event("BEGIN:VALARM\r\nTRIGGER:-P7D\r\nEND:VALARM\r\n")));
+  // Not a duration: compared as text.
+  CHECK_FALSE(SameCard(event("BEGIN:VALARM\r\nTRIGGER;VALUE=DATE-TIME:20240101T090000Z\r\nEND:VALARM\r\n"),
+                       event("BEGIN:VALARM\r\nTRIGGER;VALUE=DATE-TIME:20240101T100000Z\r\nEND:VALARM\r\n")));
+}
+
 }  // namespace
 }  // namespace holdfast::platform::dav
