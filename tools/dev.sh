@@ -21,9 +21,10 @@ PACKAGES=(
 # Real PIM clients the tests check restored data with (tests/integration/real_clients_test.cc);
 # the real CalDAV/CardDAV/WebDAV servers the DAV backend is tested against
 # (tests/support/dav_server.h, tools/dav/probe.sh), and vdirsyncer, the client
-# the DAV benchmark compares with (issue 14).
+# the DAV benchmark compares with (issue 14); strace counts the connections a
+# DAV retry test makes.
 TEST_PACKAGES=(khard khal todoman
-  radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer)
+  radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer strace)
 
 install_packages() {
   local missing=()

@@ -443,3 +443,47 @@ TEST_CASE("radicale and xandikos: discovery from the server's root and from /.we
 
 }  // namespace
 }  // namespace holdfast
+
+namespace holdfast {
+namespace {
+
+// Connections `holdfast ARGS` opened to `port`, counted by strace (the
+// program's own connect() calls, refused ones included).
+size_t ConnectsTo(Story& s, int port, std::vector<std::string> args, ProcessResult* result) {
+  const std::string trace = (s.dir / "connects.trace").string();
+  std::vector<std::string> argv = {"/usr/bin/strace", "-f", "-qq", "-e", "trace=connect", "-o", trace,
+                                   testing::HoldfastBinary(), "--vault", s.vault, "--config", s.config};
+  argv.insert(argv.end(), args.begin(), args.end());
+  *result = RunProcess(argv);
+  const std::string log = testing::ReadFileBytes(trace);
+  const std::string needle = "sin_port=htons(" + std::to_string(port) + ")";
+  size_t n = 0;
+  for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Retries (agent/sync/retrying_http.h): a refused connection is tried again,
+// 8 attempts in all, before the server is called unknown; a 500 (Radicale
+// with its storage deleted under it) is a broken store and is not sent
+// again. Radicale closes every connection after its answer, so connections
+// count requests.
+TEST_CASE("radicale: a refused connection is tried 8 times before unknown; a 500 is not sent again") {
+  Story s(DavServerKind::kRadicale);
+  ProcessResult push = s.Holdfast({"push"});
+  REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err));
+  s.server.Stop();
+  ProcessResult down;
+  CHECK(ConnectsTo(s, s.server.port(), {"check"}, &down) == 8);
+  CHECK(down.exit_code == kExitRemote);
+  CHECK(down.out.find("UNKNOWN") != std::string::npos);
+
+  s.server.Start();
+  s.server.DeleteStorage();  // while it runs: 500 to everything
+  ProcessResult broken;
+  CHECK(ConnectsTo(s, s.server.port(), {"check"}, &broken) == 1);
+  CHECK_MESSAGE(broken.exit_code == kExitRemote, (broken.out + broken.err));
+  CHECK(broken.out.find("lost") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace holdfast
