@@ -716,6 +716,7 @@ void DavBackend::SubmitPut(std::shared_ptr<PutWrite> write, std::function<void(P
                     // comes from the item's properties, as ListInventory's.
                     if (write->photo) return LearnVersion(std::move(write), BatchOutcome::Put::kStored, std::move(done));
                     answer.version = Token(r.Header("ETag"));
+                    if (!answer.version.empty()) stored_versions_[write->url] = answer.version;
                   } else if (r.transport.ok() && (r.status == 404 || (write->photo && r.status == 409))) {
                     // 409 for a photo: its folder, made this run, is gone.
                     answer.collection_gone = true;
@@ -792,6 +793,16 @@ void DavBackend::ResolvePutConflict(std::shared_ptr<PutWrite> write, std::functi
       answer.version = Token(etag);
     } else if (same) {
       answer.error = Status(ErrorCode::kServerError, what + ": the same item, but no ETag to acknowledge it by");
+    } else if (!write->photo && !write->overwrote && SentHere(*write, Token(etag))) {
+      // The ETag is the one this device's own PUT was answered with (or the
+      // one the vault acknowledged): no other client wrote there, the
+      // server keeps what it was sent in another form (docs/dav.md, "Round
+      // trips"). Refused all the same: it cannot be verified there.
+      answer.put = BatchOutcome::Put::kRefused;
+      answer.reason = "the server stores '" + write->uid +
+                      "' in a form that differs from what was sent: " + dav::FirstDifference(write->content, r.body) +
+                      " (the server's own rewrite of this device's PUT, ETag " + Token(etag) +
+                      "): kept there, not overwritten; the vault keeps this device's version";
     } else {
       answer.put = BatchOutcome::Put::kRefused;
       answer.reason = "412 Precondition Failed: the server holds another version of '" + write->uid +

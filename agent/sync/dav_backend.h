@@ -233,6 +233,16 @@ class DavBackend final : public RemoteBackend {
   std::string addressbook_home_;  // absolute URLs ending in '/'
   std::string calendar_home_;
   std::set<std::string> folders_made_;  // photo folders made or found this run
+  // Item URL -> the ETag (Token) the last PUT of this device's content there
+  // was answered with, this run: a 412 whose GET shows that ETag met the
+  // server's own rewrite of what was sent, not another client's change.
+  std::map<std::string, std::string> stored_versions_;
+  bool SentHere(const PutWrite& write, const std::string& version) const {
+    if (version.empty()) return false;
+    if (version == write.if_match) return true;
+    auto it = stored_versions_.find(write.url);
+    return it != stored_versions_.end() && it->second == version;
+  }
   // Photo collections: item name (ItemName of the uid) -> the URL the last
   // ListInventory found it at.
   std::map<std::string, std::map<std::string, std::string>> photo_urls_;
