@@ -373,6 +373,11 @@ TEST_CASE("radicale: read-back by multiget finds the vCard 4 photo the server cu
   ProcessResult recover = s.Holdfast({"recover"});
   CHECK_MESSAGE(recover.exit_code == kExitRemote, (recover.out + recover.err));
   CHECK(recover.out.find("NOT VERIFIED: 1 item") != std::string::npos);
+  // Named as the server's own rewrite, with the property that differs, not
+  // as another client's change.
+  CHECK_MESSAGE(recover.out.find("in a form that differs from what was sent: PHOTO") != std::string::npos,
+                recover.out);
+  CHECK(recover.out.find("another client") == std::string::npos);
   CHECK(s.ItemsOnServer() == Story::kItems + 1);
   // The contents came by multiget, not one GET per item (the cut card is
   // read by GET once more when its PUT meets the server's copy: a 412).
