@@ -860,43 +860,54 @@ void DavBackend::MakeFolders(std::shared_ptr<PutWrite> write, size_t next, std::
   });
 }
 
-void DavBackend::LookUpPhoto(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done) {
+void DavBackend::ReadPhotoProperties(
+    std::shared_ptr<PutWrite> write, std::string what, std::function<void(PutAnswer&&)> done,
+    std::function<void(std::optional<dav::Properties>&&, std::function<void(PutAnswer&&)>&&)> then) {
   Result<std::string> body = PhotoPropfindBody();
   if (!body) {
     PutAnswer answer;
     answer.error = body.error();
     return done(std::move(answer));
   }
-  const std::string what = "PROPFIND " + platform::RedactUrl(write->url) + " (before the PUT)";
-  http_->Submit(Request("PROPFIND", write->url, *body, {kXml, "Depth: 0"}),
-                [this, write, what, done = std::move(done)](HttpResponse&& r) mutable {
-                  Result<std::optional<dav::Properties>> props = ItemProperties(r, write->url, what);
-                  PutAnswer answer;
+  const std::string url = write->url;
+  http_->Submit(Request("PROPFIND", url, *body, {kXml, "Depth: 0"}),
+                [url, what = std::move(what), done = std::move(done), then = std::move(then)](HttpResponse&& r) mutable {
+                  Result<std::optional<dav::Properties>> props = ItemProperties(r, url, what);
                   if (!props) {
+                    PutAnswer answer;
                     answer.error = props.error();
                     return done(std::move(answer));
                   }
-                  write->looked_up = true;
-                  if (!props->has_value()) {
-                    // Nothing there: created, never replacing.
-                    write->replaces = false;
-                    write->if_match.clear();
-                    return SubmitPut(std::move(write), std::move(done));
-                  }
-                  if ((*props)->collection) {
-                    answer.put = BatchOutcome::Put::kRefused;
-                    answer.reason = "the server holds a folder at the name of '" + write->uid + "': not overwritten";
-                    return done(std::move(answer));
-                  }
-                  const std::string version = VersionOf(&**props);
-                  if (write->replaces && !write->if_match.empty() && version == write->if_match) {
-                    // What this device acknowledged is there: replaced.
-                    return SubmitPut(std::move(write), std::move(done));
-                  }
-                  const BatchOutcome::Put same =
-                      write->replaces ? BatchOutcome::Put::kUnchanged : BatchOutcome::Put::kStored;
-                  ComparePhoto(std::move(write), same, "found at its name before the PUT", std::move(done));
+                  then(std::move(*props), std::move(done));
                 });
+}
+
+void DavBackend::LookUpPhoto(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done) {
+  const std::string what = "PROPFIND " + platform::RedactUrl(write->url) + " (before the PUT)";
+  ReadPhotoProperties(
+      write, what, std::move(done),
+      [this, write](std::optional<dav::Properties>&& props, std::function<void(PutAnswer&&)>&& done) mutable {
+        write->looked_up = true;
+        if (!props.has_value()) {
+          // Nothing there: created, never replacing.
+          write->replaces = false;
+          write->if_match.clear();
+          return SubmitPut(std::move(write), std::move(done));
+        }
+        if (props->collection) {
+          PutAnswer answer;
+          answer.put = BatchOutcome::Put::kRefused;
+          answer.reason = "the server holds a folder at the name of '" + write->uid + "': not overwritten";
+          return done(std::move(answer));
+        }
+        const std::string version = VersionOf(&*props);
+        if (write->replaces && !write->if_match.empty() && version == write->if_match) {
+          // What this device acknowledged is there: replaced.
+          return SubmitPut(std::move(write), std::move(done));
+        }
+        const BatchOutcome::Put same = write->replaces ? BatchOutcome::Put::kUnchanged : BatchOutcome::Put::kStored;
+        ComparePhoto(std::move(write), same, "found at its name before the PUT", std::move(done));
+      });
 }
 
 void DavBackend::ComparePhoto(std::shared_ptr<PutWrite> write, BatchOutcome::Put same, std::string why_read,
@@ -929,38 +940,28 @@ void DavBackend::ComparePhoto(std::shared_ptr<PutWrite> write, BatchOutcome::Put
 
 void DavBackend::LearnVersion(std::shared_ptr<PutWrite> write, BatchOutcome::Put put,
                               std::function<void(PutAnswer&&)> done) {
-  Result<std::string> body = PhotoPropfindBody();
-  if (!body) {
-    PutAnswer answer;
-    answer.error = body.error();
-    return done(std::move(answer));
-  }
   const std::string what = "PROPFIND " + platform::RedactUrl(write->url) + " (its version)";
-  http_->Submit(Request("PROPFIND", write->url, *body, {kXml, "Depth: 0"}),
-                [write, put, what, done = std::move(done)](HttpResponse&& r) {
-                  Result<std::optional<dav::Properties>> props = ItemProperties(r, write->url, what);
-                  PutAnswer answer;
-                  if (!props) {
-                    answer.error = props.error();
-                  } else if (!props->has_value()) {
-                    answer.error = Status(ErrorCode::kServerError, what + ": gone right after it was stored");
-                  } else if ((*props)->content_length &&
-                             *(*props)->content_length != static_cast<int64_t>(write->content.size())) {
-                    answer.put = BatchOutcome::Put::kRefused;
-                    answer.reason = "the server holds " + std::to_string(*(*props)->content_length) +
-                                    " bytes at the name of '" + write->uid + "', not the " +
-                                    std::to_string(write->content.size()) +
-                                    " sent: another client wrote there meanwhile; not acknowledged";
-                  } else if (std::string version = VersionOf(&**props); version.empty()) {
-                    answer.error = Status(ErrorCode::kServerError,
-                                          what + ": no getetag, nor getlastmodified with getcontentlength: "
-                                                 "nothing to tell a later change by");
-                  } else {
-                    answer.put = put;
-                    answer.version = std::move(version);
-                  }
-                  done(std::move(answer));
-                });
+  ReadPhotoProperties(
+      write, what, std::move(done),
+      [write, put, what](std::optional<dav::Properties>&& props, std::function<void(PutAnswer&&)>&& done) {
+        PutAnswer answer;
+        if (!props.has_value()) {
+          answer.error = Status(ErrorCode::kServerError, what + ": gone right after it was stored");
+        } else if (props->content_length && *props->content_length != static_cast<int64_t>(write->content.size())) {
+          answer.put = BatchOutcome::Put::kRefused;
+          answer.reason = "the server holds " + std::to_string(*props->content_length) + " bytes at the name of '" +
+                          write->uid + "', not the " + std::to_string(write->content.size()) +
+                          " sent: another client wrote there meanwhile; not acknowledged";
+        } else if (std::string version = VersionOf(&*props); version.empty()) {
+          answer.error = Status(ErrorCode::kServerError,
+                                what + ": no getetag, nor getlastmodified with getcontentlength: "
+                                       "nothing to tell a later change by");
+        } else {
+          answer.put = put;
+          answer.version = std::move(version);
+        }
+        done(std::move(answer));
+      });
 }
 
 std::string DavBackend::ItemUrl(const std::string& collection_id, const std::string& collection_url,

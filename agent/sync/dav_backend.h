@@ -81,6 +81,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -90,6 +91,10 @@
 #include "agent/sync/remote_client.h"
 #include "agent/sync/retrying_http.h"
 #include "platform/http_client.h"
+
+namespace holdfast::platform::dav {
+struct Properties;
+}  // namespace holdfast::platform::dav
 
 namespace holdfast::agent {
 
@@ -208,6 +213,13 @@ class DavBackend final : public RemoteBackend {
   // acknowledged) or the item is settled without one (the same bytes:
   // acknowledged; other bytes: refused, never overwritten).
   void LookUpPhoto(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done);
+  // Photos: PROPFIND Depth 0 of write->url (`what` names the request in
+  // errors), its answer read by ItemProperties: `then` gets the properties
+  // (nullopt when the server holds nothing there) with `done`; an error
+  // (the body, the request, the answer) goes to `done` instead.
+  void ReadPhotoProperties(
+      std::shared_ptr<PutWrite> write, std::string what, std::function<void(PutAnswer&&)> done,
+      std::function<void(std::optional<platform::dav::Properties>&&, std::function<void(PutAnswer&&)>&&)> then);
   // Photos: GET the server's bytes; the same SHA-256 as write->content is
   // acknowledged as `same` (with LearnVersion), others are refused.
   void ComparePhoto(std::shared_ptr<PutWrite> write, BatchOutcome::Put same, std::string why_read,

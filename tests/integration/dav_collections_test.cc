@@ -10,7 +10,6 @@
 //     bad one is named by push and by status (text and JSON) and stays in the
 //     vault; once the device fixes it, the refusal is gone.
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -19,8 +18,7 @@
 
 #include "agent/exit_codes.h"
 #include "platform/dav/multistatus.h"
-#include "tests/support/dav_server.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/dav_device.h"
 
 namespace holdfast {
 namespace {
@@ -32,7 +30,6 @@ using agent::kExitRemote;
 using testing::DavServer;
 using testing::DavServerKind;
 using testing::ProcessResult;
-using testing::RunProcess;
 
 std::string Card(const std::string& uid, const std::string& extra = "") {
   return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:Person " + uid + "\r\nN:Person;" + uid + ";;;\r\n" +
@@ -48,22 +45,9 @@ std::string Calendar(const std::string& component, const std::string& uid) {
 
 // A device whose vdirs hold one collection per source (a subfolder), a
 // vault, and the server as a DAV remote named "dav".
-struct Device {
-  DavServer& server;
-  testing::TempDir dir;
-  std::string vault = (dir / "vault.db").string();
-  std::string config = (dir / "config.json").string();
+struct Device : testing::DavDevice {
+  explicit Device(DavServer& s) : DavDevice(s) { Require({"init"}); }
 
-  explicit Device(DavServer& s) : server(s) { REQUIRE(Holdfast({"init"}).exit_code == kExitOk); }
-
-  ProcessResult Holdfast(std::vector<std::string> args) const {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return RunProcess(args);
-  }
-  void Require(const std::vector<std::string>& args) const {
-    ProcessResult run = Holdfast(args);
-    REQUIRE_MESSAGE(run.exit_code == kExitOk, (args.front() + ": " + run.out + run.err));
-  }
   // Source `name` of `kind` whose collection `collection` holds `files`.
   void AddSource(const std::string& kind, const std::string& name, const std::string& collection,
                  const std::vector<std::pair<std::string, std::string>>& files) {
@@ -71,45 +55,11 @@ struct Device {
     for (const auto& [file, text] : files) testing::WriteFileBytes(dir / name / collection / file, text);
     Require({"source", "add", "--kind", kind, (dir / name).string(), "--name", name});
   }
-  void AddRemote() {
-    std::vector<std::string> add = {"remote", "add", "dav", "--type", "dav", "--url", server.url() + server.base_path()};
-    if (server.has_auth()) {
-      const fs::path password = dir / "password";
-      testing::WriteFileBytes(password, server.password() + "\n");
-      REQUIRE(chmod(password.c_str(), 0600) == 0);
-      add.insert(add.end(), {"--user", server.user(), "--password-file", password.string()});
-    }
-    Require(add);
-  }
-
-  // curl `method` on a path under url(): the status; the body in `body`.
-  std::string Curl(const std::string& method, const std::string& path, std::string* body = nullptr,
-                   const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-X", method, "-o", (dir / "answer").string(), "-w",
-                                     "%{http_code}"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    if (server.has_auth()) argv.insert(argv.end(), {"-u", server.user() + ":" + server.password()});
-    argv.push_back(server.url() + path);
-    ProcessResult run = RunProcess(argv, {}, 30);
-    if (body) *body = fs::exists(dir / "answer") ? testing::ReadFileBytes(dir / "answer") : "";
-    return run.out;
-  }
+  void AddRemote() { DavDevice::AddRemote(server.url() + server.base_path()); }
 
   // The members of the collection at `path` (PROPFIND Depth 1, by curl and
   // the multistatus parser): their hrefs. Anything but a 207 fails the test.
-  std::vector<std::string> Members(const std::string& path) {
-    std::string body;
-    const std::string status = Curl("PROPFIND", path, &body, {"-H", "Depth: 1"});
-    REQUIRE_MESSAGE(status == "207", "PROPFIND " << path << " answered " << status);
-    auto parsed = platform::dav::ParseMultistatus(body);
-    REQUIRE(parsed);
-    std::vector<std::string> hrefs;
-    for (const auto& r : parsed->responses) {
-      if (r.status && *r.status == 404) continue;
-      if (r.href.size() > path.size() && r.href.find(path) != std::string::npos) hrefs.push_back(r.href);
-    }
-    return hrefs;
-  }
+  std::vector<std::string> Members(const std::string& path) { return DavDevice::Members(path, false); }
   size_t Count(const std::string& path, const std::string& text) {
     size_t n = 0;
     for (const std::string& href : Members(path)) n += href.find(text) != std::string::npos;

@@ -12,7 +12,6 @@
 // A remote whose URL is a plain WebDAV folder takes photos; contacts there
 // fail with a clear error.
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
 #include <map>
 #include <string>
@@ -20,8 +19,7 @@
 
 #include "agent/exit_codes.h"
 #include "platform/sha256.h"
-#include "tests/support/dav_server.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/dav_device.h"
 
 namespace holdfast {
 namespace {
@@ -30,7 +28,6 @@ namespace fs = std::filesystem;
 using agent::kExitAttention;
 using agent::kExitOk;
 using agent::kExitRemote;
-using testing::DavServer;
 using testing::DavServerKind;
 using testing::ProcessResult;
 using testing::RunProcess;
@@ -60,16 +57,13 @@ std::map<std::string, std::string> FilesBelow(const fs::path& root) {
   return out;
 }
 
-struct PhotoStory {
-  DavServer server;
-  testing::TempDir dir;
-  std::string vault = (dir / "vault.db").string();
-  std::string config = (dir / "config.json").string();
+struct PhotoStory : testing::DavDevice {
   fs::path photos = dir / "photos";
   // Relative path on the device -> bytes.
   std::map<std::string, std::string> files;
 
-  explicit PhotoStory(DavServerKind kind) : server(kind) {
+  explicit PhotoStory(DavServerKind kind) : DavDevice(kind) {
+    holdfast_timeout_s = 300;
     files["top.jpg"] = Bytes("top", 3000);
     files["2024/summer trip/IMG 0001.jpg"] = Bytes("img1", 70000);
     files["2024/summer trip/#1 100% sure?.jpg"] = Bytes("odd", 5000);
@@ -82,24 +76,11 @@ struct PhotoStory {
       fs::create_directories((photos / path).parent_path());
       testing::WriteFileBytes(photos / path, bytes);
     }
-    REQUIRE(Holdfast({"init"}).exit_code == kExitOk);
-    ProcessResult added = Holdfast({"source", "add", "--kind", "photos", photos.string(), "--name", "photos"});
-    REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
-    ProcessResult captured = Holdfast({"capture"});
-    REQUIRE_MESSAGE(captured.exit_code == kExitOk, (captured.out + captured.err));
-    const fs::path password = dir / "password";
-    testing::WriteFileBytes(password, server.password() + "\n");
-    REQUIRE(chmod(password.c_str(), 0600) == 0);
+    Require({"init"});
+    Require({"source", "add", "--kind", "photos", photos.string(), "--name", "photos"});
+    Require({"capture"});
     // The URL is the WebDAV folder itself: no CardDAV/CalDAV there.
-    ProcessResult remote = Holdfast({"remote", "add", "dav", "--type", "dav", "--url", server.url() + "/dav/",
-                                     "--photos-url", server.url() + "/dav/photos/", "--user", server.user(),
-                                     "--password-file", password.string()});
-    REQUIRE_MESSAGE(remote.exit_code == kExitOk, (remote.out + remote.err));
-  }
-
-  ProcessResult Holdfast(std::vector<std::string> args) const {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return RunProcess(args, {}, 300);
+    AddRemote(server.url() + "/dav/", {"--photos-url", server.url() + "/dav/photos/"});
   }
 
   // The photo collection's folder in the server's storage ("" if none).
@@ -129,20 +110,11 @@ struct PhotoStory {
     return collection.empty() ? std::map<std::string, std::string>{} : FilesBelow(collection);
   }
 
-  // curl `method` on `url`: the status; `upload` as the body when given.
-  std::string Curl(const std::string& method, const std::string& url, const std::string* upload = nullptr) {
-    std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-X", method, "-o", (dir / "answer").string(),
-                                     "-w", "%{http_code}", "-u", server.user() + ":" + server.password()};
-    if (upload) {
-      testing::WriteFileBytes(dir / "upload", *upload);
-      argv.insert(argv.end(), {"--data-binary", "@" + (dir / "upload").string()});
-    }
-    argv.push_back(url);
-    return RunProcess(argv, {}, 60).out;
-  }
-
-  std::string PhotoUrl(const std::string& relative) const {
-    return server.url() + "/dav/photos/" + CollectionDir().filename().string() + "/" + relative;
+  // curl `method` on the photo at `relative`: the status; `upload` as the
+  // body when given.
+  std::string CurlPhoto(const std::string& method, const std::string& relative, const std::string* upload = nullptr) {
+    const std::string path = "/dav/photos/" + CollectionDir().filename().string() + "/" + relative;
+    return Curl(method, path, nullptr, upload ? Upload(*upload) : std::vector<std::string>{}, 60);
   }
 };
 
@@ -220,7 +192,7 @@ void RunPhotoConflict(DavServerKind kind) {
   REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err + s.server.ReadLog()));
 
   const std::string theirs = Bytes("theirs", 4321);
-  REQUIRE(s.Curl("PUT", s.PhotoUrl("top.jpg"), &theirs).front() == '2');
+  REQUIRE(s.CurlPhoto("PUT", "top.jpg", &theirs).front() == '2');
   // Another client's change: reported, not a loss (docs/dav.md, "Conflicts").
   ProcessResult differs = s.Holdfast({"check"});
   CHECK_MESSAGE(differs.exit_code == kExitOk, (differs.out + differs.err));
@@ -228,7 +200,7 @@ void RunPhotoConflict(DavServerKind kind) {
   CHECK(differs.out.find("'top.jpg'") != std::string::npos);
 
   const std::string other_new = Bytes("their new", 777);
-  REQUIRE(s.Curl("PUT", s.PhotoUrl("new.jpg"), &other_new).front() == '2');
+  REQUIRE(s.CurlPhoto("PUT", "new.jpg", &other_new).front() == '2');
   testing::WriteFileBytes(s.photos / "top.jpg", Bytes("mine", 5555));
   testing::WriteFileBytes(s.photos / "new.jpg", Bytes("my new", 888));
   REQUIRE(s.Holdfast({"capture"}).exit_code == kExitOk);

@@ -8,16 +8,13 @@
 // acknowledgements is stored on the next push, not refused; another client's
 // change of an item is refused and kept, and the vault keeps its own.
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/exit_codes.h"
-#include "platform/dav/multistatus.h"
-#include "tests/support/dav_server.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/dav_device.h"
 
 namespace holdfast {
 namespace {
@@ -26,7 +23,6 @@ namespace fs = std::filesystem;
 using agent::kExitAttention;
 using agent::kExitOk;
 using agent::kExitRemote;
-using testing::DavServer;
 using testing::DavServerKind;
 using testing::ProcessResult;
 using testing::RunProcess;
@@ -47,16 +43,12 @@ std::string Calendar(const std::string& component, const std::string& uid, const
 }
 
 // A device with a small vdir, a vault, and the server as a DAV remote.
-struct Story {
-  DavServer server;
-  testing::TempDir dir;
-  std::string vault = (dir / "vault.db").string();
-  std::string config = (dir / "config.json").string();
+struct Story : testing::DavDevice {
   static constexpr int kItems = 4 + 2 + 1 + 1;
 
   // `start`: the path the remote's URL names (discovery starts there);
   // default: the server's base path (the principal, or the WebDAV folder).
-  explicit Story(DavServerKind kind, std::optional<std::string> start = std::nullopt) : server(kind) {
+  explicit Story(DavServerKind kind, std::optional<std::string> start = std::nullopt) : DavDevice(kind) {
     fs::create_directories(dir / "contacts");
     fs::create_directories(dir / "calendar");
     fs::create_directories(dir / "tasks");
@@ -70,62 +62,17 @@ struct Story {
                             Calendar("VEVENT", "event-2", "DTSTART:20240103T090000Z\r\nDTEND:20240103T100000Z\r\n"));
     testing::WriteFileBytes(dir / "tasks" / "t1.ics", Calendar("VTODO", "task-1", "STATUS:NEEDS-ACTION\r\n"));
     testing::WriteFileBytes(dir / "notes" / "n1.ics", Calendar("VJOURNAL", "note-1", "DESCRIPTION:a note\r\n"));
-    REQUIRE(Holdfast({"init"}).exit_code == kExitOk);
+    Require({"init"});
     for (const char* kind_name : {"contacts", "calendar", "tasks", "notes"}) {
-      ProcessResult added = Holdfast({"source", "add", "--kind", kind_name, (dir / kind_name).string(), "--name", kind_name});
-      REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
+      Require({"source", "add", "--kind", kind_name, (dir / kind_name).string(), "--name", kind_name});
     }
-    ProcessResult captured = Holdfast({"capture"});
-    REQUIRE_MESSAGE(captured.exit_code == kExitOk, (captured.out + captured.err));
-    std::vector<std::string> add = {"remote", "add", "dav", "--type", "dav", "--url", server.url() + start.value_or(server.base_path())};
-    if (!server.bearer_token().empty()) {
-      const fs::path token = dir / "token";
-      testing::WriteFileBytes(token, server.bearer_token() + "\n");
-      REQUIRE(chmod(token.c_str(), 0600) == 0);
-      add.insert(add.end(), {"--token-file", token.string()});
-    } else if (server.has_auth()) {
-      const fs::path password = dir / "password";
-      testing::WriteFileBytes(password, server.password() + "\n");
-      REQUIRE(chmod(password.c_str(), 0600) == 0);
-      add.insert(add.end(), {"--user", server.user(), "--password-file", password.string()});
-    }
-    ProcessResult added = Holdfast(add);
-    REQUIRE_MESSAGE(added.exit_code == kExitOk, (added.out + added.err));
+    Require({"capture"});
+    AddRemote(server.url() + start.value_or(server.base_path()));
   }
 
-  // curl's credentials for the server: Basic, Bearer, or none.
-  void AddCurlAuth(std::vector<std::string>* argv) const {
-    if (server.has_auth()) argv->insert(argv->end(), {"-u", server.user() + ":" + server.password()});
-    if (!server.bearer_token().empty()) {
-      argv->insert(argv->end(), {"-H", "Authorization: Bearer " + server.bearer_token()});
-    }
-  }
-
-  ProcessResult Holdfast(std::vector<std::string> args) const {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return RunProcess(args);
-  }
-
-  // PROPFIND Depth 1 by curl: the hrefs the server lists under `path`.
-  std::vector<std::string> List(const std::string& path) {
-    std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-X", "PROPFIND", "-H", "Depth: 1", "-o",
-                                     (dir / "listing").string(), "-w", "%{http_code}"};
-    AddCurlAuth(&argv);
-    argv.push_back(server.url() + path);
-    ProcessResult run = RunProcess(argv, {}, 30);
-    std::vector<std::string> hrefs;
-    // 404: nothing there (a wiped store). Anything else (401, 5xx, no answer)
-    // must not pass for "empty".
-    REQUIRE_MESSAGE((run.out == "207" || run.out == "404"), "PROPFIND " << path << " answered '" << run.out << "'");
-    if (run.out == "404") return hrefs;
-    auto parsed = platform::dav::ParseMultistatus(testing::ReadFileBytes(dir / "listing"));
-    REQUIRE(parsed);
-    for (const auto& r : parsed->responses) {
-      if (r.status && *r.status == 404) continue;
-      if (r.href.size() > path.size() && r.href.find(path) != std::string::npos) hrefs.push_back(r.href);
-    }
-    return hrefs;
-  }
+  // PROPFIND Depth 1 by curl: the hrefs the server lists under `path`. 404:
+  // nothing there (a wiped store).
+  std::vector<std::string> List(const std::string& path) { return Members(path, true); }
 
   // Every item in the collections Holdfast made (holdfast-*), counted
   // without the agent's own code.
@@ -145,22 +92,6 @@ struct Story {
     return items;
   }
 
-  // curl `method` on a path under url(): the status, and the body in `body`.
-  std::string Curl(const std::string& method, const std::string& path, std::string* body,
-                   const std::string& upload = "") {
-    std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-X", method, "-o", (dir / "answer").string(), "-w",
-                                     "%{http_code}"};
-    if (!upload.empty()) {
-      testing::WriteFileBytes(dir / "upload", upload);
-      argv.insert(argv.end(), {"-H", "Content-Type: text/vcard; charset=utf-8", "--data-binary",
-                               "@" + (dir / "upload").string()});
-    }
-    AddCurlAuth(&argv);
-    argv.push_back(server.url() + path);
-    ProcessResult run = RunProcess(argv, {}, 30);
-    if (body) *body = fs::exists(dir / "answer") ? testing::ReadFileBytes(dir / "answer") : "";
-    return run.out;
-  }
 
   // The path of the address book Holdfast made (holdfast-contact-...).
   std::string ContactCollection() {
@@ -170,13 +101,6 @@ struct Story {
       if (path.find("holdfast-contact-") != std::string::npos) return path;
     }
     return "";
-  }
-
-  // sqlite3 on the vault (the CLI, not the agent's code): its output.
-  std::string Sql(const std::string& sql) const {
-    ProcessResult run = RunProcess({"/usr/bin/sqlite3", vault, sql}, {}, 30);
-    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
-    return run.out;
   }
 
   void WipeWhileStopped() {
@@ -310,7 +234,7 @@ void RunConflict(DavServerKind kind) {
 
   std::string theirs = Card(0);
   theirs.replace(theirs.find("FN:Person 0"), 11, "FN:Changed Elsewhere");
-  const std::string put = s.Curl("PUT", item, nullptr, theirs);
+  const std::string put = s.PutVCard(item, theirs);
   REQUIRE_MESSAGE((put == "201" || put == "204"), put);
 
   std::string mine = Card(0);
@@ -456,9 +380,9 @@ namespace {
 // program's own connect() calls, refused ones included).
 size_t ConnectsTo(Story& s, int port, std::vector<std::string> args, ProcessResult* result) {
   const std::string trace = (s.dir / "connects.trace").string();
-  std::vector<std::string> argv = {"/usr/bin/strace", "-f", "-qq", "-e", "trace=connect", "-o", trace,
-                                   testing::HoldfastBinary(), "--vault", s.vault, "--config", s.config};
-  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> argv = {"/usr/bin/strace", "-f", "-qq", "-e", "trace=connect", "-o", trace};
+  const std::vector<std::string> holdfast = s.HoldfastCommand(args);
+  argv.insert(argv.end(), holdfast.begin(), holdfast.end());
   *result = RunProcess(argv);
   const std::string log = testing::ReadFileBytes(trace);
   const std::string needle = "sin_port=htons(" + std::to_string(port) + ")";

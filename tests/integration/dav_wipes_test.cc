@@ -17,15 +17,12 @@
 //     nothing overwrites it;
 //   - a push killed before its acknowledgements were recorded is no loss.
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
 #include <string>
 #include <vector>
 
 #include "agent/exit_codes.h"
-#include "platform/dav/multistatus.h"
-#include "tests/support/dav_server.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/dav_device.h"
 
 namespace holdfast {
 namespace {
@@ -34,10 +31,8 @@ namespace fs = std::filesystem;
 using agent::kExitAttention;
 using agent::kExitOk;
 using agent::kExitRemote;
-using testing::DavServer;
 using testing::DavServerKind;
 using testing::ProcessResult;
-using testing::RunProcess;
 
 // vCard 3.0 that Radicale re-serialises (a long line, an escaped ';'):
 // every comparison must go by "the same item", not bytes.
@@ -51,42 +46,20 @@ std::string Card(int i, const std::string& fn = "") {
 
 // A device with a contacts vdir of `cards` cards, a vault, and the server as
 // a DAV remote.
-struct Device {
-  DavServer server;
-  testing::TempDir dir;
-  std::string vault = (dir / "vault.db").string();
-  std::string config = (dir / "config.json").string();
-
-  Device(DavServerKind kind, int cards) : server(kind) {
+struct Device : testing::DavDevice {
+  Device(DavServerKind kind, int cards) : DavDevice(kind) {
     fs::create_directories(dir / "contacts");
     for (int i = 0; i < cards; ++i) WriteCard(i);
-    REQUIRE(Holdfast({"init"}).exit_code == kExitOk);
-    ProcessResult added = Holdfast({"source", "add", "--kind", "contacts", (dir / "contacts").string(), "--name", "contacts"});
-    REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
+    Require({"init"});
+    Require({"source", "add", "--kind", "contacts", (dir / "contacts").string(), "--name", "contacts"});
     Capture();
-    std::vector<std::string> add = {"remote", "add", "dav", "--type", "dav", "--url", server.url() + server.base_path()};
-    if (server.has_auth()) {
-      const fs::path password = dir / "password";
-      testing::WriteFileBytes(password, server.password() + "\n");
-      REQUIRE(chmod(password.c_str(), 0600) == 0);
-      add.insert(add.end(), {"--user", server.user(), "--password-file", password.string()});
-    }
-    ProcessResult remote = Holdfast(add);
-    REQUIRE_MESSAGE(remote.exit_code == kExitOk, (remote.out + remote.err));
-  }
-
-  ProcessResult Holdfast(std::vector<std::string> args) const {
-    args.insert(args.begin(), {testing::HoldfastBinary(), "--vault", vault, "--config", config});
-    return RunProcess(args);
+    AddRemote(server.url() + server.base_path());
   }
 
   void WriteCard(int i, const std::string& fn = "") {
     testing::WriteFileBytes(dir / "contacts" / ("c" + std::to_string(i) + ".vcf"), Card(i, fn));
   }
-  void Capture() {
-    ProcessResult captured = Holdfast({"capture"});
-    REQUIRE_MESSAGE(captured.exit_code == kExitOk, (captured.out + captured.err));
-  }
+  void Capture() { Require({"capture"}); }
   void Push() {
     ProcessResult push = Holdfast({"push"});
     REQUIRE_MESSAGE(push.exit_code == kExitOk, (push.out + push.err + server.ReadLog()));
@@ -96,39 +69,14 @@ struct Device {
     return server.kind() == DavServerKind::kXandikos ? "/user/contacts/" : server.base_path();
   }
 
-  // curl `method` on a path under url(): the status; the body in `body`.
-  std::string Curl(const std::string& method, const std::string& path, std::string* body = nullptr,
-                   const std::string& upload = "", const std::string& depth = "") {
-    std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-X", method, "-o", (dir / "answer").string(), "-w",
-                                     "%{http_code}"};
-    if (!depth.empty()) argv.insert(argv.end(), {"-H", "Depth: " + depth});
-    if (!upload.empty()) {
-      testing::WriteFileBytes(dir / "upload", upload);
-      argv.insert(argv.end(), {"-H", "Content-Type: text/vcard; charset=utf-8", "--data-binary",
-                               "@" + (dir / "upload").string()});
-    }
-    if (server.has_auth()) argv.insert(argv.end(), {"-u", server.user() + ":" + server.password()});
-    argv.push_back(server.url() + path);
-    ProcessResult run = RunProcess(argv, {}, 30);
-    if (body) *body = fs::exists(dir / "answer") ? testing::ReadFileBytes(dir / "answer") : "";
-    return run.out;
-  }
-
   // The paths PROPFIND Depth 1 lists under `path` (not counting itself).
   // 404 is "nothing there"; any other answer than 207 fails the test.
   std::vector<std::string> List(const std::string& path) {
-    std::string body;
-    const std::string status = Curl("PROPFIND", path, &body, "", "1");
-    REQUIRE_MESSAGE((status == "207" || status == "404"), "PROPFIND " << path << " answered '" << status << "'");
     std::vector<std::string> paths;
-    if (status == "404") return paths;
-    auto parsed = platform::dav::ParseMultistatus(body);
-    REQUIRE(parsed);
-    for (const auto& r : parsed->responses) {
-      if (r.status && *r.status == 404) continue;
-      const size_t at = r.href.find(path);
-      if (at == std::string::npos || r.href.size() - at <= path.size()) continue;
-      paths.push_back(r.href.substr(at));
+    for (const std::string& href : Propfind(path, true)) {
+      const size_t at = href.find(path);
+      if (at == std::string::npos || href.size() - at <= path.size()) continue;
+      paths.push_back(href.substr(at));
     }
     return paths;
   }
@@ -158,12 +106,6 @@ struct Device {
       line_start = end + 1;
     }
     return count;
-  }
-
-  std::string Sql(const std::string& sql) const {
-    ProcessResult run = RunProcess({"/usr/bin/sqlite3", vault, sql}, {}, 30);
-    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
-    return run.out;
   }
 };
 
@@ -317,7 +259,7 @@ void MarkersUnchanged(DavServerKind kind) {
   // the inventory is listed again (still healthy: nothing of ours is lost).
   std::string foreign = Card(9);
   foreign.replace(foreign.find("UID:card-9"), 10, "UID:foreign-9");
-  const std::string put = d.Curl("PUT", book + "foreign-9", nullptr, foreign);
+  const std::string put = d.PutVCard(book + "foreign-9", foreign);
   REQUIRE_MESSAGE((put == "201" || put == "204"), put);
   const size_t after_put = d.Propfinds(book);
   ProcessResult listed = d.Holdfast({"check"});
@@ -340,7 +282,7 @@ void OtherClientEdit(DavServerKind kind) {
   REQUIRE(d.Holdfast({"check"}).exit_code == kExitOk);
   const std::string book = d.Book();
   REQUIRE(!book.empty());
-  const std::string put = d.Curl("PUT", book + "card-0.vcf", nullptr, Card(0, "Changed Elsewhere"));
+  const std::string put = d.PutVCard(book + "card-0.vcf", Card(0, "Changed Elsewhere"));
   REQUIRE_MESSAGE((put == "201" || put == "204"), put);
 
   ProcessResult check = d.Holdfast({"check"});
