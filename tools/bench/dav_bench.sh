@@ -30,7 +30,8 @@
 # servers' cost per PUT; Radicale's grows with the collection); --items 500
 # runs the same phases in a few minutes.
 #
-# usage: tools/bench/dav_bench.sh [--items N] [--servers "radicale xandikos"] [--work DIR]
+# usage: tools/bench/dav_bench.sh [--items N] [--servers "radicale xandikos"]
+#          [--sides "holdfast vdirsyncer curl"] [--work DIR]
 # Needs root (unshare -n), a built tree, radicale, xandikos, vdirsyncer, curl,
 # python3, bc and /usr/bin/time. Prints a summary; the Markdown section is
 # left in WORK/dav-bench.md, the raw figures in WORK/dav-bench.tsv.
@@ -42,11 +43,13 @@ ip link set lo up
 
 N=2000
 SERVERS="radicale xandikos"
+SIDES="holdfast vdirsyncer curl"
 pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --items) N=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
+    --sides) SIDES=$2; shift 2 ;;
     *) pass+=("$1"); shift ;;
   esac
 done
@@ -456,9 +459,7 @@ SH
 }
 
 for KIND in $SERVERS; do
-  run_holdfast
-  run_vdirsyncer
-  run_curl
+  for SIDE in $SIDES; do "run_$SIDE"; done
 done
 
 python3 - "$RESULTS" "$BYTES" >"$WORK/dav-bench.md" <<'PY'
