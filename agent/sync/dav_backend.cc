@@ -572,7 +572,7 @@ void DavBackend::MakeCollection(const storage::CollectionInfo& collection, const
       const std::string no_dav = "remote '" + remote_.name + "': " + what + ": HTTP " + std::to_string(r.status) +
                                  ": the server offers no " + (kind == ItemKind::kContact ? "CardDAV address book" : "CalDAV calendar") +
                                  " there (a plain WebDAV server takes photos only, by --photos-url; docs/dav.md)";
-      if (r.transport.ok() && (r.status == 415 || r.status == 501)) return done(Status(ErrorCode::kServerError, no_dav));
+      if (r.transport.ok() && (r.status == 415 || r.status == 501)) return done(Status(ErrorCode::kInvalidArgument, no_dav));
       if (!r.transport.ok() || r.status != 405) return done(AnswerStatus(r, what));
       // 405: something exists there. It must be an address book or a
       // calendar: a plain WebDAV server (nginx) answers 405 to MKCALENDAR.
@@ -586,7 +586,7 @@ void DavBackend::MakeCollection(const storage::CollectionInfo& collection, const
                       if (!props) return done(props.error());
                       const bool fits = props->has_value() &&
                                         (kind == ItemKind::kContact ? (*props)->addressbook : (*props)->calendar);
-                      done(fits ? Status::Ok() : Status(ErrorCode::kServerError, no_dav));
+                      done(fits ? Status::Ok() : Status(ErrorCode::kInvalidArgument, no_dav));
                     });
   });
 }

@@ -176,11 +176,9 @@ class Pusher {
   }
 
   // Whether an error making one collection leaves the others to push: the
-  // server's refusal of that collection (kServerError, kInvalidArgument), not
-  // a failure of the server or the connection as a whole.
-  static bool UsableElsewhere(const Status& status) {
-    return status.code() == ErrorCode::kServerError || status.code() == ErrorCode::kInvalidArgument;
-  }
+  // backend's kInvalidArgument, "this server cannot hold this collection"
+  // (remote_backend.h), not a failure of the server or the connection.
+  static bool UsableElsewhere(const Status& status) { return status.code() == ErrorCode::kInvalidArgument; }
 
   Status LoadPending() {
     pending_.clear();

@@ -176,7 +176,11 @@ class RemoteBackend {
   virtual std::optional<CollectionSummary> SummaryOf(const std::vector<storage::LedgerEntry>& acknowledged) const = 0;
 
   // Makes sure the collection exists with the collection's kind and name;
-  // `done` gets OK once it does. Idempotent. (DAV: MKCOL / MKCALENDAR with
+  // `done` gets OK once it does. Idempotent. kInvalidArgument means this
+  // server cannot hold this collection (no address book on a plain WebDAV
+  // server, no photo folder configured, a mapped calendar of another
+  // component): the push reports it and goes on with the others; any other
+  // error is unknown, as above. (DAV: MKCOL / MKCALENDAR with
   // the component set, or MKCOL for a photo folder.)
   virtual void EnsureCollection(const storage::CollectionInfo& collection, std::function<void(Status)> done) = 0;
 
