@@ -179,16 +179,6 @@ constexpr size_t kMaxSegmentBytes = 255;
 constexpr size_t kMaxPhotoDepth = 64;
 constexpr size_t kMaxPhotoFolders = 100000;
 
-std::string HexOfBytes(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
 std::optional<std::string> BytesOfHex(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
   auto value = [](char c) -> int {
@@ -210,7 +200,7 @@ std::string PhotoSegment(std::string_view segment) {
   const bool name = !segment.empty() && segment.size() <= kMaxSegmentBytes && segment != "." && segment != ".." &&
                     segment.find('\0') == std::string_view::npos && segment.substr(0, kEscapeMark.size()) != kEscapeMark;
   if (name) return std::string(segment);
-  return std::string(kEscapeMark) + HexOfBytes(segment);
+  return std::string(kEscapeMark) + platform::HexOf(segment);
 }
 
 std::string UidSegment(std::string_view name) {
@@ -733,6 +723,13 @@ void DavBackend::SubmitPut(std::shared_ptr<PutWrite> write, std::function<void(P
                 });
 }
 
+void DavBackend::PutAsNew(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done) {
+  write->retried = true;
+  write->replaces = false;
+  write->if_match.clear();
+  SubmitPut(std::move(write), std::move(done));
+}
+
 void DavBackend::ResolvePutConflict(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done) {
   // A 412: the server holds a version of this resource other than the one
   // the precondition named. Its current version decides (docs/dav.md,
@@ -749,10 +746,7 @@ void DavBackend::ResolvePutConflict(std::shared_ptr<PutWrite> write, std::functi
                         "' on the server: kept there, not overwritten";
         return done(std::move(answer));
       }
-      write->retried = true;
-      write->replaces = false;
-      write->if_match.clear();
-      return SubmitPut(std::move(write), std::move(done));
+      return PutAsNew(std::move(write), std::move(done));
     }
     if (!r.transport.ok() || r.status != 200) {
       answer.error = AnswerStatus(r, what);
@@ -916,11 +910,7 @@ void DavBackend::ComparePhoto(std::shared_ptr<PutWrite> write, BatchOutcome::Put
   http_->Submit(Request("GET", write->url), [this, write, same, what, done = std::move(done)](HttpResponse&& r) mutable {
     PutAnswer answer;
     if (r.transport.ok() && r.status == 404 && !write->retried) {
-      // Deleted since it was looked up: created, once.
-      write->retried = true;
-      write->replaces = false;
-      write->if_match.clear();
-      return SubmitPut(std::move(write), std::move(done));
+      return PutAsNew(std::move(write), std::move(done));  // deleted since it was looked up
     }
     if (!r.transport.ok() || r.status != 200) {
       answer.error = AnswerStatus(r, what);

@@ -205,6 +205,9 @@ class DavBackend final : public RemoteBackend {
   // another one is refused, a 404 is one more PUT with If-None-Match: *,
   // a GET that fails is an error (unknown), never "stored".
   void ResolvePutConflict(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done);
+  // The item is absent where a version was expected (deleted meanwhile):
+  // the PUT once more, with If-None-Match: *, marked as retried.
+  void PutAsNew(std::shared_ptr<PutWrite> write, std::function<void(PutAnswer&&)> done);
   // Photos: MKCOL of write->folders from `next` on (each once per run),
   // then LookUpPhoto.
   void MakeFolders(std::shared_ptr<PutWrite> write, size_t next, std::function<void(PutAnswer&&)> done);
