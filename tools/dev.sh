@@ -4,6 +4,8 @@
 #   tools/dev.sh test   installs what is missing, builds, runs the whole test suite; then
 #                       builds again with AddressSanitizer and UndefinedBehaviorSanitizer
 #                       (build-asan, HOLDFAST_SANITIZE=ON) and runs the whole suite there
+#   tools/dev.sh package  installs what is missing, builds the two programs, writes the .deb
+#                       packages holdfast and holdfast-server (cpack) and prints their paths
 # Idempotent: packages are installed only when missing, the build is incremental.
 set -euo pipefail
 
@@ -25,6 +27,10 @@ PACKAGES=(
 # DAV retry test makes.
 TEST_PACKAGES=(khard khal todoman
   radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer strace)
+# The .deb packages (packaging/install.cmake): cpack's DEB generator runs file and
+# dpkg-shlibdeps (dpkg-dev); the package test (tests/package) runs systemd-analyze
+# verify on the installed units and man to check the man pages.
+PACKAGE_PACKAGES=(dpkg-dev file systemd man-db)
 
 install_packages() {
   local missing=()
@@ -89,13 +95,29 @@ run_tests() {
   echo "==> tests in $1 passed in $((SECONDS - started))s"
 }
 
+# package: the two programs and the man pages built, then one .deb per
+# component in $BUILD_DIR/packages.
+run_package() {
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$NORMAL_FLAGS" >/dev/null
+  fi
+  echo "==> building holdfast and holdfast-server in $BUILD_DIR"
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target holdfast holdfast-server holdfast_man_pages
+  echo "==> writing the packages"
+  local started=$SECONDS log
+  log=$(cd "$BUILD_DIR" && cpack -G DEB) || { echo "$log" >&2; return 1; }
+  echo "==> packages written in $((SECONDS - started))s:"
+  sed -n 's/^CPack: - package: \(.*\) generated\.$/\1/p' <<<"$log"
+}
+
 run_demo() {
   HOLDFAST_BUILD_DIR="$BUILD_DIR" "$ROOT/tools/demo.sh" "$@"
 }
 
 case "${1:-}" in
   test)
-    install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"
     build "$BUILD_DIR"
     run_tests "$BUILD_DIR"
     build "$ASAN_BUILD_DIR" -DHOLDFAST_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$SANITIZE_FLAGS"
@@ -111,5 +133,9 @@ case "${1:-}" in
     build "$BUILD_DIR"
     run_demo "$@"
     ;;
-  *) echo "usage: tools/dev.sh demo [--profile large] [--server radicale] | tools/dev.sh test" >&2; exit 2 ;;
+  package)
+    install_packages "${PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"
+    run_package
+    ;;
+  *) echo "usage: tools/dev.sh demo [--profile large] [--server radicale] | tools/dev.sh test | tools/dev.sh package" >&2; exit 2 ;;
 esac
