@@ -40,20 +40,18 @@ for tool in apt-get dpkg cpack systemd-analyze man runuser; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (tools/dev.sh installs it: PACKAGE_PACKAGES)"
 done
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# Those of the two packages dpkg still knows: installed, or removed with their
-# config left (a package with maintainer scripts stays so until purged; apt-get
+# Those of the two packages dpkg still knows: installed (or half so), or removed
+# with their config left (a package with maintainer scripts stays so until purged; apt-get
 # purge refuses a name dpkg has forgotten).
 known_packages() {
   local p
   for p in holdfast holdfast-server; do
-    case "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" in *installed | *config-files) echo "$p" ;; esac
+    case "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" in "" | *" not-installed") ;; *) echo "$p" ;; esac
   done
 }
-for p in holdfast holdfast-server; do
-  if installed "$p" && [ ! -e "$MARKER" ]; then
-    fail "the package $p is installed on this machine and not by this test; it would be replaced and purged: remove it first (apt-get remove $p)"
-  fi
+for p in $(known_packages); do
+  [ -e "$MARKER" ] ||
+    fail "the package $p is on this machine and not by this test; it would be replaced and purged: remove it first (apt-get purge $p)"
 done
 
 SCRATCH=$(mktemp -d /tmp/holdfast-package-test.XXXXXX)
@@ -62,6 +60,12 @@ created_state_dir=0
 [ -e "$STATE_DIR" ] || created_state_dir=1
 created_user=0
 getent passwd holdfast-server >/dev/null || created_user=1
+# An earlier run that was killed (a ctest timeout) left its packages, and in
+# its marker what it had created besides.
+if [ -e "$MARKER" ]; then
+  # shellcheck disable=SC1090
+  . "$MARKER"
+fi
 server_pid=""
 
 cleanup() {
@@ -95,7 +99,7 @@ took
 
 # ---- 2. installed as a user installs them
 step "apt-get install ./$(basename "$AGENT_DEB") ./$(basename "$SERVER_DEB")"
-touch "$MARKER"
+echo "created_state_dir=$created_state_dir created_user=$created_user" >"$MARKER"
 (cd "$SCRATCH/packages" && DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq \
   "./$(basename "$AGENT_DEB")" "./$(basename "$SERVER_DEB")" >"$SCRATCH/install.log" 2>&1) ||
   { cat "$SCRATCH/install.log" >&2; fail "apt-get could not install the packages"; }
