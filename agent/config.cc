@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "agent/json_text.h"
@@ -347,6 +348,46 @@ Status LoadRemotes(const json& doc, const std::filesystem::path& path, Config* c
   return Status::Ok();
 }
 
+Status LoadAgentSettings(const json& doc, const std::filesystem::path& path, AgentSettings* settings) {
+  if (!doc.contains("agent")) return Status::Ok();
+  const json& agent = doc["agent"];
+  if (!agent.is_object()) return Malformed(path, "\"agent\" must be an object");
+  const std::pair<const char*, int64_t*> numbers[] = {
+      {"debounce_ms", &settings->debounce_ms},           {"max_delay_ms", &settings->max_delay_ms},
+      {"rescan_interval_s", &settings->rescan_interval_s}, {"check_interval_s", &settings->check_interval_s},
+      {"retry_min_s", &settings->retry_min_s},           {"retry_max_s", &settings->retry_max_s},
+      {"unreachable_alert_h", &settings->unreachable_alert_h}};
+  for (const auto& [key, value] : agent.items()) {
+    const std::string where = "agent." + key;
+    if (key == "desktop_notifications") {
+      if (!value.is_boolean()) return Malformed(path, where + " must be true or false");
+      settings->desktop_notifications = value.get<bool>();
+      continue;
+    }
+    if (key == "alert_command") {
+      if (!value.is_string()) return Malformed(path, where + " must be a string (a shell command)");
+      settings->alert_command = value.get<std::string>();
+      continue;
+    }
+    auto known = std::find_if(std::begin(numbers), std::end(numbers),
+                              [&key](const auto& n) { return key == n.first; });
+    if (known == std::end(numbers)) {
+      return Malformed(path, where + " is not a setting (see docs/agent.md)");
+    }
+    if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1000000000) {
+      return Malformed(path, where + " must be a whole number from 1 to 1000000000");
+    }
+    *known->second = value.get<int64_t>();
+  }
+  if (settings->max_delay_ms < settings->debounce_ms) {
+    return Malformed(path, "agent.max_delay_ms must be at least agent.debounce_ms");
+  }
+  if (settings->retry_max_s < settings->retry_min_s) {
+    return Malformed(path, "agent.retry_max_s must be at least agent.retry_min_s");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Config> LoadConfig(const std::filesystem::path& path) {
@@ -362,6 +403,7 @@ Result<Config> LoadConfig(const std::filesystem::path& path) {
   }
   Config config;
   HF_RETURN_IF_ERROR(LoadRemotes(doc, path, &config));
+  HF_RETURN_IF_ERROR(LoadAgentSettings(doc, path, &config.agent));
   if (!doc.contains("sources")) return config;
   if (!doc["sources"].is_array()) return Malformed(path, "\"sources\" must be an array");
   for (size_t i = 0; i < doc["sources"].size(); ++i) {
@@ -438,6 +480,18 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
   }
   json doc = {{"version", kConfigVersion}, {"sources", sources}};
   if (!remotes.empty()) doc["remotes"] = remotes;
+  if (!(config.agent == AgentSettings{})) {
+    const AgentSettings& a = config.agent;
+    doc["agent"] = {{"debounce_ms", a.debounce_ms},
+                    {"max_delay_ms", a.max_delay_ms},
+                    {"rescan_interval_s", a.rescan_interval_s},
+                    {"check_interval_s", a.check_interval_s},
+                    {"retry_min_s", a.retry_min_s},
+                    {"retry_max_s", a.retry_max_s},
+                    {"unreachable_alert_h", a.unreachable_alert_h},
+                    {"desktop_notifications", a.desktop_notifications},
+                    {"alert_command", a.alert_command}};
+  }
   // A bare file name ("--config c.json") lives in the current folder.
   std::error_code ec;
   const std::filesystem::path folder = std::filesystem::absolute(path, ec).parent_path();

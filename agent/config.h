@@ -78,9 +78,25 @@ struct RemoteConfig {
   std::vector<CollectionMapping> collections{};
 };
 
+// How the background agent (`holdfast run`, docs/agent.md) paces itself:
+// "agent" in the config file; every field is optional.
+struct AgentSettings {
+  int64_t debounce_ms = 1000;        // quiet time after a change on the device before capturing it
+  int64_t max_delay_ms = 3000;       // changes that go on are captured at most this long after the first
+  int64_t rescan_interval_s = 3600;  // a full rescan of every source (what change notification missed)
+  int64_t check_interval_s = 3600;   // each remote is checked (and pushed to) this often, +-25% jitter
+  int64_t retry_min_s = 15;          // after a failure, the first wait is up to this; it doubles per
+  int64_t retry_max_s = 3600;        //   failure up to retry_max_s, drawn uniformly (full jitter)
+  int64_t unreachable_alert_h = 72;  // a remote not reached for this long raises an alert
+  bool desktop_notifications = true; // alerts go to the desktop's notifications when there are some
+  std::string alert_command;         // else (or also, when set) run as: sh -c CMD holdfast SUMMARY BODY
+  bool operator==(const AgentSettings&) const = default;
+};
+
 struct Config {
   std::vector<SourceConfig> sources;
   std::vector<RemoteConfig> remotes;
+  AgentSettings agent;
   const SourceConfig* FindSource(std::string_view name) const;
   const RemoteConfig* FindRemote(std::string_view name) const;
 };

@@ -21,6 +21,7 @@ int ExitCodeFor(ErrorCode code) {
     case ErrorCode::kServerError: return kExitRemote;
     case ErrorCode::kTlsFailure:
     case ErrorCode::kAuthFailed: return kExitRemoteRefused;
+    case ErrorCode::kCancelled: return kExitCancelled;
     case ErrorCode::kInternal: return kExitInternal;
   }
   return kExitInternal;
@@ -47,6 +48,8 @@ const char* HintFor(ErrorCode code) {
       return "the server's certificate was refused: check the URL, the clock, and --ca-file of the remote";
     case ErrorCode::kAuthFailed:
       return "check the remote's token file (readable by you only) and account name";
+    case ErrorCode::kCancelled:
+      return "nothing is lost: what was done is kept, and the next run goes on from there";
     case ErrorCode::kInternal:
       return "this is a bug in Holdfast: please report it with the message above";
     default:

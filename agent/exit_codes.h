@@ -18,6 +18,7 @@ inline constexpr int kExitBadInput = 8;       // malformed input file
 inline constexpr int kExitAttention = 9;      // done, but a source was not captured or a loss is suspected
 inline constexpr int kExitRemote = 10;        // a server unreachable or failing; try again later
 inline constexpr int kExitRemoteRefused = 11; // a server refused the token or its certificate was refused
+inline constexpr int kExitCancelled = 12;     // stopped at a safe point before the end; the next run goes on
 inline constexpr int kExitInternal = 70;      // a bug in Holdfast
 
 int ExitCodeFor(ErrorCode code);

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   holdfast::cli::RegisterRemoteCommand(app, invocation);
   holdfast::cli::RegisterPushCommand(app, invocation);
   holdfast::cli::RegisterRecoverCommands(app, invocation);
+  holdfast::cli::RegisterRunCommand(app, invocation);
 
   // CLI11 would only say "a subcommand is required" for a mistyped command:
   // name the word it did not know.

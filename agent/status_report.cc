@@ -82,6 +82,38 @@ Result<StatusReport> BuildStatusReport(storage::Vault& vault,
   return report;
 }
 
+namespace {
+
+// The background agent's part of `status`.
+std::string AgentText(const AgentState& agent, bool running) {
+  const auto T = [](std::string_view text) { return platform::TerminalSafe(text); };
+  const auto When = [](int64_t ms) { return ms > 0 ? platform::FormatUtc(ms) : std::string("never"); };
+  std::string out = "\nAgent      ";
+  if (running) {
+    out += "running since " + When(agent.started_ms) + " (pid " + std::to_string(agent.pid) + "): " + T(agent.activity) + "\n";
+  } else {
+    out += std::string(agent.running ? "not running (it ended without stopping cleanly; " : "not running (stopped; ") +
+           "last seen " + When(agent.updated_ms) + ")\n";
+  }
+  out += "  last capture   " + When(agent.last_capture_ms) + ": " + T(agent.last_capture) + "\n";
+  if (running) out += "  next rescan    " + When(agent.next_rescan_ms) + "\n";
+  out += "  watching       " + std::to_string(agent.folders_watched) + " folders\n";
+  for (const std::string& p : agent.watch_problems) out += "  not watched    " + T(p) + "\n";
+  if (!agent.config_problem.empty()) out += "  CONFIG ERROR   " + T(agent.config_problem) + " (the old config is in use)\n";
+  for (const RemoteActivity& r : agent.remotes) {
+    out += "  remote " + T(r.name) + ": last push/check " + When(r.last_sync_ms) + ": " + T(r.last_result);
+    if (r.failures > 0) out += " (" + std::to_string(r.failures) + " failures in a row)";
+    if (running && r.next_sync_ms > 0) out += "; next " + When(r.next_sync_ms);
+    out += "\n";
+  }
+  for (const AgentAlert& a : agent.alerts) {
+    out += "  ALERT " + When(a.raised_ms) + " " + T(a.summary) + "\n    " + T(a.body) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string StatusText(const StatusReport& report) {
   // Names come from the device and the server: escaped for the terminal.
   const auto T = [](std::string_view name) { return platform::TerminalSafe(name); };
@@ -168,6 +200,7 @@ std::string StatusText(const StatusReport& report) {
              ": " + T(p.reason) + "\n";
     }
   }
+  if (report.agent) out += AgentText(*report.agent, report.agent_running);
   return out;
 }
 
@@ -257,6 +290,13 @@ std::string StatusJson(const StatusReport& report) {
   };
   // Names and sources come from the user's files and may hold invalid UTF-8:
   // replace such bytes rather than fail.
+  if (report.agent) {
+    nlohmann::json agent = nlohmann::json::parse(report.agent->ToJson(), nullptr, false);
+    if (!agent.is_discarded()) {
+      agent["running"] = report.agent_running;
+      doc["agent"] = std::move(agent);
+    }
+  }
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

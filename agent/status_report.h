@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/daemon/agent_state.h"
 #include "platform/status.h"
 #include "storage/capture_state.h"
 #include "storage/ledger.h"
@@ -40,6 +41,10 @@ struct StatusReport {
   std::vector<storage::LossAlert> loss_alerts;          // "source loss suspected"
   std::vector<storage::CaptureProblem> capture_problems;  // files the last capture skipped
   std::vector<RemoteStatus> remotes;
+  // What the background agent (`holdfast run`) last wrote of itself; none
+  // when it never ran for this vault. agent_running: its process is alive.
+  std::optional<AgentState> agent;
+  bool agent_running = false;
 };
 
 // `remotes`: the configured remotes (name, url) to report on.

@@ -11,6 +11,7 @@
 #include "platform/base64.h"
 #include "platform/clock.h"
 #include "platform/pim/content_line.h"  // EqualsIgnoreCase
+#include "platform/stop_request.h"
 
 namespace holdfast::platform {
 namespace {
@@ -345,6 +346,28 @@ struct HttpClient::Impl {
     t.reset();
     done(std::move(response));
   }
+
+  // A stop was requested (platform/stop_request.h): every transfer in flight
+  // and every queued request ends with transport kCancelled. The handles of
+  // cut transfers are dropped with their connections, not reused.
+  void CancelAll() {
+    std::vector<std::pair<Done, HttpResponse>> ended;
+    for (auto& [easy, t] : running) {
+      curl_multi_remove_handle(multi.get(), easy);
+      t->response.transport = StoppedStatus(("HTTP " + RedactUrl(t->request.url)).c_str());
+      ended.emplace_back(std::move(t->done), std::move(t->response));
+    }
+    running.clear();
+    for (Pending& p : queue) {
+      HttpResponse response;
+      response.transport = StoppedStatus(("HTTP " + RedactUrl(p.request.url)).c_str());
+      ended.emplace_back(std::move(p.done), std::move(response));
+    }
+    queue.clear();
+    for (auto& r : refused) ended.push_back(std::move(r));
+    refused.clear();
+    for (auto& [done, response] : ended) done(std::move(response));
+  }
 };
 
 HttpClient::HttpClient(const HttpOptions& options) : impl_(std::make_unique<Impl>()) { impl_->options = options; }
@@ -368,6 +391,10 @@ void HttpClient::Submit(HttpRequest request, Done done, int64_t delay_ms) {
 
 Status HttpClient::RunUntilIdle() {
   while (!impl_->queue.empty() || !impl_->running.empty() || !impl_->refused.empty()) {
+    if (StopRequested()) {
+      impl_->CancelAll();  // callbacks may submit more: the loop cancels those too
+      continue;
+    }
     HF_RETURN_IF_ERROR(impl_->StartDue());
     // Callbacks may submit more requests: take the list before calling them.
     std::vector<std::pair<Done, HttpResponse>> refused = std::move(impl_->refused);

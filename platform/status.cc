@@ -24,6 +24,7 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kTlsFailure: return "tls-failure";
     case ErrorCode::kAuthFailed: return "auth-failed";
     case ErrorCode::kServerError: return "server-error";
+    case ErrorCode::kCancelled: return "cancelled";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";

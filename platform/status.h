@@ -36,6 +36,7 @@ enum class ErrorCode : int {
   kTlsFailure,       // the server's certificate was not accepted
   kAuthFailed,       // the server refused the token (401, 403), or the token file is unsafe
   kServerError,      // the server kept failing (5xx), or answered outside the protocol
+  kCancelled,        // long work stopped at a safe point: the agent was asked to stop or make way
   kInternal,         // a bug in Holdfast
 };
 

@@ -17,7 +17,7 @@ ASAN_BUILD_DIR=${HOLDFAST_ASAN_BUILD_DIR:-$ROOT/build-asan}
 PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libcurl4-openssl-dev libssl-dev libexpat1-dev
-  nlohmann-json3-dev doctest-dev libcli11-dev libjpeg62-turbo-dev libarchive-dev zstd libsodium-dev
+  nlohmann-json3-dev doctest-dev libcli11-dev libjpeg62-turbo-dev libarchive-dev zstd libsodium-dev libsystemd-dev
   bc time curl sqlite3 libcpp-httplib-dev jq
 )
 # Real PIM clients the tests check restored data with (tests/integration/real_clients_test.cc);

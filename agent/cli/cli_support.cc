@@ -5,10 +5,11 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
-#include "agent/sync/dav_backend.h"
-#include "agent/sync/holdfast_backend.h"
+#include "agent/sync/connect_remote.h"
 #include "platform/clock.h"
+#include "platform/control_socket.h"
 #include "platform/paths.h"
+#include "platform/stop_request.h"
 #include "platform/terminal_text.h"
 
 namespace holdfast::cli {
@@ -29,10 +30,44 @@ Result<std::filesystem::path> ConfigPath(const GlobalOptions& options) {
   return agent::DefaultConfigPath();
 }
 
+namespace {
+
+// How long a command waits for the agent to make way (it stops its work at
+// the next safe point: a few seconds), then for the vault to be free.
+constexpr int64_t kAgentAnswerMs = 30000;
+constexpr int64_t kVaultFreeMs = 5000;
+
+// The connections to agents that made way for this process: open until it
+// ends, which is how the agent knows it may go on.
+std::vector<platform::UniqueFd>& AgentsMakingWay() {
+  static std::vector<platform::UniqueFd> connections;
+  return connections;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options) {
   Result<std::filesystem::path> path = VaultPath(options);
   if (!path) return path.error();
-  return storage::Vault::Open(*path, storage::Vault::OpenMode::kExisting);
+  return OpenVaultAt(*path, storage::Vault::OpenMode::kExisting);
+}
+
+Result<std::unique_ptr<storage::Vault>> OpenVaultAt(const std::filesystem::path& vault_path,
+                                                    storage::Vault::OpenMode mode) {
+  const std::filesystem::path* path = &vault_path;
+  Result<std::unique_ptr<storage::Vault>> vault = storage::Vault::Open(*path, mode);
+  if (vault || vault.error().code() != ErrorCode::kVaultLocked) return vault;
+  Result<platform::UniqueFd> agent = platform::ConnectControl(platform::ControlSocketName(*path));
+  if (!agent) return vault;  // no agent: another command holds the vault
+  Status asked = platform::AskToYield(agent->get(), kAgentAnswerMs);
+  if (!asked.ok()) return asked.WithContext(path->string());
+  AgentsMakingWay().push_back(std::move(*agent));
+  const int64_t end = platform::SteadyMs() + kVaultFreeMs;
+  for (;;) {
+    vault = storage::Vault::Open(*path, mode);
+    if (vault || vault.error().code() != ErrorCode::kVaultLocked || platform::SteadyMs() >= end) return vault;
+    platform::SleepUnlessStopped(50);
+  }
 }
 
 Status Loaded::OpenVault(const GlobalOptions& options) {
@@ -64,13 +99,7 @@ Result<RemoteSession> OpenRemoteSession(const GlobalOptions& options, const std:
   if (!loaded) return loaded.error();
   Result<const agent::RemoteConfig*> chosen = agent::ChooseRemote(loaded->config, remote);
   if (!chosen) return chosen.error();
-  // The one place that picks a backend for a remote, by its type.
-  if ((*chosen)->type == agent::RemoteType::kDav) {
-    Result<std::unique_ptr<agent::DavBackend>> dav = agent::DavBackend::Connect(**chosen, remote_options);
-    if (!dav) return dav.error();
-    return RemoteSession{std::move(loaded->config), std::move(loaded->vault), std::move(*dav)};
-  }
-  Result<std::unique_ptr<agent::HoldfastBackend>> backend = agent::HoldfastBackend::Connect(**chosen, remote_options);
+  Result<std::unique_ptr<agent::RemoteBackend>> backend = agent::ConnectRemote(**chosen, remote_options);
   if (!backend) return backend.error();
   return RemoteSession{std::move(loaded->config), std::move(loaded->vault), std::move(*backend)};
 }

@@ -59,6 +59,7 @@ void RegisterRestoreCommand(CLI::App& app, Invocation& invocation);  // restore-
 void RegisterRemoteCommand(CLI::App& app, Invocation& invocation);   // remote add|list
 void RegisterPushCommand(CLI::App& app, Invocation& invocation);
 void RegisterRecoverCommands(CLI::App& app, Invocation& invocation);  // check, recover, reupload
+void RegisterRunCommand(CLI::App& app, Invocation& invocation);       // run (the background agent)
 
 // The config file to use: --config, else $XDG_CONFIG_HOME/holdfast/config.json.
 Result<std::filesystem::path> ConfigPath(const GlobalOptions& options);
@@ -66,9 +67,14 @@ Result<std::filesystem::path> ConfigPath(const GlobalOptions& options);
 // The vault path to use: --vault, else $XDG_DATA_HOME/holdfast/vault.db.
 Result<std::filesystem::path> VaultPath(const GlobalOptions& options);
 
-// Opens the vault (never creating one). Errors: those of VaultPath and
-// storage::Vault::Open (kNotFound for a missing vault, kLocked, ...).
+// Opens the vault (never creating one). When the background agent (`holdfast
+// run`) holds it, asks the agent to make way (platform/control_socket.h) and
+// opens it then; the agent goes on when this process ends. Errors: those of
+// VaultPath and storage::Vault::Open (kNotFound for a missing vault,
+// kVaultLocked when another command holds it or the agent did not make way).
 Result<std::unique_ptr<storage::Vault>> OpenVault(const GlobalOptions& options);
+// The same for a vault path already chosen, in either open mode.
+Result<std::unique_ptr<storage::Vault>> OpenVaultAt(const std::filesystem::path& path, storage::Vault::OpenMode mode);
 
 // What a command that talks to a remote works with: the config, the vault,
 // and one connection to the remote (by name; empty: the only one).

@@ -24,7 +24,7 @@ int RunImport(const GlobalOptions& options, const std::string& archive, const st
   // has been checked.
   std::unique_ptr<storage::Vault> vault;
   Result<agent::ImportReport> report = agent::ImportArchive(archive, passphrase, [&]() -> Result<storage::Vault*> {
-    Result<std::unique_ptr<storage::Vault>> opened = storage::Vault::Open(*path, storage::Vault::OpenMode::kCreate);
+    Result<std::unique_ptr<storage::Vault>> opened = OpenVaultAt(*path, storage::Vault::OpenMode::kCreate);
     if (!opened) return opened.error();
     vault = std::move(*opened);
     return vault.get();

@@ -4,12 +4,19 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "agent/daemon/agent_state.h"
 #include "agent/status_report.h"
+#include "platform/control_socket.h"
 
 namespace holdfast::cli {
 namespace {
 
 int RunStatus(const GlobalOptions& options, bool json) {
+  // The agent's own record, read before the vault is opened: opening it asks
+  // a running agent to make way, which the record would show instead.
+  Result<std::filesystem::path> path = VaultPath(options);
+  if (!path) return ReportError(path.error());
+  Result<std::optional<agent::AgentState>> agent_state = agent::LoadAgentState(*path);
   Result<std::unique_ptr<storage::Vault>> vault = OpenVault(options);
   if (!vault) return ReportError(vault.error());
   // Remotes come from the config; a config that cannot be read leaves them out.
@@ -20,6 +27,15 @@ int RunStatus(const GlobalOptions& options, bool json) {
   }
   Result<agent::StatusReport> report = agent::BuildStatusReport(**vault, remotes);
   if (!report) return ReportError(report.error());
+  if (agent_state && *agent_state) {
+    report->agent = **agent_state;
+    // Running: its process is alive and it still holds the vault's control
+    // socket (a reused pid is not the agent).
+    report->agent_running = (*agent_state)->running && agent::ProcessAlive((*agent_state)->pid) &&
+                            platform::ConnectControl(platform::ControlSocketName(*path)).has_value();
+  } else if (!agent_state) {
+    std::cerr << "holdfast: " << agent_state.error().ToString() << " (the agent's state is left out)\n";
+  }
   std::cout << (json ? agent::StatusJson(*report) : agent::StatusText(*report));
   return agent::kExitOk;
 }

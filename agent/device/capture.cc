@@ -9,6 +9,7 @@
 #include "platform/dir_scan.h"
 #include "platform/pim/icalendar_reader.h"
 #include "platform/sha256.h"
+#include "platform/stop_request.h"
 #include "platform/pim/vcard_reader.h"
 #include "platform/wire_text.h"
 
@@ -152,6 +153,13 @@ class SourceCapturer {
                               photos ? kMaxBlobBytesInBatch : platform::kMaxPimFileBytes);
     PrefetchedFile prefetched;
     while (prefetcher.Next(&prefetched)) {
+      if (platform::StopRequested()) {
+        // What was stored so far stays (each file's items with its stat
+        // cache entry); the files not reached are read by the next capture,
+        // and a scan that did not finish records no deletion.
+        HF_RETURN_IF_ERROR(writer_.Commit());
+        return platform::StoppedStatus("capture");
+      }
       const FileEntry& file = *to_read[prefetched.index];
       HF_RETURN_IF_ERROR(photos ? StorePhoto(file, prefetched) : StorePimFile(file, prefetched));
       ReportProgress();

@@ -17,6 +17,10 @@
 // a "source loss suspected" alert that stays until the items come back or the
 // user accepts the deletions (CaptureOptions::accept_deletions).
 //
+// Stopping: when a stop is requested (platform/stop_request.h) the capture
+// ends between two files with kCancelled, keeping what it stored and
+// recording no deletion for the source it was scanning.
+//
 // Size: a .vcf or .ics file over platform::kMaxPimFileBytes (64 MiB) is
 // reported and skipped; photos of any size are streamed.
 //

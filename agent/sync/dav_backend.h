@@ -107,6 +107,7 @@ class DavBackend final : public RemoteBackend {
   const std::string& name() const override { return remote_.name; }
   int max_in_flight() const override { return 2; }
   int64_t retries() const override { return http_->retries(); }
+  std::optional<int64_t> RetryAfterMs() const override { return http_->retry_after_ms(); }
 
   Result<RemoteState> ReadState() override;
   std::string CollectionId(const storage::CollectionInfo& collection) const override;

@@ -39,6 +39,7 @@ class HoldfastBackend final : public RemoteBackend {
   const std::string& name() const override { return client_->remote().name; }
   int max_in_flight() const override;
   int64_t retries() const override { return client_->retries(); }
+  std::optional<int64_t> RetryAfterMs() const override { return client_->retry_after_ms(); }
 
   Result<RemoteState> ReadState() override;
   std::string CollectionId(const storage::CollectionInfo& collection) const override;

@@ -158,6 +158,10 @@ class RemoteBackend {
   virtual int max_in_flight() const = 0;
   // Requests sent again after a transient failure, so far.
   virtual int64_t retries() const = 0;
+  // The wait the server asked for in its last answer that carried a
+  // Retry-After (429, 503), in ms; nullopt when none did. The agent waits at
+  // least this long before it tries again after a failed run.
+  virtual std::optional<int64_t> RetryAfterMs() const = 0;
 
   // ---- Identity and collections.
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -56,6 +57,8 @@ class RemoteClient {
                                          const std::string& content_type = "");
 
   int64_t retries() const { return retries_; }
+  // The last Retry-After an answer carried, in ms (nullopt: none yet).
+  std::optional<int64_t> retry_after_ms() const { return retry_after_ms_; }
   const RemoteConfig& remote() const { return remote_; }
   const RemoteOptions& options() const { return options_; }
 
@@ -73,6 +76,7 @@ class RemoteClient {
   std::unique_ptr<platform::HttpClient> http_;
   std::mt19937_64 rng_;
   int64_t retries_ = 0;
+  std::optional<int64_t> retry_after_ms_;
 };
 
 // RFC 3986 percent-encoding of one path segment (everything but unreserved).

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "agent/sync/remote_client.h"
@@ -42,6 +43,8 @@ class RetryingHttp {
 
   // Requests sent again so far.
   int64_t retries() const { return retries_; }
+  // The last Retry-After an answer carried, in ms (nullopt: none yet).
+  std::optional<int64_t> retry_after_ms() const { return retry_after_ms_; }
 
  private:
   void Attempt(platform::HttpRequest request, platform::HttpClient::Done done, int attempt, int64_t delay_ms);
@@ -50,6 +53,7 @@ class RetryingHttp {
   RemoteOptions options_;
   std::mt19937_64 rng_;
   int64_t retries_ = 0;
+  std::optional<int64_t> retry_after_ms_;
 };
 
 // Whether an answer is worth sending the request again for (see the top).

@@ -31,6 +31,7 @@ class MemoryBackend final : public RemoteBackend {
   const std::string& name() const override { return name_; }
   int max_in_flight() const override { return 2; }
   int64_t retries() const override { return 0; }
+  std::optional<int64_t> RetryAfterMs() const override { return std::nullopt; }
 
   Result<RemoteState> ReadState() override {
     ++state_reads;
