@@ -150,7 +150,7 @@ std::string Location(Rng& rng) {
       return street + ", " + std::string(a.postcode) + " " + std::string(a.city);
     }
     case 1: {
-      // Draws in the order of rng.h's "one draw per statement" rule.
+      // One draw per statement (rng.h), in the order the trees have always had.
       const int room = rng.Int(1, 40);
       const int floor = rng.Int(1, 9);
       return "Room " + std::to_string(floor) + "." + Padded(room, 2);
