@@ -149,10 +149,18 @@ std::string Location(Rng& rng) {
       }
       return street + ", " + std::string(a.postcode) + " " + std::string(a.city);
     }
-    case 1:
-      return "Room " + std::to_string(rng.Int(1, 9)) + "." + Padded(rng.Int(1, 40), 2);
-    default:
-      return "https://meet.example.com/" + rng.Hex(3) + "-" + rng.Hex(4) + "-" + rng.Hex(3);
+    case 1: {
+      // One draw per statement (rng.h), in the order the trees have always had.
+      const int room = rng.Int(1, 40);
+      const int floor = rng.Int(1, 9);
+      return "Room " + std::to_string(floor) + "." + Padded(room, 2);
+    }
+    default: {
+      const std::string third = rng.Hex(3);
+      const std::string second = rng.Hex(4);
+      const std::string first = rng.Hex(3);
+      return "https://meet.example.com/" + first + "-" + second + "-" + third;
+    }
   }
 }
 
@@ -317,15 +325,18 @@ CalendarGenerator::EventParts CalendarGenerator::MakeEvent() {
   if (rng_.Percent(10)) out += "CLASS:PRIVATE\r\n";
   if (rng_.Percent(10)) AppendFolded(out, "CATEGORIES:" + EscapeText(rng_.Pick(Categories())));
   if (rng_.Percent(12)) {
-    AppendFolded(out, "ORGANIZER;CN=\"" + PersonName(rng_) + "\":mailto:" + AsciiHandle(rng_));
+    const std::string organizer_handle = AsciiHandle(rng_);
+    const std::string organizer_name = PersonName(rng_);
+    AppendFolded(out, "ORGANIZER;CN=\"" + organizer_name + "\":mailto:" + organizer_handle);
     static constexpr std::string_view kPartStat[] = {"ACCEPTED", "ACCEPTED", "TENTATIVE",
                                                      "DECLINED", "NEEDS-ACTION"};
     const int attendees = rng_.Int(1, 4);
     for (int i = 0; i < attendees; ++i) {
-      AppendFolded(out, "ATTENDEE;CN=\"" + PersonName(rng_) +
-                            "\";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=" +
-                            std::string(rng_.Pick(kPartStat)) +
-                            ";RSVP=TRUE:mailto:" + AsciiHandle(rng_));
+      const std::string handle = AsciiHandle(rng_);
+      const std::string_view part_stat = rng_.Pick(kPartStat);
+      const std::string name = PersonName(rng_);
+      AppendFolded(out, "ATTENDEE;CN=\"" + name + "\";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=" +
+                            std::string(part_stat) + ";RSVP=TRUE:mailto:" + handle);
     }
   }
   if (rng_.Percent(30)) {
@@ -455,9 +466,11 @@ IcsFile CalendarGenerator::NextNote() {
     const LocaleData& other = PickLocale(rng_);
     text += "\n\n" + Prose(rng_, other, rng_.Int(2, 10), 3);
   }
-  if (rng_.Percent(15))
-    text += "\n\n- " + std::string(rng_.Pick(loc.task_titles)) + "\n- " +
-            std::string(rng_.Pick(loc.task_titles));
+  if (rng_.Percent(15)) {
+    const std::string_view second = rng_.Pick(loc.task_titles);
+    const std::string_view first = rng_.Pick(loc.task_titles);
+    text += "\n\n- " + std::string(first) + "\n- " + std::string(second);
+  }
 
   file.bytes = CalendarHeader(rng_.Pick(kProdIds));
   file.bytes += "BEGIN:VJOURNAL\r\n";

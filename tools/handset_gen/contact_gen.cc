@@ -103,7 +103,8 @@ Phone MakePhone(Rng& rng, const LocaleData& locale, std::string_view type) {
     }
     return phone;
   }
-  const std::string head = std::to_string(rng.Int(1, 9)) + Digits(rng, 2);
+  const std::string head_digits = Digits(rng, 2);
+  const std::string head = std::to_string(rng.Int(1, 9)) + head_digits;
   const std::string tail = Digits(rng, rng.Int(6, 7));
   const std::string cc_digits(cc.substr(1));
   phone.digits = cc_digits + head + tail;
@@ -231,7 +232,8 @@ Result<Contact> MakeContact(Rng& rng, int64_t now_epoch, bool work) {
   if (!c.company && rng.Percent(30)) {
     c.has_bday = true;
     c.bday_without_year = rng.Percent(15);
-    c.bday = CivilFromDays(DaysFromCivil(rng.Int(1940, 2015), 1, 1) + rng.Int(0, 364));
+    const int year = rng.Int(1940, 2015);
+    c.bday = CivilFromDays(DaysFromCivil(year, 1, 1) + rng.Int(0, 364));
   }
   if (rng.Percent(85)) {
     c.has_rev = true;

@@ -6,6 +6,12 @@
 // byte-identical tree for a seed on any machine. Everything here is integer
 // arithmetic with fixed-width types, so results depend on the seed alone.
 //
+// One draw per operand: never two draws (or two calls that take the Rng) as
+// operands of one expression, such as `Name(rng) + Handle(rng)` or
+// `Int(...) + Int(...)`; C++ leaves their order unspecified and g++ takes them
+// right to left on x86-64 and left to right on arm64. Draw each into a local
+// first (handset_gen_test pins the digest of two trees, so a slip shows there).
+//
 // Thread-safety: an Rng is a value; give each thread its own (see Stream()).
 // Durability: none.
 #pragma once
