@@ -83,7 +83,9 @@ Result<UniqueFd> ConnectControl(const std::string& name) {
 Status AskToYield(int connection, int64_t timeout_ms) {
   static const char kAsk[] = "yield\n";
   if (send(connection, kAsk, sizeof kAsk - 1, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof kAsk - 1)) {
-    return ErrnoStatus("asking the agent to make way", errno);
+    return Status(ErrorCode::kVaultLocked, std::string("the agent (holdfast run) closed the connection instead of "
+                                                      "making way (") + std::strerror(errno) +
+                                              "); it may be stopping: try again in a moment");
   }
   const int64_t end = SteadyMs() + timeout_ms;
   std::string answer;

@@ -13,7 +13,9 @@ namespace holdfast::platform {
 namespace {
 
 // What makes a folder's content differ for a capture. IN_MODIFY is left out:
-// a file being written sends one per write; its IN_CLOSE_WRITE follows.
+// a file being written sends one per write, and its IN_CLOSE_WRITE follows.
+// (So does an mtime set alone, without the atime: Linux reports that as
+// IN_MODIFY; `touch` sets both, IN_ATTRIB. The rescan covers it.)
 constexpr uint32_t kContentEvents = IN_CREATE | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB;
 constexpr uint32_t kFolderMask = kContentEvents | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW |
                                  IN_EXCL_UNLINK | IN_MASK_ADD;

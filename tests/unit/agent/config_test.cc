@@ -81,6 +81,46 @@ TEST_CASE("malformed config files give errors naming the file and the field") {
   }
 }
 
+TEST_CASE("the agent's settings default when absent, survive a save and load, and are checked") {
+  TempDir dir;
+  const auto path = dir / "config.json";
+  Config config;
+  REQUIRE(SaveConfig(path, config).ok());
+  Result<Config> loaded = LoadConfig(path);
+  REQUIRE(loaded);
+  CHECK(loaded->agent == AgentSettings{});
+  CHECK(loaded->agent.debounce_ms == 1000);
+
+  config.agent.debounce_ms = 250;
+  config.agent.check_interval_s = 120;
+  config.agent.desktop_notifications = false;
+  config.agent.alert_command = "logger -t holdfast \"$1\"";
+  REQUIRE(SaveConfig(path, config).ok());
+  loaded = LoadConfig(path);
+  REQUIRE(loaded);
+  CHECK(loaded->agent == config.agent);
+
+  struct Case {
+    const char* content;
+    const char* expected;
+  };
+  for (const Case& c : {Case{R"({"agent": 5})", "\"agent\" must be an object"},
+                        Case{R"({"agent": {"debounce": 5}})", "agent.debounce is not a setting"},
+                        Case{R"({"agent": {"debounce_ms": 0}})", "agent.debounce_ms must be a whole number"},
+                        Case{R"({"agent": {"check_interval_s": "1h"}})", "agent.check_interval_s must be"},
+                        Case{R"({"agent": {"desktop_notifications": 1}})", "true or false"},
+                        Case{R"({"agent": {"alert_command": ["x"]}})", "agent.alert_command must be a string"},
+                        Case{R"({"agent": {"debounce_ms": 5000, "max_delay_ms": 100}})", "max_delay_ms must be at least"},
+                        Case{R"({"agent": {"retry_min_s": 50, "retry_max_s": 10}})", "retry_max_s must be at least"}}) {
+    CAPTURE(c.content);
+    WriteFileBytes(path, c.content);
+    Result<Config> bad = LoadConfig(path);
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().code() == ErrorCode::kMalformedInput);
+    CHECK(bad.error().message().find(c.expected) != std::string::npos);
+  }
+}
+
 TEST_CASE("source names and paths that are not UTF-8 survive a save and load byte for byte") {
   TempDir dir;
   Config config;

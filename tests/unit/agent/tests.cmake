@@ -3,3 +3,4 @@ holdfast_test(config_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/config_test.cc 
 holdfast_test(capture_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/device/capture_test.cc LIBS holdfast_agent)
 holdfast_test(replies_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/sync/replies_test.cc LIBS holdfast_agent)
 holdfast_test(sync_engine_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/sync/sync_engine_test.cc LIBS holdfast_agent)
+holdfast_test(backoff_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/backoff_test.cc LIBS holdfast_agent)

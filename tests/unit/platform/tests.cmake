@@ -8,3 +8,5 @@ holdfast_test(wire_text_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/wire_text_te
 holdfast_test(clock_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/clock_test.cc LIBS holdfast_platform)
 holdfast_test(terminal_text_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/terminal_text_test.cc LIBS holdfast_platform)
 holdfast_test(http_client_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_client_test.cc LIBS holdfast_platform)
+holdfast_test(tree_watcher_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/tree_watcher_test.cc LIBS holdfast_platform)
+holdfast_test(control_socket_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/control_socket_test.cc LIBS holdfast_platform)
