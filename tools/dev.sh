@@ -30,9 +30,12 @@ PACKAGES=(
 # the real CalDAV/CardDAV/WebDAV servers the DAV backend is tested against
 # (tests/support/dav_server.h, tools/dav/probe.sh), and vdirsyncer, the client
 # the DAV benchmark compares with (issue 14); strace counts the connections a
-# DAV retry test makes.
+# DAV retry test makes. The agent's desktop notifications are checked against a
+# real notification server, dunst, on an Xvfb display and a session bus of the
+# test's own (tests/integration/agent_run_test.cc).
 TEST_PACKAGES=(khard khal todoman
-  radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer strace)
+  radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer strace
+  dunst xvfb xauth dbus-daemon dbus-bin)
 # The .deb packages (packaging/install.cmake): cpack's DEB generator runs file and
 # dpkg-shlibdeps (dpkg-dev); the package test (tests/package) runs systemd-analyze
 # verify on the installed units and man to check the man pages.

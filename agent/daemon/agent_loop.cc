@@ -596,6 +596,9 @@ void AgentLoop::SetActivity(const std::string& activity) {
   if (state_.activity == activity) return;
   state_.activity = activity;
   platform::NotifyStatus(activity);
+  // `holdfast status` shows what the agent does now (a long push included),
+  // not what it did when the last piece of work ended.
+  SaveState();
 }
 
 void AgentLoop::SaveState() {

@@ -61,3 +61,7 @@ add_dependencies(dav_wipes_test holdfast)
 # Issue 14: collections at URLs the user maps (events and tasks in one calendar), and items a server refuses.
 holdfast_test(dav_collections_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/dav_collections_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
 add_dependencies(dav_collections_test holdfast)
+# Issue 15: `holdfast run`, the background agent, as a user runs it: changes captured and pushed, SIGKILL, SIGTERM
+# mid-transfer, SIGHUP, sources that go away, commands beside it, alerts to a command and to dunst, a wiped server.
+holdfast_test(agent_run_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/agent_run_test.cc LIBS holdfast_agent nlohmann_json::nlohmann_json)
+add_dependencies(agent_run_test holdfast-handset-gen holdfast holdfast-server)

@@ -1,0 +1,471 @@
+// `holdfast run` as a user runs it (issue 15): the real agent as a child
+// process, a generated handset, the real reference server on 127.0.0.1. The
+// test changes the device's folders and waits (polling the server's store, the
+// agent's state file "<vault>.agent.json" and its log, never a fixed sleep)
+// for each change to reach the vault and the server; kills, stops, reloads and
+// restarts the agent on the way; runs the other commands beside it; and checks
+// that its alerts reach an alert command and a real notification server
+// (dunst, under Xvfb, on a session bus of its own).
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "agent/exit_codes.h"
+#include "platform/control_socket.h"
+#include "tests/support/child_process.h"
+#include "tests/support/handset.h"
+#include "tests/support/inventory.h"
+#include "tests/support/server_process.h"
+
+namespace holdfast {
+namespace {
+
+namespace fs = std::filesystem;
+using agent::kExitLocked;
+using agent::kExitOk;
+using nlohmann::json;
+using testing::Handset;
+using testing::Inventory;
+using testing::ProcessResult;
+using testing::RunProcess;
+using Clock = std::chrono::steady_clock;
+
+// Polls `condition` every 50 ms for up to `timeout_s`; false (and a failed
+// check naming `what` and showing `context()`) when it never held.
+bool WaitFor(const std::string& what, const std::function<bool()>& condition, int timeout_s,
+             const std::function<std::string()>& context) {
+  const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  while (!condition()) {
+    if (Clock::now() > deadline) {
+      FAIL_CHECK("timed out after " << timeout_s << " s waiting for: " << what << "\n" << context());
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+int64_t TotalItems(const Inventory& inventory) {
+  int64_t total = 0;
+  for (const auto& [id, entry] : inventory) total += std::stoll(entry);
+  return total;
+}
+
+// A handset (five sources), a server with an account "phone", a remote "home".
+struct World {
+  Handset h;
+  std::string data = (h.dir / "server").string();
+  std::string token = testing::AddAccount(data, "phone");
+  fs::path token_file = h.dir / "token";
+  std::unique_ptr<testing::ServerProcess> server;
+
+  explicit World(const std::vector<std::string>& server_args = {}) {
+    testing::WriteTokenFile(token_file, token);
+    server = std::make_unique<testing::ServerProcess>(data, server_args);
+    ProcessResult added = h.Holdfast({"remote", "add", "home", "--url", server->url(), "--account", "phone",
+                                      "--token-file", token_file.string()});
+    REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
+    // Short debounce: the test waits less; the defaults are for a phone.
+    SetAgent({{"debounce_ms", 200}, {"max_delay_ms", 1000}, {"desktop_notifications", false}});
+  }
+  // Sets keys of the config's "agent" object.
+  void SetAgent(const json& settings) {
+    json config = json::parse(testing::ReadFileBytes(h.config));
+    for (const auto& [key, value] : settings.items()) config["agent"][key] = value;
+    testing::WriteFileBytes(h.config, config.dump(2));
+  }
+  // Restarts the server on the same data, with other arguments; the remote follows its new port.
+  void RestartServer(const std::vector<std::string>& args) {
+    const std::string old_url = server->url();
+    server.reset();
+    server = std::make_unique<testing::ServerProcess>(data, args);
+    std::string config = testing::ReadFileBytes(h.config);
+    config.replace(config.find(old_url), old_url.size(), server->url());
+    testing::WriteFileBytes(h.config, config);
+  }
+  Inventory OnServer() const { return testing::ServerInventory(data, "phone"); }
+  // The vault's inventory while an agent may hold the vault: asks it to make
+  // way, as every command does, for as long as the inventory is read.
+  Inventory InVault() const {
+    Result<platform::UniqueFd> connection = platform::ConnectControl(platform::ControlSocketName(h.vault));
+    if (connection) {
+      Status yielded = platform::AskToYield(connection->get(), 60000);
+      REQUIRE_MESSAGE(yielded.ok(), yielded.ToString());
+    }
+    return testing::VaultInventory(h.vault);
+  }
+};
+
+// One `holdfast run`: stdout and stderr appended to `log`.
+class Agent {
+ public:
+  Agent(const World& w, std::vector<std::string> wrapper = {}) : w_(w), wrapper_(std::move(wrapper)) {}
+  void Start() {
+    mark_ = testing::ReadFileBytes(log_path()).size();
+    std::vector<std::string> argv = wrapper_;
+    for (const std::string& a :
+         {testing::HoldfastBinary(), std::string("--vault"), w_.h.vault, std::string("--config"), w_.h.config,
+          std::string("run")}) {
+      argv.push_back(a);
+    }
+    testing::ChildOptions options;
+    options.output_file = log_path().string();
+    options.own_process_group = !wrapper_.empty();
+    child_ = std::make_unique<testing::ChildProcess>(argv, options);
+    Await("the agent started", [&] { return Log().find("holdfast run: started") != std::string::npos; });
+  }
+  fs::path log_path() const { return w_.h.dir / "agent.log"; }
+  // The log since the last Start.
+  std::string Log() const { return testing::ReadFileBytes(log_path()).substr(mark_); }
+  json State() const {
+    std::string text = testing::ReadFileBytes(w_.h.vault + ".agent.json");
+    json state = json::parse(text, nullptr, false);
+    return state.is_discarded() ? json::object() : state;
+  }
+  bool HasAlert(const std::string& id_prefix) const {
+    json state = State();
+    if (!state.contains("alerts")) return false;
+    for (const json& a : state["alerts"]) {
+      if (a.value("id", "").rfind(id_prefix, 0) == 0) return true;
+    }
+    return false;
+  }
+  bool Await(const std::string& what, const std::function<bool()>& condition, int timeout_s = 30) {
+    return WaitFor(what, condition, timeout_s, [&] {
+      return "agent log:\n" + Log() + "\nagent state:\n" + State().dump(1);
+    });
+  }
+  // Until the server holds `total` live items, each of the `changed`
+  // collections ({source, name}) differs there from `before`, the agent is
+  // idle and the vault's inventory equals the server's.
+  void AwaitSynced(const std::string& what, int64_t total, const Inventory& before = {},
+                   const std::vector<std::pair<std::string, std::string>>& changed = {}, int timeout_s = 30) {
+    const bool on_server = Await(what + ": " + std::to_string(total) + " items on the server", [&] {
+      Inventory now = w_.OnServer();
+      if (TotalItems(now) != total) return false;
+      for (const auto& [source, name] : changed) {
+        const std::string id = testing::RemoteCollectionIdOf(source, name);
+        if (now[id] == before.at(id)) return false;
+      }
+      return true;
+    }, timeout_s);
+    REQUIRE(on_server);
+    // Compared at most twice a second: each look makes the agent yield the vault.
+    auto next_look = Clock::now();
+    Await(what + ": the agent idle and the vault's inventory equal to the server's", [&] {
+      if (Clock::now() < next_look || State().value("activity", "") != "idle") return false;
+      next_look = Clock::now() + std::chrono::milliseconds(500);
+      const Inventory server = w_.OnServer();
+      return TotalItems(server) == total && w_.InVault() == server;
+    }, timeout_s);
+  }
+  pid_t pid() const { return child_->pid(); }
+  bool Running() { return child_->Running(); }
+  void Signal(int signal) { REQUIRE(kill(child_->pid(), signal) == 0); }
+  void Kill() { child_->KillAndWait(); }
+  // SIGTERM; the exit code (Wait's), and how long it took in `seconds`.
+  int Stop(double* seconds = nullptr) {
+    const auto start = Clock::now();
+    if (wrapper_.empty()) {
+      Signal(SIGTERM);
+    } else {  // the agent itself, not the programs around it, which pass on its exit code
+      REQUIRE(kill(State().value("pid", 0), SIGTERM) == 0);
+    }
+    const int code = child_->Wait(30);
+    if (seconds) *seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return code;
+  }
+
+ private:
+  const World& w_;
+  std::vector<std::string> wrapper_;
+  size_t mark_ = 0;
+  std::unique_ptr<testing::ChildProcess> child_;
+};
+
+std::string Card(const std::string& uid, const std::string& name) {
+  return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:" + name + "\r\nEND:VCARD\r\n";
+}
+std::string Event(const std::string& uid, const std::string& summary) {
+  return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+         "\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240301T100000Z\r\nSUMMARY:" + summary +
+         "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+}
+std::string RandomBytes(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string bytes(n, '\0');
+  for (size_t i = 0; i < n; i += 8) {
+    const uint64_t v = rng();
+    for (size_t j = 0; j < 8 && i + j < n; ++j) bytes[i + j] = static_cast<char>(v >> (8 * j));
+  }
+  return bytes;
+}
+fs::path First(const fs::path& folder) { return testing::FilesIn(folder).at(0); }
+
+TEST_CASE("the agent captures and pushes every change, survives SIGKILL, and stops on SIGTERM") {
+  World w;
+  Agent agent(w);
+  agent.Start();
+  // 590 items: 200 contacts, 300 events, 50 tasks, 20 notes, 20 photos.
+  int64_t total = 590;
+  agent.AwaitSynced("the first capture and push", total);
+
+  const fs::path cards = w.h.tree / "contacts/personal";
+  const fs::path events = w.h.tree / "calendars/home";
+  const fs::path photos = w.h.tree / "photos";
+  Inventory before = w.OnServer();
+  // New, modified, deleted and renamed items of each kind.
+  testing::WriteFileBytes(cards / "new-card.vcf", Card("agent-new-card", "New Card"));
+  std::string edited = testing::ReadFileBytes(First(cards));
+  edited.insert(edited.rfind("END:VCARD"), "NOTE:edited while the agent runs\r\n");
+  testing::WriteFileBytes(First(cards), edited);
+  fs::remove(testing::FilesIn(cards).at(1));
+  fs::rename(testing::FilesIn(cards).at(2), cards / "renamed-card.vcf");
+  // Written as editors and sync clients write: a temporary name, then rename.
+  testing::WriteFileBytes(events / ".new-event.ics.tmp", Event("agent-new-event", "Written by rename"));
+  fs::rename(events / ".new-event.ics.tmp", events / "new-event.ics");
+  fs::remove(testing::FilesIn(events).at(3));
+  total += 1 + 0 - 1 + 0 + 1 - 1;
+  agent.AwaitSynced("vdir changes", total, before, {{"contacts", "personal"}, {"calendars", "home"}});
+  CHECK(w.OnServer() != before);
+
+  before = w.OnServer();
+  std::vector<fs::path> pictures;
+  for (const auto& e : fs::recursive_directory_iterator(photos)) {
+    if (e.is_regular_file()) pictures.push_back(e.path());
+  }
+  std::sort(pictures.begin(), pictures.end());
+  REQUIRE(pictures.size() == 20);
+  fs::rename(pictures[0], pictures[0].parent_path() / "renamed.jpg");
+  fs::remove(pictures[1]);
+  testing::WriteFileBytes(pictures[2], RandomBytes(50000, 2));
+  // A new folder of photos, made and filled while watched.
+  fs::create_directories(photos / "2025/trip");
+  testing::WriteFileBytes(photos / "2025/trip/a.jpg", RandomBytes(60000, 3));
+  testing::WriteFileBytes(photos / "2025/trip/b.jpg", RandomBytes(70000, 4));
+  total += 0 - 1 + 0 + 2;
+  agent.AwaitSynced("photo changes", total, before, {{"photos", "photos"}});
+  CHECK(w.OnServer() != before);
+
+  // SIGKILL while it works on a burst of changes; the restart finds them all.
+  for (int i = 0; i < 300; ++i) {
+    testing::WriteFileBytes(cards / ("burst-" + std::to_string(i) + ".vcf"),
+                            Card("burst-" + std::to_string(i), "Burst " + std::to_string(i)));
+  }
+  total += 300;
+  agent.Await("work on the burst begun", [&] {
+    return agent.State().value("activity", "") != "idle" || TotalItems(w.OnServer()) == total;
+  });
+  if (TotalItems(w.OnServer()) == total) MESSAGE("the burst was pushed before the kill");
+  agent.Kill();
+  testing::WriteFileBytes(photos / "2025/trip/c.jpg", RandomBytes(80000, 5));  // while it is down
+  total += 1;
+  agent.Start();
+  agent.AwaitSynced("after SIGKILL and a restart", total);
+  // No duplicates: the server's live items are exactly the device's.
+  CHECK(TotalItems(w.OnServer()) == total);
+  ProcessResult check = w.h.Holdfast({"check"});
+  CHECK_MESSAGE(check.exit_code == kExitOk, (check.out + check.err));
+  CHECK(check.out.find("healthy") != std::string::npos);
+
+  CHECK(agent.Stop() == 0);
+  CHECK(agent.Log().find("holdfast run: stopped") != std::string::npos);
+  json state = agent.State();
+  CHECK(state["running"] == false);
+  json status = w.h.Status();
+  CHECK(status["agent"]["running"] == false);
+}
+
+TEST_CASE("commands run beside a running agent, busy or idle, and a second agent is refused") {
+  // Slow requests: the first push of 590 items lasts while the commands run.
+  World w({"--faults", "seed=5,latency_ms=100"});
+  Agent agent(w);
+  agent.Start();
+  agent.Await("the agent busy pushing", [&] {
+    return agent.State().value("activity", "").rfind("pushing", 0) == 0;
+  });
+
+  ProcessResult second = RunProcess({testing::HoldfastBinary(), "--vault", w.h.vault, "--config", w.h.config, "run"});
+  CHECK(second.exit_code == kExitLocked);
+  CHECK_MESSAGE(second.err.find("an agent (holdfast run) already runs for this vault") != std::string::npos,
+                second.err);
+
+  const fs::path archive = w.h.dir / "all.tar";
+  const std::vector<std::vector<std::string>> commands = {
+      {"status"},  {"verify"}, {"export", "--format", "archive", "--to", archive.string()},
+      {"check"},   {"capture"}, {"push"},
+      {"restore-device"}, {"import", archive.string()}};
+  for (const auto& command : commands) {
+    ProcessResult run = w.h.Holdfast(command);
+    INFO(testing::DescribeCommand(command), "\n", run.out, run.err);
+    CHECK(run.err.find("in use") == std::string::npos);
+    // check says "attention" while the first push is unfinished; all others succeed.
+    if (command[0] == "check") {
+      CHECK(run.exit_code != kExitLocked);
+    } else {
+      CHECK(run.exit_code == kExitOk);
+    }
+  }
+  CHECK(agent.Running());
+  agent.AwaitSynced("the first push finished beside the commands", 590, {}, {}, 60);
+  // The agent goes on: a change after the commands is captured and pushed.
+  testing::WriteFileBytes(w.h.tree / "contacts/personal/after.vcf", Card("after-commands", "After"));
+  agent.AwaitSynced("a change after the commands", 591);
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("SIGTERM in the middle of a large transfer ends the agent within seconds; the restart completes it") {
+  World w;
+  REQUIRE(w.h.Holdfast({"capture"}).exit_code == kExitOk);
+  ProcessResult pushed = w.h.Holdfast({"push"});
+  REQUIRE_MESSAGE(pushed.exit_code == kExitOk, (pushed.out + pushed.err));
+  // Photos of 4 MB each, to a server that takes half a second a request.
+  w.RestartServer({"--faults", "seed=7,latency_ms=500"});
+  for (int i = 0; i < 8; ++i) {
+    testing::WriteFileBytes(w.h.tree / "photos" / ("big-" + std::to_string(i) + ".jpg"),
+                            RandomBytes(4 << 20, 100 + i));
+  }
+  Agent agent(w);
+  agent.Start();
+  agent.Await("the push of the big photos begun", [&] {
+    return agent.State().value("activity", "").rfind("pushing", 0) == 0;
+  });
+  double seconds = 0;
+  CHECK(agent.Stop(&seconds) == 0);
+  MESSAGE("SIGTERM mid-push: the agent ended in " << seconds << " s");
+  CHECK(seconds < 10);
+  CHECK(TotalItems(w.OnServer()) < 598);  // stopped before the end
+  w.RestartServer({});
+  agent.Start();
+  agent.AwaitSynced("the push resumed after the restart", 598, {}, {}, 60);
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("SIGHUP takes a valid new config and keeps the old one when the new has an error") {
+  World w;
+  Agent agent(w);
+  agent.Start();
+  agent.AwaitSynced("the first push", 590);
+
+  const fs::path extra = w.h.dir / "more-contacts/friends";
+  fs::create_directories(extra);
+  testing::WriteFileBytes(extra / "one.vcf", Card("extra-one", "Extra One"));
+  ProcessResult added = w.h.Holdfast({"source", "add", "--kind", "contacts", (w.h.dir / "more-contacts").string(),
+                                      "--name", "more"});
+  REQUIRE_MESSAGE(added.exit_code == kExitOk, added.err);
+  agent.Signal(SIGHUP);
+  agent.Await("the new config taken", [&] { return agent.Log().find("config reloaded: 6 sources") != std::string::npos; });
+  agent.AwaitSynced("the new source captured and pushed", 591);
+
+  const std::string good = testing::ReadFileBytes(w.h.config);
+  testing::WriteFileBytes(w.h.config, good.substr(0, good.size() / 2));  // cut short: not JSON
+  agent.Signal(SIGHUP);
+  agent.Await("the bad config refused", [&] { return agent.HasAlert("config"); });
+  CHECK(agent.Log().find("config not reloaded, the old one is kept") != std::string::npos);
+  CHECK(agent.State().value("config_problem", "") != "");
+  // The old config (six sources) goes on being used.
+  testing::WriteFileBytes(extra / "two.vcf", Card("extra-two", "Extra Two"));
+  agent.AwaitSynced("a change captured under the old config", 592);
+  // status reads the broken config too: run it with the good one to see the agent's part.
+  testing::WriteFileBytes(w.h.dir / "good.json", good);
+  ProcessResult status = RunProcess({testing::HoldfastBinary(), "--vault", w.h.vault, "--config",
+                                     (w.h.dir / "good.json").string(), "status"});
+  CHECK_MESSAGE(status.out.find("CONFIG ERROR") != std::string::npos, (status.out + status.err));
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("a source that disappears is not a deletion, and most of a collection gone trips the guard") {
+  World w;
+  Agent agent(w);
+  agent.Start();
+  agent.AwaitSynced("the first push", 590);
+
+  // An SD card taken out: the photos folder goes away.
+  const fs::path photos = w.h.tree / "photos";
+  fs::rename(photos, w.h.dir / "card-out");
+  agent.Await("the alert that photos cannot be read", [&] { return agent.HasAlert("source:photos"); });
+  CHECK(agent.Log().find("Source 'photos' cannot be read") != std::string::npos);
+  CHECK(agent.Running());
+  fs::rename(w.h.dir / "card-out", photos);
+  agent.Await("the alert cleared when the card is back", [&] { return !agent.HasAlert("source:photos"); });
+  CHECK(TotalItems(w.OnServer()) == 590);  // nothing deleted meanwhile
+
+  // Most cards of a collection gone at once: the guard records no deletion.
+  const std::vector<fs::path> cards = testing::FilesIn(w.h.tree / "contacts/personal");
+  for (size_t i = 0; i + 2 < cards.size(); ++i) fs::remove(cards[i]);
+  agent.Await("the data-gone alert", [&] { return agent.HasAlert("loss:"); });
+  CHECK(agent.Log().find("Data gone from the device") != std::string::npos);
+  agent.AwaitSynced("no deletion pushed", 590);
+  CHECK(agent.Running());
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("alerts reach the alert command and a desktop notification server") {
+  World w;
+  const fs::path received = w.h.dir / "alert.txt";
+  const fs::path notified = w.h.dir / "notified.txt";
+  w.SetAgent({{"desktop_notifications", true},
+              {"alert_command", "printf 'summary=%s\\nbody=%s\\n' \"$1\" \"$2\" >> '" + received.string() + "'"}});
+  // dunst records each notification by running a script, as its rules allow.
+  const fs::path script = w.h.dir / "record.sh";
+  testing::WriteFileBytes(script, "#!/bin/sh\nprintf 'app=%s\\nsummary=%s\\nbody=%s\\n' \"$1\" \"$2\" \"$3\" >> '" +
+                                      notified.string() + "'\n");
+  fs::permissions(script, fs::perms::owner_all);
+  testing::WriteFileBytes(w.h.dir / "dunstrc", "[global]\n    follow = none\n[record]\n    summary = \"*\"\n"
+                                               "    script = " + script.string() + "\n");
+  // A session bus of its own, dunst on it (on an Xvfb display), then the agent.
+  const std::string start =
+      "dunst -config '" + (w.h.dir / "dunstrc").string() + "' >'" + (w.h.dir / "dunst.log").string() + "' 2>&1 &\n"
+      "i=0; until dbus-send --session --print-reply --dest=org.freedesktop.DBus / "
+      "org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Notifications | grep -q 'boolean true'; do\n"
+      "  i=$((i+1)); [ $i -gt 200 ] && { echo 'dunst did not take the name' >&2; exit 1; }; sleep 0.05; done\n"
+      "exec \"$@\"\n";
+  Agent agent(w, {"/usr/bin/xvfb-run", "-a", "dbus-run-session", "--", "sh", "-c", start, "sh"});
+  agent.Start();
+  agent.AwaitSynced("the first push", 590);
+
+  fs::rename(w.h.tree / "notes", w.h.dir / "notes-away");
+  agent.Await("the alert command's record", [&] {
+    return testing::ReadFileBytes(received).find("summary=Source 'notes' cannot be read") != std::string::npos;
+  });
+  CHECK(testing::ReadFileBytes(received).find("body=") != std::string::npos);
+  CHECK(testing::ReadFileBytes(received).find("Nothing was deleted from the vault") != std::string::npos);
+  agent.Await("the notification server's record", [&] {
+    return testing::ReadFileBytes(notified).find("summary=Source 'notes' cannot be read") != std::string::npos;
+  });
+  CHECK(testing::ReadFileBytes(notified).find("Nothing was deleted from the vault") != std::string::npos);
+  CHECK(agent.Log().find("shown by desktop+command") != std::string::npos);
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("the agent finds a wiped server at its next check and recovers it by itself") {
+  World w;
+  w.SetAgent({{"check_interval_s", 2}});
+  Agent agent(w);
+  agent.Start();
+  agent.AwaitSynced("the first push", 590);
+  ProcessResult wiped = RunProcess({testing::ServerBinary(), "wipe", "--data", w.data, "--account", "phone"});
+  REQUIRE_MESSAGE(wiped.exit_code == 0, wiped.err);
+  REQUIRE(TotalItems(w.OnServer()) == 0);
+  agent.Await("a verified recovery", [&] {
+    json state = agent.State();
+    if (!state.contains("remotes") || state["remotes"].empty()) return false;
+    return state["remotes"][0].value("last_result", "").find("VERIFIED") != std::string::npos &&
+           state["remotes"][0].value("last_result", "").find("NOT VERIFIED") == std::string::npos;
+  });
+  agent.AwaitSynced("everything back on the server", 590);
+  ProcessResult status = w.h.Holdfast({"status"});
+  CHECK_MESSAGE(status.out.find("VERIFIED") != std::string::npos, status.out);
+  CHECK(agent.Stop() == 0);
+}
+
+}  // namespace
+}  // namespace holdfast
