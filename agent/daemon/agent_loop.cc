@@ -49,7 +49,8 @@ void OnSignal(int signal) {
 constexpr int kPhotoTreeDepth = 64;  // as deep as capture scans a photo folder
 constexpr int kVdirDepth = 1;        // a vdir folder and its collection folders
 constexpr int64_t kVaultRetryMs = 1000;
-constexpr int64_t kYieldAnswerTimeoutMs = 30000;
+constexpr int kRequestAttempts = 3;
+constexpr int64_t kRequestBackoffCapMs = 4000;
 
 bool IsSingleFile(const SourceConfig& source) {
   if (source.kind == SourceKind::kPhotos) return false;
@@ -388,7 +389,13 @@ void AgentLoop::DoJob(storage::Vault& vault, const platform::Clock& clock, Job& 
   }
   const RemoteConfig* remote = job.config.FindRemote(job.remote);
   if (remote == nullptr) return;
-  Result<std::unique_ptr<RemoteBackend>> backend = ConnectRemote(*remote, RemoteOptions{});
+  // Fewer and shorter retries inside a run than a command makes: the agent
+  // has its own backoff between runs, and a server that is down should cost
+  // a few seconds per attempt, not half a minute.
+  RemoteOptions remote_options;
+  remote_options.max_attempts = kRequestAttempts;
+  remote_options.backoff_cap_ms = kRequestBackoffCapMs;
+  Result<std::unique_ptr<RemoteBackend>> backend = ConnectRemote(*remote, remote_options);
   if (!backend) {
     job.error = backend.error();
     return;

@@ -199,6 +199,22 @@ run "Added remote 'home'" /usr/bin/holdfast remote add home --url "http://127.0.
   --token-file "$SCRATCH/token"
 run "2 items stored" /usr/bin/holdfast push
 run "healthy" /usr/bin/holdfast check
+
+step "the installed agent: holdfast run captures a new contact by itself and pushes it; SIGTERM stops it"
+/usr/bin/holdfast run 2>"$SCRATCH/agent.log" &
+agent_pid=$!
+printf 'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:pkg-3\r\nFN:Cy Young\r\nN:Young;Cy;;;\r\nEND:VCARD\r\n' >"$HOME/contacts/default/pkg-3.vcf"
+for _ in $(seq 300); do
+  grep -q "home: pushed: 1 stored" "$SCRATCH/agent.log" && break
+  kill -0 "$agent_pid" 2>/dev/null || fail "holdfast run exited: $(cat "$SCRATCH/agent.log")"
+  sleep 0.1
+done
+grep -q "captured contacts: 1 new" "$SCRATCH/agent.log" || fail "holdfast run did not capture pkg-3.vcf: $(cat "$SCRATCH/agent.log")"
+grep -q "home: pushed: 1 stored" "$SCRATCH/agent.log" || fail "holdfast run did not push pkg-3.vcf: $(cat "$SCRATCH/agent.log")"
+run "running since" /usr/bin/holdfast status
+kill -TERM "$agent_pid"
+wait "$agent_pid" || fail "holdfast run exited $? after SIGTERM: $(cat "$SCRATCH/agent.log")"
+run "3 items" /usr/bin/holdfast status
 kill -TERM "$server_pid"
 wait "$server_pid" || fail "holdfast-server exited $? after SIGTERM"
 server_pid=""
