@@ -26,7 +26,8 @@ PACKAGES=(
 # the DAV benchmark compares with (issue 14); strace counts the connections a
 # DAV retry test makes.
 TEST_PACKAGES=(khard khal todoman
-  radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer strace)
+  radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer strace
+  faketime)
 # The .deb packages (packaging/install.cmake): cpack's DEB generator runs file and
 # dpkg-shlibdeps (dpkg-dev); the package test (tests/package) runs systemd-analyze
 # verify on the installed units and man to check the man pages.
