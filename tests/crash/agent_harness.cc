@@ -140,6 +140,18 @@ Problems ReportedNotInVault(const std::map<std::string, int64_t>& reported,
   return problems;
 }
 
+namespace {
+
+// As a contacts app writes a vdir file (the vdir rules ask for it): a
+// temporary name in the same folder, then a rename over the real one.
+void WriteCardAtomically(const fs::path& path, const std::string& text) {
+  const fs::path temp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  WriteFileBytes(temp, text);
+  fs::rename(temp, path);
+}
+
+}  // namespace
+
 void UseThePhone(const Handset& h, std::mt19937_64& rng, int round) {
   const std::string marker = "agent fault round " + std::to_string(round);
   const std::vector<fs::path> cards = FilesIn(h.tree / "contacts/personal");
@@ -150,14 +162,19 @@ void UseThePhone(const Handset& h, std::mt19937_64& rng, int round) {
     const size_t end = text.rfind("END:VCARD");
     REQUIRE(end != std::string::npos);
     text.insert(end, "NOTE:" + marker + "\r\n");
-    WriteFileBytes(card, text);
+    WriteCardAtomically(card, text);
   }
   // A new card: a model card with a new UID.
   std::string model = ReadFileBytes(cards[rng() % cards.size()]);
   const size_t uid = model.find("\nUID:");
-  REQUIRE(uid != std::string::npos);
-  model.insert(uid + 5, "round" + std::to_string(round) + "-");
-  WriteFileBytes(h.tree / "contacts/personal" / ("fault-" + std::to_string(round) + ".vcf"), model);
+  if (uid != std::string::npos) {
+    model.insert(uid + 5, "round" + std::to_string(round) + "-");
+  } else {
+    const size_t end = model.rfind("END:VCARD");
+    REQUIRE(end != std::string::npos);
+    model.insert(end, "UID:agent-fault-round-" + std::to_string(round) + "\r\n");
+  }
+  WriteCardAtomically(h.tree / "contacts/personal" / ("fault-" + std::to_string(round) + ".vcf"), model);
 
   std::vector<fs::path> photos;
   for (const auto& entry : fs::recursive_directory_iterator(h.tree / "photos")) {
