@@ -35,7 +35,7 @@ PACKAGES=(
 # test's own (tests/integration/agent_run_test.cc).
 TEST_PACKAGES=(khard khal todoman
   radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer strace
-  dunst xvfb xauth dbus-daemon dbus-bin)
+  dunst xvfb xauth dbus-daemon dbus-bin faketime)
 # The .deb packages (packaging/install.cmake): cpack's DEB generator runs file and
 # dpkg-shlibdeps (dpkg-dev); the package test (tests/package) runs systemd-analyze
 # verify on the installed units and man to check the man pages.

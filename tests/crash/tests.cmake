@@ -39,3 +39,16 @@ add_dependencies(server_fault_test holdfast-handset-gen holdfast holdfast-server
 # A real ENOSPC (a small tmpfs) during capture, import, export and restore-device (HOLDFAST_DISK_FULL_LEVELS=N).
 holdfast_test(disk_full_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/disk_full_test.cc)
 add_dependencies(disk_full_test holdfast-handset-gen holdfast)
+# The agent (holdfast run) killed with SIGKILL in a loop while the phone changes
+# (HOLDFAST_AGENT_KILLS=N for the long run), and under lasting faults: a full
+# disk, a server down for days, a wall clock that jumps (libfaketime).
+holdfast_test(agent_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/agent_kill_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/agent_harness.cc LIBS holdfast_storage)
+add_dependencies(agent_kill_test holdfast-handset-gen holdfast holdfast-server)
+holdfast_test(agent_fault_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/agent_fault_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/agent_harness.cc LIBS holdfast_storage)
+add_dependencies(agent_fault_test holdfast-handset-gen holdfast holdfast-server)
+# libfaketime (LD_PRELOAD) cannot go before the sanitizers' runtime: the clock case skips there.
+if(HOLDFAST_SANITIZE)
+  target_compile_definitions(agent_fault_test PRIVATE HOLDFAST_SANITIZED_BUILD=1)
+endif()
