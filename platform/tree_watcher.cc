@@ -111,13 +111,16 @@ TreeWatcher::Events TreeWatcher::Read() {
       const auto* ev = reinterpret_cast<const struct inotify_event*>(p);
       p += sizeof(struct inotify_event) + ev->len;
       if (ev->mask & IN_Q_OVERFLOW) {
-        events.overflow = true;
+        events.overflow = true;  // every root: the caller rescans everything
         continue;
       }
       auto found = watches_.find(ev->wd);
       if (found == watches_.end()) continue;
       if (ev->mask & IN_IGNORED) {  // the folder is gone (or unwatched)
-        for (const Watched& w : found->second) events.changed.insert(roots_[w.root].tag);
+        for (const Watched& w : found->second) {
+          events.changed.insert(roots_[w.root].tag);
+          events.full.insert(roots_[w.root].tag);
+        }
         watches_.erase(found);
         continue;
       }
@@ -126,6 +129,10 @@ TreeWatcher::Events TreeWatcher::Read() {
       const std::vector<Watched> watched = found->second;
       for (const Watched& w : watched) {
         const Root& root = roots_[w.root];
+        const bool file_written = !(ev->mask & IN_ISDIR) && !name.empty() &&
+                                  (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB)) != 0;
+        // A file created is not a change yet: its IN_CLOSE_WRITE follows.
+        if (w.depth >= 0 && !(ev->mask & IN_ISDIR) && (ev->mask & IN_CREATE)) continue;
         if (w.depth < 0) {
           // The parent of a single file or of a missing root: only events on
           // the path towards the root count.
@@ -133,6 +140,7 @@ TreeWatcher::Events TreeWatcher::Read() {
           const bool on_path = towards == root.path || root.path.rfind(towards + "/", 0) == 0;
           if (!on_path) continue;
           events.changed.insert(root.tag);
+          events.full.insert(root.tag);  // one file, or a root gone or back: look at all of it
           if (!root.single_file && (ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
             // A folder on the way to the root (or the root) appeared: watch
             // from the nearest existing folder again.
@@ -143,6 +151,12 @@ TreeWatcher::Events TreeWatcher::Read() {
           continue;
         }
         events.changed.insert(root.tag);
+        if (file_written) {
+          const std::string below = w.folder.size() > root.path.size() ? w.folder.substr(root.path.size() + 1) + "/" : "";
+          events.files[root.tag].insert(below + name);
+        } else {
+          events.full.insert(root.tag);
+        }
         if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)) && w.depth < root.max_depth) {
           AddTree(w.root, w.folder + "/" + name, w.depth + 1, &events.problems);
         }

@@ -48,6 +48,12 @@ class TreeWatcher {
 
   struct Events {
     std::set<int> changed;          // tags with a change (including roots gone or come back)
+    // Of those, what a capture must look at: for a tag in `full` the whole
+    // root (something was deleted or moved away, a folder changed, the root
+    // went or came); else only `files[tag]`, the files written, renamed into
+    // place or touched, as paths relative to the root.
+    std::set<int> full;
+    std::map<int, std::set<std::string>> files;
     bool overflow = false;          // the kernel dropped events: rescan everything
     std::vector<std::string> problems;  // folders that could not be watched
   };

@@ -53,6 +53,25 @@ Status CaptureState::ForEachSourceFile(std::string_view source,
   }
 }
 
+Result<std::optional<SourceFileRecord>> CaptureState::GetSourceFile(std::string_view source, std::string_view path) {
+  Result<Stmt> stmt = conn_.db().Cached(
+      "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256 FROM source_files "
+      "WHERE source = ?1 AND path = ?2");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, source).Bind(2, path);
+  Result<bool> row = stmt->Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<SourceFileRecord>();
+  SourceFileRecord file;
+  file.path = stmt->Text(0);
+  file.collection_id = stmt->Int(1);
+  file.size_bytes = static_cast<uint64_t>(stmt->Int(2));
+  file.mtime_ns = stmt->Int(3);
+  file.inode = static_cast<uint64_t>(stmt->Int(4));
+  file.sha256 = DigestFromBytes(stmt->Blob(5));
+  return std::optional<SourceFileRecord>(std::move(file));
+}
+
 Status CaptureState::PutSourceFile(std::string_view source, const SourceFileRecord& file) {
   return conn_.InTransaction([&]() -> Status {
     Result<Stmt> stmt = conn_.db().Cached(

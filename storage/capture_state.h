@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,9 @@ class CaptureState {
   Status ForEachSourceFile(std::string_view source,
                            const std::function<Status(SourceFileRecord&&)>& visit);
   Status PutSourceFile(std::string_view source, const SourceFileRecord& file);
+  // One entry of the cache (item_uids left empty, as ForEachSourceFile), or
+  // nullopt when the path has none. One index lookup.
+  Result<std::optional<SourceFileRecord>> GetSourceFile(std::string_view source, std::string_view path);
   // The item uids recorded for one file of the cache; empty if it is not there.
   Result<std::vector<std::string>> SourceFileItemUids(std::string_view source, std::string_view path);
   Status RemoveSourceFile(std::string_view source, std::string_view path);

@@ -68,7 +68,9 @@ std::string Plural(int64_t n, const char* word) {
 // One piece of work, done by the worker thread with the vault.
 struct Job {
   enum class Kind { kCapture, kSync } kind = Kind::kCapture;
-  std::vector<std::string> sources;  // kCapture: these sources (by name)
+  // kCapture: these sources (by name), each whole (nullopt) or only the
+  // files change notification named (CaptureOptions::only_paths).
+  std::map<std::string, std::optional<std::set<std::string>>> sources;
   std::string remote;                // kSync
   Config config;                     // a copy: a reload may replace the loop's while the job runs
   // Results.
@@ -110,6 +112,8 @@ class AgentLoop {
   void Rewatch();
   void ResetRemotes();
   void ScheduleCaptureOf(const std::set<std::string>& sources);
+  void ScheduleCaptureOfFiles(const std::string& source, const std::set<std::string>& files);
+  void Debounce();
   void ScheduleCaptureOfAll();
 
   bool Yielding() const {
@@ -162,7 +166,9 @@ class AgentLoop {
   int signal_read_ = -1;
   platform::UniqueFd job_done_;
 
-  std::set<std::string> pending_sources_;
+  // What the next capture looks at: per source, all of it (nullopt) or the
+  // files named by change notification.
+  std::map<std::string, std::optional<std::set<std::string>>> pending_;
   int64_t capture_due_ = 0;  // steady ms; 0: nothing pending
   int64_t first_change_ = 0;
   int capture_failures_ = 0;
@@ -289,11 +295,25 @@ RemoteActivity* AgentLoop::Activity(const std::string& remote) {
 
 void AgentLoop::ScheduleCaptureOf(const std::set<std::string>& sources) {
   if (sources.empty()) return;
+  Debounce();
+  for (const std::string& source : sources) pending_[source] = std::nullopt;
+}
+
+void AgentLoop::ScheduleCaptureOfFiles(const std::string& source, const std::set<std::string>& files) {
+  // Past this many files one scan of the source costs less than looking at each.
+  constexpr size_t kMostFilesLookedAt = 2000;
+  Debounce();
+  auto [it, added] = pending_.try_emplace(source, std::set<std::string>());
+  if (!it->second) return;  // the whole source is pending already
+  it->second->insert(files.begin(), files.end());
+  if (it->second->size() > kMostFilesLookedAt) it->second = std::nullopt;
+}
+
+void AgentLoop::Debounce() {
+  // After the changes go quiet, but no later than max_delay_ms after the
+  // first one.
   const int64_t now = Now();
-  if (pending_sources_.empty()) first_change_ = now;
-  pending_sources_.insert(sources.begin(), sources.end());
-  // Debounced: after the changes go quiet, but no later than max_delay_ms
-  // after the first one.
+  if (pending_.empty()) first_change_ = now;
   capture_due_ = std::min(now + config_.agent.debounce_ms, first_change_ + config_.agent.max_delay_ms);
 }
 
@@ -338,8 +358,8 @@ void AgentLoop::MaybeStartJob() {
   if (capture_due_ != 0 && now >= capture_due_) {
     Job job;
     job.kind = Job::Kind::kCapture;
-    job.sources.assign(pending_sources_.begin(), pending_sources_.end());
-    pending_sources_.clear();
+    job.sources = std::move(pending_);
+    pending_.clear();
     capture_due_ = 0;
     SetActivity("capturing");
     StartJob(std::move(job));
@@ -373,10 +393,12 @@ void AgentLoop::StartJob(Job job) {
 
 void AgentLoop::DoJob(storage::Vault& vault, const platform::Clock& clock, Job& job) {
   if (job.kind == Job::Kind::kCapture) {
-    for (const std::string& source : job.sources) {
+    for (const auto& [source, files] : job.sources) {
       if (job.config.FindSource(source) == nullptr) continue;  // removed by a reload
+      if (files && files->empty()) continue;
       CaptureOptions options;
       options.only_source = source;
+      if (files) options.only_paths.assign(files->begin(), files->end());
       options.now_ms = clock.NowMs();
       Result<CaptureReport> report = Capture(vault, job.config, options);
       if (!report) {
@@ -434,7 +456,7 @@ void AgentLoop::AfterCapture(const Job& job) {
   if (!job.error.ok()) {
     // Stopped (kCancelled): the same sources again once the agent goes on.
     // A vault failure (a full disk): again after a backoff, with an alert.
-    for (const std::string& s : job.sources) pending_sources_.insert(s);
+    for (const auto& [source, files] : job.sources) pending_[source] = std::nullopt;  // again, whole
     if (job.error.code() == ErrorCode::kCancelled) {
       first_change_ = now;
       capture_due_ = now;
@@ -688,11 +710,15 @@ void AgentLoop::HandleInotify() {
     ScheduleCaptureOfAll();
     return;
   }
-  std::set<std::string> changed;
-  for (int tag : events.changed) {
-    if (tag >= 0 && static_cast<size_t>(tag) < config_.sources.size()) changed.insert(config_.sources[tag].name);
+  auto known = [&](int tag) { return tag >= 0 && static_cast<size_t>(tag) < config_.sources.size(); };
+  std::set<std::string> whole;
+  for (int tag : events.full) {
+    if (known(tag)) whole.insert(config_.sources[tag].name);
   }
-  ScheduleCaptureOf(changed);
+  ScheduleCaptureOf(whole);
+  for (const auto& [tag, files] : events.files) {
+    if (known(tag) && events.full.count(tag) == 0) ScheduleCaptureOfFiles(config_.sources[tag].name, files);
+  }
 }
 
 void AgentLoop::AcceptClients() {

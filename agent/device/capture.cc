@@ -1,5 +1,7 @@
 #include "agent/device/capture.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -121,7 +123,8 @@ class SourceCapturer {
   // Vault failures come back as errors; source failures go into the report.
   Status Run() {
     std::vector<FileEntry> files;
-    if (!Scan(&files)) return Status::Ok();
+    targeted_ = !options_.only_paths.empty() && ScanPaths(&files);
+    if (!targeted_ && !Scan(&files)) return Status::Ok();
     report_->files_seen = static_cast<int64_t>(files.size());
     HF_RETURN_IF_ERROR(LoadState(files));
 
@@ -224,6 +227,43 @@ class SourceCapturer {
     return true;
   }
 
+  // The files of options_.only_paths, each a regular file of the source
+  // found now. False (files left empty) when one is not: then the caller
+  // scans the whole source instead.
+  bool ScanPaths(std::vector<FileEntry>* files) {
+    const char* ext = source_.kind == SourceKind::kContacts ? "vcf" : "ics";
+    const int max_depth = source_.kind == SourceKind::kPhotos ? kPhotoTreeDepth : 1;
+    if (source_.kind != SourceKind::kPhotos && HasExtension(source_.path, ext)) return false;  // one export file
+    for (const std::string& path : options_.only_paths) {
+      const bool bad = path.empty() || path.front() == '/' || path.back() == '/' ||
+                       ("/" + path + "/").find("/../") != std::string::npos ||
+                       ("/" + path + "/").find("/./") != std::string::npos ||
+                       std::count(path.begin(), path.end(), '/') > max_depth;
+      if (bad) return ClearedFalse(files);
+      // A file the full scan would skip (not .vcf/.ics) changes nothing.
+      if (source_.kind != SourceKind::kPhotos && !HasExtension(path, ext)) continue;
+      // A symlink is never followed (the full scan reports it as skipped),
+      // neither as the file nor as a folder on the way to it.
+      struct stat st;
+      for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        if (lstat((source_.path + "/" + path.substr(0, slash)).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+          return ClearedFalse(files);
+        }
+      }
+      if (lstat((source_.path + "/" + path).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return ClearedFalse(files);
+      Result<FileEntry> entry = platform::StatFile(fs::path(source_.path) / path);
+      if (!entry) return ClearedFalse(files);
+      entry->path = path;
+      files->push_back(std::move(*entry));
+    }
+    return true;
+  }
+
+  static bool ClearedFalse(std::vector<FileEntry>* files) {
+    files->clear();
+    return false;
+  }
+
   bool Fail(const Status& status) {
     report_->error = Status(status.code(), "source '" + source_.name + "': " + status.message() +
                                                " (the source is missing, not mounted, unreadable or not a file or folder; "
@@ -251,13 +291,23 @@ class SourceCapturer {
 
   Status LoadState(const std::vector<FileEntry>& files) {
     std::set<int64_t> collections;
-    HF_RETURN_IF_ERROR(vault_.capture_state().ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
+    auto remember = [&](SourceFileRecord&& record) {
       collections.insert(record.collection_id);
       std::string path = std::move(record.path);
       cache_.emplace(std::move(path), CachedFile{record.collection_id, record.size_bytes,
                                                  record.mtime_ns, record.inode, record.sha256, false});
       return Status::Ok();
-    }));
+    };
+    if (targeted_) {
+      // Only the entries of the files looked at: the others are not missing.
+      for (const FileEntry& file : files) {
+        Result<std::optional<SourceFileRecord>> record = vault_.capture_state().GetSourceFile(source_.name, file.path);
+        if (!record) return record.error();
+        if (*record) HF_RETURN_IF_ERROR(remember(std::move(**record)));
+      }
+    } else {
+      HF_RETURN_IF_ERROR(vault_.capture_state().ForEachSourceFile(source_.name, remember));
+    }
     // What lies in or below a folder that could not be listed is not known
     // to be gone: it counts as present, so no deletion is recorded for it.
     for (auto& [path, cached] : cache_) {
@@ -405,6 +455,12 @@ class SourceCapturer {
     if (!held_at->has_value()) return false;
     const std::string& other = **held_at;
     if (other.empty() || other == path || (moved_from && other == *moved_from)) return false;
+    if (targeted_ && scanned_paths_.count(other) == 0) {
+      // Not looked at: held there while that file exists (a full scan
+      // decides what happened to it).
+      struct stat st;
+      return lstat((source_.path + "/" + other).c_str(), &st) == 0;
+    }
     if (scanned_paths_.count(other) == 0 || moved_away_.count(other) != 0) return false;
     auto read = uids_read_.find(other);
     if (read != uids_read_.end()) return read->second.count(uid) != 0;
@@ -511,7 +567,8 @@ class SourceCapturer {
       for (const std::string& path : missing_paths[collection_id]) {
         HF_RETURN_IF_ERROR(vault_.capture_state().RemoveSourceFile(source_.name, path));
       }
-      HF_RETURN_IF_ERROR(vault_.capture_state().ClearLossAlert(collection_id));
+      // A targeted capture did not look for missing files: an open alert stays.
+      if (!targeted_) HF_RETURN_IF_ERROR(vault_.capture_state().ClearLossAlert(collection_id));
     }
     return writer_.Commit();
   }
@@ -523,6 +580,7 @@ class SourceCapturer {
   BatchWriter writer_;
   CaptureProgress progress_;
   std::string single_file_collection_;  // set when the source is one export file
+  bool targeted_ = false;               // only options_.only_paths were looked at
   std::map<std::string, int64_t> collection_ids_;
   std::unordered_map<std::string, CachedFile> cache_;
   std::set<std::string> moved_away_;
@@ -549,6 +607,9 @@ bool CaptureReport::all_scanned() const {
 Result<CaptureReport> Capture(Vault& vault, const Config& config, const CaptureOptions& options) {
   if (options.accept_deletions && options.only_source.empty()) {
     return Status(ErrorCode::kInvalidArgument, "--accept-deletions needs the name of one source");
+  }
+  if (!options.only_paths.empty() && options.only_source.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "a capture of some files needs the name of their source");
   }
   if (!options.only_source.empty() && config.FindSource(options.only_source) == nullptr) {
     return Status(ErrorCode::kNotFound, "no source named '" + options.only_source +

@@ -59,6 +59,16 @@ struct CaptureProgress {
 struct CaptureOptions {
   // Capture only this source (by name); all sources when empty.
   std::string only_source;
+  // With only_source, a folder source: look at these files only (paths
+  // relative to the source folder, as change notification named them) instead
+  // of scanning the whole source. Each that exists is read when its size,
+  // mtime or inode differ from the stat cache, as in a full scan; no file is
+  // found missing, so no deletion is recorded but for items gone from a file
+  // that was read (the loss guard applies to those as usual), no move is
+  // recognised, and open loss alerts stay. A path that does not exist or is
+  // not a regular file of the source turns the capture into a full scan of
+  // the source, which sees what happened to it.
+  std::vector<std::string> only_paths;
   // Record deletions even where the device-loss guard would refuse them, and
   // clear the source's alerts. Only with only_source.
   bool accept_deletions = false;

@@ -30,6 +30,8 @@ TreeWatcher::Events WaitForEvents(TreeWatcher& watcher, int timeout_ms = 2000) {
     TreeWatcher::Events more = watcher.Read();
     all.changed.insert(more.changed.begin(), more.changed.end());
     all.overflow = all.overflow || more.overflow;
+    all.full.insert(more.full.begin(), more.full.end());
+    for (auto& [tag, files] : more.files) all.files[tag].insert(files.begin(), files.end());
   }
   return all;
 }
@@ -44,12 +46,19 @@ TEST_CASE("a file written, renamed into place, touched or deleted in a watched f
   CHECK(watcher->Watch(2, (dir / "calendar").string(), false, 1).empty());
 
   WriteFileBytes(dir / "contacts" / "a.vcf", "BEGIN:VCARD\r\n");
-  CHECK(WaitForEvents(*watcher).changed == std::set<int>{1});
+  TreeWatcher::Events written = WaitForEvents(*watcher);
+  CHECK(written.changed == std::set<int>{1});
+  // A file written: only it needs a look.
+  CHECK(written.full.empty());
+  CHECK(written.files[1] == std::set<std::string>{"a.vcf"});
 
   WriteFileBytes(dir / "calendar" / ".tmp", "x");
   (void)WaitForEvents(*watcher);
   fs::rename(dir / "calendar" / ".tmp", dir / "calendar" / "e.ics");
-  CHECK(WaitForEvents(*watcher).changed == std::set<int>{2});
+  TreeWatcher::Events renamed = WaitForEvents(*watcher);
+  CHECK(renamed.changed == std::set<int>{2});
+  // The temporary name moved away: the whole folder needs a look.
+  CHECK(renamed.full == std::set<int>{2});
 
   // `touch -d`: both times set (IN_ATTRIB). An mtime set alone is IN_MODIFY,
   // which is not watched (one per write): the rescan covers that case.
@@ -58,7 +67,9 @@ TEST_CASE("a file written, renamed into place, touched or deleted in a watched f
   CHECK(WaitForEvents(*watcher).changed == std::set<int>{1});
 
   fs::remove(dir / "contacts" / "a.vcf");
-  CHECK(WaitForEvents(*watcher).changed == std::set<int>{1});
+  TreeWatcher::Events deleted = WaitForEvents(*watcher);
+  CHECK(deleted.changed == std::set<int>{1});
+  CHECK(deleted.full == std::set<int>{1});
   // Nothing happened since: nothing is reported (the negative case).
   CHECK(WaitForEvents(*watcher, 200).changed.empty());
 }
@@ -77,7 +88,10 @@ TEST_CASE("a new subfolder is watched as it appears, down to the depth and not b
   CHECK(WaitForEvents(*watcher).changed == std::set<int>{7});
   CHECK(watcher->watch_count() == 3);
   WriteFileBytes(dir / "photos" / "2026" / "12" / "p.jpg", "jpeg");
-  CHECK(WaitForEvents(*watcher).changed == std::set<int>{7});
+  TreeWatcher::Events photo = WaitForEvents(*watcher);
+  CHECK(photo.changed == std::set<int>{7});
+  CHECK(photo.full.empty());
+  CHECK(photo.files[7] == std::set<std::string>{"2026/12/p.jpg"});
   // Depth 2 reached: a folder below is not watched, a file in it not seen.
   fs::create_directories(dir / "photos" / "2026" / "12" / "deep");
   (void)WaitForEvents(*watcher);

@@ -55,9 +55,10 @@ struct Fixture {
     }
   }
 
-  SourceCapture Run(const std::string& only = "", bool accept = false) {
+  SourceCapture Run(const std::string& only = "", bool accept = false, std::vector<std::string> paths = {}) {
     CaptureOptions options;
     options.only_source = only;
+    options.only_paths = std::move(paths);
     options.accept_deletions = accept;
     options.now_ms = ++clock_ms;
     Result<CaptureReport> report = Capture(*vault, config, options);
@@ -102,6 +103,63 @@ TEST_CASE("capture stores every card byte for byte and a rescan of an unchanged 
   CHECK(again.files_read == 0);
   CHECK(again.files_unchanged == 13);
   CHECK(again.items_new + again.items_changed + again.items_deleted == 0);
+}
+
+TEST_CASE("a capture of named files reads only those, records no deletion and keeps loss alerts; a missing one means a full scan") {
+  Fixture f;
+  f.WriteCards(20);
+  f.Run();
+  // Most of the book gone: the guard trips and an alert is open.
+  for (int i = 0; i < 15; ++i) fs::remove(f.book / ("c" + std::to_string(i) + ".vcf"));
+  SourceCapture guarded = f.Run();
+  REQUIRE(guarded.losses_suspected.size() == 1);
+  CHECK(f.Live() == 20);
+  // A new card and an edited one, named: only they are read, nothing is
+  // deleted, and the alert stays open (the missing files were not looked at).
+  WriteFileBytes(f.book / "new.vcf", Card("new", "New Person"));
+  WriteFileBytes(f.book / "c17.vcf", Card("c17", "Edited Person"));
+  SourceCapture named = f.Run("contacts", false, {"personal/new.vcf", "personal/c17.vcf", "personal/notes.txt"});
+  CHECK(named.files_seen == 2);
+  CHECK(named.files_read == 2);
+  CHECK(named.items_new == 1);
+  CHECK(named.items_changed == 1);
+  CHECK(named.items_deleted == 0);
+  CHECK(f.Live() == 21);
+  CHECK(f.Content("c17") == Card("c17", "Edited Person"));
+  CHECK(f.vault->capture_state().ListLossAlerts()->size() == 1);
+  // A card that takes the UID of a card still in another (unread) file does
+  // not replace it: it becomes an item of its own.
+  WriteFileBytes(f.book / "copy.vcf", Card("c18", "Same UID, other file"));
+  SourceCapture copied = f.Run("contacts", false, {"personal/copy.vcf"});
+  CHECK(copied.items_new == 1);
+  CHECK(f.Content("c18") == Card("c18", "Person c18"));
+  // A named file that is gone: the capture scans the whole source, which
+  // sees the other missing files too (and the guard still holds them).
+  SourceCapture gone = f.Run("contacts", false, {"personal/c0.vcf"});
+  CHECK(gone.files_seen == 7);
+  CHECK(gone.items_deleted == 0);
+  REQUIRE(gone.losses_suspected.size() == 1);
+  // Named files without their source are refused.
+  CaptureOptions bad;
+  bad.only_paths = {"personal/c1.vcf"};
+  Result<CaptureReport> refused = Capture(*f.vault, f.config, bad);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("a capture of named files never follows a symlink, as the full scan does not") {
+  Fixture f;
+  f.WriteCards(2);
+  f.Run();
+  TempDir outside;
+  WriteFileBytes(outside / "secret.vcf", Card("secret", "Outside"));
+  fs::create_symlink(outside / "secret.vcf", f.book / "link.vcf");
+  fs::create_directory_symlink(outside.path(), f.dir / "contacts" / "linked");
+  f.Run("contacts", false, {"personal/link.vcf"});
+  f.Run("contacts", false, {"linked/secret.vcf"});
+  for (const storage::CollectionInfo& c : *f.vault->ListCollections()) {
+    CHECK_FALSE(f.vault->FindItem(c.id, "secret")->has_value());
+  }
 }
 
 TEST_CASE("an edited file becomes a new revision of its item") {
