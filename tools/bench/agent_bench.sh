@@ -342,7 +342,7 @@ part_day() {
   "$HF" --vault "$dir/vault.db" --config "$dir/config.json" check --remote home > "$dir/check.out" 2>&1 || true
   local live server_items
   live=$(sqlite3 -readonly "$dir/vault.db" "SELECT count(*) FROM items i WHERE NOT EXISTS(SELECT 1 FROM tombstones t WHERE t.item_id = i.id AND t.restored_at_ms IS NULL)")
-  server_items=$("$SERVER" inventory --data "$dir/server/data" --account phone | tail -n +2 | wc -l)
+  server_items=$(sed -n "s/.*, \([0-9]*\) on the server).*/\1/p" "$dir/check.out" | awk "{s += \$1} END {print s}")
   stop_server
   local mib="bc -l"
   cat <<MD
@@ -352,8 +352,8 @@ Agent: rescan_interval_s 60, check_interval_s 120, other settings default. First
 $DAY_CHANGES changes (gaps 0.05-0.5 s; kinds: $(awk '{print $2}' "$dir/writes" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')), then 130 s more; $((t1 - t0)) s in all.
 The agent logged $captures captures that changed something and $pushes pushes that sent something.
 Load average at the start / end: $l0 / $l1 (baseline: $lb at its start).
-Checked: \`holdfast check home\` said: $(tail -1 "$dir/check.out"); live items in the vault $live, items in the
-server's inventory $server_items.
+Checked: \`holdfast check home\` said: $(grep -c healthy "$dir/check.out") of $(grep -c "acknowledged" "$dir/check.out") collections healthy; live items in the vault $live, items
+on the server by that check $server_items.
 
 | peak RSS | MiB | target |
 |---|---|---|
