@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,6 +60,14 @@ bool IsSingleFile(const SourceConfig& source) {
   std::string tail = source.path.substr(source.path.size() - ext.size());
   std::transform(tail.begin(), tail.end(), tail.begin(), [](unsigned char c) { return std::tolower(c); });
   return tail == ext;
+}
+
+// The device number of the file system `path` is on; nullopt when it is
+// missing.
+std::optional<uint64_t> RootDevice(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.st_dev);
 }
 
 std::string Plural(int64_t n, const char* word) {
@@ -174,6 +183,9 @@ class AgentLoop {
   int capture_failures_ = 0;
   int64_t rescan_due_ = 0;
   std::map<std::string, RemoteTimer> remotes_;
+  // The file system each source's folder is on (nullopt: missing), as last
+  // watched: a mount change matters to a source when this changes.
+  std::map<std::string, std::optional<uint64_t>> root_devices_;
   int64_t watchdog_interval_ = 0;
   int64_t watchdog_due_ = 0;
 
@@ -258,6 +270,8 @@ Status AgentLoop::Start() {
 void AgentLoop::Rewatch() {
   watcher_->Clear();
   state_.watch_problems.clear();
+  root_devices_.clear();
+  for (const SourceConfig& s : config_.sources) root_devices_[s.name] = RootDevice(s.path);
   for (size_t i = 0; i < config_.sources.size(); ++i) {
     const SourceConfig& s = config_.sources[i];
     std::vector<std::string> problems = watcher_->Watch(static_cast<int>(i), s.path, IsSingleFile(s),
@@ -790,9 +804,18 @@ void AgentLoop::Run() {
     if (fds[2].revents) HandleInotify();
     if (fds[4].revents & (POLLPRI | POLLERR)) {
       watcher_->MountsChanged();
-      options_.log("mounts changed: watching the sources again");
-      Rewatch();
-      ScheduleCaptureOfAll();
+      // Only the sources whose folder came, went or moved to another file
+      // system need a new look (other mounts come and go on a busy system).
+      std::set<std::string> moved;
+      for (const SourceConfig& source : config_.sources) {
+        if (RootDevice(source.path) != root_devices_[source.name]) moved.insert(source.name);
+      }
+      if (!moved.empty()) {
+        options_.log("mounts changed under " + Plural(static_cast<int64_t>(moved.size()), "source") +
+                     ": watching them again");
+        Rewatch();
+        ScheduleCaptureOf(moved);
+      }
     }
     for (size_t i = first_client; i < fds.size(); ++i) {
       if (fds[i].revents) HandleClient(i - first_client, fds[i].revents);

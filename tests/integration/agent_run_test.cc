@@ -408,6 +408,47 @@ TEST_CASE("a source that disappears is not a deletion, and most of a collection 
   CHECK(agent.Stop() == 0);
 }
 
+TEST_CASE("a card mounted over a source folder is seen through the mount table, and its removal is no deletion") {
+  if (geteuid() != 0) {
+    MESSAGE("SKIPPED: mounting a file system needs root (CI runs as root)");
+    return;
+  }
+  World w;
+  Agent agent(w);
+  agent.Start();
+  agent.AwaitSynced("the first push", 590);
+  const fs::path photos = w.h.tree / "photos";
+  // A card inserted: a new file system on the photos folder, holding one
+  // photo. The mount table tells the agent; nothing else changed there.
+  REQUIRE(RunProcess({"/bin/mount", "-t", "tmpfs", "-o", "size=8m", "holdfast-test-card", photos.string()}).exit_code == 0);
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { (void)RunProcess({"/bin/umount", "-l", at.string()}); }
+  } unmount{photos};
+  agent.Await("the mount change seen", [&] {
+    return agent.Log().find("mounts changed under 1 source") != std::string::npos;
+  });
+  // The 20 photos are not on the card: the guard keeps them, no deletion.
+  agent.Await("the data-gone alert for the photos", [&] { return agent.HasAlert("loss:"); });
+  // The card's folder is watched: a photo written there is captured.
+  testing::WriteFileBytes(photos / "on-card.jpg", RandomBytes(50000, 9));
+  agent.Await("the card's photo captured", [&] {
+    return agent.Log().find("captured photos: 1 new") != std::string::npos;
+  });
+  // Another mount elsewhere is not a change of any source.
+  const fs::path elsewhere = w.h.dir / "elsewhere";
+  fs::create_directories(elsewhere);
+  const size_t before = agent.Log().size();
+  REQUIRE(RunProcess({"/bin/mount", "-t", "tmpfs", "-o", "size=1m", "holdfast-test-other", elsewhere.string()}).exit_code == 0);
+  REQUIRE(RunProcess({"/bin/umount", elsewhere.string()}).exit_code == 0);
+  // The card out: the photos are back, the alert closes, nothing was deleted.
+  REQUIRE(RunProcess({"/bin/umount", photos.string()}).exit_code == 0);
+  agent.Await("the alert cleared with the photos back", [&] { return !agent.HasAlert("loss:"); });
+  CHECK(testing::ReadFileBytes(agent.log_path()).substr(before).find("mounts changed under 1 source") != std::string::npos);
+  CHECK(agent.Log().find("mounts changed under 2 sources") == std::string::npos);
+  CHECK(agent.Stop() == 0);
+}
+
 TEST_CASE("alerts reach the alert command and a desktop notification server") {
   World w;
   const fs::path received = w.h.dir / "alert.txt";
