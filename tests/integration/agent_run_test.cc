@@ -508,5 +508,36 @@ TEST_CASE("the agent finds a wiped server at its next check and recovers it by i
   CHECK(agent.Stop() == 0);
 }
 
+TEST_CASE("an operator's re-upload request is taken at this device's slot, with no change on the device") {
+  World w;
+  w.SetAgent({{"check_interval_s", 3600}});
+  Agent agent(w);
+  agent.Start();
+  agent.AwaitSynced("the first push", 590);
+  // The operator asks every device to send everything again, spread over 20 s.
+  ProcessResult requested = RunProcess(
+      {testing::ServerBinary(), "request-reupload", "--data", w.data, "--account", "phone", "--spread", "20s"});
+  REQUIRE_MESSAGE(requested.exit_code == 0, requested.err);
+  // The next push (a change on the device) finds the request; from then on
+  // the agent needs nothing more: it comes back at its slot by itself.
+  testing::WriteFileBytes(w.h.tree / "contacts/personal" / "reupload-trigger.vcf",
+                          Card("agent-reupload-trigger", "Trigger"));
+  std::string slot_seen;
+  agent.Await("the re-upload done by the agent", [&] {
+    json state = agent.State();
+    if (!state.contains("remotes") || state["remotes"].empty()) return false;
+    const std::string result = state["remotes"][0].value("last_result", "");
+    if (result.find("slot is at") != std::string::npos) slot_seen = result;
+    return result.find("recovery (reupload ") != std::string::npos;
+  }, 60);
+  json state = agent.State();
+  const std::string result = state["remotes"][0].value("last_result", "");
+  CHECK_MESSAGE(result.find("VERIFIED") != std::string::npos, result);
+  CHECK_MESSAGE(result.find("NOT VERIFIED") == std::string::npos, result);
+  if (slot_seen.empty()) MESSAGE("the slot had come by the agent's first look: no wait to see");
+  agent.AwaitSynced("everything on the server", 591);
+  CHECK(agent.Stop() == 0);
+}
+
 }  // namespace
 }  // namespace holdfast
