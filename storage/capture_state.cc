@@ -29,6 +29,19 @@ std::vector<std::string> SplitUids(std::string_view joined) {
   return uids;
 }
 
+// A stat cache entry from a row of "SELECT path, collection_id, size_bytes,
+// mtime_ns, inode, sha256 FROM source_files".
+SourceFileRecord RecordFromRow(Stmt& stmt) {
+  SourceFileRecord file;
+  file.path = stmt.Text(0);
+  file.collection_id = stmt.Int(1);
+  file.size_bytes = static_cast<uint64_t>(stmt.Int(2));
+  file.mtime_ns = stmt.Int(3);
+  file.inode = static_cast<uint64_t>(stmt.Int(4));
+  file.sha256 = DigestFromBytes(stmt.Blob(5));
+  return file;
+}
+
 }  // namespace
 
 Status CaptureState::ForEachSourceFile(std::string_view source,
@@ -42,14 +55,7 @@ Status CaptureState::ForEachSourceFile(std::string_view source,
     Result<bool> row = stmt->Step();
     if (!row) return row.error();
     if (!*row) return Status::Ok();
-    SourceFileRecord file;
-    file.path = stmt->Text(0);
-    file.collection_id = stmt->Int(1);
-    file.size_bytes = static_cast<uint64_t>(stmt->Int(2));
-    file.mtime_ns = stmt->Int(3);
-    file.inode = static_cast<uint64_t>(stmt->Int(4));
-    file.sha256 = DigestFromBytes(stmt->Blob(5));
-    HF_RETURN_IF_ERROR(visit(std::move(file)));
+    HF_RETURN_IF_ERROR(visit(RecordFromRow(*stmt)));
   }
 }
 
@@ -62,14 +68,7 @@ Result<std::optional<SourceFileRecord>> CaptureState::GetSourceFile(std::string_
   Result<bool> row = stmt->Step();
   if (!row) return row.error();
   if (!*row) return std::optional<SourceFileRecord>();
-  SourceFileRecord file;
-  file.path = stmt->Text(0);
-  file.collection_id = stmt->Int(1);
-  file.size_bytes = static_cast<uint64_t>(stmt->Int(2));
-  file.mtime_ns = stmt->Int(3);
-  file.inode = static_cast<uint64_t>(stmt->Int(4));
-  file.sha256 = DigestFromBytes(stmt->Blob(5));
-  return std::optional<SourceFileRecord>(std::move(file));
+  return std::optional<SourceFileRecord>(RecordFromRow(*stmt));
 }
 
 Status CaptureState::PutSourceFile(std::string_view source, const SourceFileRecord& file) {

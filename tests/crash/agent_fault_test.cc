@@ -26,6 +26,7 @@
 #include "agent/exit_codes.h"
 #include "storage/sqlite_handle.h"
 #include "tests/crash/agent_harness.h"
+#include "tests/support/loopback.h"
 #include "tests/support/inventory.h"
 #include "tests/support/server_process.h"
 
@@ -174,16 +175,9 @@ TEST_CASE("a full disk under the vault: the agent reports it, keeps running, bac
 
 // A TCP port on 127.0.0.1 that nothing listens on (the kernel's pick, let go).
 int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
+  int port = 0;
+  close(testing::BindLoopback(&port));
+  return port;
 }
 
 std::string FaketimeLibrary() {
