@@ -7,6 +7,9 @@
 // that its alerts reach an alert command and a real notification server
 // (dunst, under Xvfb, on a session bus of its own).
 #include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <poll.h>
+#include <sys/un.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -536,6 +539,45 @@ TEST_CASE("an operator's re-upload request is taken at this device's slot, with 
   CHECK_MESSAGE(result.find("NOT VERIFIED") == std::string::npos, result);
   if (slot_seen.empty()) MESSAGE("the slot had come by the agent's first look: no wait to see");
   agent.AwaitSynced("everything on the server", 591);
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("under a service manager the agent says READY, pings the watchdog, and says RELOADING and STOPPING") {
+  World w;
+  // The service manager's end of sd_notify(3): a datagram socket the agent
+  // is told about by NOTIFY_SOCKET, with a watchdog of 400 ms.
+  const fs::path socket_path = w.h.dir / "notify.sock";
+  platform::UniqueFd manager(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  REQUIRE(manager.get() >= 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  REQUIRE(socket_path.string().size() < sizeof address.sun_path);
+  std::strcpy(address.sun_path, socket_path.c_str());
+  REQUIRE(bind(manager.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  std::vector<std::string> messages;
+  auto receive = [&](const std::string& wanted) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < end) {
+      pollfd p{manager.get(), POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = recv(manager.get(), buffer, sizeof buffer, 0);
+      if (n <= 0) continue;
+      messages.emplace_back(buffer, static_cast<size_t>(n));
+      if (messages.back().find(wanted) != std::string::npos) return true;
+    }
+    return false;
+  };
+  Agent agent(w, {"/usr/bin/env", "NOTIFY_SOCKET=" + socket_path.string(), "WATCHDOG_USEC=400000"});
+  agent.Start();
+  CHECK(receive("READY=1"));
+  int pings = 0;
+  while (pings < 3 && receive("WATCHDOG=1")) ++pings;
+  CHECK(pings == 3);
+  agent.Signal(SIGHUP);
+  CHECK(receive("RELOADING=1"));
+  agent.Signal(SIGTERM);
+  CHECK(receive("STOPPING=1"));
   CHECK(agent.Stop() == 0);
 }
 
