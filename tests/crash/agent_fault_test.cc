@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <cstring>
 #include <regex>
+#include <thread>
 
 #include "agent/exit_codes.h"
 #include "storage/sqlite_handle.h"
@@ -298,6 +299,48 @@ TEST_CASE("a server down for days and a wall clock that jumps: backoff, one aler
   }
   const testing::ProcessResult check = h.Holdfast({"check"});
   CHECK_MESSAGE(check.exit_code == kExitOk, check.out << check.err);
+}
+
+TEST_CASE("a server that answers 503 with a long Retry-After is not asked again before that time") {
+  testing::Handset h(false, 53);
+  const fs::path log = h.dir / "agent.log", alerts = h.dir / "alerts.txt";
+  const fs::path token_file = h.dir / "token";
+  testing::WriteTokenFile(token_file, "a-token-the-server-never-reads");
+  // A server in maintenance: every request gets 503 and "Retry-After: 45",
+  // and each request it gets is counted in a file.
+  const fs::path hits = h.dir / "hits";
+  const int port = FreePort();
+  const std::string script =
+      "import http.server, sys\n"
+      "class H(http.server.BaseHTTPRequestHandler):\n"
+      "    def answer(self):\n"
+      "        open(sys.argv[2], 'a').write(self.command + ' ' + self.path + '\\n')\n"
+      "        self.send_response(503); self.send_header('Retry-After', '45')\n"
+      "        self.send_header('Content-Length', '0'); self.end_headers()\n"
+      "    do_GET = do_POST = do_PUT = do_DELETE = answer\n"
+      "    def log_message(self, *args): pass\n"
+      "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n";
+  testing::ChildProcess server({"/usr/bin/python3", "-c", script, std::to_string(port), hits.string()},
+                               testing::ChildOptions{true, (h.dir / "server.log").string()});
+  REQUIRE(h.Holdfast({"remote", "add", kRemote, "--url", "http://127.0.0.1:" + std::to_string(port), "--account",
+                      "phone", "--token-file", token_file.string()})
+              .exit_code == kExitOk);
+  nlohmann::json settings = testing::QuickAgentSettings(alerts);
+  settings["retry_min_s"] = 1;
+  settings["retry_max_s"] = 2;  // without the server's word the agent would try again within 2 s
+  testing::SetAgentSettings(h.config, settings);
+  testing::AgentProcess agent(h.vault, h.config, log);
+  REQUIRE_MESSAGE(agent.WaitForLog("(failure 1;", 60), agent.Log());
+  const std::vector<std::pair<int, int>> waits = Retries(agent.Log());
+  REQUIRE(!waits.empty());
+  CHECK_MESSAGE(waits[0].second >= 45, agent.Log());
+  // And it does not: no request reaches the server in the next 5 s.
+  const std::string seen = testing::ReadFileBytes(hits);
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  CHECK(testing::ReadFileBytes(hits) == seen);
+  CHECK_MESSAGE(agent.CountLog("(failure 2;") == 0, agent.Log());
+  const int stopped = agent.Stop();
+  CHECK((WIFEXITED(stopped) && WEXITSTATUS(stopped) == kExitOk));
 }
 
 }  // namespace
