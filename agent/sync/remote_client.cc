@@ -87,7 +87,7 @@ void RemoteClient::Attempt(platform::HttpRequest request, Done done, int attempt
       std::move(copy),
       [this, request = std::move(request), done = std::move(done), attempt](platform::HttpResponse&& response) mutable {
         Result<platform::HttpResponse> result(std::move(response));
-        if (result->retry_after_s) retry_after_ms_ = *result->retry_after_s * 1000;
+        if (result->retry_after_s) retry_after_ms_ = RetryAfterMsOf(*result->retry_after_s);
         const std::string what = request.method + " " + request.url.substr(remote_.url.size());
         if (Retryable(result) && attempt + 1 < options_.max_attempts) {
           if (const std::optional<int64_t> asked = result->retry_after_s; asked && *asked > MaxRetryAfterS()) {

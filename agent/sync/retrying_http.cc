@@ -33,7 +33,7 @@ void RetryingHttp::Attempt(platform::HttpRequest request, platform::HttpClient::
   http_->Submit(
       std::move(copy),
       [this, request = std::move(request), done = std::move(done), attempt](platform::HttpResponse&& r) mutable {
-        if (r.retry_after_s) retry_after_ms_ = *r.retry_after_s * 1000;
+        if (r.retry_after_s) retry_after_ms_ = RetryAfterMsOf(*r.retry_after_s);
         if (TransientDavAnswer(r) && attempt + 1 < options_.max_attempts) {
           if (std::optional<int64_t> delay = RetryDelayMs(options_, attempt, r, rng_)) {
             ++retries_;

@@ -30,6 +30,14 @@
 
 namespace holdfast::agent {
 
+// The longest wait a server's Retry-After is taken for (7 days): a larger
+// or absurd value (a date far ahead, "99999999999") is cut to it.
+inline constexpr int64_t kLongestRetryAfterMs = int64_t{7} * 24 * 3600 * 1000;
+// A Retry-After in seconds as ms, without overflow, at most kLongestRetryAfterMs.
+inline int64_t RetryAfterMsOf(int64_t seconds) {
+  return seconds <= 0 ? 0 : seconds >= kLongestRetryAfterMs / 1000 ? kLongestRetryAfterMs : seconds * 1000;
+}
+
 class RetryingHttp {
  public:
   RetryingHttp(std::unique_ptr<platform::HttpClient> http, const RemoteOptions& options);
@@ -43,7 +51,8 @@ class RetryingHttp {
 
   // Requests sent again so far.
   int64_t retries() const { return retries_; }
-  // The last Retry-After an answer carried, in ms (nullopt: none yet).
+  // The last Retry-After an answer carried, in ms (nullopt: none yet), at
+  // most kLongestRetryAfterMs.
   std::optional<int64_t> retry_after_ms() const { return retry_after_ms_; }
 
  private:

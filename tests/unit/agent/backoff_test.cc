@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "agent/sync/retrying_http.h"
+
 namespace holdfast::agent {
 namespace {
 
@@ -32,6 +34,16 @@ TEST_CASE("a Retry-After longer than the drawn wait, even beyond the cap, is obe
     CHECK(FailureBackoffMs(1, 1000, 60000, int64_t{7200000}, rng) == 7200000);
     CHECK(FailureBackoffMs(3, 1000, 60000, int64_t{500}, rng) >= 500);
   }
+}
+
+TEST_CASE("a server's Retry-After in seconds becomes ms without overflow, at most a week") {
+  CHECK(RetryAfterMsOf(45) == 45000);
+  CHECK(RetryAfterMsOf(0) == 0);
+  CHECK(RetryAfterMsOf(-5) == 0);
+  CHECK(RetryAfterMsOf(int64_t{7} * 24 * 3600) == kLongestRetryAfterMs);
+  CHECK(RetryAfterMsOf(INT64_MAX) == kLongestRetryAfterMs);  // was an overflow (UBSan, progress_test)
+  std::mt19937_64 rng(3);
+  CHECK(FailureBackoffMs(1, 1000, 60000, RetryAfterMsOf(INT64_MAX), rng) == kLongestRetryAfterMs);
 }
 
 TEST_CASE("check intervals are spread over +-25% so that devices drift apart") {
