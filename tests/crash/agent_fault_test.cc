@@ -27,6 +27,7 @@
 #include "agent/exit_codes.h"
 #include "storage/sqlite_handle.h"
 #include "tests/crash/agent_harness.h"
+#include "tests/crash/small_disk.h"
 #include "tests/support/loopback.h"
 #include "tests/support/inventory.h"
 #include "tests/support/server_process.h"
@@ -38,47 +39,11 @@ namespace fs = std::filesystem;
 using agent::kExitOk;
 using testing::Describe;
 using testing::Problems;
+using testing::SmallDisk;
 
 constexpr const char* kRemote = "home";
 
-// A tmpfs of `size_bytes` mounted on a fresh folder, unmounted at the end.
-class SmallDisk {
- public:
-  explicit SmallDisk(int64_t size_bytes) {
-    fs::create_directories(path_);
-    const std::string options = "size=" + std::to_string(size_bytes);
-    mounted_ = mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) == 0;
-    if (!mounted_) error_ = std::strerror(errno);
-  }
-  ~SmallDisk() {
-    if (mounted_) umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-  const fs::path& path() const { return path_; }
-  int64_t FreeBytes() const {
-    struct statvfs st {};
-    REQUIRE(statvfs(path_.c_str(), &st) == 0);
-    return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
-  }
-  // Takes all but `leave_bytes` of the free space with a filler file.
-  void Fill(int64_t leave_bytes) {
-    const int64_t take = FreeBytes() - leave_bytes;
-    if (take <= 0) return;
-    const int fd = open((path_ / ".filler").c_str(), O_WRONLY | O_CREAT, 0600);
-    REQUIRE(fd >= 0);
-    REQUIRE(posix_fallocate(fd, 0, take) == 0);
-    close(fd);
-  }
-  void Unfill() { fs::remove(path_ / ".filler"); }
-
- private:
-  testing::TempDir dir_;
-  fs::path path_ = dir_ / "small-disk";
-  bool mounted_ = false;
-  std::string error_;
-};
-
+// Bytes of the files under `root`.
 int64_t TreeBytes(const fs::path& root) {
   int64_t total = 0;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {

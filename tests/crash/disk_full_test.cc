@@ -24,6 +24,7 @@
 #include "tests/support/handset.h"
 #include "tests/support/inventory.h"
 #include "tests/support/temp_dir.h"
+#include "tests/crash/small_disk.h"
 
 namespace holdfast {
 namespace {
@@ -33,53 +34,13 @@ using agent::kExitIo;
 using agent::kExitOk;
 using testing::ProcessResult;
 using testing::RunProcess;
+using testing::SmallDisk;
 using testing::TreeBytes;
 
 int Levels() {
   const char* levels = std::getenv("HOLDFAST_DISK_FULL_LEVELS");
   return levels != nullptr && std::atoi(levels) > 1 ? std::atoi(levels) : 3;
 }
-
-// A tmpfs of `size_bytes` mounted on a fresh folder, unmounted at the end.
-class SmallDisk {
- public:
-  explicit SmallDisk(int64_t size_bytes) {
-    fs::create_directories(path_);
-    const std::string options = "size=" + std::to_string(size_bytes);
-    mounted_ = mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) == 0;
-    if (!mounted_) error_ = std::strerror(errno);
-  }
-  ~SmallDisk() {
-    if (mounted_) umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-  const fs::path& path() const { return path_; }
-
-  int64_t FreeBytes() const {
-    struct statvfs st {};
-    REQUIRE(statvfs(path_.c_str(), &st) == 0);
-    return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
-  }
-  // Takes all but `leave_bytes` of the free space with a filler file.
-  void Fill(int64_t leave_bytes) {
-    const int64_t take = FreeBytes() - leave_bytes;
-    if (take <= 0) return;
-    const int fd = open((path_ / ".filler").c_str(), O_WRONLY | O_CREAT, 0600);
-    REQUIRE(fd >= 0);
-    const int64_t held = static_cast<int64_t>(fs::file_size(path_ / ".filler"));
-    REQUIRE(posix_fallocate(fd, 0, held + take) == 0);
-    close(fd);
-  }
-  // Space returns.
-  void Unfill() { fs::remove(path_ / ".filler"); }
-
- private:
-  testing::TempDir dir_;
-  fs::path path_ = dir_ / "small-disk";
-  bool mounted_ = false;
-  std::string error_;
-};
 
 // Skips the test (with the reason) when tmpfs cannot be mounted.
 #define REQUIRE_DISK(disk)                                                                                      \
