@@ -34,13 +34,14 @@ const char* SourceKindName(SourceKind kind) {
     case SourceKind::kTasks: return "tasks";
     case SourceKind::kNotes: return "notes";
     case SourceKind::kPhotos: return "photos";
+    case SourceKind::kEds: return "eds";
   }
   return "unknown";
 }
 
 std::optional<SourceKind> ParseSourceKind(std::string_view name) {
   for (SourceKind kind : {SourceKind::kContacts, SourceKind::kCalendar, SourceKind::kTasks,
-                          SourceKind::kNotes, SourceKind::kPhotos}) {
+                          SourceKind::kNotes, SourceKind::kPhotos, SourceKind::kEds}) {
     if (name == SourceKindName(kind)) return kind;
   }
   return std::nullopt;
@@ -53,8 +54,19 @@ storage::ItemKind ItemKindOf(SourceKind kind) {
     case SourceKind::kTasks: return storage::ItemKind::kTask;
     case SourceKind::kNotes: return storage::ItemKind::kNote;
     case SourceKind::kPhotos: return storage::ItemKind::kPhoto;
+    case SourceKind::kEds: return storage::ItemKind::kContact;
   }
   return storage::ItemKind::kContact;
+}
+
+std::string BuiltinEdsUid(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kContacts: return "system-address-book";
+    case SourceKind::kCalendar: return "system-calendar";
+    case SourceKind::kTasks: return "system-task-list";
+    case SourceKind::kNotes: return "system-memo-list";
+    default: return "";
+  }
 }
 
 const SourceConfig* Config::FindSource(std::string_view name) const {
@@ -224,6 +236,23 @@ Status MapCollection(Config* config, const std::string& remote_name, CollectionM
   if (source == nullptr) return Status(ErrorCode::kNotFound, "no source named '" + mapping.source + "'");
   if (mapping.collection.empty()) return Status(ErrorCode::kInvalidArgument, "--collection must name a collection");
   mapping.kind = source->kind;
+  if (source->kind == SourceKind::kEds) {
+    // The collection's own kind: from the source's picks, or a built-in one.
+    auto pick = std::find_if(source->eds_collections.begin(), source->eds_collections.end(),
+                             [&](const EdsPick& p) { return p.uid == mapping.collection; });
+    std::optional<SourceKind> kind;
+    if (pick != source->eds_collections.end()) kind = pick->kind;
+    for (SourceKind k : {SourceKind::kContacts, SourceKind::kCalendar, SourceKind::kTasks, SourceKind::kNotes}) {
+      if (!kind && BuiltinEdsUid(k) == mapping.collection) kind = k;
+    }
+    if (!kind) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "EDS source '" + source->name + "': collection '" + mapping.collection +
+                        "' is neither a built-in one nor named when the source was added (--book, --calendar, "
+                        "--tasks, --memos), so its kind is not known");
+    }
+    mapping.kind = *kind;
+  }
   Result<std::string> url = CheckedRemoteUrl(*remote, mapping.url, "--url");
   if (!url) return url.error();
   mapping.url = *url + "/";
@@ -420,9 +449,23 @@ Result<Config> LoadConfig(const std::filesystem::path& path) {
     }
     std::optional<SourceKind> kind = ParseSourceKind(entry["kind"].get<std::string>());
     if (!kind) {
-      return Malformed(path, where + ".kind must be one of contacts, calendar, tasks, notes, photos");
+      return Malformed(path, where + ".kind must be one of contacts, calendar, tasks, notes, photos, eds");
     }
     source.kind = *kind;
+    if (entry.contains("eds_collections")) {
+      const json& picks = entry["eds_collections"];
+      const std::string bad = where + ".eds_collections must be an array of {\"kind\": KIND, \"uid\": UID}";
+      if (!picks.is_array()) return Malformed(path, bad);
+      for (const json& p : picks) {
+        if (!p.is_object() || !p.contains("kind") || !p["kind"].is_string() || !p.contains("uid") ||
+            !p["uid"].is_string()) {
+          return Malformed(path, bad);
+        }
+        std::optional<SourceKind> pick_kind = ParseSourceKind(p["kind"].get<std::string>());
+        if (!pick_kind) return Malformed(path, bad + " (kind: contacts, calendar, tasks or notes)");
+        source.eds_collections.push_back({*pick_kind, p["uid"].get<std::string>()});
+      }
+    }
     if (entry.contains("loss_threshold")) {
       const json& t = entry["loss_threshold"];
       if (!t.is_object() || !t.value("percent", json(20)).is_number_integer() ||
@@ -448,6 +491,11 @@ Status SaveConfig(const std::filesystem::path& path, const Config& config) {
                   {"loss_threshold", {{"percent", s.loss_percent}, {"min_items", s.loss_min_items}}}};
     PutJsonText(&entry, "name", s.name);
     PutJsonText(&entry, "path", s.path);
+    if (!s.eds_collections.empty()) {
+      json picks = json::array();
+      for (const EdsPick& p : s.eds_collections) picks.push_back({{"kind", SourceKindName(p.kind)}, {"uid", p.uid}});
+      entry["eds_collections"] = std::move(picks);
+    }
     sources.push_back(std::move(entry));
   }
   json remotes = json::array();
@@ -509,6 +557,23 @@ Status AddSource(Config* config, SourceConfig source) {
     return Status(ErrorCode::kAlreadyExists, "a source named '" + source.name + "' already exists");
   }
   if (source.path.empty()) return Status(ErrorCode::kInvalidArgument, "source '" + source.name + "' has no path");
+  if (source.kind != SourceKind::kEds && !source.eds_collections.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "source '" + source.name + "': only an eds source names EDS collections");
+  }
+  for (size_t i = 0; i < source.eds_collections.size(); ++i) {
+    const EdsPick& pick = source.eds_collections[i];
+    if (BuiltinEdsUid(pick.kind).empty() || pick.uid.empty()) {
+      return Status(ErrorCode::kInvalidArgument, "source '" + source.name +
+                                                     "': an EDS collection is an address book (contacts), calendar, "
+                                                     "task list (tasks) or memo list (notes) with a UID");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (source.eds_collections[j] == pick) {
+        return Status(ErrorCode::kInvalidArgument, "source '" + source.name + "': EDS collection '" + pick.uid +
+                                                       "' is named twice");
+      }
+    }
+  }
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(source.path, ec);
   if (ec) return Status(ErrorCode::kInvalidArgument, source.path + ": " + ec.message());

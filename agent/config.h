@@ -16,22 +16,47 @@
 
 namespace holdfast::agent {
 
-enum class SourceKind { kContacts, kCalendar, kTasks, kNotes, kPhotos };
+// kEds: the address books, calendars, task lists and memo lists of
+// Evolution Data Server (docs/eds.md), read and written through EDS's API;
+// one such source holds collections of the four kinds.
+enum class SourceKind { kContacts, kCalendar, kTasks, kNotes, kPhotos, kEds };
 
-// "contacts", "calendar", "tasks", "notes", "photos".
+// "contacts", "calendar", "tasks", "notes", "photos", "eds".
 const char* SourceKindName(SourceKind kind);
 std::optional<SourceKind> ParseSourceKind(std::string_view name);
-// The kind of item a source of this kind holds.
+// The kind of item a source of this kind holds (kEds: each collection has
+// its own kind, see EdsPick; kContact is returned).
 storage::ItemKind ItemKindOf(SourceKind kind);
+
+// An EDS collection an eds source is limited to: kind is kContacts (an
+// address book), kCalendar, kTasks (a task list) or kNotes (a memo list);
+// uid is EDS's UID for it ("system-address-book", or a folder name under
+// ~/.config/evolution/sources/).
+struct EdsPick {
+  SourceKind kind = SourceKind::kContacts;
+  std::string uid;
+  bool operator==(const EdsPick&) const = default;
+};
+
+// The EDS collection of this kind and UID EDS gives every user
+// ("system-address-book", "system-calendar", "system-task-list",
+// "system-memo-list").
+std::string BuiltinEdsUid(SourceKind kind);
 
 struct SourceConfig {
   std::string name;  // unique; names the source in the vault and on the CLI
   SourceKind kind = SourceKind::kContacts;
-  std::string path;  // absolute: a vdir folder, a single .vcf/.ics export, or a photo folder
+  // Absolute: a vdir folder, a single .vcf/.ics export, or a photo folder;
+  // for kEds, EDS's data folder (~/.local/share/evolution), where the agent
+  // watches for changes and the only place contact photo files are read from.
+  std::string path;
   // The device-loss guard: a scan that misses more than loss_percent % of a
   // collection's items AND more than loss_min_items items records no deletion.
   int loss_percent = 20;
   int loss_min_items = 5;
+  // kEds: the collections to capture; empty: every collection EDS keeps on
+  // the device (backend "local") of the four kinds, as found at each capture.
+  std::vector<EdsPick> eds_collections{};
 };
 
 // What a remote speaks: the Holdfast protocol (docs/protocol.md), or
@@ -149,7 +174,8 @@ Result<std::string> ReadToken(const RemoteConfig& remote);
 Result<std::string> ReadPassword(const RemoteConfig& remote);
 
 // Checks and adds a source: the name must be new and non-empty, the path is
-// made absolute. Errors: kAlreadyExists, kInvalidArgument.
+// made absolute; an eds source's picks must be of the four EDS kinds with a
+// UID, each once. Errors: kAlreadyExists, kInvalidArgument.
 Status AddSource(Config* config, SourceConfig source);
 
 }  // namespace holdfast::agent

@@ -43,7 +43,8 @@ int RunRestoreDevice(const GlobalOptions& options, const RestoreArgs& args) {
       std::cout << "NOT RESTORED: " << platform::TerminalSafe(s.error.ToString()) << "\n";
       continue;
     }
-    std::cout << wrote << " " << s.files_written << " missing files and " << replaced << " " << s.files_replaced
+    const char* files = s.counts_items ? "items" : "files";
+    std::cout << wrote << " " << s.files_written << " missing " << files << " and " << replaced << " " << s.files_replaced
               << " (" << s.items_written << " items, " << s.bytes_written << " bytes); " << s.files_present
               << " already there";
     if (s.files_differ > 0) {

@@ -49,12 +49,15 @@ void OnSignal(int signal) {
 
 constexpr int kPhotoTreeDepth = 64;  // as deep as capture scans a photo folder
 constexpr int kVdirDepth = 1;        // a vdir folder and its collection folders
+// EDS's data folder: <kind>/<collection>/contacts.db, calendar.ics, ... (EDS
+// writes there on every change; what changed is read through EDS).
+constexpr int kEdsDepth = 2;
 constexpr int64_t kVaultRetryMs = 1000;
 constexpr int kRequestAttempts = 3;
 constexpr int64_t kRequestBackoffCapMs = 4000;
 
 bool IsSingleFile(const SourceConfig& source) {
-  if (source.kind == SourceKind::kPhotos) return false;
+  if (source.kind == SourceKind::kPhotos || source.kind == SourceKind::kEds) return false;
   const std::string ext = source.kind == SourceKind::kContacts ? ".vcf" : ".ics";
   if (source.path.size() < ext.size()) return false;
   std::string tail = source.path.substr(source.path.size() - ext.size());
@@ -274,8 +277,8 @@ void AgentLoop::Rewatch() {
   for (const SourceConfig& s : config_.sources) root_devices_[s.name] = RootDevice(s.path);
   for (size_t i = 0; i < config_.sources.size(); ++i) {
     const SourceConfig& s = config_.sources[i];
-    std::vector<std::string> problems = watcher_->Watch(static_cast<int>(i), s.path, IsSingleFile(s),
-                                                        s.kind == SourceKind::kPhotos ? kPhotoTreeDepth : kVdirDepth);
+    const int depth = s.kind == SourceKind::kPhotos ? kPhotoTreeDepth : s.kind == SourceKind::kEds ? kEdsDepth : kVdirDepth;
+    std::vector<std::string> problems = watcher_->Watch(static_cast<int>(i), s.path, IsSingleFile(s), depth);
     for (std::string& p : problems) {
       options_.log(p);
       state_.watch_problems.push_back(std::move(p));

@@ -7,7 +7,9 @@
 #include <set>
 #include <unordered_map>
 
+#include "agent/device/eds_source.h"
 #include "agent/device/file_prefetcher.h"
+#include "platform/dav/content_compare.h"
 #include "platform/dir_scan.h"
 #include "platform/pim/icalendar_reader.h"
 #include "platform/sha256.h"
@@ -122,6 +124,7 @@ class SourceCapturer {
 
   // Vault failures come back as errors; source failures go into the report.
   Status Run() {
+    if (source_.kind == SourceKind::kEds) return RunEds();
     std::vector<FileEntry> files;
     targeted_ = !options_.only_paths.empty() && ScanPaths(&files);
     if (!targeted_ && !Scan(&files)) return Status::Ok();
@@ -174,6 +177,94 @@ class SourceCapturer {
   }
 
  private:
+  // An eds source: each chosen EDS collection is one "file" (eds_source.h),
+  // read whole when its revision changed.
+  Status RunEds() {
+    Result<std::unique_ptr<platform::eds::EdsStore>> store = platform::eds::EdsStore::Connect(source_.path);
+    if (!store) return FailEds(store.error());
+    Result<std::vector<platform::eds::EdsCollection>> chosen = ChooseEdsCollections(**store, source_);
+    if (!chosen) return FailEds(chosen.error());
+    std::vector<FileEntry> files;
+    std::vector<const platform::eds::EdsCollection*> collection_of_file;
+    for (const platform::eds::EdsCollection& c : *chosen) {
+      Result<std::string> revision = (*store)->Revision(c);
+      if (!revision) return FailEds(revision.error());
+      FileEntry entry;
+      entry.path = EdsCachePath(c);
+      entry.mtime_ns = EdsRevisionStamp(c, *revision);
+      eds_kinds_[entry.path] = ItemKindOfEds(c.kind);
+      files.push_back(std::move(entry));
+      collection_of_file.push_back(&c);
+    }
+    report_->files_seen = static_cast<int64_t>(files.size());
+    HF_RETURN_IF_ERROR(LoadState(files));
+    for (const FileEntry& file : files) scanned_paths_.insert(file.path);
+    for (size_t i = 0; i < files.size(); ++i) {
+      const FileEntry& file = files[i];
+      auto cached = cache_.find(file.path);
+      if (cached != cache_.end() && cached->second.mtime_ns == file.mtime_ns) {
+        ++report_->files_unchanged;
+        continue;
+      }
+      if (platform::StopRequested()) {
+        HF_RETURN_IF_ERROR(writer_.Commit());
+        return platform::StoppedStatus("capture");
+      }
+      std::vector<std::string> problems;
+      Result<PrefetchedFile> read = ReadEdsCollection(**store, *collection_of_file[i], &problems);
+      for (std::string& problem : problems) {
+        report_->problems.push_back({source_.name, file.path, 0, std::move(problem), options_.now_ms});
+      }
+      if (!read) {
+        // EDS failed midway: what was stored stays, and no deletion is recorded.
+        HF_RETURN_IF_ERROR(writer_.Commit());
+        return FailEds(read.error());
+      }
+      if (read->read_error.ok()) {
+        HF_RETURN_IF_ERROR(KeepEquivalentContent(file.path, &*read));
+        // An EDS collection that holds nothing counts as gone, as a vdir
+        // folder whose files all vanished does: a reset leaves EDS's own
+        // collections there, empty, and the guard must see that.
+        if (read->items->empty()) {
+          Result<int64_t> collection_id = CollectionFor(file.path);
+          if (!collection_id) return collection_id.error();
+          present_files_[*collection_id] = 0;
+        }
+      }
+      HF_RETURN_IF_ERROR(StorePimFile(file, *read));
+    }
+    HF_RETURN_IF_ERROR(writer_.Commit());
+    HF_RETURN_IF_ERROR(ApplyDeletions());
+    return vault_.capture_state().ReplaceCaptureProblems(source_.name, report_->problems);
+  }
+
+  // EDS rewrites what it stores (REV at every write; PRODID): an item that
+  // is the vault's current content but for what platform::dav::SameCard
+  // ignores keeps the vault's bytes, so that a restore-device followed by a
+  // capture records no change.
+  Status KeepEquivalentContent(const std::string& path, PrefetchedFile* file) {
+    Result<int64_t> collection_id = CollectionFor(path);
+    if (!collection_id) return collection_id.error();
+    Result<std::vector<storage::ItemRecord>> current = vault_.ListItems(*collection_id);
+    if (!current) return current.error();
+    std::unordered_map<std::string, const storage::ItemRecord*> live;
+    for (const storage::ItemRecord& record : *current) {
+      if (!record.deleted) live.emplace(record.uid, &record);
+    }
+    std::vector<platform::PimItem>& items = *file->items;
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto it = live.find(items[i].uid);
+      if (items[i].uid.empty() || it == live.end() || it->second->sha256 == file->item_sha256[i]) continue;
+      Result<std::string> stored = vault_.ReadRevisionBytes(it->second->head_revision_id, platform::kMaxPimFileBytes);
+      if (!stored) return stored.error();
+      if (platform::dav::SameCard(*stored, items[i].raw)) {
+        items[i].raw = std::move(*stored);
+        file->item_sha256[i] = it->second->sha256;
+      }
+    }
+    return Status::Ok();
+  }
+
   // A stat cache entry, keyed by path in cache_.
   struct CachedFile {
     int64_t collection_id;
@@ -234,6 +325,7 @@ class SourceCapturer {
     const char* ext = source_.kind == SourceKind::kContacts ? "vcf" : "ics";
     const int max_depth = source_.kind == SourceKind::kPhotos ? kPhotoTreeDepth : 1;
     if (source_.kind != SourceKind::kPhotos && HasExtension(source_.path, ext)) return false;  // one export file
+    if (source_.kind == SourceKind::kEds) return false;  // EDS is read whole, collection by collection
     for (const std::string& path : options_.only_paths) {
       const bool bad = path.empty() || path.front() == '/' || path.back() == '/' ||
                        ("/" + path + "/").find("/../") != std::string::npos ||
@@ -264,6 +356,13 @@ class SourceCapturer {
     return false;
   }
 
+  // An eds source EDS could not give: no deletion is recorded for it.
+  Status FailEds(const Status& status) {
+    report_->error = Status(status.code(), "source '" + source_.name + "': " + status.message() +
+                                               " (no deletion was recorded)");
+    return Status::Ok();
+  }
+
   bool Fail(const Status& status) {
     report_->error = Status(status.code(), "source '" + source_.name + "': " + status.message() +
                                                " (the source is missing, not mounted, unreadable or not a file or folder; "
@@ -273,6 +372,7 @@ class SourceCapturer {
 
   std::string CollectionName(const std::string& path) const {
     if (!single_file_collection_.empty()) return single_file_collection_;
+    if (source_.kind == SourceKind::kEds) return path.substr(path.find('/') + 1);  // the EDS UID
     if (source_.kind == SourceKind::kPhotos) return source_.name;
     size_t slash = path.find('/');
     if (slash != std::string::npos) return path.substr(0, slash);
@@ -283,7 +383,8 @@ class SourceCapturer {
     const std::string name = CollectionName(path);
     auto it = collection_ids_.find(name);
     if (it != collection_ids_.end()) return it->second;
-    Result<int64_t> id = vault_.EnsureCollection(ItemKindOf(source_.kind), name, source_.name);
+    const storage::ItemKind kind = source_.kind == SourceKind::kEds ? eds_kinds_.at(path) : ItemKindOf(source_.kind);
+    Result<int64_t> id = vault_.EnsureCollection(kind, name, source_.name);
     if (!id) return id.error();
     collection_ids_[name] = *id;
     return *id;
@@ -582,6 +683,7 @@ class SourceCapturer {
   std::string single_file_collection_;  // set when the source is one export file
   bool targeted_ = false;               // only options_.only_paths were looked at
   std::map<std::string, int64_t> collection_ids_;
+  std::map<std::string, storage::ItemKind> eds_kinds_;  // eds source: each collection's kind, by path
   std::unordered_map<std::string, CachedFile> cache_;
   std::set<std::string> moved_away_;
   std::vector<std::string> unreadable_;  // folders of the source the scan could not list

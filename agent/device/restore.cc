@@ -7,6 +7,7 @@
 #include <set>
 
 #include "agent/archive/snapshot.h"
+#include "agent/device/eds_source.h"
 #include "platform/files.h"
 #include "platform/pim/icalendar_merge.h"
 #include "platform/pim/icalendar_reader.h"
@@ -376,8 +377,13 @@ Result<RestoreReport> RestoreDevice(Vault& vault, const Config& config, const Re
     if (!options.only_source.empty() && source.name != options.only_source) continue;
     SourceRestore& result = report.sources.emplace_back();
     result.source = source.name;
-    SourceRestorer restorer(vault, source, options, &result);
-    Status status = restorer.Run();
+    Status status;
+    if (source.kind == SourceKind::kEds) {
+      status = RestoreEdsSource(vault, source, options, &result);
+    } else {
+      SourceRestorer restorer(vault, source, options, &result);
+      status = restorer.Run();
+    }
     if (status.ok()) continue;
     // The vault failing is everyone's error; the device failing is this source's.
     if (status.code() == ErrorCode::kCorruptVault || status.code() == ErrorCode::kDamageFound) {

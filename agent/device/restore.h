@@ -44,6 +44,7 @@ struct SourceRestore {
   int64_t items_written = 0;
   int64_t bytes_written = 0;
   int64_t alerts_cleared = 0;
+  bool counts_items = false;     // an eds source: the files_* counts are items written through EDS
 };
 
 struct RestoreReport {
