@@ -65,3 +65,8 @@ add_dependencies(dav_collections_test holdfast)
 # mid-transfer, SIGHUP, sources that go away, commands beside it, alerts to a command and to dunst, a wiped server.
 holdfast_test(agent_run_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/agent_run_test.cc LIBS holdfast_agent nlohmann_json::nlohmann_json)
 add_dependencies(agent_run_test holdfast-handset-gen holdfast holdfast-server)
+# Issue 16: the EDS reference tool in a private EDS session.
+if(HOLDFAST_HAVE_EDS)
+  holdfast_test(eds_tool_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_tool_test.cc)
+  add_dependencies(eds_tool_test holdfast-eds-tool)
+endif()
