@@ -239,7 +239,7 @@ class SourceCapturer {
   }
 
   // EDS rewrites what it stores (REV at every write; PRODID): an item that
-  // is the vault's current content but for what platform::dav::SameCard
+  // is the vault's current content but for what platform::dav::SameItemContent
   // ignores keeps the vault's bytes, so that a restore-device followed by a
   // capture records no change.
   Status KeepEquivalentContent(const std::string& path, PrefetchedFile* file) {
@@ -257,7 +257,7 @@ class SourceCapturer {
       if (items[i].uid.empty() || it == live.end() || it->second->sha256 == file->item_sha256[i]) continue;
       Result<std::string> stored = vault_.ReadRevisionBytes(it->second->head_revision_id, platform::kMaxPimFileBytes);
       if (!stored) return stored.error();
-      if (platform::dav::SameCard(*stored, items[i].raw)) {
+      if (platform::dav::SameItemContent(*stored, items[i].raw)) {
         items[i].raw = std::move(*stored);
         file->item_sha256[i] = it->second->sha256;
       }

@@ -56,7 +56,7 @@ class EdsRestorer {
       auto there = present.find(UidOf(collection.kind, *content));
       if (there == present.end()) {
         to_add.push_back(std::move(*content));
-      } else if (platform::dav::SameCard(there->second, *content)) {
+      } else if (platform::dav::SameItemContent(there->second, *content)) {
         ++report_->files_present;
       } else if (options_.overwrite) {
         to_replace.push_back(std::move(*content));

@@ -63,7 +63,7 @@ struct SourceRestore;
 // restore-device for an eds source (restore.h): each collection of the
 // source in the vault goes back into the EDS collection of its UID (created
 // as a local one when EDS has none), through EDS's API: items whose UID EDS
-// lacks are added, items EDS holds the same (platform::dav::SameCard, photos
+// lacks are added, items EDS holds the same (platform::dav::SameItemContent, photos
 // compared by their bytes) are left, items that differ are left unless
 // options.overwrite. UIDs are kept, so a restore cut short (killed) and run
 // again adds only what is still missing: never a duplicate. The report's

@@ -252,7 +252,7 @@ std::string BasicDate(std::string_view v) {
 bool IsStructured(std::string_view base) { return base == "N" || base == "ADR" || base == "ORG" || base == "GENDER"; }
 
 // One content line in canonical form, or "" for a line to ignore.
-std::string CanonicalLine(std::string_view line) {
+std::string CanonicalLine(std::string_view line, bool ignore_stamps) {
   size_t colon = std::string_view::npos;
   bool quoted = false;
   for (size_t i = 0; i < line.size(); ++i) {
@@ -269,6 +269,7 @@ std::string CanonicalLine(std::string_view line) {
   // A group prefix ("item1.TEL") stays part of the name.
   const std::string base = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
   if (base == "PRODID" || base == "REV") return "";
+  if (ignore_stamps && (base == "DTSTAMP" || base == "CREATED" || base == "LAST-MODIFIED")) return "";
   // Parameter name -> its values: "TYPE=a,b", "TYPE=a;TYPE=b" and the bare
   // vCard 2.1 "a;b" alike; quotes dropped; token values upper-cased.
   std::map<std::string, std::set<std::string>> params;
@@ -346,13 +347,11 @@ std::string Close(Component& c) {
   return out + "END:" + c.name;
 }
 
-}  // namespace
-
-std::string CanonicalCard(std::string_view text) {
+std::string Canonical(std::string_view text, bool ignore_stamps) {
   std::vector<Component> stack;
   Component top;  // what lies outside any BEGIN
   for (const std::string& raw : UnfoldedLines(text)) {
-    const std::string line = CanonicalLine(raw);
+    const std::string line = CanonicalLine(raw, ignore_stamps);
     if (line.empty()) continue;
     if (line.rfind("BEGIN:", 0) == 0) {
       stack.push_back(Component{Upper(line.substr(6)), {}});
@@ -379,7 +378,13 @@ std::string CanonicalCard(std::string_view text) {
   return out;
 }
 
+}  // namespace
+
+std::string CanonicalCard(std::string_view text) { return Canonical(text, false); }
+
 bool SameCard(std::string_view a, std::string_view b) { return CanonicalCard(a) == CanonicalCard(b); }
+
+bool SameItemContent(std::string_view a, std::string_view b) { return Canonical(a, true) == Canonical(b, true); }
 
 std::string FirstDifference(std::string_view sent, std::string_view stored) {
   const std::string a = CanonicalCard(sent);

@@ -41,6 +41,12 @@ std::string CanonicalCard(std::string_view text);
 // CanonicalCard(a) == CanonicalCard(b).
 bool SameCard(std::string_view a, std::string_view b);
 
+// SameCard, and DTSTAMP, CREATED and LAST-MODIFIED ignored too: the time
+// stamps a store writes by itself (Evolution Data Server adds CREATED and
+// LAST-MODIFIED where an item it is given has none). For a device's own
+// store, where what matters is whether the user's data is the same.
+bool SameItemContent(std::string_view a, std::string_view b);
+
 // For messages: the name of the first property (in canonical order) that
 // one holds and the other does not (as it is, or as often), e.g. "TEL";
 // "" when SameCard.

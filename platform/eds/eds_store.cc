@@ -361,7 +361,7 @@ class LibEdsStore : public EdsStore {
     Result<EClient*> client = ClientFor(collection);
     if (!client) return client.error();
     if (collection.kind == EdsKind::kAddressBook) return WriteContacts(collection, E_BOOK_CLIENT(*client), texts, replace);
-    return WriteCalendar(collection, E_CAL_CLIENT(*client), texts);
+    return WriteCalendar(collection, E_CAL_CLIENT(*client), texts, replace);
   }
 
   Status WriteContacts(const EdsCollection& collection, EBookClient* client, const std::vector<std::string>& texts,
@@ -382,39 +382,74 @@ class LibEdsStore : public EdsStore {
     return Status::Ok();
   }
 
-  // Calendar items go in as one iCalendar "publish" (RFC 5546) that holds
-  // them all: EDS adds each, or replaces the one with its UID, time zones,
-  // recurring masters and their overrides included, in one request.
-  Status WriteCalendar(const EdsCollection& collection, ECalClient* client, const std::vector<std::string>& texts) {
-    GObjectPtr<ICalComponent> all(i_cal_component_new_vcalendar());
-    i_cal_component_take_property(all.get(), i_cal_property_new_version("2.0"));
-    i_cal_component_take_property(all.get(), i_cal_property_new_prodid("-//Holdfast//EDS//EN"));
-    i_cal_component_take_property(all.get(), i_cal_property_new_method(I_CAL_METHOD_PUBLISH));
-    std::set<std::string> zones;
+  // Time zones first (EDS keeps each under its own TZID), then every
+  // component in one create request: recurring masters with their overrides,
+  // which EDS takes together. (A "publish" through receive_objects was
+  // measured to rename TZIDs to libical's built-in ones and to add an EXDATE
+  // for each override: not the item that was captured.) Replacing removes
+  // the items first (a cut between the two leaves them missing on the
+  // device, and a restore run again adds them).
+  Status WriteCalendar(const EdsCollection& collection, ECalClient* client, const std::vector<std::string>& texts,
+                       bool replace) {
+    std::vector<GObjectPtr<ICalComponent>> items;
     for (const std::string& text : texts) {
       GObjectPtr<ICalComponent> item(i_cal_component_new_from_string(text.c_str()));
       if (!item || i_cal_component_isa(item.get()) != I_CAL_VCALENDAR_COMPONENT) {
         return Status(ErrorCode::kMalformedInput,
                       Describe(collection) + ": an item is not an iCalendar object EDS can read");
       }
+      items.push_back(std::move(item));
+    }
+    std::set<std::string> zones;
+    std::set<std::string> uids;
+    std::vector<GObjectPtr<ICalComponent>> parts;
+    for (const GObjectPtr<ICalComponent>& item : items) {
       for (ICalComponent* raw = i_cal_component_get_first_component(item.get(), I_CAL_ANY_COMPONENT); raw != nullptr;
            raw = i_cal_component_get_next_component(item.get(), I_CAL_ANY_COMPONENT)) {
         GObjectPtr<ICalComponent> part(raw);
         const ICalComponentKind kind = i_cal_component_isa(part.get());
         if (kind == I_CAL_VTIMEZONE_COMPONENT) {
-          GObjectPtr<ICalProperty> tzid(i_cal_component_get_first_property(part.get(), I_CAL_TZID_PROPERTY));
-          const gchar* name = tzid ? i_cal_property_get_tzid(tzid.get()) : nullptr;
-          if (name == nullptr || !zones.insert(name).second) continue;
-        } else if (kind != I_CAL_VEVENT_COMPONENT && kind != I_CAL_VTODO_COMPONENT &&
-                   kind != I_CAL_VJOURNAL_COMPONENT) {
-          continue;
+          HF_RETURN_IF_ERROR(AddZone(collection, client, part.get(), &zones));
+        } else if (kind == I_CAL_VEVENT_COMPONENT || kind == I_CAL_VTODO_COMPONENT ||
+                   kind == I_CAL_VJOURNAL_COMPONENT) {
+          uids.insert(ComponentUid(part.get()));
+          parts.push_back(std::move(part));
         }
-        i_cal_component_take_component(all.get(), i_cal_component_clone(part.get()));
       }
     }
     GError* error = nullptr;
-    if (!e_cal_client_receive_objects_sync(client, all.get(), E_CAL_OPERATION_FLAG_NONE, nullptr, &error)) {
-      return FromGError(error, Describe(collection) + ": writing " + std::to_string(texts.size()) + " items");
+    if (replace) {
+      GSList* ids = nullptr;
+      for (const std::string& uid : uids) ids = g_slist_prepend(ids, e_cal_component_id_new(uid.c_str(), nullptr));
+      gboolean removed = e_cal_client_remove_objects_sync(client, ids, E_CAL_OBJ_MOD_ALL, E_CAL_OPERATION_FLAG_NONE,
+                                                          nullptr, &error);
+      g_slist_free_full(ids, reinterpret_cast<GDestroyNotify>(e_cal_component_id_free));
+      if (!removed) return FromGError(error, Describe(collection) + ": removing " + std::to_string(uids.size()) +
+                                                 " items to replace them");
+    }
+    GSList* list = nullptr;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) list = g_slist_prepend(list, it->get());
+    gboolean created =
+        e_cal_client_create_objects_sync(client, list, E_CAL_OPERATION_FLAG_NONE, nullptr, nullptr, &error);
+    g_slist_free(list);
+    if (!created) {
+      return FromGError(error, Describe(collection) + ": adding " + std::to_string(texts.size()) + " items");
+    }
+    return Status::Ok();
+  }
+
+  Status AddZone(const EdsCollection& collection, ECalClient* client, ICalComponent* vtimezone,
+                 std::set<std::string>* added) {
+    GObjectPtr<ICalProperty> tzid(i_cal_component_get_first_property(vtimezone, I_CAL_TZID_PROPERTY));
+    const gchar* name = tzid ? i_cal_property_get_tzid(tzid.get()) : nullptr;
+    if (name == nullptr || !added->insert(name).second) return Status::Ok();
+    GObjectPtr<ICalTimezone> zone(i_cal_timezone_new());
+    if (!i_cal_timezone_set_component(zone.get(), i_cal_component_clone(vtimezone))) {
+      return Status(ErrorCode::kMalformedInput, Describe(collection) + ": time zone '" + name + "' cannot be read");
+    }
+    GError* error = nullptr;
+    if (!e_cal_client_add_timezone_sync(client, zone.get(), nullptr, &error)) {
+      return FromGError(error, Describe(collection) + ": adding time zone '" + std::string(name) + "'");
     }
     return Status::Ok();
   }
