@@ -32,10 +32,13 @@ PACKAGES=(
 # the DAV benchmark compares with (issue 14); strace counts the connections a
 # DAV retry test makes. The agent's desktop notifications are checked against a
 # real notification server, dunst, on an Xvfb display and a session bus of the
-# test's own (tests/integration/agent_run_test.cc).
+# test's own (tests/integration/agent_run_test.cc). Evolution Data Server and its
+# client libraries: the build then has EDS sources (optional: HOLDFAST_EDS, docs/eds.md)
+# and the EDS tests run against the real service on a private session bus.
 TEST_PACKAGES=(khard khal todoman
   radicale xandikos apache2 apache2-utils nginx libnginx-mod-http-dav-ext vdirsyncer strace
-  dunst xvfb xauth dbus-daemon dbus-bin faketime)
+  dunst xvfb xauth dbus-daemon dbus-bin faketime
+  evolution-data-server libebook1.2-dev libecal2.0-dev)
 # The .deb packages (packaging/install.cmake): cpack's DEB generator runs file and
 # dpkg-shlibdeps (dpkg-dev); the package test (tests/package) runs systemd-analyze
 # verify on the installed units and man to check the man pages.
@@ -242,9 +245,10 @@ run_demo() {
 case "${1:-}" in
   test)
     install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"
-    build "$BUILD_DIR"
+    # EDS is installed with the test packages: its tests must not be left out quietly.
+    build "$BUILD_DIR" -DHOLDFAST_EDS=ON
     run_tests "$BUILD_DIR"
-    build "$ASAN_BUILD_DIR" -DHOLDFAST_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$SANITIZE_FLAGS"
+    build "$ASAN_BUILD_DIR" -DHOLDFAST_EDS=ON -DHOLDFAST_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$SANITIZE_FLAGS"
     # Under the sanitizers every test runs, the long crash campaigns with
     # smaller counts (the normal run above does the CI counts; docs/reliability.md).
     HOLDFAST_POWER_CUT_STRIDE=4 HOLDFAST_IO_ERROR_STRIDE=10 HOLDFAST_KILLS=25 HOLDFAST_DISK_FULL_LEVELS=2 \
