@@ -70,3 +70,8 @@ if(HOLDFAST_HAVE_EDS)
   holdfast_test(eds_tool_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_tool_test.cc)
   add_dependencies(eds_tool_test holdfast-eds-tool)
 endif()
+# Issue 16: an eds source's items pushed, checked and recovered (reference server, Radicale), restored into EDS.
+if(HOLDFAST_HAVE_EDS)
+  holdfast_test(eds_sync_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_sync_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
+  add_dependencies(eds_sync_test holdfast-eds-tool holdfast holdfast-server)
+endif()
