@@ -462,7 +462,9 @@ Result<Config> LoadConfig(const std::filesystem::path& path) {
           return Malformed(path, bad);
         }
         std::optional<SourceKind> pick_kind = ParseSourceKind(p["kind"].get<std::string>());
-        if (!pick_kind) return Malformed(path, bad + " (kind: contacts, calendar, tasks or notes)");
+        if (!pick_kind || BuiltinEdsUid(*pick_kind).empty()) {
+          return Malformed(path, bad + " (kind: contacts, calendar, tasks or notes)");
+        }
         source.eds_collections.push_back({*pick_kind, p["uid"].get<std::string>()});
       }
     }

@@ -57,6 +57,71 @@ TEST_CASE("a duplicate source name is refused") {
   CHECK(AddSource(&config, s).code() == ErrorCode::kAlreadyExists);
 }
 
+TEST_CASE("an eds source keeps its picked EDS collections through a save and load; bad picks are refused") {
+  TempDir dir;
+  Config config;
+  SourceConfig s;
+  s.name = "eds";
+  s.kind = SourceKind::kEds;
+  s.path = "/home/u/.local/share/evolution";
+  s.eds_collections = {{SourceKind::kContacts, "system-address-book"}, {SourceKind::kContacts, "1a2b-work"},
+                       {SourceKind::kNotes, "system-memo-list"}};
+  REQUIRE(AddSource(&config, s).ok());
+  const auto path = dir / "config.json";
+  REQUIRE(SaveConfig(path, config).ok());
+  Result<Config> loaded = LoadConfig(path);
+  REQUIRE(loaded);
+  REQUIRE(loaded->sources.size() == 1);
+  CHECK(loaded->sources[0].kind == SourceKind::kEds);
+  CHECK(loaded->sources[0].eds_collections == s.eds_collections);
+
+  Config other;
+  SourceConfig photos = s;
+  photos.name = "p";
+  photos.eds_collections = {{SourceKind::kPhotos, "x"}};
+  CHECK(AddSource(&other, photos).code() == ErrorCode::kInvalidArgument);
+  photos.eds_collections = {{SourceKind::kContacts, ""}};
+  CHECK(AddSource(&other, photos).code() == ErrorCode::kInvalidArgument);
+  photos.eds_collections = {{SourceKind::kCalendar, "c"}, {SourceKind::kCalendar, "c"}};
+  CHECK(AddSource(&other, photos).code() == ErrorCode::kInvalidArgument);
+  SourceConfig vdir;
+  vdir.name = "v";
+  vdir.kind = SourceKind::kContacts;
+  vdir.path = "/x";
+  vdir.eds_collections = {{SourceKind::kContacts, "system-address-book"}};
+  CHECK(AddSource(&other, vdir).code() == ErrorCode::kInvalidArgument);
+  CHECK(other.sources.empty());
+
+  WriteFileBytes(dir / "bad.json",
+                 R"({"sources": [{"name": "eds", "kind": "eds", "path": "/e", "eds_collections": [{"kind": "photos", "uid": "x"}]}]})");
+  Result<Config> bad = LoadConfig(dir / "bad.json");
+  REQUIRE(!bad);
+  CHECK(bad.error().message().find("sources[0].eds_collections") != std::string::npos);
+}
+
+TEST_CASE("a DAV map of an eds source's collection takes the collection's own kind") {
+  Config config;
+  SourceConfig s;
+  s.name = "eds";
+  s.kind = SourceKind::kEds;
+  s.path = "/e";
+  s.eds_collections = {{SourceKind::kTasks, "todo-42"}};
+  REQUIRE(AddSource(&config, s).ok());
+  RemoteConfig dav;
+  dav.name = "dav";
+  dav.type = RemoteType::kDav;
+  dav.url = "http://127.0.0.1:5232/u/";
+  REQUIRE(AddRemote(&config, dav).ok());
+  REQUIRE(MapCollection(&config, "dav", {"eds", "todo-42", SourceKind::kContacts, "http://127.0.0.1:5232/u/t/"}).ok());
+  REQUIRE(MapCollection(&config, "dav", {"eds", "system-calendar", SourceKind::kContacts, "http://127.0.0.1:5232/u/c/"}).ok());
+  REQUIRE(config.remotes[0].collections.size() == 2);
+  CHECK(config.remotes[0].collections[0].kind == SourceKind::kTasks);
+  CHECK(config.remotes[0].collections[1].kind == SourceKind::kCalendar);
+  Status unknown = MapCollection(&config, "dav", {"eds", "1a2b", SourceKind::kContacts, "http://127.0.0.1:5232/u/x/"});
+  CHECK(unknown.code() == ErrorCode::kInvalidArgument);
+  CHECK(unknown.message().find("'1a2b'") != std::string::npos);
+}
+
 TEST_CASE("malformed config files give errors naming the file and the field") {
   TempDir dir;
   const auto path = dir / "config.json";
