@@ -13,7 +13,8 @@ namespace {
 using namespace holdfast;
 
 bool SameSources(const agent::SourceConfig& a, const agent::SourceConfig& b) {
-  return a.name == b.name && a.kind == b.kind && a.path == b.path && a.loss_percent == b.loss_percent &&
+  return a.name == b.name && a.kind == b.kind && a.path == b.path && a.eds_collections == b.eds_collections &&
+         a.loss_percent == b.loss_percent &&
          a.loss_min_items == b.loss_min_items;
 }
 

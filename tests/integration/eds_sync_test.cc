@@ -2,13 +2,19 @@
 // captured from a real Evolution Data Server in a private session, pushed to
 // the reference server and to Radicale, checked, lost in a server wipe,
 // recovered with read-back, and after a device reset put back into EDS from
-// the vault, where EDS's own API reads them as they were.
+// the vault, where EDS's own API reads them as they were; and `holdfast run`
+// captures and pushes a contact written through EDS by itself.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/exit_codes.h"
+#include "tests/support/child_process.h"
 #include "tests/support/dav_device.h"
 #include "tests/support/eds_session.h"
 #include "tests/support/inventory.h"
@@ -146,6 +152,76 @@ TEST_CASE("eds collections go to Radicale as an address book, calendars and a ta
   REQUIRE_MESSAGE(recover.exit_code == kExitOk, (recover.out + recover.err + device.server.ReadLog()));
   CHECK(recover.out.find("VERIFIED") != std::string::npos);
   CHECK(items_on_server() == std::pair<size_t, size_t>(4, kItems));
+}
+
+// The agent's log (a file), read whole.
+std::string ReadLog(const fs::path& log) {
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Waits (at most 60 s) until the log holds `line`; false if it never does.
+bool WaitForLog(const fs::path& log, const std::string& line) {
+  for (int i = 0; i < 600; ++i) {
+    if (ReadLog(log).find(line) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST_CASE("holdfast run sees EDS change its data, captures the new contact and pushes it by itself") {
+  testing::TempDir temp;
+  const fs::path dir = temp.path();
+  EdsSession eds(dir);
+  ProcessResult populated = eds.RunTool({"populate", "--contacts", "20", "--events", "3", "--seed", "5"});
+  REQUIRE_MESSAGE(populated.exit_code == 0, populated.err);
+  const std::string data = (dir / "server").string();
+  testing::WriteTokenFile(dir / "token", testing::AddAccount(data, "phone"));
+  testing::ServerProcess server(data);
+  Require(eds, dir, {"init"});
+  Require(eds, dir, {"source", "add", "--kind", "eds", eds.data_dir().string()});
+  Require(eds, dir, {"remote", "add", "home", "--url", server.url(), "--account", "phone", "--token-file",
+                     (dir / "token").string()});
+
+  // The agent runs in the EDS session (env(1) sets the session's variables).
+  std::vector<std::string> argv = {"/usr/bin/env"};
+  for (const std::string& var : eds.env()) argv.push_back(var);
+  for (const std::string& arg : {testing::HoldfastBinary(), std::string("--vault"), (dir / "vault.db").string(),
+                                 std::string("--config"), (dir / "config.json").string(), std::string("run")}) {
+    argv.push_back(arg);
+  }
+  const fs::path log = dir / "agent.log";
+  testing::ChildOptions options;
+  options.output_file = log.string();
+  testing::ChildProcess agent(argv, options);
+  REQUIRE_MESSAGE(WaitForLog(log, "captured eds: 23 new"), ReadLog(log));
+  REQUIRE_MESSAGE(WaitForLog(log, "home: pushed"), ReadLog(log));
+
+  // A contact written through EDS's API, as GNOME Contacts would.
+  testing::WriteFileBytes(dir / "new.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:added-by-the-user\r\nFN:Added Later\r\n"
+                                           "END:VCARD\r\n");
+  ProcessResult added = eds.RunTool({"add", "--collection", "system-address-book", "--kind", "contacts",
+                                     (dir / "new.vcf").string()});
+  REQUIRE_MESSAGE(added.exit_code == 0, added.err);
+  REQUIRE_MESSAGE(WaitForLog(log, "captured eds: 1 new"), ReadLog(log));
+  // Pushed after that capture: a "pushed" line after the capture's.
+  bool pushed = false;
+  for (int i = 0; i < 600 && !pushed; ++i) {
+    const std::string text = ReadLog(log);
+    pushed = text.find("home: pushed", text.find("captured eds: 1 new")) != std::string::npos;
+    if (!pushed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK_MESSAGE(pushed, ReadLog(log));
+  agent.Terminate(10000);
+  // The agent held the vault; stopped, the vault and the server agree, the
+  // new contact among 21.
+  const testing::Inventory vault = testing::VaultInventory((dir / "vault.db").string());
+  CHECK(testing::ServerInventory(data) == vault);
+  size_t items = 0;
+  for (const auto& [collection, summary] : vault) items += std::stoul(summary.substr(0, summary.find(' ')));
+  CHECK(items == 20 + 3 + 1);
 }
 
 }  // namespace
