@@ -4,6 +4,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/exit_codes.h"
+#include "platform/eds/eds_store.h"
 #include "platform/paths.h"
 #include "platform/terminal_text.h"
 
@@ -32,6 +33,11 @@ int RunSourceAdd(const GlobalOptions& options, const SourceAddArgs& args) {
   for (const std::string& uid : args.task_lists) picks.push_back({agent::SourceKind::kTasks, uid});
   for (const std::string& uid : args.memo_lists) picks.push_back({agent::SourceKind::kNotes, uid});
   if (*kind == agent::SourceKind::kEds) {
+    if (!platform::eds::EdsSupportBuiltIn()) {
+      // Says what to install and rebuild with.
+      Result<std::unique_ptr<platform::eds::EdsStore>> unavailable = platform::eds::EdsStore::Connect("");
+      return ReportError(unavailable.error());
+    }
     // EDS keeps its data beside ours: $XDG_DATA_HOME/evolution.
     if (path.empty()) {
       Result<std::filesystem::path> data = platform::DefaultDataDir();

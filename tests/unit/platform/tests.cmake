@@ -10,3 +10,4 @@ holdfast_test(terminal_text_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/terminal
 holdfast_test(http_client_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_client_test.cc LIBS holdfast_platform)
 holdfast_test(tree_watcher_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/tree_watcher_test.cc LIBS holdfast_platform)
 holdfast_test(control_socket_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/control_socket_test.cc LIBS holdfast_platform)
+holdfast_test(eds_store_test unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_store_test.cc LIBS holdfast_platform)
