@@ -185,26 +185,26 @@ new_items() { sed -n 's/^eds: .*items: \([0-9]*\) new, \([0-9]*\) changed.*/\1 \
 # for both sides alike.
 measure "$TOOL" read-all
 echo "warm-up read-all: $M_OUT" >&2
-declare -a BR_WALL BR_CPU BR_RSS BR_EDS HC_WALL HC_CPU HC_RSS HC_EDS H2_WALL H2_CPU H2_RSS H2_EDS
+declare -a BR_EDSP HC_EDSP H2_EDSP BR_WALL BR_CPU BR_RSS BR_EDS HC_WALL HC_CPU HC_RSS HC_EDS H2_WALL H2_CPU H2_RSS H2_EDS
 for r in $(seq 1 "$ROUNDS"); do
   echo "capture round $r/$ROUNDS" >&2
   rm -f "$WORK/items.dump"; sync
   measure sh -c '"$0" read-all --out "$1" && sync "$1"' "$TOOL" "$WORK/items.dump"
   BR_WALL+=("$M_WALL"); BR_CPU+=("$M_CPU"); BR_RSS+=("$M_RSS_KIB"); BR_EDS+=("$(sum_eds "$M_EDS")")
-  READ_OUT=$M_OUT; READ_EDS=$M_EDS
+  READ_OUT=$M_OUT; BR_EDSP+=("$M_EDS")
   read_items=$(json_field items "$M_OUT")
   [ "$read_items" = "$ITEMS" ] || { echo "read-all read $read_items items, the store has $ITEMS" >&2; exit 1; }
 
   new_vault; sync
   measure "$HF" --vault "$WORK/vault.db" --config "$CONFIG" capture
   HC_WALL+=("$M_WALL"); HC_CPU+=("$M_CPU"); HC_RSS+=("$M_RSS_KIB"); HC_EDS+=("$(sum_eds "$M_EDS")")
-  CAP_OUT=$M_OUT; CAP_EDS=$M_EDS
+  CAP_OUT=$M_OUT; HC_EDSP+=("$M_EDS")
   read -r cap_new cap_changed <<< "$(new_items "$M_OUT")"
   [ "${cap_new:-}" = "$HF_ITEMS" ] || { echo "capture: $M_OUT (expected $HF_ITEMS new items)" >&2; exit 1; }
 
   measure "$HF" --vault "$WORK/vault.db" --config "$CONFIG" capture
   H2_WALL+=("$M_WALL"); H2_CPU+=("$M_CPU"); H2_RSS+=("$M_RSS_KIB"); H2_EDS+=("$(sum_eds "$M_EDS")")
-  CAP2_OUT=$M_OUT; CAP2_EDS=$M_EDS
+  CAP2_OUT=$M_OUT; H2_EDSP+=("$M_EDS")
   read -r c2_new c2_changed <<< "$(new_items "$M_OUT")"
   [ "${c2_new:-}" = 0 ] && [ "${c2_changed:-}" = 0 ] || { echo "second capture changed something: $M_OUT" >&2; exit 1; }
 done
@@ -226,19 +226,19 @@ check_counts() {  # WHO
   measure "$TOOL" count
   [ "$M_OUT" = "$EXPECTED" ] || { printf 'after %s, EDS counts\n%s\nexpected\n%s\n' "$1" "$M_OUT" "$EXPECTED" >&2; exit 1; }
 }
-declare -a BW_WALL BW_CPU BW_RSS BW_EDS HR_WALL HR_CPU HR_RSS HR_EDS
+declare -a BW_EDSP HR_EDSP BW_WALL BW_CPU BW_RSS BW_EDS HR_WALL HR_CPU HR_RSS HR_EDS
 for r in $(seq 1 "$ROUNDS"); do
   echo "restore round $r/$ROUNDS" >&2
   reset_store
   measure "$TOOL" write-all "$WORK/items.dump"
   BW_WALL+=("$M_WALL"); BW_CPU+=("$M_CPU"); BW_RSS+=("$M_RSS_KIB"); BW_EDS+=("$(sum_eds "$M_EDS")")
-  WRITE_OUT=$M_OUT; WRITE_EDS=$M_EDS
+  WRITE_OUT=$M_OUT; BW_EDSP+=("$M_EDS")
   check_counts "write-all"
 
   reset_store
   measure "$HF" --vault "$WORK/vault.db" --config "$CONFIG" restore-device
   HR_WALL+=("$M_WALL"); HR_CPU+=("$M_CPU"); HR_RSS+=("$M_RSS_KIB"); HR_EDS+=("$(sum_eds "$M_EDS")")
-  REST_OUT=$M_OUT; REST_EDS=$M_EDS
+  REST_OUT=$M_OUT; HR_EDSP+=("$M_EDS")
   grep -q "^eds: wrote " <<< "$M_OUT" || { echo "restore-device: $M_OUT" >&2; exit 1; }
   check_counts "restore-device"
 done
@@ -256,9 +256,13 @@ row() {  # LABEL HOLDFAST_ARRAY BASELINE_ARRAY UNIT
     echo "| $1 | $(fmt "$hm") s | $(fmt "$bm") s | $(ratio "$hm" "$bm") |"
   fi
 }
-eds_line() {  # LABEL "BOOK CAL REG BUS OTHER"
-  read -r a c g u o <<< "$2"
-  echo "| $1 | $a | $c | $g | $u | $o |"
+eds_line() {  # LABEL ARRAY_OF_"BOOK CAL REG BUS OTHER": medians per process
+  local -n rows=$2
+  local col line=""
+  for col in 1 2 3 4 5; do
+    line+=" $(fmt "$(median $(printf '%s\n' "${rows[@]}" | awk -v c=$col '{print $c}'))") |"
+  done
+  echo "| $1 |$line"
 }
 cat <<MD
 ### Run of $DATE_START-$DATE_END UTC ($(nproc) cores, $(uname -m), $(df -T "$WORK" | awk 'NR==2 {print $2}'), binaries of $(git -C "$ROOT" rev-parse --short HEAD))
@@ -289,15 +293,15 @@ second capture ${H2_WALL[*]} (CPU ${H2_CPU[*]}; EDS ${H2_EDS[*]}); restore-devic
 write-all ${BW_WALL[*]} (CPU ${BW_CPU[*]}; EDS ${BW_EDS[*]}). Peak RSS (KiB): capture ${HC_RSS[*]}; read-all ${BR_RSS[*]};
 second capture ${H2_RSS[*]}; restore-device ${HR_RSS[*]}; write-all ${BW_RSS[*]}.
 
-EDS CPU by process in the last round (s):
+EDS CPU by process, medians over the rounds (s):
 
 | step | address-book factory | calendar factory | source registry | dbus-daemon | other |
 |---|---|---|---|---|---|
-$(eds_line "holdfast capture" "$CAP_EDS")
-$(eds_line "read-all + sync" "$READ_EDS")
-$(eds_line "second capture" "$CAP2_EDS")
-$(eds_line "holdfast restore-device" "$REST_EDS")
-$(eds_line "write-all" "$WRITE_EDS")
+$(eds_line "holdfast capture" HC_EDSP)
+$(eds_line "read-all + sync" BR_EDSP)
+$(eds_line "second capture" H2_EDSP)
+$(eds_line "holdfast restore-device" HR_EDSP)
+$(eds_line "write-all" BW_EDSP)
 
 What each side did (last round): read-all: \`$READ_OUT\` (file of $DUMP_BYTES bytes); capture: \`$(head -1 <<< "$CAP_OUT")\`
 (vault and WAL: $VAULT_BYTES bytes); second capture: \`$(head -1 <<< "$CAP2_OUT")\`; write-all: \`$WRITE_OUT\`;
