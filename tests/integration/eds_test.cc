@@ -282,7 +282,14 @@ TEST_CASE("EDS additions and deletions are captured, and export writes the EDS i
 
   const ProcessResult captured = holdfast.Run({"capture"});
   CHECK_MESSAGE(captured.exit_code == kExitOk, (captured.out + captured.err));
-  CHECK_MESSAGE(Contains(captured.out, "items: 3 new, 0 changed, 0 back, 0 moved, 2 deleted; 0 skipped"), captured.out);
+  // Fails often (8 of 12 runs of this case alone): EDS's address-book revision
+  // is "<UTC second>(<counter>)" and the counter restarts at 0 whenever the
+  // backend is opened again, so the states after the capture, the add and the
+  // remove can share one revision within a second, and capture skips a
+  // collection whose revision is as recorded. A fault of the capture's change
+  // test (agent/device/capture.cc RunEds, platform/eds Revision), left failing.
+  CHECK_MESSAGE(Contains(captured.out, "items: 3 new, 0 changed, 0 back, 0 moved, 2 deleted; 0 skipped"),
+                ("changes through EDS not captured (the EDS revision repeated within one second?): " + captured.out));
   const auto counts = holdfast.Counts();
   CHECK(counts.at("system-address-book") == std::make_pair<int64_t, int64_t>(21, 2));
 
