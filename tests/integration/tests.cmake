@@ -69,6 +69,9 @@ add_dependencies(agent_run_test holdfast-handset-gen holdfast holdfast-server)
 if(HOLDFAST_HAVE_EDS)
   holdfast_test(eds_tool_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_tool_test.cc)
   add_dependencies(eds_tool_test holdfast-eds-tool)
+  # Issue 16: the EDS source kind's story (reset, restore-device, --overwrite, changes, hostile photo links, no bus).
+  holdfast_test(eds_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
+  add_dependencies(eds_test holdfast holdfast-eds-tool)
 endif()
 # Issue 16: an eds source's items pushed, checked and recovered (reference server, Radicale), restored into EDS.
 if(HOLDFAST_HAVE_EDS)

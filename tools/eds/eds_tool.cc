@@ -2,7 +2,7 @@
 // current session bus through EDS's own client libraries, for Holdfast's EDS
 // tests and benchmark (the independent reference: GNOME's own libraries read
 // and write it). Subcommands: populate, add, dump, count, read-all, write-all,
-// modify-loop (see --help of each). Exit status: 0 done, 1 failed (EDS
+// modify-loop, create-book, modify, remove (see --help of each). Exit status: 0 done, 1 failed (EDS
 // refused or is unreachable, a file cannot be read), 2 bad arguments.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -595,6 +595,91 @@ int ModifyLoop(const std::string& uid, int count) {
   return failures == 0 ? kExitOk : kExitFailed;
 }
 
+// create-book: a local address book (a child of "local-stub", as EDS's own
+// clients make one), registered with the session's source registry.
+int CreateBook(const std::string& uid, const std::string& name) {
+  GError* error = nullptr;
+  GRef<ESourceRegistry> registry(e_source_registry_new_sync(nullptr, &error));
+  if (!registry) return Fail(GErrorStatus("EDS source registry of the session bus", error));
+  GRef<ESource> source(e_source_new_with_uid(uid.c_str(), nullptr, &error));
+  if (!source) return Fail(GErrorStatus("a new ESource \"" + uid + "\"", error));
+  e_source_set_parent(source.get(), "local-stub");
+  e_source_set_display_name(source.get(), name.c_str());
+  auto* book = static_cast<ESourceBackend*>(e_source_get_extension(source.get(), E_SOURCE_EXTENSION_ADDRESS_BOOK));
+  e_source_backend_set_backend_name(book, "local");
+  if (!e_source_registry_commit_source_sync(registry.get(), source.get(), nullptr, &error)) {
+    return Fail(GErrorStatus("registering the address book \"" + uid + "\"", error));
+  }
+  // Wait until the registry lists it, so that a client started next finds it.
+  auto eds = Eds::Connect();
+  if (!eds) return Fail(eds.error());
+  auto c = (*eds)->Open(Kind::kContacts, uid);
+  if (!c) return Fail(c.error());
+  std::printf("created address book %s\n", uid.c_str());
+  return kExitOk;
+}
+
+// modify: one item changed in place (a contact's NOTE, a calendar item's
+// SUMMARY), as another client on the phone would.
+int Modify(const Target& target, const std::string& item_uid, const std::string& text) {
+  auto kind = ParseKind(target.kind);
+  if (!kind) return Fail(kind.error());
+  auto eds = Eds::Connect();
+  if (!eds) return Fail(eds.error());
+  const std::string uid = target.collection.empty() ? DefaultCollection(*kind) : target.collection;
+  auto c = (*eds)->Open(*kind, uid);
+  if (!c) return Fail(c.error());
+  GError* error = nullptr;
+  if (*kind == Kind::kContacts) {
+    EContact* raw = nullptr;
+    if (!e_book_client_get_contact_sync(c->book.get(), item_uid.c_str(), &raw, nullptr, &error)) {
+      return Fail(GErrorStatus("contact " + item_uid + " of \"" + uid + "\"", error));
+    }
+    GRef<EContact> contact(raw);
+    e_contact_set(contact.get(), E_CONTACT_NOTE, text.c_str());
+    if (!e_book_client_modify_contact_sync(c->book.get(), contact.get(), E_BOOK_OPERATION_FLAG_NONE, nullptr,
+                                           &error)) {
+      return Fail(GErrorStatus("changing contact " + item_uid + " of \"" + uid + "\"", error));
+    }
+  } else {
+    ICalComponent* raw = nullptr;
+    if (!e_cal_client_get_object_sync(c->cal.get(), item_uid.c_str(), nullptr, &raw, nullptr, &error)) {
+      return Fail(GErrorStatus("item " + item_uid + " of \"" + uid + "\"", error));
+    }
+    GRef<ICalComponent> comp(raw);
+    i_cal_component_set_summary(comp.get(), text.c_str());
+    if (!e_cal_client_modify_object_sync(c->cal.get(), comp.get(), E_CAL_OBJ_MOD_ALL, E_CAL_OPERATION_FLAG_NONE,
+                                         nullptr, &error)) {
+      return Fail(GErrorStatus("changing item " + item_uid + " of \"" + uid + "\"", error));
+    }
+  }
+  std::printf("modified %s in %s\n", item_uid.c_str(), uid.c_str());
+  return kExitOk;
+}
+
+// remove: items deleted by UID (a recurring event with all its instances).
+int Remove(const Target& target, const std::vector<std::string>& item_uids) {
+  auto kind = ParseKind(target.kind);
+  if (!kind) return Fail(kind.error());
+  auto eds = Eds::Connect();
+  if (!eds) return Fail(eds.error());
+  const std::string uid = target.collection.empty() ? DefaultCollection(*kind) : target.collection;
+  auto c = (*eds)->Open(*kind, uid);
+  if (!c) return Fail(c.error());
+  for (const std::string& item_uid : item_uids) {
+    GError* error = nullptr;
+    const gboolean ok =
+        *kind == Kind::kContacts
+            ? e_book_client_remove_contact_by_uid_sync(c->book.get(), item_uid.c_str(), E_BOOK_OPERATION_FLAG_NONE,
+                                                       nullptr, &error)
+            : e_cal_client_remove_object_sync(c->cal.get(), item_uid.c_str(), nullptr, E_CAL_OBJ_MOD_ALL,
+                                              E_CAL_OPERATION_FLAG_NONE, nullptr, &error);
+    if (!ok) return Fail(GErrorStatus("removing " + item_uid + " from \"" + uid + "\"", error));
+  }
+  std::printf("removed %zu %s from %s\n", item_uids.size(), KindName(*kind), uid.c_str());
+  return kExitOk;
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"Fills, reads and writes the Evolution Data Server of the session bus through EDS's own "
                "libraries (libebook, libecal): the reference for Holdfast's EDS tests and benchmark."};
@@ -648,6 +733,24 @@ int Run(int argc, char** argv) {
   modify_loop->add_option("--collection", loop_uid, "address book UID");
   modify_loop->add_option("--count", loop_count, "number of writes")->required()->check(CLI::PositiveNumber);
 
+  std::string book_uid, book_name;
+  auto* create_book = app.add_subcommand("create-book", "register a new local address book with EDS");
+  create_book->add_option("--uid", book_uid, "UID of the new ESource")->required();
+  create_book->add_option("--name", book_name, "its display name")->required();
+
+  std::string item_uid, new_text;
+  auto* modify = app.add_subcommand("modify", "change one item: a contact's NOTE, a calendar item's SUMMARY");
+  modify->add_option("--collection", target.collection, "collection UID (default: the kind's system one)");
+  modify->add_option("--kind", target.kind, "contacts, events, tasks or memos")->required();
+  modify->add_option("--uid", item_uid, "the item's UID")->required();
+  modify->add_option("--text", new_text, "the new NOTE or SUMMARY")->required();
+
+  std::vector<std::string> remove_uids;
+  auto* remove = app.add_subcommand("remove", "delete items by UID (a recurring event with its instances)");
+  remove->add_option("--collection", target.collection, "collection UID (default: the kind's system one)");
+  remove->add_option("--kind", target.kind, "contacts, events, tasks or memos")->required();
+  remove->add_option("UID", remove_uids, "UIDs of the items")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -661,6 +764,9 @@ int Run(int argc, char** argv) {
   if (read_all->parsed()) return ReadAll(out_path);
   if (write_all->parsed()) return WriteAll(file);
   if (modify_loop->parsed()) return ModifyLoop(loop_uid, loop_count);
+  if (create_book->parsed()) return CreateBook(book_uid, book_name);
+  if (modify->parsed()) return Modify(target, item_uid, new_text);
+  if (remove->parsed()) return Remove(target, remove_uids);
   return kExitUsage;
 }
 
