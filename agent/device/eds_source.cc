@@ -1,5 +1,7 @@
 #include "agent/device/eds_source.h"
 
+#include <time.h>
+
 #include <algorithm>
 
 #include "platform/pim/icalendar_reader.h"
@@ -56,6 +58,14 @@ int64_t EdsRevisionStamp(const EdsCollection& collection, const std::string& rev
   uint64_t stamp = 0;
   for (int i = 0; i < 8; ++i) stamp = (stamp << 8) | digest[i];
   return static_cast<int64_t>(stamp >> 1);
+}
+
+bool EdsRevisionSettled(const std::string& revision, int64_t now_s) {
+  struct tm parts {};
+  const char* end = strptime(revision.c_str(), "%Y-%m-%dT%H:%M:%S", &parts);
+  if (end == nullptr) return false;
+  const int64_t revision_s = static_cast<int64_t>(timegm(&parts));
+  return now_s - revision_s >= 2;
 }
 
 Result<PrefetchedFile> ReadEdsCollection(platform::eds::EdsStore& store, const EdsCollection& collection,

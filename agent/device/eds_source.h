@@ -42,6 +42,14 @@ Result<std::vector<platform::eds::EdsCollection>> ChooseEdsCollections(platform:
 // 63-bit hash of the collection's UID and revision text.
 int64_t EdsRevisionStamp(const platform::eds::EdsCollection& collection, const std::string& revision);
 
+// Whether a revision can be trusted to change with the next write. EDS's
+// revision is "<UTC time to the second or finer>(<counter>)" and the counter
+// starts again when EDS reopens the collection, so two states can share one
+// revision within its second: one read in that second (or with a time that
+// cannot be read) is not trusted, and the collection is read again at the
+// next capture (git's "racy" files, the same way).
+bool EdsRevisionSettled(const std::string& revision, int64_t now_s);
+
 // Reads a whole collection as one PrefetchedFile: every item parsed by the
 // vCard / iCalendar reader (path for messages: EdsCachePath), hashed, with
 // size_bytes the total of their texts and sha256 a digest of all of them.

@@ -282,12 +282,11 @@ TEST_CASE("EDS additions and deletions are captured, and export writes the EDS i
 
   const ProcessResult captured = holdfast.Run({"capture"});
   CHECK_MESSAGE(captured.exit_code == kExitOk, (captured.out + captured.err));
-  // Fails often (8 of 12 runs of this case alone): EDS's address-book revision
-  // is "<UTC second>(<counter>)" and the counter restarts at 0 whenever the
-  // backend is opened again, so the states after the capture, the add and the
-  // remove can share one revision within a second, and capture skips a
-  // collection whose revision is as recorded. A fault of the capture's change
-  // test (agent/device/capture.cc RunEds, platform/eds Revision), left failing.
+  // EDS's address-book revision is "<UTC second>(<counter>)" and the counter
+  // restarts at 0 whenever the backend is opened again, so the states after
+  // the capture, the add and the remove can share one revision within a
+  // second. This failed in 8 of 12 runs while capture trusted any revision as
+  // recorded; it trusts one only once its second is over (EdsRevisionSettled).
   CHECK_MESSAGE(Contains(captured.out, "items: 3 new, 0 changed, 0 back, 0 moved, 2 deleted; 0 skipped"),
                 ("changes through EDS not captured (the EDS revision repeated within one second?): " + captured.out));
   const auto counts = holdfast.Counts();
