@@ -71,7 +71,7 @@ TEST_CASE("source add refuses an unknown kind and a duplicate name") {
   ProcessResult bad = RunProcess({testing::HoldfastBinary(), "--config", config, "source", "add", "--kind",
                                   "faxes", (dir / "x").string()});
   CHECK(bad.exit_code == kExitUsage);
-  CHECK(bad.err.find("contacts, calendar, tasks, notes or photos") != std::string::npos);
+  CHECK(bad.err.find("contacts, calendar, tasks, notes, photos or eds") != std::string::npos);
   ProcessResult first = RunProcess({testing::HoldfastBinary(), "--config", config, "source", "add",
                                     "--kind", "photos", (dir / "DCIM").string()});
   CHECK(first.exit_code == kExitOk);
