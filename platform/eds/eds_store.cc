@@ -444,7 +444,9 @@ class LibEdsStore : public EdsStore {
     const gchar* name = tzid ? i_cal_property_get_tzid(tzid.get()) : nullptr;
     if (name == nullptr || !added->insert(name).second) return Status::Ok();
     GObjectPtr<ICalTimezone> zone(i_cal_timezone_new());
-    if (!i_cal_timezone_set_component(zone.get(), i_cal_component_clone(vtimezone))) {
+    // The zone takes the copy's component; the wrapper stays ours to drop.
+    GObjectPtr<ICalComponent> copy(i_cal_component_clone(vtimezone));
+    if (!i_cal_timezone_set_component(zone.get(), copy.get())) {
       return Status(ErrorCode::kMalformedInput, Describe(collection) + ": time zone '" + name + "' cannot be read");
     }
     GError* error = nullptr;
