@@ -52,3 +52,8 @@ add_dependencies(agent_fault_test holdfast-handset-gen holdfast holdfast-server)
 if(HOLDFAST_SANITIZE)
   target_compile_definitions(agent_fault_test PRIVATE HOLDFAST_SANITIZED_BUILD=1)
 endif()
+# Issue 16: restore-device into a private EDS session killed while it writes.
+if(HOLDFAST_HAVE_EDS)
+  holdfast_test(eds_restore_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_restore_kill_test.cc)
+  add_dependencies(eds_restore_kill_test holdfast holdfast-eds-tool)
+endif()

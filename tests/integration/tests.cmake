@@ -72,9 +72,10 @@ if(HOLDFAST_HAVE_EDS)
   # Issue 16: the EDS source kind's story (reset, restore-device, --overwrite, changes, hostile photo links, no bus).
   holdfast_test(eds_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
   add_dependencies(eds_test holdfast holdfast-eds-tool)
-endif()
-# Issue 16: an eds source's items pushed, checked and recovered (reference server, Radicale), restored into EDS.
-if(HOLDFAST_HAVE_EDS)
+  # Issue 16: Holdfast never holds EDS up (a direct reader of contacts.db does, the negative control).
+  holdfast_test(eds_blocking_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_blocking_test.cc)
+  add_dependencies(eds_blocking_test holdfast holdfast-eds-tool)
+  # Issue 16: an eds source's items pushed, checked and recovered (reference server, Radicale), restored into EDS.
   holdfast_test(eds_sync_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_sync_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
   add_dependencies(eds_sync_test holdfast-eds-tool holdfast holdfast-server)
 endif()

@@ -137,6 +137,11 @@ int ChildProcess::KillAndWait() {
 }
 
 int ChildProcess::Wait(int timeout_s) {
+  if (pid_ <= 0) {
+    // Reaped already (by Running()): waitpid(-1) would wait for any child.
+    DrainAndReap(nullptr);
+    return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : 128 + WTERMSIG(exit_status_);
+  }
   if (timeout_s <= 0) timeout_s = CommandTimeoutSeconds();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (true) {
