@@ -1,5 +1,7 @@
 #include "storage/capture_state.h"
 
+#include <algorithm>
+
 #include "storage/sqlite_handle.h"
 #include "storage/vault_connection.h"
 #include "storage/vault_sql.h"
@@ -129,6 +131,18 @@ Status CaptureState::ClearLossAlert(int64_t collection_id) {
     if (!stmt) return stmt.error();
     return stmt->Bind(1, collection_id).Run();
   });
+}
+
+Result<int64_t> CaptureState::ClearLossAlerts(const std::vector<int64_t>& collection_ids) {
+  Result<std::vector<LossAlert>> alerts = ListLossAlerts();
+  if (!alerts) return alerts.error();
+  int64_t cleared = 0;
+  for (const LossAlert& alert : *alerts) {
+    if (std::find(collection_ids.begin(), collection_ids.end(), alert.collection_id) == collection_ids.end()) continue;
+    HF_RETURN_IF_ERROR(ClearLossAlert(alert.collection_id));
+    ++cleared;
+  }
+  return cleared;
 }
 
 Result<std::vector<LossAlert>> CaptureState::ListLossAlerts() {

@@ -81,6 +81,9 @@ class CaptureState {
   // again updates the counts and keeps the time it was first raised.
   Status RaiseLossAlert(const LossAlert& alert);
   Status ClearLossAlert(int64_t collection_id);
+  // Clears the alerts of these collections (a restore put them back);
+  // returns how many there were.
+  Result<int64_t> ClearLossAlerts(const std::vector<int64_t>& collection_ids);
   Result<std::vector<LossAlert>> ListLossAlerts();
 
   // Replaces the problems recorded for `source` by the given list.

@@ -140,13 +140,9 @@ Status RestoreEdsSource(storage::Vault& vault, const SourceConfig& source, const
   }
   if (options.dry_run) return Status::Ok();
   // Restored whole: the loss alerts of its collections are answered.
-  Result<std::vector<storage::LossAlert>> alerts = vault.capture_state().ListLossAlerts();
-  if (!alerts) return alerts.error();
-  for (const storage::LossAlert& alert : *alerts) {
-    if (std::find(collections.begin(), collections.end(), alert.collection_id) == collections.end()) continue;
-    HF_RETURN_IF_ERROR(vault.capture_state().ClearLossAlert(alert.collection_id));
-    ++report->alerts_cleared;
-  }
+  Result<int64_t> cleared = vault.capture_state().ClearLossAlerts(collections);
+  if (!cleared) return cleared.error();
+  report->alerts_cleared += *cleared;
   return Status::Ok();
 }
 

@@ -101,13 +101,9 @@ class SourceRestorer {
     if (options_.dry_run) return Status::Ok();
     // Not restored whole: the loss alerts stay.
     if (report_->files_failed > 0) return FailureSummary();
-    Result<std::vector<storage::LossAlert>> alerts = vault_.capture_state().ListLossAlerts();
-    if (!alerts) return alerts.error();
-    for (const storage::LossAlert& alert : *alerts) {
-      if (std::find(collections_.begin(), collections_.end(), alert.collection_id) == collections_.end()) continue;
-      HF_RETURN_IF_ERROR(vault_.capture_state().ClearLossAlert(alert.collection_id));
-      ++report_->alerts_cleared;
-    }
+    Result<int64_t> cleared = vault_.capture_state().ClearLossAlerts(collections_);
+    if (!cleared) return cleared.error();
+    report_->alerts_cleared += *cleared;
     return Status::Ok();
   }
 
