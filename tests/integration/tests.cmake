@@ -79,3 +79,7 @@ if(HOLDFAST_HAVE_EDS)
   holdfast_test(eds_sync_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_sync_test.cc LIBS holdfast_platform nlohmann_json::nlohmann_json)
   add_dependencies(eds_sync_test holdfast-eds-tool holdfast holdfast-server)
 endif()
+# The conformance suite against the reference server, and its negative control (a fault that breaks one rule).
+holdfast_test(conformance_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/conformance_test.cc)
+add_dependencies(conformance_test holdfast-server holdfast-conformance)
+set_property(TEST conformance_test APPEND PROPERTY ENVIRONMENT "HOLDFAST_CONFORMANCE_BIN=$<TARGET_FILE:holdfast-conformance>")

@@ -42,12 +42,17 @@ struct FaultSpec {
   double reset_before = 0, reset_after = 0, truncate = 0;
   double drop = 0;  // per item of a batch: answered "stored" but not kept (a server that silently loses data)
   int latency_ms = 0;
+  // A broken rule rather than a transport fault, for the conformance suite's
+  // negative control (tools/conformance): a blob chunk at the wrong offset is
+  // answered 200 with what the server holds instead of 409 offset-mismatch.
+  bool offset_mismatch_200 = false;
   std::map<int64_t, ScheduledFault> at;  // by request number; replaces the random draw for that request
 };
 
 // "seed=7,error500=0.05,reset_after=0.02,latency_ms=20", and scheduled
 // faults "at=N:KIND" (KIND one of error500 error503 error429 reset_before
-// reset_after truncate drop latency:MS), repeatable. Empty gives no fault.
+// reset_after truncate drop latency:MS), repeatable; "offset_mismatch_200=1"
+// breaks a protocol rule on every request. Empty gives no fault.
 // Errors: kInvalidArgument naming the bad key or value.
 Result<FaultSpec> ParseFaultSpec(const std::string& text);
 
@@ -64,6 +69,8 @@ class FaultInjector {
   Decision Next();
   // Whether to drop this item silently (its own draw, per batch entry).
   bool DrawDrop();
+  // Whether the spec breaks the 409 offset-mismatch rule (offset_mismatch_200).
+  bool OffsetMismatchAnswers200() const { return spec_.offset_mismatch_200; }
 
  private:
   FaultSpec spec_;

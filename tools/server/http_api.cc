@@ -116,6 +116,7 @@ PutEntry DecodePut(const json& entry) {
   put.sha256_hex = entry["sha256"].get<std::string>();
   if (!IsUid(put.uid_text) || !IsSha256Hex(put.sha256_hex)) return put;
   put.blob = entry.contains("blob") && entry["blob"].get<bool>();
+  if (put.blob && entry.contains("content_base64")) return put;  // which of the two is meant: invalid
   if (!put.blob) {
     if (!entry.contains("content_base64")) return put;
     std::optional<std::string> content = platform::Base64Decode(entry["content_base64"].get<std::string>());
@@ -520,6 +521,7 @@ class Routes {
     Result<BlobState> state = store_.PutBlobChunk(account, req.matches[2], *offset, *size, req.body, &held);
     if (!state) {
       if (state.error().code() == ErrorCode::kAlreadyExists) {
+        if (faults_.OffsetMismatchAnswers200()) return Json(res, {{"received", held}, {"complete", false}});  // injected
         return Problem(res, 409, "offset-mismatch", state.error().message(), {{"offset", held}});
       }
       if (state.error().code() == ErrorCode::kDamageFound) {
