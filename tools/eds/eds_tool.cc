@@ -219,7 +219,9 @@ Result<std::vector<ReadItem>> ReadComponents(Collection& c, bool for_dump, std::
     item.uid = uid != nullptr ? uid : "";
     ICalProperty* rid = i_cal_component_get_first_property(comp, I_CAL_RECURRENCEID_PROPERTY);
     if (rid != nullptr) {
-      item.uid += std::string(" RECURRENCE-ID:") + i_cal_property_get_value_as_string(rid);
+      gchar* value = i_cal_property_get_value_as_string(rid);  // ours to free
+      item.uid += std::string(" RECURRENCE-ID:") + (value != nullptr ? value : "");
+      g_free(value);
       g_object_unref(rid);
     }
     if (for_dump && !g_keep_volatile) {
