@@ -60,7 +60,7 @@ for r in $(seq 1 "$RUNS"); do
 done
 
 row() {  # row LABEL FILE
-  jq -r --arg label "$1" '"| \($label) | \(.seconds*100|round/100) | \(.accepted) | \(.accepted_per_s|round) | \(.items_per_s|round) | \(.latency_ms.p50*10|round/10) | \(.latency_ms.p95*10|round/10) | \(.latency_ms.p99*10|round/10) | \(.latency_ms.max*10|round/10) | \(.rate_limited_429) | \(.rate_limited_without_retry_after) | \(.failed_retried) | \(.converged)/\(.devices) |"' "$2"
+  jq -r --arg name "$1" '"| \($name) | \(.seconds*100|round/100) | \(.accepted) | \(.accepted_per_s|round) | \(.items_per_s|round) | \(.latency_ms.p50*10|round/10) | \(.latency_ms.p95*10|round/10) | \(.latency_ms.p99*10|round/10) | \(.latency_ms.max*10|round/10) | \(.rate_limited_429) | \(.rate_limited_without_retry_after) | \(.failed_retried) | \(.converged)/\(.devices) |"' "$2"
 }
 cat <<MD
 ### Load: $DEVICES devices, $ITEMS items each in batches of $BATCH, on 127.0.0.1 ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))
