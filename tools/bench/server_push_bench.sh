@@ -25,13 +25,18 @@ ITEMS=$(sqlite3 -readonly "$VAULT" "SELECT count(*) FROM items")
 BYTES=$(sqlite3 -readonly "$VAULT" "SELECT sum(size_bytes) FROM items")
 
 SERVER_PID=""
-stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
+# strace passes no SIGTERM on to the server it runs: stop the server itself (strace's child) then.
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  local child; child=$(pgrep -P "$SERVER_PID" || true)
+  kill "${child:-$SERVER_PID}" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+}
 trap stop_server EXIT
 
 # push BIN [strace-output]: a fresh server from BIN, a first push to it; sets SECONDS_TAKEN and INVENTORY.
 push() {
   local bin=$1 trace=${2:-}
-  rm -rf "$WORK/server"; mkdir -p "$WORK/server"
+  rm -rf "$WORK/server"; mkdir -p "$WORK/server"; : > "$WORK/server/out"
   "$bin" add-account --data "$WORK/server/data" --account phone > "$WORK/server/token"
   chmod 600 "$WORK/server/token"
   if [ -n "$trace" ]; then
