@@ -83,3 +83,8 @@ endif()
 holdfast_test(conformance_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/conformance_test.cc)
 add_dependencies(conformance_test holdfast-server holdfast-conformance)
 set_property(TEST conformance_test APPEND PROPERTY ENVIRONMENT "HOLDFAST_CONFORMANCE_BIN=$<TARGET_FILE:holdfast-conformance>")
+
+# Many devices at once (tools/bench/load_gen.cc, scaled down): capacity by 429, nothing lost, all converge.
+holdfast_test(load_test integration SOURCES ${CMAKE_CURRENT_LIST_DIR}/load_test.cc LIBS nlohmann_json::nlohmann_json)
+add_dependencies(load_test holdfast-server holdfast-load-gen)
+set_property(TEST load_test APPEND PROPERTY ENVIRONMENT "HOLDFAST_LOAD_GEN_BIN=$<TARGET_FILE:holdfast-load-gen>")

@@ -1,6 +1,8 @@
 #include "tools/server/guarded_server.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -329,6 +331,34 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
   shutdown(sock, SHUT_RDWR);
   close(sock);
   return ok;
+}
+
+Status GuardedServer::WidenBacklog(int port, int backlog) {
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return ErrnoStatus("/proc/self/fd", errno);
+  Status result(ErrorCode::kNotFound, "no listening socket on port " + std::to_string(port));
+  while (dirent* entry = readdir(fds)) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == dirfd(fds)) continue;
+    struct stat st {};
+    int listening = 0;
+    socklen_t length = sizeof(listening);
+    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || !listening) continue;
+    sockaddr_storage address{};
+    socklen_t address_length = sizeof(address);
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&address), &address_length) != 0) continue;
+    const int bound = address.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port)
+                      : address.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
+                                                      : -1;
+    if (bound != port) continue;
+    result = ::listen(static_cast<int>(fd), backlog) == 0 ? Status::Ok()
+                                                          : ErrnoStatus("listen on port " + std::to_string(port), errno);
+    break;
+  }
+  closedir(fds);
+  return result;
 }
 
 }  // namespace holdfast::server

@@ -46,6 +46,13 @@ class GuardedServer : public httplib::Server {
   // not match (OpenSSL's reason in the message); the server is unchanged then.
   [[nodiscard]] Status UseTls(const std::string& cert_file, const std::string& key_file);
 
+  // Lets `backlog` connections wait to be accepted on the socket bound to
+  // `port` (call after binding). httplib listens with a backlog of 5: a burst
+  // of devices connecting at once would otherwise see SYNs dropped and wait
+  // for their retransmission (1 s, 3 s, 7 s...). httplib keeps the socket to
+  // itself, so it is found by its port. Errors: kNotFound, kIoError.
+  [[nodiscard]] static Status WidenBacklog(int port, int backlog);
+
  private:
   bool process_and_close_socket(socket_t sock) override;
   // Counts a connection of `address`; false (not counted) when it holds the maximum already.

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -244,13 +245,20 @@ thread_local bool drop_this_request = false;
 
 class Routes {
  public:
-  Routes(ServerStore& store, FaultInjector& faults, std::FILE* log, AccountQuota quota)
-      : store_(store), faults_(faults), log_(log), quota_(quota) {}
+  Routes(ServerStore& store, FaultInjector& faults, std::FILE* log, AccountQuota quota, Capacity capacity)
+      : store_(store), faults_(faults), log_(log), quota_(quota), capacity_(capacity) {}
 
   // Wraps a handler: faults, authentication, no exception escaping, the log.
   httplib::Server::Handler Guard(Handler handler) {
     return [this, handler](const httplib::Request& req, httplib::Response& res) {
       const FaultInjector::Decision decision = faults_.Next();
+      InflightSlot slot(inflight_);
+      if (capacity_.max_inflight > 0 && slot.count() > capacity_.max_inflight) {
+        res.set_header("Retry-After", std::to_string(capacity_.retry_after_s));
+        Problem(res, 429, "rate-limited",
+                "the server is at its capacity of " + std::to_string(capacity_.max_inflight) + " requests at once");
+        return Log(decision, req, "429", Fault::kNone);
+      }
       const Fault fault = decision.fault;
       if (decision.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(decision.latency_ms));
       bool answered = true;
@@ -406,23 +414,31 @@ class Routes {
     Result<AccountUsage> usage = store_.UsageAfter(account, collection, writes);
     if (!usage) return StoreError(res, usage.error());
     if (!WithinQuota(*usage, 0, res)) return;
+    // Refusals decided from the request alone are answered without a write;
+    // the rest goes to the store as one transaction (ApplyBatch).
+    std::vector<BatchPut> to_store;
+    for (const PutEntry& entry : entries) {
+      if (!entry.status.empty()) continue;
+      // The drop fault: an inline item answered "stored" and not kept.
+      const bool keep = entry.blob || !(drop_this_request || faults_.DrawDrop());
+      to_store.push_back(BatchPut{entry.uid_text, entry.sha256_hex, entry.blob, entry.content, keep});
+    }
+    std::vector<std::string> to_delete;
+    for (const json& uid : deletes) {
+      if (IsUid(uid.get<std::string>())) to_delete.push_back(uid.get<std::string>());
+    }
+    Result<std::vector<PutResult>> stored = store_.ApplyBatch(account, collection, to_store, to_delete);
+    if (!stored) return StoreError(res, stored.error());
     json put_results = json::array();
-    for (PutEntry& entry : entries) {
+    size_t next = 0;
+    for (const PutEntry& entry : entries) {
       json result = {{"uid", entry.uid}};
-      result["status"] = entry.status.empty() ? StorePut(account, collection, entry, &result) : entry.status;
+      result["status"] = entry.status.empty() ? PutStatusWord((*stored)[next++]) : entry.status;
       put_results.push_back(result);
     }
     json delete_results = json::array();
     for (const json& uid : deletes) {
-      json result = {{"uid", uid}};
-      if (!IsUid(uid.get<std::string>())) {
-        result["status"] = "invalid";
-      } else {
-        Status status = store_.DeleteItem(account, collection, uid.get<std::string>());
-        if (!status.ok()) return StoreError(res, status);
-        result["status"] = "deleted";
-      }
-      delete_results.push_back(result);
+      delete_results.push_back({{"uid", uid}, {"status", IsUid(uid.get<std::string>()) ? "deleted" : "invalid"}});
     }
     Json(res, {{"put", put_results}, {"delete", delete_results}});
   }
@@ -444,25 +460,13 @@ class Routes {
     return true;
   }
 
-  // Stores one checked entry of a batch; returns its status word.
-  std::string StorePut(const std::string& account, const std::string& collection, const PutEntry& entry, json* result) {
-    Result<PutResult> put = Status(ErrorCode::kInternal, "unset");
-    if (entry.blob) {
-      put = store_.PutItemBlob(account, collection, entry.uid_text, entry.sha256_hex);
-    } else {
-      if (drop_this_request || faults_.DrawDrop()) return "stored";  // injected: acknowledged, not kept
-      put = store_.PutItem(account, collection, entry.uid_text, entry.sha256_hex, entry.content);
-    }
-    if (!put) {
-      (*result)["detail"] = put.error().message();
-      return "error";
-    }
-    switch (*put) {
+  static const char* PutStatusWord(PutResult result) {
+    switch (result) {
       case PutResult::kStored: return "stored";
       case PutResult::kUnchanged: return "unchanged";
       case PutResult::kMissingBlob: return "missing-blob";
     }
-    return "error";
+    return "invalid";
   }
 
   void Inventory(const httplib::Request& req, httplib::Response& res, const std::string& account) {
@@ -535,16 +539,32 @@ class Routes {
     Json(res, {{"received", state->received_bytes}, {"complete", state->complete}});
   }
 
+  // Counts the requests being handled while it lives (this one included).
+  class InflightSlot {
+   public:
+    explicit InflightSlot(std::atomic<int>& inflight) : inflight_(inflight), count_(++inflight) {}
+    ~InflightSlot() { --inflight_; }
+    InflightSlot(const InflightSlot&) = delete;
+    InflightSlot& operator=(const InflightSlot&) = delete;
+    int count() const { return count_; }
+
+   private:
+    std::atomic<int>& inflight_;
+    int count_;
+  };
+
   ServerStore& store_;
   FaultInjector& faults_;
   std::FILE* log_;
   AccountQuota quota_;
+  Capacity capacity_;
+  std::atomic<int> inflight_{0};
   AuthThrottle throttle_;
   std::mutex log_mutex_;
 };
 
-Api::Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log, AccountQuota quota)
-    : routes_(std::make_unique<Routes>(store, faults, request_log, quota)) {}
+Api::Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log, AccountQuota quota, Capacity capacity)
+    : routes_(std::make_unique<Routes>(store, faults, request_log, quota, capacity)) {}
 Api::~Api() = default;
 void Api::Install(httplib::Server& server) { routes_->Install(server); }
 

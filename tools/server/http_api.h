@@ -31,6 +31,15 @@ inline constexpr int kMaxInventoryPage = 5000;
 
 class Routes;
 
+// The server's stated capacity: at most `max_inflight` protocol requests
+// being handled at once (all accounts together; 0: no limit). A request
+// beyond it is answered at once with 429 rate-limited and Retry-After
+// `retry_after_s`, instead of waiting behind the others.
+struct Capacity {
+  int max_inflight = 0;
+  int retry_after_s = 1;
+};
+
 // What one account may hold: inline item bytes plus blob bytes received,
 // and items. Writes that would go over get 507 (docs/protocol.md).
 struct AccountQuota {
@@ -46,7 +55,8 @@ struct AccountQuota {
 // `store`, `faults` and `request_log` must outlive the Api, and the Api the server.
 class Api {
  public:
-  Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log = nullptr, AccountQuota quota = {});
+  Api(ServerStore& store, FaultInjector& faults, std::FILE* request_log = nullptr, AccountQuota quota = {},
+      Capacity capacity = {});
   ~Api();
   void Install(httplib::Server& server);
 

@@ -45,7 +45,8 @@ Result<int64_t> ParseDuration(const std::string& text) {
 
 int Serve(const std::string& data, const std::string& listen, const std::string& cert, const std::string& key,
           const std::string& faults_text, const std::string& request_log,
-          const holdfast::server::AccountQuota& quota) {
+          const holdfast::server::AccountQuota& quota, const holdfast::server::Capacity& capacity,
+          const holdfast::server::ConnectionLimits& limits) {
   Result<std::unique_ptr<ServerStore>> store = OpenStore(data);
   if (!store) return Fail(store.error());
   Result<holdfast::server::FaultSpec> spec = holdfast::server::ParseFaultSpec(faults_text);
@@ -65,7 +66,6 @@ int Serve(const std::string& data, const std::string& listen, const std::string&
   const std::string host = listen.substr(0, colon);
   const int port = std::atoi(listen.substr(colon + 1).c_str());
 
-  const holdfast::server::ConnectionLimits limits;
   auto server = std::make_unique<holdfast::server::GuardedServer>(limits);
   if (!cert.empty() || !key.empty()) {
     if (Status tls = server->UseTls(cert, key); !tls.ok()) {
@@ -74,11 +74,12 @@ int Serve(const std::string& data, const std::string& listen, const std::string&
     }
   }
   server->set_payload_max_length(holdfast::server::kMaxJsonBodyBytes + 4096);
-  holdfast::server::Api api(**store, faults, log.get(), quota);
+  holdfast::server::Api api(**store, faults, log.get(), quota, capacity);
   api.Install(*server);
 
   const int bound = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
   if (bound < 0) return Fail(Status(holdfast::ErrorCode::kIoError, "cannot listen on " + listen));
+  if (Status backlog = holdfast::server::GuardedServer::WidenBacklog(bound, 1024); !backlog.ok()) return Fail(backlog);
   // Tests read this line to learn the port.
   std::cout << "listening on " << host << ":" << bound << (cert.empty() ? " (http)" : " (https)") << std::endl;
 
@@ -122,12 +123,27 @@ int main(int argc, char** argv) {
   serve->add_option("--quota-bytes", quota.max_bytes, "bytes one account may hold (inline items and blobs)")
       ->check(CLI::PositiveNumber);
   serve->add_option("--quota-items", quota.max_items, "items one account may hold")->check(CLI::PositiveNumber);
+  holdfast::server::Capacity capacity;
+  serve->add_option("--max-inflight", capacity.max_inflight,
+                    "requests handled at once, all accounts together; beyond it 429 with Retry-After (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  holdfast::server::ConnectionLimits limits;
+  serve->add_option("--worker-threads", limits.worker_threads, "connections served at once, all clients together")
+      ->check(CLI::PositiveNumber);
+  serve->add_option("--max-connections-per-client", limits.max_connections_per_client,
+                    "open connections one client address may hold (raise it behind a proxy)")
+      ->check(CLI::PositiveNumber);
+  serve->add_option("--retry-after", capacity.retry_after_s, "the Retry-After seconds of a 429 beyond --max-inflight")
+      ->check(CLI::PositiveNumber);
 
   std::string account;
   bool all = false;
   CLI::App* add = app.add_subcommand("add-account", "create an account and print its token");
   add->add_option("--data", data, "folder holding the server's SQLite file");
-  add->add_option("--account", account, "account name")->required();
+  add->add_option("--account", account, "account name (with --count: the prefix of the names)")->required();
+  int count = 0;
+  add->add_option("--count", count, "create accounts ACCOUNT1..ACCOUNTN and print \"NAME TOKEN\" lines")
+      ->check(CLI::PositiveNumber);
   CLI::App* wipe = app.add_subcommand("wipe", "drop an account's data (or all) and start a new epoch");
   wipe->add_option("--data", data, "folder holding the server's SQLite file");
   wipe->add_option("--account", account, "account name");
@@ -143,11 +159,20 @@ int main(int argc, char** argv) {
   inventory->add_option("--account", account, "account name")->required();
   CLI11_PARSE(app, argc, argv);
 
-  if (serve->parsed()) return Serve(data, listen, cert, key, faults, request_log, quota);
+  if (serve->parsed()) return Serve(data, listen, cert, key, faults, request_log, quota, capacity, limits);
   Result<std::unique_ptr<ServerStore>> store = OpenStore(data);
   if (!store) return Fail(store.error());
   if ((wipe->parsed() || reupload->parsed()) && all == !account.empty()) {
     return Fail(Status(holdfast::ErrorCode::kInvalidArgument, "give --account A or --all"));
+  }
+  if (add->parsed() && count > 0) {
+    for (int i = 1; i <= count; ++i) {
+      const std::string name = account + std::to_string(i);
+      Result<std::string> token = (*store)->AddAccount(name);
+      if (!token) return Fail(token.error());
+      std::cout << name << " " << *token << "\n";
+    }
+    return 0;
   }
   if (add->parsed()) {
     Result<std::string> token = (*store)->AddAccount(account);

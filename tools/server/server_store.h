@@ -60,6 +60,16 @@ struct AccountUsage {
 
 enum class PutResult { kStored, kUnchanged, kMissingBlob };
 
+// One put of a batch whose uid and sha256 the caller checked, and whose
+// inline content it hashed.
+struct BatchPut {
+  std::string uid;
+  std::string sha256_hex;
+  bool blob = false;         // the content is the account's complete blob sha256_hex
+  std::string_view content;  // inline content when !blob (not owned)
+  bool keep = true;          // false: answered kStored without being written (the drop fault)
+};
+
 struct InventoryEntry {
   std::string uid;
   std::string sha256_hex;
@@ -91,12 +101,17 @@ class ServerStore {
   // kNotFound if the collection does not exist.
   Status CheckCollection(const std::string& account, const std::string& id);
 
-  // Inline content: the caller checked its SHA-256.
-  Result<PutResult> PutItem(const std::string& account, const std::string& collection, const std::string& uid,
-                            const std::string& sha256_hex, std::string_view content);
-  // Content of a complete blob of the account.
-  Result<PutResult> PutItemBlob(const std::string& account, const std::string& collection, const std::string& uid,
-                                const std::string& sha256_hex);
+  // Stores a batch in one transaction: its puts in order, then its deletes.
+  // Each put is checked before anything of it is written (a blob put whose
+  // blob is not complete is kMissingBlob and writes nothing), so a refused
+  // put never takes the others down. Any store error rolls the whole batch
+  // back and is returned: then nothing of it is stored, and a crash before
+  // the COMMIT leaves nothing of it either (all or nothing, never a part).
+  // Idempotent: the same batch again answers kUnchanged for what it stored.
+  Result<std::vector<PutResult>> ApplyBatch(const std::string& account, const std::string& collection,
+                                            const std::vector<BatchPut>& puts,
+                                            const std::vector<std::string>& deletes);
+  // Removes one item (in its own transaction); not there is not an error.
   Status DeleteItem(const std::string& account, const std::string& collection, const std::string& uid);
   // A page of the inventory: uids after `after`, at most `limit`.
   Result<std::vector<InventoryEntry>> Inventory(const std::string& account, const std::string& collection,
@@ -121,6 +136,8 @@ class ServerStore {
  private:
   explicit ServerStore(std::unique_ptr<storage::Db> db);
   Status NewEpoch(const std::string& account);
+  // One put of ApplyBatch (the caller holds mutex_ and the transaction).
+  Result<PutResult> PutLocked(const std::string& account, const std::string& collection, const BatchPut& put);
   Result<std::string> Digest(const std::string& account, const std::string& collection, int64_t* count);
   // A blob's stored chunks in order (the caller holds mutex_).
   Status ForEachChunk(const std::string& account, const std::string& sha256_hex,
