@@ -187,17 +187,15 @@ class SourceCapturer {
     if (!chosen) return FailEds(chosen.error());
     std::vector<FileEntry> files;
     std::vector<const platform::eds::EdsCollection*> collection_of_file;
-    std::set<std::string> unsettled;  // revisions read in their own second: read and re-read next time
     for (const platform::eds::EdsCollection& c : *chosen) {
       Result<std::string> revision = (*store)->Revision(c);
       if (!revision) return FailEds(revision.error());
       FileEntry entry;
       entry.path = EdsCachePath(c);
       entry.mtime_ns = EdsRevisionStamp(c, *revision);
-      if (!EdsRevisionSettled(*revision, static_cast<int64_t>(std::time(nullptr)))) {
-        unsettled.insert(entry.path);
-        entry.mtime_ns = kRereadMtime;  // what the stat cache records for it
-      }
+      // A revision read in its own second: read now, and again next time
+      // (stamps are never kRereadMtime, so such an entry never matches).
+      if (!EdsRevisionSettled(*revision, static_cast<int64_t>(std::time(nullptr)))) entry.mtime_ns = kRereadMtime;
       eds_kinds_[entry.path] = ItemKindOfEds(c.kind);
       files.push_back(std::move(entry));
       collection_of_file.push_back(&c);
@@ -208,7 +206,7 @@ class SourceCapturer {
     for (size_t i = 0; i < files.size(); ++i) {
       const FileEntry& file = files[i];
       auto cached = cache_.find(file.path);
-      if (cached != cache_.end() && unsettled.count(file.path) == 0 && cached->second.mtime_ns == file.mtime_ns) {
+      if (cached != cache_.end() && file.mtime_ns != kRereadMtime && cached->second.mtime_ns == file.mtime_ns) {
         ++report_->files_unchanged;
         continue;
       }
