@@ -2,12 +2,15 @@
 // calendars, tasks, notes, photos) into an empty folder, for tests, benchmarks
 // and demos of the capture code.
 //
-//   holdfast-handset-gen --profile small|large --seed N --out DIR [--malformed]
+//   holdfast-handset-gen --profile small|large|huge --seed N --out DIR [--malformed]
 //
 // Profiles (counts are exact; photo sizes are targets, met within ~8%):
 //   small   200 contacts, 300 events,  50 tasks,   20 notes,  20 photos of 100-300 KiB
 //   large   100,000 contacts, 20,000 events, 5,000 tasks, 1,000 notes,
 //           500 photos of 0.9-1.1 MiB
+//   huge    ten times every count of large (1,000,000 contacts, ..., 5,000
+//           photos of the same sizes): for showing that memory does not grow
+//           with the number of items
 //
 // Layout (the capture code relies on it exactly):
 //   DIR/contacts/personal/<uid>.vcf   vdir: one vCard per file (~80% of contacts)
@@ -75,7 +78,7 @@
 
 namespace holdfast::handset_gen {
 
-enum class Profile { kSmall, kLarge };
+enum class Profile { kSmall, kLarge, kHuge };
 
 struct ProfileSpec {
   int contacts = 0;

@@ -41,9 +41,9 @@ int Run(int argc, char** argv) {
   std::string seed_text;
   std::string out_dir;
   bool malformed = false;
-  app.add_option("--profile", profile_name, "small or large")
+  app.add_option("--profile", profile_name, "small, large or huge (10x large)")
       ->required()
-      ->check(CLI::IsMember({"small", "large"}));
+      ->check(CLI::IsMember({"small", "large", "huge"}));
   app.add_option("--seed", seed_text, "seed of the pseudo-random generator (0 to 2^64-1)")
       ->required();
   app.add_option("--out", out_dir, "output folder: created if missing, must be empty")->required();
