@@ -1,6 +1,6 @@
 # Install rules and the two Debian packages (CPack, DEB generator), included
 # from the top CMakeLists.txt. Two components:
-#   agent   -> package holdfast:        bin/holdfast, the systemd user unit, holdfast(1), the docs
+#   agent   -> package holdfast:        bin/holdfast (and its EDS module), the systemd user unit, holdfast(1), the docs
 #   server  -> package holdfast-server: bin/holdfast-server, the system unit, its sysusers.d entry,
 #              holdfast-server(8), the maintainer scripts of packaging/debian/server
 # Test tools and holdfast-handset-gen (a developer's tool) are not installed.
@@ -11,6 +11,10 @@ set(HOLDFAST_PACKAGING_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 install(TARGETS holdfast RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT agent)
 install(TARGETS holdfast-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
+if(HOLDFAST_HAVE_EDS)
+  # The EDS module, which holdfast finds from its own folder (platform/eds/eds.cmake).
+  install(TARGETS holdfast_eds LIBRARY DESTINATION ${HOLDFAST_EDS_MODULE_DESTINATION} COMPONENT agent)
+endif()
 
 # A unit names the binary by its installed path, which is known only when the
 # install runs (cpack installs under CPACK_PACKAGING_INSTALL_PREFIX, /usr, a

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "agent/device/eds_source.h"
 #include "agent/device/file_prefetcher.h"
@@ -126,11 +127,12 @@ class SourceCapturer {
   // Vault failures come back as errors; source failures go into the report.
   Status Run() {
     if (source_.kind == SourceKind::kEds) return RunEds();
-    std::vector<FileEntry> files;
+    std::vector<FileEntry>& files = files_;
     targeted_ = !options_.only_paths.empty() && ScanPaths(&files);
     if (!targeted_ && !Scan(&files)) return Status::Ok();
     report_->files_seen = static_cast<int64_t>(files.size());
     HF_RETURN_IF_ERROR(LoadState(files));
+    IndexScannedFiles();
 
     std::vector<const FileEntry*> to_read;
     for (const FileEntry& file : files) {
@@ -146,18 +148,17 @@ class SourceCapturer {
       if (!cached.present) missing_by_content_[{cached.collection_id, cached.sha256}] = path;
     }
 
-    for (const FileEntry& file : files) scanned_paths_.insert(file.path);
-    for (const FileEntry* file : to_read) to_read_paths_.insert(file->path);
+    for (const FileEntry* file : to_read) will_read_[IndexOf(*file)] = true;
     progress_ = {source_.name, 0, static_cast<int64_t>(to_read.size()), 0};
-    std::vector<std::pair<std::string, std::string>> paths;
-    for (const FileEntry* file : to_read) paths.emplace_back(FullPath(*file), file->path);
     const bool photos = source_.kind == SourceKind::kPhotos;
     FilePrefetcher::Parser parser;
     if (!photos) {
       parser = source_.kind == SourceKind::kContacts ? platform::ReadVcardFile : platform::ReadIcalendarFile;
     }
-    FilePrefetcher prefetcher(std::move(paths), parser,
-                              photos ? kMaxBlobBytesInBatch : platform::kMaxPimFileBytes);
+    // Paths are made as the worker reaches each file, not all at once.
+    FilePrefetcher prefetcher(
+        to_read.size(), [&](size_t i) { return std::make_pair(FullPath(*to_read[i]), to_read[i]->path); }, parser,
+        photos ? kMaxBlobBytesInBatch : platform::kMaxPimFileBytes);
     PrefetchedFile prefetched;
     while (prefetcher.Next(&prefetched)) {
       if (platform::StopRequested()) {
@@ -185,7 +186,7 @@ class SourceCapturer {
     if (!store) return FailEds(store.error());
     Result<std::vector<platform::eds::EdsCollection>> chosen = ChooseEdsCollections(**store, source_);
     if (!chosen) return FailEds(chosen.error());
-    std::vector<FileEntry> files;
+    std::vector<FileEntry>& files = files_;
     std::vector<const platform::eds::EdsCollection*> collection_of_file;
     for (const platform::eds::EdsCollection& c : *chosen) {
       Result<std::string> revision = (*store)->Revision(c);
@@ -202,7 +203,7 @@ class SourceCapturer {
     }
     report_->files_seen = static_cast<int64_t>(files.size());
     HF_RETURN_IF_ERROR(LoadState(files));
-    for (const FileEntry& file : files) scanned_paths_.insert(file.path);
+    IndexScannedFiles();
     for (size_t i = 0; i < files.size(); ++i) {
       const FileEntry& file = files[i];
       auto cached = cache_.find(file.path);
@@ -436,6 +437,26 @@ class SourceCapturer {
     return Status::Ok();
   }
 
+  // Indexes files_ by path, once it is complete (before anything is read).
+  void IndexScannedFiles() {
+    by_path_.resize(files_.size());
+    for (size_t i = 0; i < files_.size(); ++i) by_path_[i] = i;
+    std::sort(by_path_.begin(), by_path_.end(),
+              [&](size_t a, size_t b) { return files_[a].path < files_[b].path; });
+    will_read_.assign(files_.size(), false);
+    read_done_.assign(files_.size(), false);
+  }
+
+  // The position in files_ of a file this scan found, by path.
+  std::optional<size_t> ScannedIndex(const std::string& path) const {
+    auto it = std::lower_bound(by_path_.begin(), by_path_.end(), path,
+                               [&](size_t i, const std::string& p) { return files_[i].path < p; });
+    if (it == by_path_.end() || files_[*it].path != path) return std::nullopt;
+    return *it;
+  }
+
+  size_t IndexOf(const FileEntry& file) const { return static_cast<size_t>(&file - files_.data()); }
+
   // A new path whose bytes equal a vanished file of the same collection is
   // that file, moved: its items keep their revisions.
   // The caller removes the old path's cache entry once its items have moved.
@@ -497,9 +518,10 @@ class SourceCapturer {
     if (moved_from) HF_RETURN_IF_ERROR(vault_.capture_state().RemoveSourceFile(source_.name, *moved_from));
     std::vector<std::string> uids;
 
-    std::set<std::string>& file_uids = uids_read_[file.path];
+    const size_t file_index = IndexOf(file);
+    read_done_[file_index] = true;
     for (const platform::PimItem& item : *items) {
-      if (!item.uid.empty()) file_uids.insert(item.uid);
+      if (!item.uid.empty()) uids_read_.insert(UidInFile::Of(file_index, item.uid));
     }
     std::set<std::string> claimed_here;
     for (size_t i = 0; i < items->size(); ++i) {
@@ -560,19 +582,19 @@ class SourceCapturer {
     if (!held_at->has_value()) return false;
     const std::string& other = **held_at;
     if (other.empty() || other == path || (moved_from && other == *moved_from)) return false;
-    if (targeted_ && scanned_paths_.count(other) == 0) {
+    const std::optional<size_t> scanned = ScannedIndex(other);
+    if (targeted_ && !scanned) {
       // Not looked at: held there while that file exists (a full scan
       // decides what happened to it).
       struct stat st;
       return lstat((source_.path + "/" + other).c_str(), &st) == 0;
     }
-    if (scanned_paths_.count(other) == 0 || moved_away_.count(other) != 0) return false;
-    auto read = uids_read_.find(other);
-    if (read != uids_read_.end()) return read->second.count(uid) != 0;
+    if (!scanned || moved_away_.count(other) != 0) return false;
+    if (read_done_[*scanned]) return uids_read_.count(UidInFile::Of(*scanned, uid)) != 0;
     // Not read yet but about to be: it changed, so the UID may have moved
     // here; taking it is right then, and if that file still has it, its copy
     // becomes the path-derived item when it is read.
-    return to_read_paths_.count(other) == 0;
+    return !will_read_[*scanned];
   }
 
   // Writes one photo into the blob store, its item and its stat cache entry.
@@ -692,10 +714,30 @@ class SourceCapturer {
   std::set<std::string> moved_away_;
   std::vector<std::string> unreadable_;  // folders of the source the scan could not list
   std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
-  std::set<std::string> scanned_paths_;  // files this scan found
-  std::set<std::string> to_read_paths_;  // of those, the ones it reads (changed or new)
-  // The UIDs each file read by this scan holds, by path.
-  std::unordered_map<std::string, std::set<std::string>> uids_read_;
+  // The files this scan found, positions in files_ sorted by path, and for
+  // each (by position) whether this scan reads it (changed or new) and
+  // whether it has read it already. Flat arrays, not sets of paths: a few
+  // bytes per file instead of a copy of its path.
+  std::vector<FileEntry> files_;
+  std::vector<size_t> by_path_;
+  std::vector<bool> will_read_;
+  std::vector<bool> read_done_;
+  // A UID held by a file read in this scan: the file's position and a hash of
+  // the UID. Two UIDs of one file that share a 64-bit hash are taken as one
+  // (a chance of about 2^-64 per lookup; it would give an item a
+  // path-derived uid, never lose it).
+  struct UidInFile {
+    size_t file;
+    uint64_t uid_hash;
+    static UidInFile Of(size_t file, const std::string& uid) {
+      return {file, std::hash<std::string_view>()(uid)};
+    }
+    bool operator==(const UidInFile&) const = default;
+  };
+  struct UidInFileHash {
+    size_t operator()(const UidInFile& u) const { return u.uid_hash ^ (u.file * 0x9E3779B97F4A7C15ull); }
+  };
+  std::unordered_set<UidInFile, UidInFileHash> uids_read_;
   std::map<int64_t, int64_t> items_before_;
   std::map<int64_t, int64_t> present_files_;
   // Per collection and path, the uids this scan did not find there: in files

@@ -4,9 +4,8 @@
 
 namespace holdfast::agent {
 
-FilePrefetcher::FilePrefetcher(std::vector<std::pair<std::string, std::string>> files,
-                               Parser parser, uint64_t max_file_bytes)
-    : files_(std::move(files)), parser_(std::move(parser)), max_file_bytes_(max_file_bytes) {
+FilePrefetcher::FilePrefetcher(size_t count, PathOf path_of, Parser parser, uint64_t max_file_bytes)
+    : count_(count), path_of_(std::move(path_of)), parser_(std::move(parser)), max_file_bytes_(max_file_bytes) {
   worker_ = std::thread([this] { Work(); });
 }
 
@@ -20,10 +19,11 @@ FilePrefetcher::~FilePrefetcher() {
 }
 
 void FilePrefetcher::Work() {
-  for (size_t i = 0; i < files_.size(); ++i) {
+  for (size_t i = 0; i < count_; ++i) {
     PrefetchedFile file;
     file.index = i;
-    Result<std::string> bytes = platform::ReadWholeFile(files_[i].first, max_file_bytes_);
+    const auto [full_path, message_path] = path_of_(i);
+    Result<std::string> bytes = platform::ReadWholeFile(full_path, max_file_bytes_);
     if (!bytes) {
       file.read_error = bytes.error();
     } else if (!parser_) {
@@ -33,7 +33,7 @@ void FilePrefetcher::Work() {
     } else {
       file.size_bytes = bytes->size();
       file.sha256 = platform::Sha256Of(*bytes);
-      file.items = parser_(*bytes, files_[i].second);
+      file.items = parser_(*bytes, message_path);
       if (file.items) {
         for (const platform::PimItem& item : *file.items) {
           // A file of one item: the item is the file, already hashed.
@@ -56,7 +56,7 @@ void FilePrefetcher::Work() {
 
 bool FilePrefetcher::Next(PrefetchedFile* out) {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (delivered_ == files_.size()) return false;
+  if (delivered_ == count_) return false;
   changed_.wait(lock, [&] { return !queue_.empty(); });
   *out = std::move(queue_.front());
   queue_.pop_front();

@@ -40,12 +40,15 @@ class FilePrefetcher {
 
   using Parser = std::function<Result<std::vector<platform::PimItem>>(std::string_view bytes,
                                                                      std::string_view path)>;
+  // The full path of file `index` and its path for messages. Called on the
+  // worker thread, once per file, while the prefetcher lives: the caller's
+  // list of files is not copied (a source may have a million of them).
+  using PathOf = std::function<std::pair<std::string, std::string>(size_t index)>;
 
-  // Starts reading `files` (full path, path for messages) in order. With an
-  // empty `parser` each file's bytes are delivered as they are.
+  // Starts reading files 0 to count-1 in order. With an empty `parser` each
+  // file's bytes are delivered as they are.
   // Files over max_file_bytes are delivered with a read error.
-  FilePrefetcher(std::vector<std::pair<std::string, std::string>> files, Parser parser,
-                 uint64_t max_file_bytes);
+  FilePrefetcher(size_t count, PathOf path_of, Parser parser, uint64_t max_file_bytes);
   ~FilePrefetcher();
   FilePrefetcher(const FilePrefetcher&) = delete;
   FilePrefetcher& operator=(const FilePrefetcher&) = delete;
@@ -56,9 +59,8 @@ class FilePrefetcher {
  private:
   void Work();
 
-  // (full path, path for messages); plain strings: std::filesystem::path
-  // costs several times the memory, and there may be 100,000 of them.
-  std::vector<std::pair<std::string, std::string>> files_;
+  size_t count_;
+  PathOf path_of_;
   Parser parser_;
   uint64_t max_file_bytes_;
   std::mutex mutex_;

@@ -466,9 +466,9 @@ class LibEdsStore : public EdsStore {
 
 }  // namespace
 
-bool EdsSupportBuiltIn() { return true; }
+namespace {
 
-Result<std::unique_ptr<EdsStore>> EdsStore::Connect(std::string photo_root) {
+Result<std::unique_ptr<EdsStore>> ConnectToEds(std::string photo_root) {
   GError* error = nullptr;
   GObjectPtr<ESourceRegistry> registry(e_source_registry_new_sync(nullptr, &error));
   if (!registry) {
@@ -482,4 +482,11 @@ Result<std::unique_ptr<EdsStore>> EdsStore::Connect(std::string photo_root) {
   return std::unique_ptr<EdsStore>(new LibEdsStore(std::move(registry), std::move(photo_root)));
 }
 
+}  // namespace
 }  // namespace holdfast::platform::eds
+
+// The module's one exported symbol, found by eds_module.cc with dlsym.
+extern "C" __attribute__((visibility("default"))) void holdfast_eds_connect_v1(
+    const std::string* photo_root, holdfast::Result<std::unique_ptr<holdfast::platform::eds::EdsStore>>* out) {
+  *out = holdfast::platform::eds::ConnectToEds(*photo_root);
+}

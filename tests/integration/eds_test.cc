@@ -390,5 +390,34 @@ TEST_CASE("EDS capture without a session bus fails naming the bus and records no
   CHECK(before.at("system-address-book").second == 0);
 }
 
+// EDS support is a module holdfast loads when an eds source is used
+// (platform/eds/eds_module.cc): one that cannot be loaded is named, and the
+// source is not captured, as with no EDS at all.
+TEST_CASE("EDS capture with its module missing names the module and records no deletion") {
+  TempDir dir;
+  EdsSession eds(dir.path());
+  Holdfast holdfast(eds, dir.path());
+  Populate(eds, {"--contacts", "5", "--seed", "6"});
+  REQUIRE(holdfast.Run({"init"}).exit_code == kExitOk);
+  REQUIRE(holdfast.Run({"source", "add", "--kind", "eds", "--name", "phone"}).exit_code == kExitOk);
+  REQUIRE(holdfast.Run({"capture"}).exit_code == kExitOk);
+  const auto before = holdfast.Counts();
+  REQUIRE(before.at("system-address-book").first == 5);
+
+  const std::string missing = (dir / "no-such-holdfast-eds.so").string();
+  std::vector<std::string> env;
+  for (const std::string& entry : eds.env()) {
+    if (entry.rfind("HOLDFAST_EDS_MODULE=", 0) != 0) env.push_back(entry);
+  }
+  env.push_back("HOLDFAST_EDS_MODULE=" + missing);
+  const ProcessResult captured = RunProcess(holdfast.Argv({"capture"}), env);
+  const std::string said = captured.out + captured.err;
+  CHECK(captured.exit_code != kExitOk);
+  CHECK_MESSAGE(Contains(said, "cannot load holdfast's Evolution Data Server module"), said);
+  CHECK_MESSAGE(Contains(said, missing), said);
+  CHECK_MESSAGE(Contains(said, "no deletion was recorded"), said);
+  CHECK(holdfast.Counts() == before);
+}
+
 }  // namespace
 }  // namespace holdfast::testing

@@ -68,7 +68,17 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& extra_env, int timeout_s) {
   if (timeout_s <= 0) timeout_s = CommandTimeoutSeconds();
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  // An extra entry replaces this process's entry of the same name (getenv
+  // would find the first of two).
+  auto overridden = [&](const char* entry) {
+    const std::string_view name(entry, std::strcspn(entry, "="));
+    return std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& e) {
+      return e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=';
+    });
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!overridden(*e)) env_strings.emplace_back(*e);
+  }
   for (const auto& e : extra_env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());

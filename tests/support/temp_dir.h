@@ -36,7 +36,7 @@ struct ProcessResult {
 int CommandTimeoutSeconds();
 
 // Runs argv[0] with the given arguments (no shell), extra environment entries
-// "NAME=value" added to this process's, and waits for it, at most timeout_s
+// "NAME=value" added to this process's (replacing its entry of that name), and waits for it, at most timeout_s
 // seconds (CommandTimeoutSeconds() when 0). A command still running then is
 // killed with its process group, fails the current test with its name, and
 // returns exit_code kTimedOutExitCode.
