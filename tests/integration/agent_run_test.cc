@@ -558,7 +558,8 @@ TEST_CASE("the agent carries out an operator's re-upload no sooner than the wind
   const size_t opens = requested.out.find("window: opens ");
   REQUIRE_MESSAGE(opens != std::string::npos, requested.out);
   const std::string window = requested.out.substr(opens + 14, 20);  // 2026-01-01T00:00:00Z
-  testing::WriteFileBytes(w.h.tree / "contacts/personal" / "window-trigger.vcf", Card("agent-window-trigger", "Trigger"));
+  testing::WriteFileBytes(w.h.tree / "contacts/personal" / "window-trigger.vcf",
+                          Card("agent-window-trigger", "Trigger"));
   std::string slot_seen, early;
   agent.Await("the re-upload done by the agent", [&] {
     json state = agent.State();

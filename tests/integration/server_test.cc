@@ -174,7 +174,8 @@ TEST_CASE("request-reupload opens the window --not-before after the request, by 
   Server s;
   REQUIRE(s.Call("PUT", "/v1/accounts/phone/collections/book", R"({"kind":"contact","name":"P"})").status == 200);
   auto request = [&](std::vector<std::string> flags) {
-    std::vector<std::string> argv = {testing::ServerBinary(), "request-reupload", "--data", s.data, "--account", "phone"};
+    std::vector<std::string> argv = {testing::ServerBinary(), "request-reupload", "--data", s.data,
+                                     "--account", "phone"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     testing::ProcessResult r = testing::RunProcess(argv);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);

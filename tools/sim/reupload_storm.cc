@@ -98,8 +98,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   p.fleet = fleet == "agent" ? Fleet::kAgent : Fleet::kBaseline;
   // The request as request-reupload makes it by default, from the agent's own rule.
-  p.not_before_delay_s =
-      not_before_s >= 0 ? not_before_s : holdfast::agent::ReuploadLeadMs(p.check_interval_s * 1000, p.retry_max_s * 1000) / 1000;
+  p.not_before_delay_s = not_before_s >= 0 ? not_before_s
+                                            : holdfast::agent::ReuploadLeadMs(p.check_interval_s * 1000,
+                                                                              p.retry_max_s * 1000) / 1000;
 
   const auto started = std::chrono::steady_clock::now();
   holdfast::Result<StormResult> result = holdfast::tools::RunStorm(p);
