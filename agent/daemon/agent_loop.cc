@@ -53,8 +53,6 @@ constexpr int kVdirDepth = 1;        // a vdir folder and its collection folders
 // writes there on every change; what changed is read through EDS).
 constexpr int kEdsDepth = 2;
 constexpr int64_t kVaultRetryMs = 1000;
-constexpr int kRequestAttempts = 3;
-constexpr int64_t kRequestBackoffCapMs = 4000;
 
 bool IsSingleFile(const SourceConfig& source) {
   if (source.kind == SourceKind::kPhotos || source.kind == SourceKind::kEds) return false;
@@ -428,13 +426,7 @@ void AgentLoop::DoJob(storage::Vault& vault, const platform::Clock& clock, Job& 
   }
   const RemoteConfig* remote = job.config.FindRemote(job.remote);
   if (remote == nullptr) return;
-  // Fewer and shorter retries inside a run than a command makes: the agent
-  // has its own backoff between runs, and a server that is down should cost
-  // a few seconds per attempt, not half a minute.
-  RemoteOptions remote_options;
-  remote_options.max_attempts = kRequestAttempts;
-  remote_options.backoff_cap_ms = kRequestBackoffCapMs;
-  Result<std::unique_ptr<RemoteBackend>> backend = ConnectRemote(*remote, remote_options);
+  Result<std::unique_ptr<RemoteBackend>> backend = ConnectRemote(*remote, RunRemoteOptions());
   if (!backend) {
     job.error = backend.error();
     return;
@@ -562,7 +554,7 @@ void AgentLoop::AfterSync(const Job& job) {
   activity->last_ok = true;
   activity->last_reached_ms = Wall();
   Clear("remote:" + job.remote + ":");
-  int64_t next = JitteredIntervalMs(config_.agent.check_interval_s * 1000, rng_);
+  ReachedRun reached;
   if (report.recovery.started) {
     const RecoverReport& r = report.recovery;
     activity->last_result = std::string("recovery (") + r.reason + "): " + (r.verified ? "VERIFIED" : "NOT VERIFIED");
@@ -571,7 +563,7 @@ void AgentLoop::AfterSync(const Job& job) {
       Raise("remote:" + job.remote + ":recovery", "Recovery of server '" + job.remote + "' not verified yet",
             "The server lost data; Holdfast sent it again but the read-back still differs in " +
                 std::to_string(r.items_differing_at_end) + " items. It goes on by itself.");
-      next = std::min<int64_t>(next, config_.agent.retry_min_s * 1000);
+      reached.recovery_unverified = true;
     }
   } else if (report.push) {
     const PushReport& p = *report.push;
@@ -584,11 +576,12 @@ void AgentLoop::AfterSync(const Job& job) {
   }
   if (report.recovery.waiting_until_ms > 0) {
     // An operator's re-upload request: come back at this device's slot.
-    const int64_t until = report.recovery.waiting_until_ms - Wall();
-    next = std::min(next, std::max<int64_t>(until, 0));
+    reached.slot_wall_ms = report.recovery.waiting_until_ms;
     activity->last_result += "; re-upload requested, this device's slot is at " +
                              platform::FormatUtc(report.recovery.waiting_until_ms);
   }
+  const int64_t next = NextRunDelayMs(config_.agent.check_interval_s * 1000, config_.agent.retry_min_s * 1000,
+                                      reached, Wall(), rng_);
   timer->second.due_steady_ms = now + next;
   activity->next_sync_ms = Wall() + next;
 }

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "agent/exit_codes.h"
+#include "platform/clock.h"
 #include "platform/control_socket.h"
 #include "tests/support/child_process.h"
 #include "tests/support/handset.h"
@@ -517,9 +518,9 @@ TEST_CASE("an operator's re-upload request is taken at this device's slot, with 
   Agent agent(w);
   agent.Start();
   agent.AwaitSynced("the first push", 590);
-  // The operator asks every device to send everything again, spread over 20 s.
-  ProcessResult requested = RunProcess(
-      {testing::ServerBinary(), "request-reupload", "--data", w.data, "--account", "phone", "--spread", "20s"});
+  // The operator asks every device to send everything again, from now on, spread over 20 s.
+  ProcessResult requested = RunProcess({testing::ServerBinary(), "request-reupload", "--data", w.data, "--account",
+                                        "phone", "--not-before", "0", "--spread", "20s"});
   REQUIRE_MESSAGE(requested.exit_code == 0, requested.err);
   // The next push (a change on the device) finds the request; from then on
   // the agent needs nothing more: it comes back at its slot by itself.
@@ -539,6 +540,42 @@ TEST_CASE("an operator's re-upload request is taken at this device's slot, with 
   CHECK_MESSAGE(result.find("NOT VERIFIED") == std::string::npos, result);
   if (slot_seen.empty()) MESSAGE("the slot had come by the agent's first look: no wait to see");
   agent.AwaitSynced("everything on the server", 591);
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("the agent carries out an operator's re-upload no sooner than the window the request opens") {
+  World w;
+  w.SetAgent({{"check_interval_s", 3600}});
+  Agent agent(w);
+  agent.Start();
+  agent.AwaitSynced("the first push", 590);
+  // The window opens 10 s after the request, without spread: this device's
+  // slot is the window's first moment.
+  const int64_t asked_ms = platform::NowMs();
+  ProcessResult requested = RunProcess({testing::ServerBinary(), "request-reupload", "--data", w.data, "--account",
+                                        "phone", "--not-before", "10s"});
+  REQUIRE_MESSAGE(requested.exit_code == 0, requested.err);
+  const size_t opens = requested.out.find("window: opens ");
+  REQUIRE_MESSAGE(opens != std::string::npos, requested.out);
+  const std::string window = requested.out.substr(opens + 14, 20);  // 2026-01-01T00:00:00Z
+  testing::WriteFileBytes(w.h.tree / "contacts/personal" / "window-trigger.vcf",
+                          Card("agent-window-trigger", "Trigger"));
+  std::string slot_seen, early;
+  agent.Await("the re-upload done by the agent", [&] {
+    json state = agent.State();
+    if (!state.contains("remotes") || state["remotes"].empty()) return false;
+    const std::string result = state["remotes"][0].value("last_result", "");
+    if (result.find("slot is at") != std::string::npos) slot_seen = result;
+    const bool reuploaded = result.find("recovery (reupload ") != std::string::npos;
+    // Seen before the window could have opened: carried out too soon.
+    if (reuploaded && platform::NowMs() < asked_ms + 10000) early = result;
+    return reuploaded;
+  }, 60);
+  CHECK_MESSAGE(early.empty(), "re-uploaded before the window opened: " << early);
+  // The agent saw the request before the window and named its slot, the window's opening.
+  CHECK_MESSAGE(slot_seen.find("slot is at " + window) != std::string::npos, slot_seen << " vs " << window);
+  const std::string result = agent.State()["remotes"][0].value("last_result", "");
+  CHECK_MESSAGE(result.find("VERIFIED") != std::string::npos, result);
   CHECK(agent.Stop() == 0);
 }
 

@@ -290,8 +290,10 @@ TEST_CASE("an operator's re-upload waits for this device's slot in the spread wi
   CHECK(slot >= 1000);
   CHECK(slot < 1000 + 864000000);
   CHECK(agent::ReuploadSlot(device, "r-2", 1000, 864000000) != slot);
-  // A request without spread is due now: everything is sent again and verified.
-  REQUIRE(RunProcess({testing::ServerBinary(), "request-reupload", "--data", p.data, "--account", "phone"}).exit_code == 0);
+  // A request whose window opens now, without spread: everything is sent again and verified.
+  REQUIRE(RunProcess({testing::ServerBinary(), "request-reupload", "--data", p.data, "--account", "phone",
+                      "--not-before", "0"})
+              .exit_code == 0);
   ProcessResult reuploaded = p.h.Holdfast({"recover"});
   REQUIRE_MESSAGE(reuploaded.exit_code == kExitOk, (reuploaded.out + reuploaded.err));
   CHECK(reuploaded.out.find("Ran a recovery (reupload r-") != std::string::npos);

@@ -170,6 +170,42 @@ TEST_CASE("bad requests get a 4xx and the server goes on serving") {
   CHECK(s.Call("GET", "/v1/accounts/phone/state").status == 200);
 }
 
+TEST_CASE("request-reupload opens the window --not-before after the request, by default once every agent has looked") {
+  Server s;
+  REQUIRE(s.Call("PUT", "/v1/accounts/phone/collections/book", R"({"kind":"contact","name":"P"})").status == 200);
+  auto request = [&](std::vector<std::string> flags) {
+    std::vector<std::string> argv = {testing::ServerBinary(), "request-reupload", "--data", s.data,
+                                     "--account", "phone"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    testing::ProcessResult r = testing::RunProcess(argv);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    json reupload = s.Body(s.Call("GET", "/v1/accounts/phone/state"))["reupload"];
+    REQUIRE(reupload.is_object());
+    return std::make_pair(reupload, r.out);
+  };
+  // The default: max(1.25 x check_interval_s, retry_max_s) of the agent's defaults, 75 min.
+  auto [by_default, said] = request({"--spread", "1h"});
+  CHECK(by_default["not_before_ms"].get<int64_t>() - by_default["requested_at_ms"].get<int64_t>() == 4'500'000);
+  CHECK(by_default["spread_ms"] == 3'600'000);
+  CHECK_MESSAGE(said.find("75 min after the request") != std::string::npos, said);
+  // The rate the spread implies: 1.3 x devices / spread, 0.361 uploads/s per 1,000 devices over an hour.
+  CHECK_MESSAGE(said.find("0.361 uploads/s per 1,000 devices") != std::string::npos, said);
+  auto [later, said_later] = request({"--not-before", "10m", "--spread", "30m"});
+  CHECK(later["not_before_ms"].get<int64_t>() - later["requested_at_ms"].get<int64_t>() == 600'000);
+  CHECK(later["id"] != by_default["id"]);
+  auto [now, said_now] = request({"--not-before", "0"});
+  CHECK(now["not_before_ms"] == now["requested_at_ms"]);
+  CHECK(now["spread_ms"] == 0);
+  CHECK_MESSAGE(said_now.find("spread 0: every device uploads the moment the window opens") != std::string::npos,
+                said_now);
+  // A value that is no duration is refused, named, and changes nothing.
+  testing::ProcessResult bad = testing::RunProcess({testing::ServerBinary(), "request-reupload", "--data", s.data,
+                                                    "--account", "phone", "--not-before", "soon"});
+  CHECK(bad.exit_code != 0);
+  CHECK_MESSAGE(bad.err.find("--not-before soon") != std::string::npos, bad.err);
+  CHECK(s.Body(s.Call("GET", "/v1/accounts/phone/state"))["reupload"]["id"] == now["id"]);
+}
+
 TEST_CASE("operator commands: wipe gives a new epoch and no data; request-reupload shows in the state") {
   Server s;
   REQUIRE(s.Call("PUT", "/v1/accounts/phone/collections/book", R"({"kind":"contact","name":"P"})").status == 200);

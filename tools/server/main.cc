@@ -9,6 +9,8 @@
 #include <iostream>
 #include <thread>
 
+#include "agent/config.h"
+#include "agent/daemon/backoff.h"
 #include "platform/clock.h"
 #include "tools/server/faults.h"
 #include "tools/server/guarded_server.h"
@@ -31,16 +33,47 @@ Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& data) {
   return ServerStore::Open(data);
 }
 
-// "90s", "30m", "1h", "2d" or plain milliseconds.
-Result<int64_t> ParseDuration(const std::string& text) {
+// "90s", "30m", "1h", "2d" or plain milliseconds; `flag` names the option in errors.
+Result<int64_t> ParseDuration(const std::string& flag, const std::string& text) {
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
   const std::string unit = end != nullptr ? end : "";
   const std::map<std::string, int64_t> kUnits = {{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
   if (text.empty() || value < 0 || kUnits.count(unit) == 0) {
-    return Status(holdfast::ErrorCode::kInvalidArgument, "--spread " + text + ": use e.g. 90s, 30m, 1h");
+    return Status(holdfast::ErrorCode::kInvalidArgument, flag + " " + text + ": use e.g. 90s, 30m, 1h");
   }
   return static_cast<int64_t>(value * static_cast<double>(kUnits.at(unit)));
+}
+
+// A duration for people: "75 min", "1 h", "90 s".
+std::string Minutes(int64_t ms) {
+  if (ms % 3600000 == 0 && ms > 0) return std::to_string(ms / 3600000) + " h";
+  if (ms % 60000 == 0 && ms > 0) return std::to_string(ms / 60000) + " min";
+  return std::to_string(ms / 1000) + " s";
+}
+
+// What request-reupload asked and the load it implies (docs/recovery.md:
+// capacity >= 1.3 x devices / spread, as the slots bunch up to about 1.27x
+// the mean in one second of an hour's window).
+void PrintReupload(int64_t accounts, bool all, const std::string& account, int64_t requested_ms,
+                   int64_t not_before_ms, int64_t spread_ms, bool lead_given) {
+  std::cout << "re-upload requested for "
+            << (all ? "every account (" + std::to_string(accounts) + ")" : "account " + account) << "\n";
+  std::cout << "window: opens " << holdfast::platform::FormatUtc(not_before_ms) << ", "
+            << Minutes(not_before_ms - requested_ms) << " after the request"
+            << (lead_given ? "" : " (the default: every agent with default settings has looked by then)")
+            << ", for " << Minutes(spread_ms) << "\n";
+  if (spread_ms <= 0) {
+    std::cout << "spread 0: every device uploads the moment the window opens; for more than a few devices give "
+                 "--spread so that the server admits at least 1.3 x devices / spread uploads per second\n";
+    return;
+  }
+  char rate[160];
+  std::snprintf(rate, sizeof rate, "%.3g uploads/s per 1,000 devices; %.3g/s for %lld device%s",
+                1.3 * 1000.0 * 1000.0 / static_cast<double>(spread_ms),
+                1.3 * static_cast<double>(accounts) * 1000.0 / static_cast<double>(spread_ms),
+                static_cast<long long>(accounts), accounts == 1 ? "" : "s (one per account)");
+  std::cout << "load: the server should admit at least 1.3 x devices / spread = " << rate << "\n";
 }
 
 int Serve(const std::string& data, const std::string& listen, const std::string& cert, const std::string& key,
@@ -154,6 +187,10 @@ int main(int argc, char** argv) {
   reupload->add_option("--account", account, "account name");
   reupload->add_flag("--all", all, "every account");
   reupload->add_option("--spread", spread, "spread the devices over this long (e.g. 1h)");
+  std::string not_before;
+  reupload->add_option("--not-before", not_before,
+                       "open the window this long after now (default: max(1.25 x check_interval_s, retry_max_s) "
+                       "of the agent's defaults, 75m; 0: at once)");
   CLI::App* inventory = app.add_subcommand("inventory", "what the server holds for an account");
   inventory->add_option("--data", data, "folder holding the server's SQLite file");
   inventory->add_option("--account", account, "account name")->required();
@@ -187,11 +224,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (reupload->parsed()) {
-    Result<int64_t> spread_ms = ParseDuration(spread);
+    Result<int64_t> spread_ms = ParseDuration("--spread", spread);
     if (!spread_ms) return Fail(spread_ms.error());
-    Status status = (*store)->RequestReupload(account, holdfast::platform::NowMs(), *spread_ms);
-    if (!status.ok()) return Fail(status);
-    std::cout << "re-upload requested for " << (all ? "every account" : "account " + account) << "\n";
+    // By default the window opens once every device has looked at the
+    // server (after an outage too): each then uploads at its slot and the
+    // window's load is the slots' alone (docs/fleet.md).
+    const holdfast::agent::AgentSettings agent_defaults;
+    Result<int64_t> lead_ms =
+        not_before.empty() ? Result<int64_t>(holdfast::agent::ReuploadLeadMs(agent_defaults.check_interval_s * 1000,
+                                                                             agent_defaults.retry_max_s * 1000))
+                           : ParseDuration("--not-before", not_before);
+    if (!lead_ms) return Fail(lead_ms.error());
+    const int64_t now_ms = holdfast::platform::NowMs();
+    Result<int64_t> accounts = (*store)->RequestReupload(account, now_ms, now_ms + *lead_ms, *spread_ms);
+    if (!accounts) return Fail(accounts.error());
+    PrintReupload(*accounts, all, account, now_ms, now_ms + *lead_ms, *spread_ms, !not_before.empty());
     return 0;
   }
   if (inventory->parsed()) {

@@ -145,18 +145,24 @@ Status ServerStore::Wipe(const std::string& account) {
   return (*txn)->Commit();
 }
 
-Status ServerStore::RequestReupload(const std::string& account, int64_t now_ms, int64_t spread_ms) {
+Result<int64_t> ServerStore::RequestReupload(const std::string& account, int64_t now_ms, int64_t not_before_ms,
+                                             int64_t spread_ms) {
+  if (not_before_ms < now_ms || spread_ms < 0) {
+    return Status(ErrorCode::kInvalidArgument, "re-upload request: not_before_ms " + std::to_string(not_before_ms) +
+                                                   " before the request (" + std::to_string(now_ms) +
+                                                   ") or a negative spread_ms " + std::to_string(spread_ms));
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   Result<Stmt> stmt = db_->Prepare(
-      "UPDATE accounts SET reupload_id = ?2, reupload_requested_ms = ?3, reupload_not_before_ms = ?3, "
-      "reupload_spread_ms = ?4 WHERE ?1 = '' OR name = ?1");
+      "UPDATE accounts SET reupload_id = ?2, reupload_requested_ms = ?3, reupload_not_before_ms = ?4, "
+      "reupload_spread_ms = ?5 WHERE ?1 = '' OR name = ?1");
   if (!stmt) return stmt.error();
   HF_RETURN_IF_ERROR(stmt->Bind(1, account).Bind(2, "r-" + platform::RandomHex(8)).Bind(3, now_ms)
-                         .Bind(4, spread_ms).Run());
+                         .Bind(4, not_before_ms).Bind(5, spread_ms).Run());
   Result<int64_t> changed = db_->QueryInt("SELECT changes()");
   if (!changed) return changed.error();
   if (*changed == 0) return Status(ErrorCode::kNotFound, "no account '" + account + "'");
-  return Status::Ok();
+  return *changed;
 }
 
 Result<std::string> ServerStore::Digest(const std::string& account, const std::string& collection, int64_t* count) {

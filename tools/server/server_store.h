@@ -90,7 +90,13 @@ class ServerStore {
   // Operator: deletes every collection, item and blob of the account (all
   // accounts when empty) and gives it a new epoch.
   Status Wipe(const std::string& account);
-  Status RequestReupload(const std::string& account, int64_t now_ms, int64_t spread_ms);
+  // Operator: asks the account's devices (every account's when empty) to
+  // upload everything again, each at its slot in [not_before_ms,
+  // not_before_ms + spread_ms) (docs/recovery.md); replaces an earlier
+  // request. Returns the number of accounts asked; kNotFound for an unknown
+  // account, kInvalidArgument when not_before_ms is before now_ms.
+  Result<int64_t> RequestReupload(const std::string& account, int64_t now_ms, int64_t not_before_ms,
+                                  int64_t spread_ms);
   Result<std::vector<std::string>> ListAccounts();
 
   Result<AccountState> State(const std::string& account);

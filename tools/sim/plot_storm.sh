@@ -34,7 +34,8 @@ run() {  # name, then the scenario's own flags
   echo
 }
 run agent-now --fleet agent --not-before 0
-run agent-later --fleet agent --not-before 4500
+# No --not-before: the window request-reupload opens by default (75 min with the agent's defaults).
+run agent-default --fleet agent
 run baseline --fleet baseline --baseline-retry 60
 
 gnuplot <<GP
@@ -51,14 +52,14 @@ set yrange [1:*]
 set xrange [0:180]
 set title "all three (log scale)"
 plot "$WORK/baseline.csv" using (\$1/60.0):(\$2>0?\$2:1/0) with lines lw 1 lc rgb "#c0392b" title "baseline: no jitter, retry every 60 s, no slot", \
-     "$WORK/agent-now.csv" using (\$1/60.0):(\$2>0?\$2:1/0) with lines lw 1 lc rgb "#2471a3" title "agent, window opens at the request (today's request-reupload)", \
-     "$WORK/agent-later.csv" using (\$1/60.0):(\$2>0?\$2:1/0) with lines lw 1 lc rgb "#239b56" title "agent, window opens 75 min after the request", \
+     "$WORK/agent-now.csv" using (\$1/60.0):(\$2>0?\$2:1/0) with lines lw 1 lc rgb "#2471a3" title "agent, window opens at the request (--not-before 0)", \
+     "$WORK/agent-default.csv" using (\$1/60.0):(\$2>0?\$2:1/0) with lines lw 1 lc rgb "#239b56" title "agent, request-reupload's default request (window opens 75 min after it)", \
      $CAPACITY with lines lw 2 dt 2 lc rgb "black" title "capacity"
 unset logscale y
 set yrange [0:$((CAPACITY * 2))]
 set title "the agent's two runs (linear scale)"
-plot "$WORK/agent-now.csv" using (\$1/60.0):2 with lines lw 1 lc rgb "#2471a3" title "agent, window opens at the request", \
-     "$WORK/agent-later.csv" using (\$1/60.0):2 with lines lw 1 lc rgb "#239b56" title "agent, window opens 75 min after the request", \
+plot "$WORK/agent-now.csv" using (\$1/60.0):2 with lines lw 1 lc rgb "#2471a3" title "agent, window opens at the request (--not-before 0)", \
+     "$WORK/agent-default.csv" using (\$1/60.0):2 with lines lw 1 lc rgb "#239b56" title "agent, the default request (window opens 75 min after it)", \
      $CAPACITY with lines lw 2 dt 2 lc rgb "black" title "capacity"
 unset multiplot
 GP

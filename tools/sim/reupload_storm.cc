@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "agent/daemon/backoff.h"
 #include "tools/sim/storm_model.h"
 
 namespace {
@@ -81,8 +82,10 @@ int main(int argc, char** argv) {
   app.add_option("--capacity", p.capacity_per_s, "uploads the server admits per second")->capture_default_str();
   app.add_option("--retry-after", p.retry_after_s, "the server's Retry-After on a 429")->capture_default_str();
   app.add_option("--outage", p.outage_s, "how long the server was down before the request")->capture_default_str();
-  app.add_option("--not-before", p.not_before_delay_s, "the window opens this long after the request")
-      ->capture_default_str();
+  int64_t not_before_s = -1;
+  app.add_option("--not-before", not_before_s,
+                 "the window opens this long after the request (default: holdfast-server request-reupload's, "
+                 "max(1.25 x check interval, retry max))");
   app.add_option("--spread", p.spread_s, "the request's spread window")->capture_default_str();
   app.add_option("--check-interval", p.check_interval_s, "agent.check_interval_s")->capture_default_str();
   app.add_option("--retry-min", p.retry_min_s, "agent.retry_min_s")->capture_default_str();
@@ -94,6 +97,10 @@ int main(int argc, char** argv) {
   app.add_option("--csv", csv, "write second,arrivals,admitted,refused to this file");
   CLI11_PARSE(app, argc, argv);
   p.fleet = fleet == "agent" ? Fleet::kAgent : Fleet::kBaseline;
+  // The request as request-reupload makes it by default, from the agent's own rule.
+  p.not_before_delay_s = not_before_s >= 0 ? not_before_s
+                                            : holdfast::agent::ReuploadLeadMs(p.check_interval_s * 1000,
+                                                                              p.retry_max_s * 1000) / 1000;
 
   const auto started = std::chrono::steady_clock::now();
   holdfast::Result<StormResult> result = holdfast::tools::RunStorm(p);

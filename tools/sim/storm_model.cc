@@ -16,11 +16,6 @@
 namespace holdfast::tools {
 namespace {
 
-// agent/daemon/agent_loop.cc: kRequestAttempts and kRequestBackoffCapMs,
-// the RemoteOptions of every run the agent makes (private there).
-constexpr int kRequestAttempts = 3;
-constexpr int64_t kRequestBackoffCapMs = 4000;
-
 enum Kind : uint8_t {
   kRun,     // a run: the check (GET state), then the upload when it is due
   kUpload,  // an upload request, sent again inside a run after a 429
@@ -70,9 +65,8 @@ Status Validate(const StormParams& p) {
 
 class Simulation {
  public:
-  explicit Simulation(const StormParams& p) : p_(p), rng_(p.seed) {
-    options_.max_attempts = kRequestAttempts;
-    options_.backoff_cap_ms = kRequestBackoffCapMs;
+  // The agent's runs retry inside a run as agent_loop.cc's do (RunRemoteOptions).
+  explicit Simulation(const StormParams& p) : p_(p), rng_(p.seed), options_(agent::RunRemoteOptions()) {
     refused_429_.status = 429;
     refused_429_.retry_after_s = p.retry_after_s;
     unreachable_.transport = Status(ErrorCode::kNetwork, "connection refused");
@@ -154,7 +148,7 @@ class Simulation {
         Schedule(e.t_ms + (-e.t_ms + retry_ms - 1) / retry_ms * retry_ms, e.device, kRun, 0);
         return;
       }
-      if (e.attempt + 1 < kRequestAttempts) {
+      if (e.attempt + 1 < options_.max_attempts) {
         const int64_t delay = agent::RetryDelayMs(options_, e.attempt, unreachable_, rng_).value_or(0);
         Schedule(e.t_ms + delay, e.device, kRun, e.attempt + 1);
         return;
@@ -167,11 +161,14 @@ class Simulation {
     }
     ++result_.runs;
     if (Agent() && e.t_ms < device.slot_ms) {
-      // agent_loop.cc, AfterSync: a successful check whose recovery waits
-      // for the slot comes back at the slot or at the next check.
+      // agent/sync/recover.cc: before its slot a device only learns when it
+      // is due; agent_loop.cc's AfterSync then asks NextRunDelayMs, which
+      // comes back at the slot or at the next check, whichever is first.
       device.failures = 0;
-      const int64_t next = agent::JitteredIntervalMs(check_ms, rng_);
-      Schedule(e.t_ms + std::min(next, device.slot_ms - e.t_ms), e.device, kRun, 0);
+      agent::ReachedRun reached;
+      reached.slot_wall_ms = device.slot_ms;
+      Schedule(e.t_ms + agent::NextRunDelayMs(check_ms, p_.retry_min_s * 1000, reached, e.t_ms, rng_), e.device,
+               kRun, 0);
       return;
     }
     OnUpload(e.t_ms, e.device, 0);
@@ -195,7 +192,7 @@ class Simulation {
     // agent/sync/remote_client.cc: a 429 is sent again inside the run,
     // after RetryDelayMs (nullopt: a Retry-After too long to wait for in a
     // run ends it); then the loop's backoff, at least the Retry-After.
-    if (attempt + 1 < kRequestAttempts) {
+    if (attempt + 1 < options_.max_attempts) {
       if (const std::optional<int64_t> delay = agent::RetryDelayMs(options_, attempt, refused_429_, rng_)) {
         Schedule(t_ms + *delay, d, kUpload, attempt + 1);
         return;

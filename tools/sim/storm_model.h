@@ -9,10 +9,11 @@
 //   FailureBackoffMs    (agent/daemon/backoff.h)   the wait after a failed run, Retry-After obeyed
 //   RetryDelayMs        (agent/sync/retrying_http.h) the retry of one request inside a run
 //   RetryAfterMsOf      (agent/sync/retrying_http.h) Retry-After as the run's result carries it
-// What the model repeats from agent/daemon/agent_loop.cc (private constants
-// there): 3 attempts per request inside a run, a 4 s backoff cap, and the
-// loop's rule "after a check that found a future slot, come back at the
-// slot or at the next check, whichever is first".
+//   RunRemoteOptions    (agent/daemon/backoff.h)   a run's retries: 3 attempts per request, 4 s cap
+//   NextRunDelayMs      (agent/daemon/backoff.h)   after a check that found a future slot: back at
+//                                                  the slot or at the next check, whichever is first
+// What the model repeats: recover.cc's rule that a device uploads once its
+// slot has come (now >= slot), and the run's order (check, then upload).
 //
 // Time: ms, 0 = the moment the server is back and the request is posted.
 // Deterministic for a given StormParams (one mt19937_64 seeded from `seed`,

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "agent/config.h"
+#include "agent/sync/remote_client.h"
 #include "agent/sync/retrying_http.h"
 
 namespace holdfast::agent {
@@ -55,6 +57,58 @@ TEST_CASE("check intervals are spread over +-25% so that devices drift apart") {
   CHECK(*high <= 4500000);
   CHECK(*low < 2800000);
   CHECK(*high > 4400000);
+  CHECK(*high <= LongestJitteredIntervalMs(3600000));
+}
+
+TEST_CASE("the agent's runs make at most 3 attempts per request, backing off at most 4 s inside a run") {
+  const RemoteOptions run = RunRemoteOptions();
+  CHECK(run.max_attempts == 3);
+  CHECK(run.backoff_cap_ms == 4000);
+  CHECK(run.backoff_base_ms == RemoteOptions().backoff_base_ms);
+  // Drawn for each retry: never above the cap without a Retry-After.
+  std::mt19937_64 rng(5);
+  platform::HttpResponse refused;
+  refused.status = 503;
+  for (int attempt = 0; attempt + 1 < run.max_attempts; ++attempt) {
+    for (int i = 0; i < 200; ++i) CHECK(*RetryDelayMs(run, attempt, refused, rng) <= 4000);
+  }
+}
+
+TEST_CASE("after a run that reached the server the next comes at the next check, sooner at the re-upload slot") {
+  const int64_t check_ms = 3600000, retry_min_ms = 15000, now_ms = 1'800'000'000'000;
+  std::mt19937_64 rng(9);
+  for (int i = 0; i < 500; ++i) {
+    // Nothing pending: a jittered check.
+    const int64_t plain = NextRunDelayMs(check_ms, retry_min_ms, ReachedRun{}, now_ms, rng);
+    CHECK(plain >= check_ms * 3 / 4);
+    CHECK(plain <= LongestJitteredIntervalMs(check_ms));
+    // A slot before the next check: exactly at the slot.
+    CHECK(NextRunDelayMs(check_ms, retry_min_ms, ReachedRun{false, now_ms + 600000}, now_ms, rng) == 600000);
+    // A slot after any check: the check comes first, and looks again.
+    const int64_t far = NextRunDelayMs(check_ms, retry_min_ms, ReachedRun{false, now_ms + 2 * check_ms}, now_ms, rng);
+    CHECK(far <= LongestJitteredIntervalMs(check_ms));
+    // A slot already passed (a clock that moved): at once.
+    CHECK(NextRunDelayMs(check_ms, retry_min_ms, ReachedRun{false, now_ms - 5000}, now_ms, rng) == 0);
+    // A recovery not verified goes on after retry_min.
+    CHECK(NextRunDelayMs(check_ms, retry_min_ms, ReachedRun{true, 0}, now_ms, rng) == retry_min_ms);
+  }
+}
+
+TEST_CASE("a re-upload window opens after every device has looked: 75 min with the agent's defaults") {
+  const AgentSettings defaults;
+  CHECK(ReuploadLeadMs(defaults.check_interval_s * 1000, defaults.retry_max_s * 1000) == 75 * 60 * 1000);
+  // The longer of the longest jittered check and the longest backoff.
+  CHECK(ReuploadLeadMs(600000, 3600000) == 3600000);
+  CHECK(ReuploadLeadMs(7200000, 3600000) == 9000000);
+  // No jittered check is longer than the lead: a device checking when the
+  // request is posted has looked again by the time the window opens.
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    CHECK(JitteredIntervalMs(defaults.check_interval_s * 1000, rng) <=
+          ReuploadLeadMs(defaults.check_interval_s * 1000, defaults.retry_max_s * 1000));
+    CHECK(FailureBackoffMs(40, defaults.retry_min_s * 1000, defaults.retry_max_s * 1000, std::nullopt, rng) <=
+          ReuploadLeadMs(defaults.check_interval_s * 1000, defaults.retry_max_s * 1000));
+  }
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "agent/daemon/backoff.h"
+
 namespace holdfast::tools {
 namespace {
 
@@ -55,9 +57,11 @@ TEST_CASE("the agent's fleet: every device done, arrivals add up, admissions nev
   CHECK(first_half < p.devices * 9 / 10);
 }
 
-TEST_CASE("a window opened after every device has looked: no upload before it, each at its slot") {
+TEST_CASE("request-reupload's default window opens after every device has looked: no upload before it") {
   StormParams p = SmallFleet(Fleet::kAgent);
-  p.not_before_delay_s = p.check_interval_s * 5 / 4;  // the longest check interval
+  // The agent's own rule, as holdfast-server request-reupload applies it by default.
+  p.not_before_delay_s = agent::ReuploadLeadMs(p.check_interval_s * 1000, p.retry_max_s * 1000) / 1000;
+  REQUIRE(p.not_before_delay_s == p.check_interval_s * 5 / 4);
   p.capacity_per_s = 1000;                             // no 429: each device's one arrival is its slot
   Result<StormResult> r = RunStorm(p);
   REQUIRE(r);

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "agent/sync/check.h"
 #include "platform/sha256.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
@@ -27,6 +28,7 @@ class MemoryBackend final : public RemoteBackend {
   std::optional<ReuploadRequestInfo> reupload;
   std::optional<Status> fail_state;
   int state_reads = 0;
+  int batches = 0;  // WriteBatch calls
 
   const std::string& name() const override { return name_; }
   int max_in_flight() const override { return 2; }
@@ -61,6 +63,7 @@ class MemoryBackend final : public RemoteBackend {
   size_t max_batch_inline_bytes() const override { return 1 << 20; }
   void WriteBatch(const std::string& id, std::vector<ItemWrite> puts, std::vector<std::string> deletes,
                   std::function<void(Result<BatchOutcome>&&)> done) override {
+    ++batches;
     queued_.push_back([this, id, puts = std::move(puts), deletes = std::move(deletes), done] {
       BatchOutcome outcome;
       auto found = collections.find(id);
@@ -191,6 +194,37 @@ TEST_CASE("recover --wait waits for this device's slot on the engine's clock, no
   CHECK(waited->started);
   CHECK(waited->reason == "reupload r-1");
   CHECK(waited->verified);
+}
+
+TEST_CASE("a push sends nothing for an operator's re-upload before not_before plus this device's slot") {
+  Fixture f;
+  REQUIRE(SyncEngine(*f.vault, f.server, f.clock).Push());
+  // Asked now, the window opening 75 min later for an hour (request-reupload's default).
+  const int64_t not_before_ms = kNowMs + 75 * 60'000, spread_ms = 3'600'000;
+  f.server.reupload = ReuploadRequestInfo{"r-7", not_before_ms, spread_ms};
+  const int64_t slot_ms = ReuploadSlot(f.vault->device_id(), "r-7", not_before_ms, spread_ms);
+  REQUIRE(slot_ms >= not_before_ms);
+  REQUIRE(slot_ms < not_before_ms + spread_ms);
+  const int batches = f.server.batches;
+  // At the request, just before the window, and just before the slot: only the wait is reported.
+  for (int64_t at_ms : {kNowMs, not_before_ms - 1, slot_ms - 1}) {
+    CAPTURE(at_ms - kNowMs);
+    f.clock.Advance(at_ms - f.clock.NowMs());
+    Result<SyncReport> report = SyncEngine(*f.vault, f.server, f.clock).Push();
+    REQUIRE_MESSAGE(report, (report ? "" : report.error().ToString()));
+    CHECK(!report->recovery.started);
+    CHECK(report->recovery.waiting_until_ms == slot_ms);
+    CHECK(f.server.batches == batches);
+  }
+  // At the slot: everything is sent again and verified.
+  f.clock.Advance(1);
+  Result<SyncReport> report = SyncEngine(*f.vault, f.server, f.clock).Push();
+  REQUIRE_MESSAGE(report, (report ? "" : report.error().ToString()));
+  CHECK(report->recovery.started);
+  CHECK(report->recovery.reason == "reupload r-7");
+  CHECK(report->recovery.verified);
+  CHECK(f.server.batches > batches);
+  CHECK(f.clock.slept_ms() == 0);
 }
 
 }  // namespace
