@@ -50,7 +50,7 @@ Status CaptureState::ForEachSourceFile(std::string_view source,
                                const std::function<Status(SourceFileRecord&&)>& visit) {
   Result<Stmt> stmt = conn_.db().Prepare(
       "SELECT path, collection_id, size_bytes, mtime_ns, inode, sha256 FROM source_files "
-      "WHERE source = ?1");
+      "WHERE source = ?1 ORDER BY path");  // the primary key's order: no sort
   if (!stmt) return stmt.error();
   stmt->Bind(1, source);
   while (true) {

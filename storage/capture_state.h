@@ -66,7 +66,9 @@ class CaptureState {
   // The stat cache of a source (see SourceFileRecord). Put replaces the entry
   // for the same path. Idempotent.
   // Calls `visit` for each entry of the source's cache, streaming (a source
-  // may have 100,000 files); an error from `visit` stops and is returned.
+  // may have 100,000 files), in path order: the paths' bytes compared as
+  // unsigned (as std::string's operator< does). An error from `visit` stops
+  // and is returned.
   Status ForEachSourceFile(std::string_view source,
                            const std::function<Status(SourceFileRecord&&)>& visit);
   Status PutSourceFile(std::string_view source, const SourceFileRecord& file);

@@ -131,21 +131,19 @@ class SourceCapturer {
     targeted_ = !options_.only_paths.empty() && ScanPaths(&files);
     if (!targeted_ && !Scan(&files)) return Status::Ok();
     report_->files_seen = static_cast<int64_t>(files.size());
-    HF_RETURN_IF_ERROR(LoadState(files));
     IndexScannedFiles();
+    HF_RETURN_IF_ERROR(LoadState(files));
 
     std::vector<const FileEntry*> to_read;
-    for (const FileEntry& file : files) {
-      auto cached = cache_.find(file.path);
-      if (cached == cache_.end() || cached->second.size_bytes != file.size_bytes ||
-          cached->second.mtime_ns != file.mtime_ns || cached->second.inode != file.inode) {
-        to_read.push_back(&file);
-      } else {
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (unchanged_[i]) {
         ++report_->files_unchanged;
+      } else {
+        to_read.push_back(&files[i]);
       }
     }
-    for (const auto& [path, cached] : cache_) {
-      if (!cached.present) missing_by_content_[{cached.collection_id, cached.sha256}] = path;
+    for (const MissingFile& missing : missing_) {
+      missing_by_content_[{missing.collection_id, missing.sha256}] = missing.path;
     }
 
     for (const FileEntry* file : to_read) will_read_[IndexOf(*file)] = true;
@@ -202,12 +200,12 @@ class SourceCapturer {
       collection_of_file.push_back(&c);
     }
     report_->files_seen = static_cast<int64_t>(files.size());
-    HF_RETURN_IF_ERROR(LoadState(files));
     IndexScannedFiles();
+    HF_RETURN_IF_ERROR(LoadState(files));
     for (size_t i = 0; i < files.size(); ++i) {
       const FileEntry& file = files[i];
-      auto cached = cache_.find(file.path);
-      if (cached != cache_.end() && file.mtime_ns != kRereadMtime && cached->second.mtime_ns == file.mtime_ns) {
+      // An EDS entry has no size or inode (both 0): its stamp decides.
+      if (unchanged_[i] && file.mtime_ns != kRereadMtime) {
         ++report_->files_unchanged;
         continue;
       }
@@ -270,14 +268,11 @@ class SourceCapturer {
     return Status::Ok();
   }
 
-  // A stat cache entry, keyed by path in cache_.
-  struct CachedFile {
+  // A stat cache entry whose file this scan did not find.
+  struct MissingFile {
+    std::string path;
     int64_t collection_id;
-    uint64_t size_bytes;
-    int64_t mtime_ns;
-    uint64_t inode;
     Digest sha256;
-    bool present;  // found by this scan
   };
 
   // Lists the source's files. False (with report_->error set) when the source
@@ -395,35 +390,41 @@ class SourceCapturer {
     return *id;
   }
 
+  // Compares the scan with the stat cache: which files are unchanged
+  // (unchanged_), which had an entry (cached_), and which entries' files are
+  // gone (missing_). The cache is streamed in path order beside the files in
+  // path order (by_path_), so that it is never held in memory.
   Status LoadState(const std::vector<FileEntry>& files) {
     std::set<int64_t> collections;
-    auto remember = [&](SourceFileRecord&& record) {
-      collections.insert(record.collection_id);
-      std::string path = std::move(record.path);
-      cache_.emplace(std::move(path), CachedFile{record.collection_id, record.size_bytes,
-                                                 record.mtime_ns, record.inode, record.sha256, false});
-      return Status::Ok();
+    auto compare = [&](size_t i, const SourceFileRecord& record) {
+      const FileEntry& file = files[i];
+      cached_[i] = true;
+      unchanged_[i] = record.size_bytes == file.size_bytes && record.mtime_ns == file.mtime_ns &&
+                      record.inode == file.inode;
     };
     if (targeted_) {
       // Only the entries of the files looked at: the others are not missing.
-      for (const FileEntry& file : files) {
-        Result<std::optional<SourceFileRecord>> record = vault_.capture_state().GetSourceFile(source_.name, file.path);
+      for (size_t i = 0; i < files.size(); ++i) {
+        Result<std::optional<SourceFileRecord>> record = vault_.capture_state().GetSourceFile(source_.name, files[i].path);
         if (!record) return record.error();
-        if (*record) HF_RETURN_IF_ERROR(remember(std::move(**record)));
+        if (!*record) continue;
+        collections.insert((*record)->collection_id);
+        compare(i, **record);
       }
     } else {
-      HF_RETURN_IF_ERROR(vault_.capture_state().ForEachSourceFile(source_.name, remember));
-    }
-    // What lies in or below a folder that could not be listed is not known
-    // to be gone: it counts as present, so no deletion is recorded for it.
-    for (auto& [path, cached] : cache_) {
-      for (const std::string& folder : unreadable_) {
-        if (path == folder || path.compare(0, folder.size() + 1, folder + "/") == 0) cached.present = true;
-      }
+      size_t next = 0;  // position in by_path_
+      HF_RETURN_IF_ERROR(vault_.capture_state().ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
+        collections.insert(record.collection_id);
+        while (next < by_path_.size() && files[by_path_[next]].path < record.path) ++next;
+        if (next < by_path_.size() && files[by_path_[next]].path == record.path) {
+          compare(by_path_[next++], record);
+        } else if (!BelowUnreadable(record.path)) {
+          missing_.push_back({std::move(record.path), record.collection_id, record.sha256});
+        }
+        return Status::Ok();
+      }));
     }
     for (const FileEntry& file : files) {
-      auto cached = cache_.find(file.path);
-      if (cached != cache_.end()) cached->second.present = true;
       Result<int64_t> id = CollectionFor(file.path);
       if (!id) return id.error();
       collections.insert(*id);
@@ -437,6 +438,15 @@ class SourceCapturer {
     return Status::Ok();
   }
 
+  // What lies in or below a folder that could not be listed is not known
+  // to be gone: it counts as present, so no deletion is recorded for it.
+  bool BelowUnreadable(const std::string& path) const {
+    for (const std::string& folder : unreadable_) {
+      if (path == folder || path.compare(0, folder.size() + 1, folder + "/") == 0) return true;
+    }
+    return false;
+  }
+
   // Indexes files_ by path, once it is complete (before anything is read).
   void IndexScannedFiles() {
     by_path_.resize(files_.size());
@@ -445,6 +455,8 @@ class SourceCapturer {
               [&](size_t a, size_t b) { return files_[a].path < files_[b].path; });
     will_read_.assign(files_.size(), false);
     read_done_.assign(files_.size(), false);
+    cached_.assign(files_.size(), false);
+    unchanged_.assign(files_.size(), false);
   }
 
   // The position in files_ of a file this scan found, by path.
@@ -460,9 +472,8 @@ class SourceCapturer {
   // A new path whose bytes equal a vanished file of the same collection is
   // that file, moved: its items keep their revisions.
   // The caller removes the old path's cache entry once its items have moved.
-  std::optional<std::string> TakeMovedFrom(int64_t collection_id, const std::string& path,
-                                           const Digest& sha256) {
-    if (cache_.count(path) != 0) return std::nullopt;
+  std::optional<std::string> TakeMovedFrom(int64_t collection_id, const FileEntry& file, const Digest& sha256) {
+    if (cached_[IndexOf(file)]) return std::nullopt;
     auto it = missing_by_content_.find({collection_id, sha256});
     if (it == missing_by_content_.end()) return std::nullopt;
     std::string old_path = it->second;
@@ -502,13 +513,13 @@ class SourceCapturer {
     const Digest& file_sha = prefetched.sha256;
 
     HF_RETURN_IF_ERROR(writer_.Open());
-    const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file.path, file_sha);
+    const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file, file_sha);
     // Items this file held before, to find the ones that left it. A path
     // without a cache entry holds none: items and cache entries are written
     // in the same transaction.
     const std::string previous_path = moved_from.value_or(file.path);
     std::set<std::string> before;
-    if (cache_.count(previous_path) != 0) {
+    if (moved_from || cached_[IndexOf(file)]) {
       Result<std::vector<std::string>> held = vault_.capture_state().SourceFileItemUids(source_.name, previous_path);
       if (!held) return held.error();
       Result<std::vector<std::string>> live = vault_.LiveAtPath(*collection_id, previous_path, *held);
@@ -626,7 +637,7 @@ class SourceCapturer {
     Result<int64_t> collection_id = CollectionFor(file.path);
     if (!collection_id) return collection_id.error();
     HF_RETURN_IF_ERROR(writer_.Open());
-    const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file.path, blob->sha256);
+    const std::optional<std::string> moved_from = TakeMovedFrom(*collection_id, file, blob->sha256);
     if (moved_from) {
       HF_RETURN_IF_ERROR(vault_.RenameItem(*collection_id, *moved_from, file.path, file.path));
       HF_RETURN_IF_ERROR(vault_.capture_state().RemoveSourceFile(source_.name, *moved_from));
@@ -655,12 +666,13 @@ class SourceCapturer {
   // Tombstones what vanished, collection by collection, unless the guard trips.
   Status ApplyDeletions() {
     std::map<int64_t, std::vector<std::string>> missing_paths;
-    for (const auto& [path, cached] : cache_) {
-      if (cached.present || moved_away_.count(path) != 0) continue;
-      missing_paths[cached.collection_id].push_back(path);
+    for (const MissingFile& missing : missing_) {
+      const std::string& path = missing.path;
+      if (moved_away_.count(path) != 0) continue;
+      missing_paths[missing.collection_id].push_back(path);
       Result<std::vector<std::string>> held = vault_.capture_state().SourceFileItemUids(source_.name, path);
       if (!held) return held.error();
-      std::vector<std::string>& candidates = lost_[cached.collection_id][path];
+      std::vector<std::string>& candidates = lost_[missing.collection_id][path];
       candidates.insert(candidates.end(), held->begin(), held->end());
     }
     std::map<int64_t, std::string> names;
@@ -710,16 +722,18 @@ class SourceCapturer {
   bool targeted_ = false;               // only options_.only_paths were looked at
   std::map<std::string, int64_t> collection_ids_;
   std::map<std::string, storage::ItemKind> eds_kinds_;  // eds source: each collection's kind, by path
-  std::unordered_map<std::string, CachedFile> cache_;
+  std::vector<MissingFile> missing_;  // stat cache entries whose file this scan did not find
   std::set<std::string> moved_away_;
   std::vector<std::string> unreadable_;  // folders of the source the scan could not list
   std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
   // The files this scan found, positions in files_ sorted by path, and for
-  // each (by position) whether this scan reads it (changed or new) and
-  // whether it has read it already. Flat arrays, not sets of paths: a few
+  // each (by position) what the stat cache has of it, whether this scan
+  // reads it (changed or new) and whether it has read it already. Flat arrays, not sets of paths: a few
   // bytes per file instead of a copy of its path.
   std::vector<FileEntry> files_;
   std::vector<size_t> by_path_;
+  std::vector<bool> cached_;     // has a stat cache entry
+  std::vector<bool> unchanged_;  // ... with its size, mtime and inode
   std::vector<bool> will_read_;
   std::vector<bool> read_done_;
   // A UID held by a file read in this scan: the file's position and a hash of
