@@ -57,3 +57,7 @@ if(HOLDFAST_HAVE_EDS)
   holdfast_test(eds_restore_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/eds_restore_kill_test.cc)
   add_dependencies(eds_restore_kill_test holdfast holdfast-eds-tool)
 endif()
+# The reference server killed with SIGKILL mid-push, restarted on its data
+# (HOLDFAST_SERVER_KILLS=N for a longer run, HOLDFAST_SERVER_KILL_SEED).
+holdfast_test(server_kill_test crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_kill_test.cc LIBS holdfast_storage)
+add_dependencies(server_kill_test holdfast-handset-gen holdfast holdfast-server)

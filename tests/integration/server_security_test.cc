@@ -22,6 +22,7 @@
 #include "platform/base64.h"
 #include "platform/http_client.h"
 #include "platform/sha256.h"
+#include "storage/sqlite_handle.h"
 #include "tests/support/handset.h"
 #include "tests/support/inventory.h"
 #include "tests/support/server_process.h"
@@ -196,6 +197,69 @@ TEST_CASE("an account over its quota gets 507 and nothing of the batch is stored
   HttpResponse blob = s.Call("PUT", "/v1/accounts/phone/blobs/" + platform::ToHex(platform::Sha256Of(big)) +
                                         "?offset=0&size=5000", big);
   CHECK(blob.status == 507);
+}
+
+TEST_CASE("a store made before the usage row is migrated: its quota counts what it held already") {
+  // The tables as the server made them before schema version 1, with an
+  // account holding 3 inline items of 1,000 bytes and 500 bytes of a blob.
+  testing::TempDir dir;
+  const std::string data = (dir / "data").string();
+  std::filesystem::create_directories(data);
+  const std::string token(64, 'a');
+  {
+    auto db = storage::Db::Open("file:" + data + "/server.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    REQUIRE(db);
+    REQUIRE((*db)->Exec(R"sql(
+      CREATE TABLE accounts(name TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL UNIQUE, epoch TEXT NOT NULL,
+        reupload_id TEXT, reupload_requested_ms INTEGER, reupload_not_before_ms INTEGER, reupload_spread_ms INTEGER);
+      CREATE TABLE collections(account TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+        PRIMARY KEY(account, id)) WITHOUT ROWID;
+      CREATE TABLE items(account TEXT NOT NULL, collection TEXT NOT NULL, uid TEXT NOT NULL, sha256 TEXT NOT NULL,
+        content BLOB, blob_sha256 TEXT, PRIMARY KEY(account, collection, uid));
+      CREATE TABLE blobs(account TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, received INTEGER NOT NULL,
+        complete INTEGER NOT NULL, PRIMARY KEY(account, sha256)) WITHOUT ROWID;
+      CREATE TABLE blob_chunks(account TEXT NOT NULL, sha256 TEXT NOT NULL, offset INTEGER NOT NULL, data BLOB NOT NULL,
+        PRIMARY KEY(account, sha256, offset));)sql").ok());
+    REQUIRE((*db)->Exec("INSERT INTO accounts(name, token_sha256, epoch) VALUES('phone', '" +
+                        platform::ToHex(platform::Sha256Of(token)) + "', 'e1');"
+                        "INSERT INTO collections VALUES('phone', 'book', 'contact', 'P');").ok());
+    for (const char* uid : {"a", "b", "c"}) {
+      const std::string content(1000, uid[0]);
+      REQUIRE((*db)->Exec(std::string("INSERT INTO items VALUES('phone', 'book', '") + uid + "', '" +
+                          platform::ToHex(platform::Sha256Of(content)) + "', CAST('" + content +
+                          "' AS BLOB), NULL)").ok());
+    }
+    const std::string part(500, 'z');
+    REQUIRE((*db)->Exec("INSERT INTO blobs VALUES('phone', '" + std::string(64, 'b') + "', 9000, 500, 0);"
+                        "INSERT INTO blob_chunks VALUES('phone', '" + std::string(64, 'b') + "', 0, CAST('" + part +
+                        "' AS BLOB));").ok());
+  }
+  // The first open migrates; verify then finds the row equal to the sums.
+  testing::ProcessResult verify = testing::RunProcess({testing::ServerBinary(), "verify", "--data", data});
+  CHECK_MESSAGE(verify.exit_code == 0, (verify.out + verify.err));
+  {
+    auto db = storage::Db::Open("file:" + data + "/server.db", SQLITE_OPEN_READWRITE);
+    REQUIRE(db);
+    Result<int64_t> version = (*db)->QueryInt("PRAGMA user_version");
+    Result<int64_t> bytes = (*db)->QueryInt("SELECT bytes FROM account_usage WHERE account = 'phone'");
+    Result<int64_t> items = (*db)->QueryInt("SELECT items FROM account_usage WHERE account = 'phone'");
+    REQUIRE((version && bytes && items));
+    CHECK(*version == 1);
+    CHECK(*bytes == 3500);
+    CHECK(*items == 3);
+  }
+  // The quota counts the 3,500 bytes and 3 items held before the migration.
+  testing::ServerProcess server(data, {"--quota-bytes", "4000", "--quota-items", "4"});
+  auto http = testing::TestHttpClient();
+  auto call = [&](const std::string& body) {
+    return testing::CallServer(*http, "POST", server.url() + kBook + "/batch", body, token);
+  };
+  HttpResponse over = call(R"({"put":[)" + Entry("d", std::string(600, 'd')) + "]}");
+  CHECK(over.status == 507);
+  CHECK(call(R"({"put":[)" + Entry("d", std::string(400, 'd')) + "]}").status == 200);
+  CHECK(call(R"({"put":[)" + Entry("e", "e") + "]}").status == 507);  // a fifth item
+  CHECK(call(R"({"put":[)" + Entry("a", "short") + "]}").status == 200);  // replacing shrinks
+  CHECK(call(R"({"put":[)" + Entry("e", std::string(900, 'e')) + "]}").status == 507);  // still 5 items
 }
 
 TEST_CASE("one client address holds at most 16 connections at once") {

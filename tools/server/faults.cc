@@ -91,6 +91,7 @@ Result<FaultSpec> ParseFaultSpec(const std::string& text) {
     else if (key == "latency_ms") spec.latency_ms = static_cast<int>(number);
     else if (key == "drop") spec.drop = number;
     else if (key == "offset_mismatch_200") spec.offset_mismatch_200 = number != 0;
+    else if (key == "commit_each_ms") spec.commit_each_ms = static_cast<int>(number);
     else return Bad("unknown key \"" + key + "\"");
   }
   if (spec.error500 + spec.error503 + spec.error429 + spec.reset_before + spec.reset_after + spec.truncate > 1.0) {

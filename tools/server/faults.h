@@ -46,13 +46,18 @@ struct FaultSpec {
   // negative control (tools/conformance): a blob chunk at the wrong offset is
   // answered 200 with what the server holds instead of 409 offset-mismatch.
   bool offset_mismatch_200 = false;
+  // Breaks the all-or-nothing batch, for the server kill test's negative
+  // control (tests/crash/server_kill_test.cc): each entry of a batch is
+  // committed in a transaction of its own, this many ms apart (0: off).
+  int commit_each_ms = 0;
   std::map<int64_t, ScheduledFault> at;  // by request number; replaces the random draw for that request
 };
 
 // "seed=7,error500=0.05,reset_after=0.02,latency_ms=20", and scheduled
 // faults "at=N:KIND" (KIND one of error500 error503 error429 reset_before
 // reset_after truncate drop latency:MS), repeatable; "offset_mismatch_200=1"
-// breaks a protocol rule on every request. Empty gives no fault.
+// and "commit_each_ms=N" break a protocol rule on every request. Empty gives
+// no fault.
 // Errors: kInvalidArgument naming the bad key or value.
 Result<FaultSpec> ParseFaultSpec(const std::string& text);
 
@@ -71,6 +76,9 @@ class FaultInjector {
   bool DrawDrop();
   // Whether the spec breaks the 409 offset-mismatch rule (offset_mismatch_200).
   bool OffsetMismatchAnswers200() const { return spec_.offset_mismatch_200; }
+  // The pause between entries committed one by one (commit_each_ms); 0: a
+  // batch is one transaction, as it must be.
+  int CommitEachMs() const { return spec_.commit_each_ms; }
 
  private:
   FaultSpec spec_;

@@ -427,7 +427,9 @@ class Routes {
     for (const json& uid : deletes) {
       if (IsUid(uid.get<std::string>())) to_delete.push_back(uid.get<std::string>());
     }
-    Result<std::vector<PutResult>> stored = store_.ApplyBatch(account, collection, to_store, to_delete);
+    Result<std::vector<PutResult>> stored = faults_.CommitEachMs() > 0
+                                                ? ApplyEntryByEntry(account, collection, to_store, to_delete)
+                                                : store_.ApplyBatch(account, collection, to_store, to_delete);
     if (!stored) return StoreError(res, stored.error());
     json put_results = json::array();
     size_t next = 0;
@@ -441,6 +443,26 @@ class Routes {
       delete_results.push_back({{"uid", uid}, {"status", IsUid(uid.get<std::string>()) ? "deleted" : "invalid"}});
     }
     Json(res, {{"put", put_results}, {"delete", delete_results}});
+  }
+
+  // The commit_each_ms fault: the batch's entries committed one at a time,
+  // that many ms apart, so that a server killed meanwhile leaves part of a
+  // batch (what ApplyBatch exists to prevent).
+  Result<std::vector<PutResult>> ApplyEntryByEntry(const std::string& account, const std::string& collection,
+                                                   const std::vector<BatchPut>& puts,
+                                                   const std::vector<std::string>& deletes) {
+    std::vector<PutResult> results;
+    for (const BatchPut& put : puts) {
+      Result<std::vector<PutResult>> one = store_.ApplyBatch(account, collection, {put}, {});
+      if (!one) return one.error();
+      results.push_back(one->front());
+      std::this_thread::sleep_for(std::chrono::milliseconds(faults_.CommitEachMs()));
+    }
+    for (const std::string& uid : deletes) {
+      Result<std::vector<PutResult>> one = store_.ApplyBatch(account, collection, {}, {uid});
+      if (!one) return one.error();
+    }
+    return results;
   }
 
   // Whether `usage` plus `more_bytes` is within the account's quota; answers 507 if not.

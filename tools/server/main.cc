@@ -194,6 +194,9 @@ int main(int argc, char** argv) {
   CLI::App* inventory = app.add_subcommand("inventory", "what the server holds for an account");
   inventory->add_option("--data", data, "folder holding the server's SQLite file");
   inventory->add_option("--account", account, "account name")->required();
+  CLI::App* verify = app.add_subcommand(
+      "verify", "check the store: integrity, usage rows, item and blob hashes (exit 1 listing each fault)");
+  verify->add_option("--data", data, "folder holding the server's SQLite file");
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) return Serve(data, listen, cert, key, faults, request_log, quota, capacity, limits);
@@ -239,6 +242,17 @@ int main(int argc, char** argv) {
     Result<int64_t> accounts = (*store)->RequestReupload(account, now_ms, now_ms + *lead_ms, *spread_ms);
     if (!accounts) return Fail(accounts.error());
     PrintReupload(*accounts, all, account, now_ms, now_ms + *lead_ms, *spread_ms, !not_before.empty());
+    return 0;
+  }
+  if (verify->parsed()) {
+    Result<std::vector<std::string>> problems = (*store)->Verify();
+    if (!problems) return Fail(problems.error());
+    for (const std::string& problem : *problems) std::cout << "FAULT " << problem << "\n";
+    if (!problems->empty()) {
+      std::cout << problems->size() << " fault(s) in " << data << "\n";
+      return 1;
+    }
+    std::cout << "verified: " << data << " is consistent\n";
     return 0;
   }
   if (inventory->parsed()) {

@@ -55,6 +55,84 @@ CREATE TABLE IF NOT EXISTS blob_chunks(
 );
 )sql";
 
+// Schema version 1 (PRAGMA user_version): each account's usage in a row,
+// kept by triggers inside the transaction of every write to items and blobs
+// (whoever writes: a batch, a chunk, a delete, an operator's wipe), so the
+// quota check before a batch reads one row instead of summing the account.
+// The row is what UsageAfter used to sum: inline content bytes and items,
+// plus the blob bytes received. Writes use UPSERT, never INSERT OR REPLACE:
+// a REPLACE deletes without firing the delete triggers (recursive_triggers
+// is off), which would count the replaced row twice.
+constexpr int kSchemaVersion = 1;
+constexpr const char* kUsageSchema = R"sql(
+CREATE TABLE account_usage(
+  account TEXT PRIMARY KEY,
+  bytes INTEGER NOT NULL,
+  items INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER items_usage_insert AFTER INSERT ON items BEGIN
+  INSERT INTO account_usage(account, bytes, items) VALUES(new.account, COALESCE(length(new.content), 0), 1)
+    ON CONFLICT(account) DO UPDATE SET bytes = bytes + excluded.bytes, items = items + 1;
+END;
+CREATE TRIGGER items_usage_delete AFTER DELETE ON items BEGIN
+  UPDATE account_usage SET bytes = bytes - COALESCE(length(old.content), 0), items = items - 1
+    WHERE account = old.account;
+END;
+CREATE TRIGGER items_usage_update AFTER UPDATE OF account, content ON items BEGIN
+  UPDATE account_usage SET bytes = bytes - COALESCE(length(old.content), 0), items = items - 1
+    WHERE account = old.account;
+  INSERT INTO account_usage(account, bytes, items) VALUES(new.account, COALESCE(length(new.content), 0), 1)
+    ON CONFLICT(account) DO UPDATE SET bytes = bytes + excluded.bytes, items = items + 1;
+END;
+CREATE TRIGGER blobs_usage_insert AFTER INSERT ON blobs BEGIN
+  INSERT INTO account_usage(account, bytes, items) VALUES(new.account, new.received, 0)
+    ON CONFLICT(account) DO UPDATE SET bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER blobs_usage_delete AFTER DELETE ON blobs BEGIN
+  UPDATE account_usage SET bytes = bytes - old.received WHERE account = old.account;
+END;
+CREATE TRIGGER blobs_usage_update AFTER UPDATE OF account, received ON blobs BEGIN
+  UPDATE account_usage SET bytes = bytes - old.received WHERE account = old.account;
+  INSERT INTO account_usage(account, bytes, items) VALUES(new.account, new.received, 0)
+    ON CONFLICT(account) DO UPDATE SET bytes = bytes + excluded.bytes;
+END;
+INSERT INTO account_usage(account, bytes, items)
+  SELECT account, SUM(bytes), SUM(items) FROM (
+    SELECT account, COALESCE(SUM(length(content)), 0) AS bytes, COUNT(*) AS items FROM items GROUP BY account
+    UNION ALL
+    SELECT account, COALESCE(SUM(received), 0), 0 FROM blobs GROUP BY account)
+  GROUP BY account;
+)sql";
+
+// Each account's usage summed from its items and blobs, the long way (what
+// the account_usage row must equal).
+constexpr const char* kRealUsage = R"sql(
+SELECT account, SUM(bytes), SUM(items) FROM (
+  SELECT account, COALESCE(SUM(length(content)), 0) AS bytes, COUNT(*) AS items FROM items GROUP BY account
+  UNION ALL
+  SELECT account, COALESCE(SUM(received), 0), 0 FROM blobs GROUP BY account)
+GROUP BY account ORDER BY account
+)sql";
+
+// Brings a database of an older version to kSchemaVersion, in one
+// transaction (a crash leaves the old version, migrated again at the next
+// open). Refuses a newer version than this server knows.
+Status Migrate(Db& db) {
+  Result<std::unique_ptr<Transaction>> txn = Transaction::Begin(db);
+  if (!txn) return txn.error();
+  Result<int64_t> version = db.QueryInt("PRAGMA user_version");
+  if (!version) return version.error();
+  if (*version > kSchemaVersion) {
+    return Status(ErrorCode::kInvalidArgument, "server.db has schema version " + std::to_string(*version) +
+                                                   ", newer than this server's " + std::to_string(kSchemaVersion) +
+                                                   ": run the newer holdfast-server");
+  }
+  if (*version == kSchemaVersion) return Status::Ok();
+  HF_RETURN_IF_ERROR(db.Exec(kUsageSchema));
+  HF_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)));
+  return (*txn)->Commit();
+}
+
 }  // namespace
 
 ServerStore::ServerStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
@@ -66,8 +144,13 @@ Result<std::unique_ptr<ServerStore>> ServerStore::Open(const std::filesystem::pa
   Result<std::unique_ptr<Db>> db = Db::Open(uri, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
   if (!db) return db.error();
   (*db)->SetBusyTimeout(10000);
-  HF_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"));
+  // A 64 MiB page cache (SQLite's default is 2 MiB): the B-tree pages a
+  // batch walks stay in the process instead of being read again per batch.
+  HF_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;"));
   HF_RETURN_IF_ERROR((*db)->Exec(kSchema));
+  if (Status migrated = Migrate(**db); !migrated.ok()) {
+    return Status(migrated.code(), "migrating " + (data_dir / "server.db").string() + ": " + migrated.message());
+  }
   return std::unique_ptr<ServerStore>(new ServerStore(std::move(*db)));
 }
 
@@ -142,6 +225,7 @@ Status ServerStore::Wipe(const std::string& account) {
     }
     HF_RETURN_IF_ERROR(NewEpoch(name));
   }
+  running_hashes_.clear();
   return (*txn)->Commit();
 }
 
@@ -264,8 +348,9 @@ Result<PutResult> ServerStore::PutLocked(const std::string& account, const std::
   if (!row) return row.error();
   if (*row) return PutResult::kUnchanged;
   Result<Stmt> write = db_->Cached(
-      "INSERT OR REPLACE INTO items(account, collection, uid, sha256, content, blob_sha256) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      "INSERT INTO items(account, collection, uid, sha256, content, blob_sha256) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT(account, collection, uid) DO UPDATE SET sha256 = excluded.sha256, content = excluded.content, "
+      "blob_sha256 = excluded.blob_sha256");
   if (!write) return write.error();
   write->Bind(1, account).Bind(2, collection).Bind(3, put.uid).Bind(4, put.sha256_hex);
   if (put.blob) {
@@ -338,15 +423,15 @@ Result<std::string> ServerStore::ItemContent(const std::string& account, const s
 Result<AccountUsage> ServerStore::UsageAfter(const std::string& account, const std::string& collection,
                                              const std::vector<std::pair<std::string, uint64_t>>& puts) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Result<Stmt> total = db_->Cached(
-      "SELECT (SELECT COALESCE(SUM(length(content)), 0) FROM items WHERE account = ?1) + "
-      "(SELECT COALESCE(SUM(received), 0) FROM blobs WHERE account = ?1), "
-      "(SELECT COUNT(*) FROM items WHERE account = ?1)");
-  if (!total) return total.error();
-  Result<bool> row = total->Bind(1, account).Step();
-  if (!row) return row.error();
-  AccountUsage usage{static_cast<uint64_t>(total->Int(0)), static_cast<uint64_t>(total->Int(1))};
-  total->Reset();
+  AccountUsage usage;
+  {
+    Result<Stmt> total = db_->Cached("SELECT bytes, items FROM account_usage WHERE account = ?1");
+    if (!total) return total.error();
+    Result<bool> row = total->Bind(1, account).Step();
+    if (!row) return row.error();
+    if (*row) usage = AccountUsage{static_cast<uint64_t>(total->Int(0)), static_cast<uint64_t>(total->Int(1))};
+    total->Reset();
+  }
   Result<Stmt> item = db_->Cached(
       "SELECT COALESCE(length(content), 0) FROM items WHERE account = ?1 AND collection = ?2 AND uid = ?3");
   if (!item) return item.error();
@@ -425,10 +510,31 @@ Result<BlobState> ServerStore::PutBlobChunk(const std::string& account, const st
   }
   state.size_bytes = size_bytes;
   state.received_bytes = offset + bytes.size();
+  // The running hash is taken out of the map and put back only once this
+  // chunk is committed: an error on the way leaves no hash of bytes the
+  // store does not hold.
+  std::optional<RunningHash> running;
+  const auto key = std::make_pair(account, sha256_hex);
+  if (auto it = running_hashes_.find(key); it != running_hashes_.end()) {
+    if (it->second.hashed_bytes == offset) running = std::move(it->second);
+    running_hashes_.erase(it);
+  }
+  if (!running && offset == 0) running.emplace();
+  if (running) {
+    running->hasher.Update(bytes);
+    running->hashed_bytes += bytes.size();
+  }
   if (state.received_bytes == size_bytes) {
-    platform::Sha256 hasher;
-    HF_RETURN_IF_ERROR(ForEachChunk(account, sha256_hex, [&](std::string_view data) { hasher.Update(data); }));
-    if (platform::ToHex(hasher.Finish()) != sha256_hex) {
+    std::string digest;
+    if (running) {
+      digest = platform::ToHex(running->hasher.Finish());
+      running.reset();
+    } else {
+      platform::Sha256 hasher;
+      HF_RETURN_IF_ERROR(ForEachChunk(account, sha256_hex, [&](std::string_view data) { hasher.Update(data); }));
+      digest = platform::ToHex(hasher.Finish());
+    }
+    if (digest != sha256_hex) {
       Result<Stmt> drop = db_->Prepare("DELETE FROM blob_chunks WHERE account = ?1 AND sha256 = ?2");
       if (!drop) return drop.error();
       HF_RETURN_IF_ERROR(drop->Bind(1, account).Bind(2, sha256_hex).Run());
@@ -441,12 +547,134 @@ Result<BlobState> ServerStore::PutBlobChunk(const std::string& account, const st
     state.complete = true;
   }
   Result<Stmt> up = db_->Cached(
-      "INSERT OR REPLACE INTO blobs(account, sha256, size, received, complete) VALUES(?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO blobs(account, sha256, size, received, complete) VALUES(?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT(account, sha256) DO UPDATE SET size = excluded.size, received = excluded.received, "
+      "complete = excluded.complete");
   if (!up) return up.error();
   HF_RETURN_IF_ERROR(up->Bind(1, account).Bind(2, sha256_hex).Bind(3, static_cast<int64_t>(state.size_bytes))
                          .Bind(4, static_cast<int64_t>(state.received_bytes)).Bind(5, state.complete ? 1 : 0).Run());
   HF_RETURN_IF_ERROR((*txn)->Commit());
+  if (running && running_hashes_.size() < kMaxRunningHashes) running_hashes_.emplace(key, std::move(*running));
   return state;
+}
+
+Result<std::vector<std::string>> ServerStore::Verify() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> problems;
+  {
+    Result<Stmt> check = db_->Prepare("PRAGMA integrity_check");
+    if (!check) return check.error();
+    Result<std::vector<std::string>> lines = storage::CollectRows(*check, [](Stmt& s) { return s.Text(0); });
+    if (!lines) return lines.error();
+    if (*lines != std::vector<std::string>{"ok"}) {
+      for (const std::string& line : *lines) problems.push_back("integrity_check: " + line);
+    }
+  }
+  {
+    // Accounts in either list; a missing usage row is (0, 0).
+    std::map<std::string, std::pair<int64_t, int64_t>> kept, real;
+    Result<Stmt> rows = db_->Prepare("SELECT account, bytes, items FROM account_usage");
+    if (!rows) return rows.error();
+    Result<std::vector<int>> read = storage::CollectRows(*rows, [&](Stmt& s) {
+      kept[s.Text(0)] = {s.Int(1), s.Int(2)};
+      return 0;
+    });
+    if (!read) return read.error();
+    Result<Stmt> sums = db_->Prepare(kRealUsage);
+    if (!sums) return sums.error();
+    read = storage::CollectRows(*sums, [&](Stmt& s) {
+      real[s.Text(0)] = {s.Int(1), s.Int(2)};
+      return 0;
+    });
+    if (!read) return read.error();
+    for (const auto& [account, usage] : real) kept.try_emplace(account, 0, 0);
+    for (const auto& [account, usage] : kept) {
+      const auto summed = real.count(account) ? real[account] : std::pair<int64_t, int64_t>{0, 0};
+      if (usage != summed) {
+        problems.push_back("account '" + account + "': usage row says " + std::to_string(usage.first) + " bytes, " +
+                           std::to_string(usage.second) + " items; its items and blobs hold " +
+                           std::to_string(summed.first) + " bytes, " + std::to_string(summed.second) + " items");
+      }
+    }
+  }
+  // Blobs: chunks contiguous from 0, adding up to received; complete ones whole and of their hash.
+  std::map<std::pair<std::string, std::string>, bool> complete_blobs;  // (account, sha) -> complete
+  {
+    Result<Stmt> blobs = db_->Prepare("SELECT account, sha256, size, received, complete FROM blobs");
+    if (!blobs) return blobs.error();
+    struct Row {
+      std::string account, sha;
+      int64_t size, received;
+      bool complete;
+    };
+    Result<std::vector<Row>> list = storage::CollectRows(
+        *blobs, [](Stmt& s) { return Row{s.Text(0), s.Text(1), s.Int(2), s.Int(3), s.Int(4) != 0}; });
+    if (!list) return list.error();
+    for (const Row& blob : *list) {
+      complete_blobs[{blob.account, blob.sha}] = blob.complete;
+      Result<Stmt> chunks =
+          db_->Prepare("SELECT offset, data FROM blob_chunks WHERE account = ?1 AND sha256 = ?2 ORDER BY offset");
+      if (!chunks) return chunks.error();
+      chunks->Bind(1, blob.account).Bind(2, blob.sha);
+      platform::Sha256 hasher;
+      int64_t end = 0;
+      bool contiguous = true;
+      while (true) {
+        Result<bool> next = chunks->Step();
+        if (!next) return next.error();
+        if (!*next) break;
+        if (chunks->Int(0) != end) contiguous = false;
+        const std::string_view data = chunks->Blob(1);
+        hasher.Update(data);
+        end = chunks->Int(0) + static_cast<int64_t>(data.size());
+      }
+      const std::string where = "account '" + blob.account + "', blob " + blob.sha;
+      if (!contiguous) problems.push_back(where + ": its chunks overlap or leave a gap");
+      if (end != blob.received) {
+        problems.push_back(where + ": received " + std::to_string(blob.received) + " but its chunks hold " +
+                           std::to_string(end) + " bytes");
+      }
+      if (blob.complete && (blob.received != blob.size || platform::ToHex(hasher.Finish()) != blob.sha)) {
+        problems.push_back(where + ": complete but its chunks do not make its " + std::to_string(blob.size) +
+                           " bytes of that SHA-256");
+      }
+    }
+  }
+  {
+    Result<Stmt> orphans = db_->Prepare(
+        "SELECT DISTINCT account, sha256 FROM blob_chunks c WHERE NOT EXISTS "
+        "(SELECT 1 FROM blobs b WHERE b.account = c.account AND b.sha256 = c.sha256)");
+    if (!orphans) return orphans.error();
+    Result<std::vector<std::string>> list = storage::CollectRows(*orphans, [](Stmt& s) {
+      return "account '" + s.Text(0) + "', blob " + s.Text(1) + ": chunks with no blob row";
+    });
+    if (!list) return list.error();
+    problems.insert(problems.end(), list->begin(), list->end());
+  }
+  // Items: inline content of its SHA-256, or a complete blob of it.
+  Result<Stmt> items = db_->Prepare("SELECT account, collection, uid, sha256, content, blob_sha256 FROM items");
+  if (!items) return items.error();
+  while (true) {
+    Result<bool> next = items->Step();
+    if (!next) return next.error();
+    if (!*next) break;
+    const std::string account = items->Text(0), sha = items->Text(3);
+    const std::string where = "account '" + account + "', collection " + items->Text(1) + ", item " + items->Text(2);
+    if (items->IsNull(5)) {
+      if (items->IsNull(4)) {
+        problems.push_back(where + ": neither content nor blob");
+      } else if (platform::ToHex(platform::Sha256Of(items->Blob(4))) != sha) {
+        problems.push_back(where + ": its content does not hash to its SHA-256 " + sha);
+      }
+      continue;
+    }
+    const std::string blob = items->Text(5);
+    auto found = complete_blobs.find({account, blob});
+    if (!items->IsNull(4)) problems.push_back(where + ": both content and a blob");
+    if (blob != sha) problems.push_back(where + ": SHA-256 " + sha + " but blob " + blob);
+    if (found == complete_blobs.end() || !found->second) problems.push_back(where + ": its blob is not complete");
+  }
+  return problems;
 }
 
 }  // namespace holdfast::server

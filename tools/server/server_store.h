@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -98,6 +99,14 @@ class ServerStore {
   Result<int64_t> RequestReupload(const std::string& account, int64_t now_ms, int64_t not_before_ms,
                                   int64_t spread_ms);
   Result<std::vector<std::string>> ListAccounts();
+  // Operator and tests: what is inconsistent in the store, one line each;
+  // empty when all is well. Checks SQLite's integrity_check; each account's
+  // usage row against the sum of its items and blobs; every inline item's
+  // content against its SHA-256; every blob item's blob (present, complete,
+  // of its SHA-256); every blob's chunks (contiguous from 0, adding up to
+  // what it received; a complete one of its size and SHA-256). Reads the
+  // whole store: O(bytes held).
+  Result<std::vector<std::string>> Verify();
 
   Result<AccountState> State(const std::string& account);
   Result<CollectionState> PutCollection(const std::string& account, const std::string& id, const std::string& kind,
@@ -128,14 +137,17 @@ class ServerStore {
 
   // What the account would hold after storing `puts` (uid, inline bytes;
   // 0 for a blob item) in `collection`: an item replaced counts its new size
-  // instead of its old one. O(items of the account).
+  // instead of its old one. Reads the account's usage row (kept by triggers,
+  // see server_store.cc) and one item per put: O(puts), not O(account).
   Result<AccountUsage> UsageAfter(const std::string& account, const std::string& collection,
                                   const std::vector<std::pair<std::string, uint64_t>>& puts);
 
   Result<std::optional<BlobState>> Blob(const std::string& account, const std::string& sha256_hex);
   // Appends a chunk at `offset` of a blob of `size_bytes`. kAlreadyExists
-  // with the held offset in *held when offset does not match; kInvalidArgument
-  // ("checksum") when the completed blob does not hash to sha256 (discarded).
+  // with the held offset in *held when offset does not match; kDamageFound
+  // when the completed blob does not hash to sha256 (discarded). The hash is
+  // kept running over the chunks as they arrive (see RunningHash), so the
+  // last chunk does not read the whole blob back.
   Result<BlobState> PutBlobChunk(const std::string& account, const std::string& sha256_hex, uint64_t offset,
                                  uint64_t size_bytes, std::string_view bytes, uint64_t* held);
 
@@ -149,8 +161,19 @@ class ServerStore {
   Status ForEachChunk(const std::string& account, const std::string& sha256_hex,
                       const std::function<void(std::string_view)>& visit);
 
+  // A blob being received, hashed as its chunks arrive: the SHA-256 of its
+  // first hashed_bytes bytes (the chunks this process stored, from offset
+  // 0). Memory only: after a restart, or past kMaxRunningHashes blobs, or
+  // after any error, a blob is hashed by reading its chunks back instead.
+  struct RunningHash {
+    uint64_t hashed_bytes = 0;
+    platform::Sha256 hasher;
+  };
+  static constexpr size_t kMaxRunningHashes = 1024;
+
   std::mutex mutex_;
   std::unique_ptr<storage::Db> db_;
+  std::map<std::pair<std::string, std::string>, RunningHash> running_hashes_;  // by (account, sha256)
 };
 
 }  // namespace holdfast::server
