@@ -211,6 +211,12 @@ class Vault {
   Result<std::optional<ItemRecord>> FindItem(int64_t collection_id, std::string_view uid);
   // Every item of a collection, live and tombstoned, ordered by uid.
   Result<std::vector<ItemRecord>> ListItems(int64_t collection_id);
+  // The same items, in the same order, one at a time: `visit` gets each row
+  // as it is read from one statement, so memory stays one item whatever the
+  // collection's size. `visit` may read the vault (any method that does not
+  // write); an error from it stops the walk and is returned. Errors: those
+  // of SQLite, and `visit`'s.
+  Status ForEachItem(int64_t collection_id, const std::function<Status(const ItemRecord&)>& visit);
   // Every revision of an item, oldest first.
   Result<std::vector<RevisionInfo>> ListRevisions(int64_t collection_id, std::string_view uid);
   // The revision that was current at time_ms, or nullopt if the item did not

@@ -63,9 +63,9 @@ Status ExportVdir(Vault& vault, const ExportOptions& options, ExportReport* repo
   platform::StagedFolder folder;
   HF_RETURN_IF_ERROR(folder.Open(options.to, options.force));
   HF_RETURN_IF_ERROR(ForEachSnapshotCollection(
-      vault, options.filter, [&](const CollectionInfo& c, std::vector<SnapshotItem>&& items) {
+      vault, options.filter, [&](const CollectionInfo& c, SnapshotItems& items) {
         ++report->collections;
-        for (const SnapshotItem& s : items) {
+        return items.Visit([&](const SnapshotItem& s) {
           const std::string relative = DistinctFileName(c.source) + "/" + s.path;
           Result<platform::UniqueFd> fd = folder.CreateFile(relative);
           if (!fd) return fd.error();
@@ -77,8 +77,8 @@ Status ExportVdir(Vault& vault, const ExportOptions& options, ExportReport* repo
           ++report->items;
           ++report->files;
           report->content_bytes += static_cast<int64_t>(s.revision.size_bytes);
-        }
-        return Status::Ok();
+          return Status::Ok();
+        });
       }));
   return folder.Commit();
 }
@@ -89,21 +89,21 @@ Status ExportVcf(Vault& vault, const ExportOptions& options, ExportReport* repor
   FlatNames names;
   SnapshotFilter filter = options.filter;
   filter.kind = ItemKind::kContact;
-  HF_RETURN_IF_ERROR(ForEachSnapshotCollection(vault, filter, [&](const CollectionInfo& c,
-                                                                  std::vector<SnapshotItem>&& items) {
+  HF_RETURN_IF_ERROR(ForEachSnapshotCollection(vault, filter, [&](const CollectionInfo& c, SnapshotItems& items) {
     ++report->collections;
     const std::string name = names.For(c, "vcf");
     Result<platform::UniqueFd> fd = folder.CreateFile(name);
     if (!fd) return fd.error();
     const fs::path shown = options.to / name;
-    for (const SnapshotItem& s : items) {
+    HF_RETURN_IF_ERROR(items.Visit([&](const SnapshotItem& s) {
       Result<std::string> card = ReadVerified(vault, c, s);
       if (!card) return card.error();
       if (!card->empty() && card->back() != '\n') card->append("\r\n");
       HF_RETURN_IF_ERROR(platform::WriteFd(fd->get(), *card, shown));
       ++report->items;
       report->content_bytes += static_cast<int64_t>(s.revision.size_bytes);
-    }
+      return Status::Ok();
+    }));
     if (fd->Close() != 0) return ErrnoStatus("close " + shown.string(), errno);
     ++report->files;
     return Status::Ok();
@@ -117,15 +117,15 @@ Status ExportIcs(Vault& vault, const ExportOptions& options, ExportReport* repor
   platform::StagedFolder folder;
   HF_RETURN_IF_ERROR(folder.Open(options.to, options.force));
   FlatNames names;
-  HF_RETURN_IF_ERROR(ForEachSnapshotCollection(vault, options.filter, [&](const CollectionInfo& c,
-                                                                          std::vector<SnapshotItem>&& items) {
+  HF_RETURN_IF_ERROR(ForEachSnapshotCollection(
+      vault, options.filter, [&](const CollectionInfo& c, SnapshotItems& items) {
     if (c.kind == ItemKind::kContact || c.kind == ItemKind::kPhoto) return Status::Ok();
     ++report->collections;
     const std::string name = names.For(c, "ics");
     const fs::path shown = options.to / name;
     std::string zones;
     std::set<std::string> tzids;
-    for (const SnapshotItem& s : items) {
+    HF_RETURN_IF_ERROR(items.Visit([&](const SnapshotItem& s) {
       Result<std::string> calendar = ReadVerified(vault, c, s);
       if (!calendar) return calendar.error();
       Result<platform::CalendarParts> parts = platform::SplitCalendar(*calendar, DescribeItem(c, s));
@@ -136,13 +136,14 @@ Status ExportIcs(Vault& vault, const ExportOptions& options, ExportReport* repor
         zones.append(block.bytes);
         if (zones.back() != '\n') zones.append("\r\n");
       }
-    }
+      return Status::Ok();
+    }));
     Result<platform::UniqueFd> fd = folder.CreateFile(name);
     if (!fd) return fd.error();
     HF_RETURN_IF_ERROR(platform::WriteFd(
         fd->get(), "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Holdfast//Holdfast export//EN\r\n", shown));
     HF_RETURN_IF_ERROR(platform::WriteFd(fd->get(), zones, shown));
-    for (const SnapshotItem& s : items) {
+    HF_RETURN_IF_ERROR(items.Visit([&](const SnapshotItem& s) {
       Result<std::string> calendar = ReadVerified(vault, c, s);
       if (!calendar) return calendar.error();
       Result<platform::CalendarParts> parts = platform::SplitCalendar(*calendar, DescribeItem(c, s));
@@ -154,7 +155,8 @@ Status ExportIcs(Vault& vault, const ExportOptions& options, ExportReport* repor
       }
       ++report->items;
       report->content_bytes += static_cast<int64_t>(s.revision.size_bytes);
-    }
+      return Status::Ok();
+    }));
     HF_RETURN_IF_ERROR(platform::WriteFd(fd->get(), "END:VCALENDAR\r\n", shown));
     if (fd->Close() != 0) return ErrnoStatus("close " + shown.string(), errno);
     ++report->files;
@@ -166,10 +168,10 @@ Status ExportIcs(Vault& vault, const ExportOptions& options, ExportReport* repor
 Status ExportJson(Vault& vault, const ExportOptions& options, ExportReport* report) {
   platform::AtomicFile file;
   HF_RETURN_IF_ERROR(file.Open(options.to, options.force));
-  HF_RETURN_IF_ERROR(ForEachSnapshotCollection(vault, options.filter, [&](const CollectionInfo& c,
-                                                                          std::vector<SnapshotItem>&& items) {
+  HF_RETURN_IF_ERROR(ForEachSnapshotCollection(
+      vault, options.filter, [&](const CollectionInfo& c, SnapshotItems& items) {
     ++report->collections;
-    for (const SnapshotItem& s : items) {
+    return items.Visit([&](const SnapshotItem& s) {
       // Names and uids are bytes: what is not UTF-8 goes as "<key>_hex".
       nlohmann::json line = {{"kind", storage::ItemKindName(c.kind)},
                              {"sha256", platform::ToHex(s.revision.sha256)},
@@ -220,8 +222,8 @@ Status ExportJson(Vault& vault, const ExportOptions& options, ExportReport* repo
       ++report->items;
       ++report->files;
       report->content_bytes += static_cast<int64_t>(s.revision.size_bytes);
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
   }));
   return file.Commit();
 }
@@ -275,11 +277,11 @@ Status ExportArchive(Vault& vault, const ExportOptions& options, ExportReport* r
                : ErrnoStatus("scratch file for the archive's manifest", errno);
   };
   HF_RETURN_IF_ERROR(put(manifest.get(), ManifestHeaderLine(vault.device_id(), options.now_ms, options.filter.as_of_ms)));
-  HF_RETURN_IF_ERROR(ForEachSnapshotCollection(vault, options.filter, [&](const CollectionInfo& c,
-                                                                          std::vector<SnapshotItem>&& items) {
+  HF_RETURN_IF_ERROR(ForEachSnapshotCollection(
+      vault, options.filter, [&](const CollectionInfo& c, SnapshotItems& items) {
     ++report->collections;
     HF_RETURN_IF_ERROR(put(manifest.get(), ManifestCollectionLine({c.source, c.name, c.kind})));
-    for (const SnapshotItem& s : items) {
+    return items.Visit([&](const SnapshotItem& s) {
       ManifestItem item;
       item.member = std::string(kArchiveItemsPrefix) + DistinctFileName(c.source) + "/" + s.path;
       item.sha256 = s.revision.sha256;
@@ -299,8 +301,8 @@ Status ExportArchive(Vault& vault, const ExportOptions& options, ExportReport* r
       ++report->items;
       ++report->files;
       report->content_bytes += static_cast<int64_t>(s.revision.size_bytes);
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
   }));
   HF_RETURN_IF_ERROR(put(manifest.get(), ManifestEndLine(report->collections, report->items)));
   HF_RETURN_IF_ERROR(AppendScratch(sums.get(), kArchiveSums, tar, options.now_ms));

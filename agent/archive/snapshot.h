@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,57 @@ struct SnapshotItem {
   bool shares_file = false;        // keep_shared_files: other items have this path too
 };
 
+// The items of one collection in a snapshot, read from the vault while they
+// are visited, in uid order, with their paths (SnapshotItem::path).
+//
+// Memory: one item at a time, plus what naming needs: 8 bytes per item of
+// the collection while it is opened (a hash of each item's source path, to
+// find paths that several items share; freed before the first item is
+// visited unless some item is named from its uid), the paths that several
+// items share, and the names made from uids. A collection whose items each
+// have a file of their own therefore costs no more than an empty one.
+//
+// Visit may be called more than once (each walk reads the vault again, and
+// gives the same items, paths and order); the vault must not be written
+// meanwhile (a caller that writes holds a WriteBatch around the walk).
+class SnapshotItems {
+ public:
+  // Reads what naming needs (see above). Errors: those of the vault.
+  static Result<SnapshotItems> Open(storage::Vault& vault, const storage::CollectionInfo& collection,
+                                    const SnapshotFilter& filter);
+
+  // Calls `visit` with each item; an error from it stops the walk and is returned.
+  Status Visit(const std::function<Status(const SnapshotItem&)>& visit);
+
+  // Whether some item has SnapshotItem::shares_file set.
+  bool any_shares_file() const { return !shared_paths_.empty() && filter_.keep_shared_files; }
+
+ private:
+  SnapshotItems(storage::Vault& vault, const storage::CollectionInfo& collection, const SnapshotFilter& filter)
+      : vault_(&vault), collection_(collection), filter_(filter) {}
+  // Calls `visit` with each item of the snapshot and its revision; path unset.
+  Status VisitChosen(const std::function<Status(SnapshotItem&&)>& visit);
+  // Whether `path` is an item's own path that it keeps (SnapshotItem::path).
+  Result<bool> KeptByItsOwner(const std::string& path);
+
+  storage::Vault* vault_;
+  storage::CollectionInfo collection_;
+  SnapshotFilter filter_;
+  std::set<std::string> shared_paths_;   // plain paths of more than one item
+  std::vector<uint64_t> own_path_hashes_;  // sorted; kept only while uid names are made
+  std::set<std::string> uid_names_;      // paths made from uids in the last walk
+};
+
 // Calls `visit` once per collection that passes the filter, with its items
-// in uid order. Collections with no item at that moment are visited too
-// (with none), so an empty address book is still exported as one. An error
-// from `visit` stops the walk and is returned.
+// (read as they are visited). Collections with no item at that moment are
+// visited too (with none), so an empty address book is still exported as
+// one. An error from `visit` stops the walk and is returned.
+Status ForEachSnapshotCollection(
+    storage::Vault& vault, const SnapshotFilter& filter,
+    const std::function<Status(const storage::CollectionInfo&, SnapshotItems&)>& visit);
+
+// The same, with each collection's items gathered in memory first: for
+// callers that need them all at once.
 Status ForEachSnapshotCollection(
     storage::Vault& vault, const SnapshotFilter& filter,
     const std::function<Status(const storage::CollectionInfo&, std::vector<SnapshotItem>&&)>& visit);

@@ -84,11 +84,16 @@ class SourceRestorer {
     Result<storage::WriteBatch> reading = vault_.BeginBatch();
     if (!reading) return reading.error();
     Status status = ForEachSnapshotCollection(
-        vault_, filter, [&](const CollectionInfo& c, std::vector<SnapshotItem>&& items) {
+        vault_, filter, [&](const CollectionInfo& c, SnapshotItems& items) {
           collections_.push_back(c.id);
           if (!single_file) return RestoreFiles(root, c, items);
+          // One file holds them all: rebuilding it takes them all in memory.
+          std::vector<SnapshotItem> ordered;
+          HF_RETURN_IF_ERROR(items.Visit([&](const SnapshotItem& s) {
+            ordered.push_back(s);
+            return Status::Ok();
+          }));
           // Capture keys a single export file's stat cache entry by its name.
-          std::vector<SnapshotItem> ordered = std::move(items);
           HF_RETURN_IF_ERROR(InFileOrder(root.filename().string(), &ordered));
           return RestoreIntoFile(root, c, ordered);
         });
@@ -112,10 +117,17 @@ class SourceRestorer {
   // shared a file (several cards in one .vcf) go back into that file, in the
   // order capture last saw them there, so that capture reads them back as the
   // same items (an item without UID is known by its place in its file).
-  Status RestoreFiles(const fs::path& root, const CollectionInfo& c, const std::vector<SnapshotItem>& items) {
+  //
+  // Items are read from the vault as they are written: a first walk gathers
+  // the items that share files (when there are any), a second writes the
+  // others, one at a time.
+  Status RestoreFiles(const fs::path& root, const CollectionInfo& c, SnapshotItems& items) {
     std::map<std::string, std::vector<SnapshotItem>> shared;
-    for (const SnapshotItem& s : items) {
-      if (s.shares_file) shared[s.path].push_back(s);
+    if (items.any_shares_file()) {
+      HF_RETURN_IF_ERROR(items.Visit([&](const SnapshotItem& s) {
+        if (s.shares_file) shared[s.path].push_back(s);
+        return Status::Ok();
+      }));
     }
     for (auto& [path, group] : shared) {
       if (Status through_link = RefuseLinkedFolders(root, path); !through_link.ok()) {
@@ -127,63 +139,68 @@ class SourceRestorer {
       if (status.code() == ErrorCode::kDamageFound || status.code() == ErrorCode::kCorruptVault) return status;
       if (!status.ok()) Failed(status.WithContext((root / path).string()));
     }
-    for (const SnapshotItem& s : items) {
-      if (s.shares_file) continue;
-      const fs::path target = root / s.path;
-      if (Status through_link = RefuseLinkedFolders(root, s.path); !through_link.ok()) {
-        Failed(through_link);
-        continue;
+    shared.clear();
+    return items.Visit([&](const SnapshotItem& s) { return RestoreOwnFile(root, c, s); });
+  }
+
+  // One item that has a file of its own. Errors stop the restore (the
+  // vault's); the device's are counted (Failed) and the restore goes on.
+  Status RestoreOwnFile(const fs::path& root, const CollectionInfo& c, const SnapshotItem& s) {
+    if (s.shares_file) return Status::Ok();
+    const fs::path target = root / s.path;
+    if (Status through_link = RefuseLinkedFolders(root, s.path); !through_link.ok()) {
+      Failed(through_link);
+      return Status::Ok();
+    }
+    // In a folder that is not there (a device after a reset), every file is
+    // missing: one stat per folder instead of one per file.
+    const std::string folder = target.parent_path().string();
+    auto known = folder_exists_.find(folder);
+    if (known == folder_exists_.end()) {
+      struct stat st {};
+      known = folder_exists_.emplace(folder, stat(folder.c_str(), &st) == 0).first;
+    }
+    Result<OnDevice> state = known->second ? Compare(target, s, options_.overwrite) : Result<OnDevice>(OnDevice::kMissing);
+    if (!state) {
+      Failed(state.error());
+      return Status::Ok();
+    }
+    if (*state == OnDevice::kSame) {
+      ++report_->files_present;
+      return Status::Ok();
+    }
+    if (*state == OnDevice::kDiffers && !options_.overwrite) {
+      ++report_->files_differ;
+      return Status::Ok();
+    }
+    if (!options_.dry_run) {
+      // A file the device refuses (a name it cannot hold, a folder that
+      // is a file) is this file's failure: the others are still written,
+      // and Run reports every one that was not. The vault failing stops all.
+      Status device_error;
+      Status streamed;
+      Result<size_t> handle = files_.Create(target);
+      if (!handle) {
+        device_error = handle.error();
+      } else {
+        streamed = StreamSnapshotItem(vault_, c, s, [&](std::string_view bytes) {
+          device_error = files_.Append(*handle, bytes);
+          return device_error;
+        });
+        if (!streamed.ok() || !device_error.ok()) files_.Discard(*handle);
       }
-      // In a folder that is not there (a device after a reset), every file is
-      // missing: one stat per folder instead of one per file.
-      const std::string folder = target.parent_path().string();
-      auto known = folder_exists_.find(folder);
-      if (known == folder_exists_.end()) {
-        struct stat st {};
-        known = folder_exists_.emplace(folder, stat(folder.c_str(), &st) == 0).first;
+      if (!device_error.ok()) {
+        Failed(device_error.WithContext(target.string()));
+        return Status::Ok();
       }
-      Result<OnDevice> state = known->second ? Compare(target, s, options_.overwrite) : Result<OnDevice>(OnDevice::kMissing);
-      if (!state) {
-        Failed(state.error());
-        continue;
-      }
-      if (*state == OnDevice::kSame) {
-        ++report_->files_present;
-        continue;
-      }
-      if (*state == OnDevice::kDiffers && !options_.overwrite) {
-        ++report_->files_differ;
-        continue;
-      }
-      if (!options_.dry_run) {
-        // A file the device refuses (a name it cannot hold, a folder that
-        // is a file) is this file's failure: the others are still written,
-        // and Run reports every one that was not. The vault failing stops all.
-        Status device_error;
-        Status streamed;
-        Result<size_t> handle = files_.Create(target);
-        if (!handle) {
-          device_error = handle.error();
-        } else {
-          streamed = StreamSnapshotItem(vault_, c, s, [&](std::string_view bytes) {
-            device_error = files_.Append(*handle, bytes);
-            return device_error;
-          });
-          if (!streamed.ok() || !device_error.ok()) files_.Discard(*handle);
-        }
-        if (!device_error.ok()) {
-          Failed(device_error.WithContext(target.string()));
-          continue;
-        }
-        HF_RETURN_IF_ERROR(streamed);
-      }
-      ++(*state == OnDevice::kMissing ? report_->files_written : report_->files_replaced);
-      ++report_->items_written;
-      report_->bytes_written += static_cast<int64_t>(s.revision.size_bytes);
-      if (files_.pending() >= kFilesPerSet || files_.pending_bytes() >= kBytesPerSet ||
-          files_.open_folders() >= kFoldersPerSet) {
-        HF_RETURN_IF_ERROR(Publish());
-      }
+      HF_RETURN_IF_ERROR(streamed);
+    }
+    ++(*state == OnDevice::kMissing ? report_->files_written : report_->files_replaced);
+    ++report_->items_written;
+    report_->bytes_written += static_cast<int64_t>(s.revision.size_bytes);
+    if (files_.pending() >= kFilesPerSet || files_.pending_bytes() >= kBytesPerSet ||
+        files_.open_folders() >= kFoldersPerSet) {
+      HF_RETURN_IF_ERROR(Publish());
     }
     return Status::Ok();
   }

@@ -6,13 +6,15 @@
 # Runs alternate (baseline, holdfast, ...) and medians are reported, so a
 # noisy shared machine affects both sides alike.
 #
-# usage: tools/bench/export_bench.sh [--profile large|small] [--runs N] [--work DIR]
+# usage: tools/bench/export_bench.sh [--profile small|large|huge] [--runs N] [--work DIR]
 # Needs a built tree (tools/dev.sh test), bc and /usr/bin/time. Prints a
 # Markdown section for docs/benchmarks.md.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ensure_vault
-FILES=$(find "$TREE" -type f | wc -l)
-BYTES=$(du -sb "$TREE" | cut -f1)
+# "$TREE/" (and tar -C "$TREE" .): the tree may be a symbolic link to a shared
+# copy (a huge handset is generated once per machine).
+FILES=$(find "$TREE/" -type f | wc -l)
+BYTES=$(du -sb "$TREE/" | cut -f1)
 SOURCES="contacts:contacts calendar:calendars tasks:tasks notes:notes photos:photos"
 
 # A second config whose sources point at an empty tree, for restore-device.
@@ -35,13 +37,13 @@ measure() {
 # Warm-up, not measured: the tree and the vault in the page cache.
 # GNU tar reads no file contents when the archive is /dev/null: write the
 # archive to a pipe so that every byte is really read (wc counts them).
-echo "warm-up read: $(tar -cf - -C "$WORK" "handset-$PROFILE" "$(basename "$VAULT")" | wc -c) bytes" >&2; sync
+echo "warm-up read: $(tar -cf - -C "$TREE" . | wc -c) + $(tar -cf - -C "$WORK" "$(basename "$VAULT")" | wc -c) bytes" >&2; sync
 
 declare -a TAR_C EXP EXP_RSS TAR_X RES RES_RSS
 for run in $(seq 1 "$RUNS"); do
   echo "run $run/$RUNS" >&2
   rm -f "$WORK/tree.tar" "$WORK/export.tar"; sync
-  t0=$(now); tar -cf "$WORK/tree.tar" -C "$WORK" "handset-$PROFILE"; sync; t1=$(now)
+  t0=$(now); tar -cf "$WORK/tree.tar" -C "$TREE" .; sync; t1=$(now)
   TAR_C+=("$(echo "$t1 - $t0" | bc)")
 
   t0=$(now); rss=$(measure "$HF" --vault "$VAULT" export --format archive --to "$WORK/export.tar"); sync; t1=$(now)
