@@ -564,6 +564,19 @@ Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
   return CollectRows(*stmt, ReadItemRow);
 }
 
+Status Vault::ForEachItem(int64_t collection_id, const std::function<Status(ItemRecord&&)>& visit) {
+  Result<Stmt> stmt = conn_->db().Prepare(std::string("SELECT ") + kItemColumns +
+                                          " FROM items i WHERE i.collection_id = ?1 ORDER BY i.uid");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, collection_id);
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row) return Status::Ok();
+    HF_RETURN_IF_ERROR(visit(ReadItemRow(*stmt)));
+  }
+}
+
 Result<std::optional<std::string>> Vault::LivePathOf(int64_t collection_id, std::string_view uid) {
   Result<Stmt> stmt = conn_->db().Cached(
       "SELECT coalesce(i.source_path, '') FROM items i WHERE i.collection_id = ?1 AND i.uid = ?2 "

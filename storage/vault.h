@@ -211,6 +211,9 @@ class Vault {
   Result<std::optional<ItemRecord>> FindItem(int64_t collection_id, std::string_view uid);
   // Every item of a collection, live and tombstoned, ordered by uid.
   Result<std::vector<ItemRecord>> ListItems(int64_t collection_id);
+  // The same items in the same order, one at a time: memory holds one.
+  // `visit` may read the vault but not write to it; its error stops the walk.
+  Status ForEachItem(int64_t collection_id, const std::function<Status(ItemRecord&&)>& visit);
   // Every revision of an item, oldest first.
   Result<std::vector<RevisionInfo>> ListRevisions(int64_t collection_id, std::string_view uid);
   // The revision that was current at time_ms, or nullopt if the item did not
