@@ -57,6 +57,24 @@ Status Ledger::ForEachPending(const std::function<Status(PendingChange&&)>& visi
   }
 }
 
+Result<std::map<int64_t, Ledger::PendingTotals>> Ledger::PendingByCollection() {
+  // The pending selection as a subquery, aggregated with no ORDER BY: a
+  // sort of every pending row would be held in memory (temp_store=MEMORY).
+  Result<Stmt> stmt = conn_->db().Prepare(
+      "SELECT p.collection_id, count(*), sum(NOT p.deleted), sum(CASE WHEN p.deleted THEN 0 ELSE p.size_bytes END) "
+      "FROM ("
+      HF_SQL_PENDING_SELECT ") p GROUP BY p.collection_id");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, remote_);
+  std::map<int64_t, PendingTotals> totals;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error().WithContext("pending changes for remote '" + remote_ + "'");
+    if (!*row) return totals;
+    totals[stmt->Int(0)] = PendingTotals{stmt->Int(1), stmt->Int(2), stmt->Int(3)};
+  }
+}
+
 Result<std::vector<PendingChange>> Ledger::PendingPage(int64_t collection_id, bool newest_first,
                                                        const PendingCursor& after, size_t limit) {
   Result<Stmt> stmt = conn_->db().Cached(

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <climits>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -124,6 +125,15 @@ class Ledger {
   // Calls `visit` for every item whose content the remote does not hold, or
   // whose deletion it has not acknowledged; streaming, in collection order.
   Status ForEachPending(const std::function<Status(PendingChange&&)>& visit);
+  // How many pending changes each collection has (deletions included), and
+  // the content bytes of its pending puts: collection id -> totals. Counted
+  // by SQLite without sorting, so memory does not grow with the vault.
+  struct PendingTotals {
+    int64_t changes = 0;
+    int64_t puts = 0;  // of them, new or changed content (not deletions)
+    int64_t put_bytes = 0;
+  };
+  Result<std::map<int64_t, PendingTotals>> PendingByCollection();
   // The same changes as ForEachPending, one collection's, at most `limit` of
   // them after `after`: by item id, or (`newest_first`) by capture time
   // newest first, then item id. Paged by key, so memory holds one page and a

@@ -187,12 +187,14 @@ class Pusher {
   // What this round will send, for progress: counted, not kept.
   Status CountPending() {
     progress_ = PushProgress{};
-    return ledger_.ForEachPending([&](PendingChange&& p) {
-      if (unusable_.count(p.collection_id) != 0) return Status::Ok();
-      ++progress_.items_total;
-      if (!p.deleted) progress_.bytes_total += static_cast<int64_t>(p.size_bytes);
-      return Status::Ok();
-    });
+    Result<std::map<int64_t, storage::Ledger::PendingTotals>> totals = ledger_.PendingByCollection();
+    if (!totals) return totals.error();
+    for (const auto& [collection_id, t] : *totals) {
+      if (unusable_.count(collection_id) != 0) continue;
+      progress_.items_total += t.changes;
+      progress_.bytes_total += t.put_bytes;
+    }
+    return Status::Ok();
   }
 
   // One round: contacts, calendars, tasks, notes, then photos newest first;

@@ -30,13 +30,14 @@ Status AddPendingTotals(SyncSession& session, RecoverReport* report) {
   if (!collections) return collections.error();
   std::map<int64_t, ItemKind> kinds;
   for (const storage::CollectionInfo& c : *collections) kinds[c.id] = c.kind;
-  return session.ledger().ForEachPending([&](storage::PendingChange&& p) {
-    if (p.deleted) return Status::Ok();
-    KindTotals& totals = report->by_kind[static_cast<size_t>(kinds[p.collection_id])];
-    ++totals.items;
-    totals.bytes += static_cast<int64_t>(p.size_bytes);
-    return Status::Ok();
-  });
+  Result<std::map<int64_t, storage::Ledger::PendingTotals>> pending = session.ledger().PendingByCollection();
+  if (!pending) return pending.error();
+  for (const auto& [collection_id, t] : *pending) {
+    KindTotals& totals = report->by_kind[static_cast<size_t>(kinds[collection_id])];
+    totals.items += t.puts;
+    totals.bytes += t.put_bytes;
+  }
+  return Status::Ok();
 }
 
 // Compares every collection's inventory with the vault's live items. What
