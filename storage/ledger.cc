@@ -14,38 +14,94 @@ using platform::Digest;
 
 Ledger::Ledger(Vault& vault, std::string_view remote) : conn_(vault.conn_.get()), remote_(remote) {}
 
+namespace {
+
+// Items whose content the remote lacks or whose deletion it has not
+// acknowledged, with what a push needs of each (ReadPendingRow's columns).
+#define HF_SQL_PENDING_SELECT                                                                                  \
+  "SELECT i.id, i.collection_id, i.uid, i.sha256, i.size_bytes, r.id, r.blob_id IS NOT NULL, "               \
+  "NOT (" HF_SQL_ITEM_LIVE ") AS deleted, r.captured_at_ms, l.item_id IS NOT NULL, coalesce(l.version, '') " \
+  "FROM items i "                                                                                            \
+  "JOIN revisions r ON r.id = (SELECT max(id) FROM revisions WHERE item_id = i.id) "                         \
+  "LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id "                                                \
+  "WHERE ((l.item_id IS NOT NULL AND NOT (" HF_SQL_ITEM_LIVE ")) OR ((" HF_SQL_ITEM_LIVE                      \
+  ") AND (l.sha256 IS NULL OR l.sha256 != i.sha256))) "
+
+PendingChange ReadPendingRow(Stmt& stmt) {
+  PendingChange change;
+  change.item_id = stmt.Int(0);
+  change.collection_id = stmt.Int(1);
+  change.uid = stmt.Text(2);
+  change.sha256 = DigestFromBytes(stmt.Blob(3));
+  change.size_bytes = static_cast<uint64_t>(stmt.Int(4));
+  change.head_revision_id = stmt.Int(5);
+  change.in_blob = stmt.Int(6) != 0;
+  change.deleted = stmt.Int(7) != 0;
+  change.captured_at_ms = stmt.Int(8);
+  change.acknowledged = stmt.Int(9) != 0;
+  change.acked_version = stmt.Text(10);
+  return change;
+}
+
+}  // namespace
+
 Status Ledger::ForEachPending(const std::function<Status(PendingChange&&)>& visit) {
-  const char* sql =
-                              "SELECT i.id, i.collection_id, i.uid, i.sha256, i.size_bytes, r.id, r.blob_id IS NOT NULL, "
-                              "NOT (" HF_SQL_ITEM_LIVE ") AS deleted, r.captured_at_ms, l.item_id IS NOT NULL, "
-                              "coalesce(l.version, '') "
-                          "FROM items i "
-                          "JOIN revisions r ON r.id = (SELECT max(id) FROM revisions WHERE item_id = i.id) "
-                          "LEFT JOIN ledger l ON l.remote = ?1 AND l.item_id = i.id "
-                          "WHERE (l.item_id IS NOT NULL AND NOT (" HF_SQL_ITEM_LIVE ")) OR ((" HF_SQL_ITEM_LIVE
-                          ") AND (l.sha256 IS NULL OR l.sha256 != i.sha256)) "
-                          "ORDER BY i.collection_id, i.id";
-  Result<Stmt> stmt = conn_->db().Prepare(sql);
+  Result<Stmt> stmt = conn_->db().Prepare(HF_SQL_PENDING_SELECT "ORDER BY i.collection_id, i.id");
   if (!stmt) return stmt.error();
   stmt->Bind(1, remote_);
   while (true) {
     Result<bool> row = stmt->Step();
     if (!row) return row.error().WithContext("pending changes for remote '" + remote_ + "'");
     if (!*row) return Status::Ok();
-    PendingChange change;
-    change.item_id = stmt->Int(0);
-    change.collection_id = stmt->Int(1);
-    change.uid = stmt->Text(2);
-    change.sha256 = DigestFromBytes(stmt->Blob(3));
-    change.size_bytes = static_cast<uint64_t>(stmt->Int(4));
-    change.head_revision_id = stmt->Int(5);
-    change.in_blob = stmt->Int(6) != 0;
-    change.deleted = stmt->Int(7) != 0;
-    change.captured_at_ms = stmt->Int(8);
-    change.acknowledged = stmt->Int(9) != 0;
-    change.acked_version = stmt->Text(10);
-    HF_RETURN_IF_ERROR(visit(std::move(change)));
+    HF_RETURN_IF_ERROR(visit(ReadPendingRow(*stmt)));
   }
+}
+
+Result<std::map<int64_t, Ledger::PendingTotals>> Ledger::PendingByCollection() {
+  // The pending selection as a subquery, aggregated with no ORDER BY: a
+  // sort of every pending row would be held in memory (temp_store=MEMORY).
+  Result<Stmt> stmt = conn_->db().Prepare(
+      "SELECT p.collection_id, count(*), sum(NOT p.deleted), sum(CASE WHEN p.deleted THEN 0 ELSE p.size_bytes END) "
+      "FROM ("
+      HF_SQL_PENDING_SELECT ") p GROUP BY p.collection_id");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, remote_);
+  std::map<int64_t, PendingTotals> totals;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error().WithContext("pending changes for remote '" + remote_ + "'");
+    if (!*row) return totals;
+    totals[stmt->Int(0)] = PendingTotals{stmt->Int(1), stmt->Int(2), stmt->Int(3)};
+  }
+}
+
+Result<std::vector<PendingChange>> Ledger::PendingPage(int64_t collection_id, bool newest_first,
+                                                       const PendingCursor& after, size_t limit) {
+  Result<Stmt> stmt = conn_->db().Cached(
+      newest_first ? HF_SQL_PENDING_SELECT
+          "AND i.collection_id = ?2 AND (r.captured_at_ms < ?3 OR (r.captured_at_ms = ?3 AND i.id > ?4)) "
+          "ORDER BY r.captured_at_ms DESC, i.id LIMIT ?5"
+                   // `+` keeps SQLite off the (collection_id, uid) index: by it, every
+                   // page joined and sorted the whole rest of the collection; by
+                   // item id it reads one page's rows in order.
+                   : HF_SQL_PENDING_SELECT "AND +i.collection_id = ?2 AND i.id > ?4 ORDER BY i.id LIMIT ?5");
+  if (!stmt) return stmt.error();
+  stmt->Reset();
+  stmt->Bind(1, remote_)
+      .Bind(2, collection_id)
+      .Bind(3, after.captured_at_ms)
+      .Bind(4, after.item_id)
+      .Bind(5, static_cast<int64_t>(limit));
+  std::vector<PendingChange> page;
+  page.reserve(limit);
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error().WithContext("pending changes for remote '" + remote_ + "'");
+    if (!*row) break;
+    page.push_back(ReadPendingRow(*stmt));
+  }
+  stmt->Reset();
+  return page;
 }
 
 Status Ledger::RecordAcks(const std::vector<LedgerAck>& acks, int64_t now_ms) {
@@ -142,6 +198,34 @@ Result<std::vector<LedgerEntry>> Ledger::EntriesFor(int64_t collection_id) {
   if (!stmt) return stmt.error();
   stmt->Bind(1, remote_).Bind(2, collection_id);
   return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), DigestFromBytes(s.Blob(2)), s.Text(3)}; });
+}
+
+Status Ledger::ForEachEntry(int64_t collection_id, const std::function<Status(LedgerEntry&&)>& visit) {
+  Result<Stmt> stmt = conn_->db().Prepare(
+      "SELECT i.id, i.uid, l.sha256, coalesce(l.version, '') FROM ledger l JOIN items i ON i.id = l.item_id "
+      "WHERE l.remote = ?1 AND i.collection_id = ?2 ORDER BY i.uid");
+  if (!stmt) return stmt.error();
+  stmt->Bind(1, remote_).Bind(2, collection_id);
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error().WithContext("acknowledgements of remote '" + remote_ + "'");
+    if (!*row) return Status::Ok();
+    HF_RETURN_IF_ERROR(visit(LedgerEntry{stmt->Int(0), stmt->Text(1), DigestFromBytes(stmt->Blob(2)), stmt->Text(3)}));
+  }
+}
+
+Result<std::optional<LedgerEntry>> Ledger::EntryOf(int64_t item_id) {
+  Result<Stmt> stmt = conn_->db().Cached(
+      "SELECT i.id, i.uid, l.sha256, coalesce(l.version, '') FROM ledger l JOIN items i ON i.id = l.item_id "
+      "WHERE l.remote = ?1 AND l.item_id = ?2");
+  if (!stmt) return stmt.error();
+  stmt->Reset();
+  Result<bool> row = stmt->Bind(1, remote_).Bind(2, item_id).Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<LedgerEntry>();
+  LedgerEntry entry{stmt->Int(0), stmt->Text(1), DigestFromBytes(stmt->Blob(2)), stmt->Text(3)};
+  stmt->Reset();
+  return std::optional<LedgerEntry>(std::move(entry));
 }
 
 Status Ledger::ForgetAcks(const std::vector<int64_t>& item_ids) {

@@ -16,7 +16,9 @@
 #pragma once
 
 #include <cstdint>
+#include <climits>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +49,13 @@ struct PendingChange {
   // or the remote holds nothing of it. A DAV backend sends it as If-Match.
   bool acknowledged = false;
   std::string acked_version;
+};
+
+// Where a page of pending changes ended (Ledger::PendingPage): the next
+// page starts after it. The default starts at the beginning.
+struct PendingCursor {
+  int64_t item_id = 0;
+  int64_t captured_at_ms = INT64_MAX;  // used by the newest-first order only
 };
 
 // What a remote acknowledged about one item.
@@ -116,12 +125,34 @@ class Ledger {
   // Calls `visit` for every item whose content the remote does not hold, or
   // whose deletion it has not acknowledged; streaming, in collection order.
   Status ForEachPending(const std::function<Status(PendingChange&&)>& visit);
+  // How many pending changes each collection has (deletions included), and
+  // the content bytes of its pending puts: collection id -> totals. Counted
+  // by SQLite without sorting, so memory does not grow with the vault.
+  struct PendingTotals {
+    int64_t changes = 0;
+    int64_t puts = 0;  // of them, new or changed content (not deletions)
+    int64_t put_bytes = 0;
+  };
+  Result<std::map<int64_t, PendingTotals>> PendingByCollection();
+  // The same changes as ForEachPending, one collection's, at most `limit` of
+  // them after `after`: by item id, or (`newest_first`) by capture time
+  // newest first, then item id. Paged by key, so memory holds one page and a
+  // change acknowledged between pages drops out without shifting the others;
+  // the next page starts after the last change of this one (its item_id and
+  // captured_at_ms). Empty: no more.
+  Result<std::vector<PendingChange>> PendingPage(int64_t collection_id, bool newest_first, const PendingCursor& after,
+                                                 size_t limit);
   // Records acknowledgements, all in one transaction (or the open batch).
   // Idempotent. Only call it with what the server answered.
   Status RecordAcks(const std::vector<LedgerAck>& acks, int64_t now_ms);
   Result<LedgerCounts> Counts();
   // What the remote acknowledged in one collection, ordered by uid.
   Result<std::vector<LedgerEntry>> EntriesFor(int64_t collection_id);
+  // The same entries as EntriesFor, one at a time: memory holds one.
+  // `visit` may read the vault but not write to it; its error stops the walk.
+  Status ForEachEntry(int64_t collection_id, const std::function<Status(LedgerEntry&&)>& visit);
+  // What the remote acknowledged of one item; nullopt if nothing.
+  Result<std::optional<LedgerEntry>> EntryOf(int64_t item_id);
   // Forgets acknowledgements: of these items, or of a whole collection.
   Status ForgetAcks(const std::vector<int64_t>& item_ids);
   Status ForgetCollectionAcks(int64_t collection_id);

@@ -564,7 +564,7 @@ Result<std::vector<ItemRecord>> Vault::ListItems(int64_t collection_id) {
   return CollectRows(*stmt, ReadItemRow);
 }
 
-Status Vault::ForEachItem(int64_t collection_id, const std::function<Status(const ItemRecord&)>& visit) {
+Status Vault::ForEachItem(int64_t collection_id, const std::function<Status(ItemRecord&&)>& visit) {
   // Prepared, not cached: a visitor may walk another collection (or this
   // one again) while this statement is open.
   Result<Stmt> stmt = conn_->db().Prepare(std::string("SELECT ") + kItemColumns +

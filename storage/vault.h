@@ -216,7 +216,7 @@ class Vault {
   // collection's size. `visit` may read the vault (any method that does not
   // write); an error from it stops the walk and is returned. Errors: those
   // of SQLite, and `visit`'s.
-  Status ForEachItem(int64_t collection_id, const std::function<Status(const ItemRecord&)>& visit);
+  Status ForEachItem(int64_t collection_id, const std::function<Status(ItemRecord&&)>& visit);
   // Every revision of an item, oldest first.
   Result<std::vector<RevisionInfo>> ListRevisions(int64_t collection_id, std::string_view uid);
   // The revision that was current at time_ms, or nullopt if the item did not

@@ -36,15 +36,17 @@ void PrintCheck(const agent::CheckReport& check) {
     if (!c.reason.empty()) std::cout << ": " << platform::TerminalSafe(c.reason);
     std::cout << "\n";
     // Per item, a few at most: the JSON output lists them all.
-    auto list = [](const char* what, const std::vector<std::string>& uids) {
+    // `total`: how many there are; `uids` may name fewer (CheckOptions).
+    auto list = [](const char* what, const std::vector<std::string>& uids, size_t total) {
       constexpr size_t kShown = 20;
       for (size_t i = 0; i < uids.size() && i < kShown; ++i) {
         std::cout << "    " << what << " '" << platform::TerminalSafe(uids[i]) << "'\n";
       }
-      if (uids.size() > kShown) std::cout << "    ... and " << uids.size() - kShown << " more (`check --json`)\n";
+      if (total > kShown) std::cout << "    ... and " << total - kShown << " more (`check --json`)\n";
     };
-    if (c.health == agent::Health::kLost) list("lost", c.missing_uids);
-    list("changed on the server by another client (kept there; not a loss):", c.changed_elsewhere);
+    if (c.health == agent::Health::kLost) list("lost", c.missing_uids, static_cast<size_t>(c.missing));
+    list("changed on the server by another client (kept there; not a loss):", c.changed_elsewhere,
+         c.changed_elsewhere.size());
   }
 }
 

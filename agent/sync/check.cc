@@ -46,6 +46,7 @@ Status ExamineInventory(SyncSession& session, const storage::CollectionInfo& c, 
     check->reason = why.message();
     check->missing_item_ids.clear();
     check->missing_uids.clear();
+    check->missing = 0;
     check->changed_elsewhere.clear();
     return Status::Ok();
   };
@@ -117,6 +118,7 @@ Status ExamineInventory(SyncSession& session, const storage::CollectionInfo& c, 
     }
   }
   HF_RETURN_IF_ERROR(ledger.RecordAcks(retagged, session.now_ms()));
+  check->missing = static_cast<int64_t>(check->missing_item_ids.size());
   std::string note;
   if (check->sync_token_unknown) {
     note = "the server no longer knows the sync token recorded when this collection was last found healthy: "
@@ -179,7 +181,7 @@ int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id
   return not_before_ms + offset;
 }
 
-Result<CheckReport> Check(SyncSession& session) {
+Result<CheckReport> Check(SyncSession& session, const CheckOptions& options) {
   storage::Vault& vault = session.vault();
   storage::Ledger& ledger = session.ledger();
   RemoteBackend& backend = session.backend();
@@ -231,29 +233,39 @@ Result<CheckReport> Check(SyncSession& session) {
 
   for (const storage::CollectionInfo& c : *collections) {
     CollectionCheck check{c, Health::kHealthy, "", 0, -1, {}};
-    Result<std::vector<storage::LedgerEntry>> acknowledged = ledger.EntriesFor(c.id);
-    if (!acknowledged) return acknowledged.error();
-    check.acknowledged = static_cast<int64_t>(acknowledged->size());
     const std::string id = backend.CollectionId(c);
     auto found = server.find(id);
     if (found != server.end() && found->second) check.on_server = found->second->items;
-    if (report.epoch_changed) {
-      check.health = Health::kLost;
-      check.reason = "the server's store was replaced (new epoch): everything it had acknowledged is gone";
-      for (const storage::LedgerEntry& e : *acknowledged) {
-        check.missing_item_ids.push_back(e.item_id);
-        check.missing_uids.push_back(e.uid);
+    if (report.epoch_changed || found == server.end()) {
+      // Whatever was acknowledged is lost: counted as the ledger streams
+      // by, the first options.max_listed of it named.
+      HF_RETURN_IF_ERROR(ledger.ForEachEntry(c.id, [&](storage::LedgerEntry&& e) {
+        ++check.acknowledged;
+        if (check.missing_item_ids.size() < options.max_listed) {
+          check.missing_item_ids.push_back(e.item_id);
+          check.missing_uids.push_back(std::move(e.uid));
+        }
+        return Status::Ok();
+      }));
+      if (report.epoch_changed) {
+        check.health = Health::kLost;
+        check.reason = "the server's store was replaced (new epoch): everything it had acknowledged is gone";
+      } else if (check.acknowledged > 0) {
+        check.health = Health::kLost;
+        check.reason = "the collection is gone from the server";
       }
-    } else if (check.acknowledged > 0 && found == server.end()) {
-      check.health = Health::kLost;
-      check.reason = "the collection is gone from the server";
-      for (const storage::LedgerEntry& e : *acknowledged) {
-        check.missing_item_ids.push_back(e.item_id);
-        check.missing_uids.push_back(e.uid);
+      if (check.health == Health::kLost) {
+        check.missing = check.acknowledged;
+        check.all_lost = true;
       }
-    } else if (check.acknowledged > 0 && (!found->second || *found->second != *backend.SummaryOf(*acknowledged))) {
-      Status examined = ExamineInventory(session, c, id, *acknowledged, markers[id], &check);
-      if (!examined.ok()) return examined;
+    } else {
+      Result<std::vector<storage::LedgerEntry>> acknowledged = ledger.EntriesFor(c.id);
+      if (!acknowledged) return acknowledged.error();
+      check.acknowledged = static_cast<int64_t>(acknowledged->size());
+      if (check.acknowledged > 0 && (!found->second || *found->second != *backend.SummaryOf(*acknowledged))) {
+        Status examined = ExamineInventory(session, c, id, *acknowledged, markers[id], &check);
+        if (!examined.ok()) return examined;
+      }
     }
     if (check.health == Health::kHealthy && report.reupload && !report.reupload->done) {
       check.health = Health::kReupload;

@@ -33,6 +33,7 @@
 // another client changed an item (so that no push records new ones over it).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -56,6 +57,12 @@ struct CollectionCheck {
   int64_t on_server = -1;                 // -1: unknown
   std::vector<int64_t> missing_item_ids;  // acknowledged but missing or different on the server
   std::vector<std::string> missing_uids = {};  // the same items' uids, for messages
+  // How many acknowledged items are missing or differ; the two lists above
+  // may name fewer (CheckOptions::max_listed), only when all_lost.
+  int64_t missing = 0;
+  // Every item the ledger acknowledged in the collection is lost (a new
+  // epoch, the collection gone): recovery sets the whole collection aside.
+  bool all_lost = false;
   // Acknowledged items the server holds in a version this device never had
   // (another client's change), by uid: not a loss; recovery leaves them.
   std::vector<std::string> changed_elsewhere = {};
@@ -87,9 +94,17 @@ struct CheckReport {
 int64_t ReuploadSlot(const std::string& device_id, const std::string& request_id, int64_t not_before_ms,
                      int64_t spread_ms);
 
+struct CheckOptions {
+  // The most items a collection whose every acknowledged item is lost
+  // (CollectionCheck::all_lost) lists in missing_item_ids and missing_uids;
+  // `missing` counts them all. Memory then holds that many, not the
+  // collection's count.
+  size_t max_listed = SIZE_MAX;
+};
+
 // Runs the checks over the session's state of the server (read now unless
 // the session holds it already). Errors are vault errors only: a server that
 // cannot be asked gives a report whose `unreachable` says why.
-Result<CheckReport> Check(SyncSession& session);
+Result<CheckReport> Check(SyncSession& session, const CheckOptions& options = {});
 
 }  // namespace holdfast::agent

@@ -268,31 +268,46 @@ std::string HoldfastBackend::ItemName(std::string_view uid) const { return platf
 
 Result<Inventory> HoldfastBackend::ListInventory(const std::string& collection_id) {
   Inventory inventory;
+  Result<bool> gone = ForEachInventoryPage(collection_id, [&](std::map<std::string, std::string>&& page) {
+    for (auto& [name, token] : page) inventory.items.insert_or_assign(name, std::move(token));
+    return Status::Ok();
+  });
+  if (!gone) return gone.error();
+  // Gone, even after some pages: nothing is held.
+  if (*gone) return Inventory{true, {}};
+  return inventory;
+}
+
+Result<bool> HoldfastBackend::ForEachInventoryPage(
+    const std::string& collection_id, const std::function<Status(std::map<std::string, std::string>&&)>& visit) {
   std::string after;
   bool first = true;
+  size_t listed = 0;
   while (first || !after.empty()) {
-    first = false;
     const std::string path = CollectionPath(collection_id) + "/inventory?limit=5000" +
                              (after.empty() ? "" : "&after=" + EncodePathSegment(after));
     Result<platform::HttpResponse> reply = client_->CallNow("GET", path);
     if (!reply) return reply.error();
-    if (reply->status == 404) {
-      // The server says the collection does not exist: nothing is held.
-      return Inventory{true, {}};
-    }
+    first = false;
+    // The server says the collection does not exist (even after earlier
+    // pages: what they held is gone with it): nothing is held.
+    if (reply->status == 404) return true;
     if (reply->status != 200) return ProblemStatus(*reply, "GET " + path);
     Result<json> body = ParseJsonReply(*reply, "GET " + path);
     if (!body) return body.error();
     Result<InventoryPage> page = ParseInventoryPage(*body, after, "GET " + path);
     if (!page) return page.error();
-    for (auto& [uid, sha] : page->items) inventory.items[std::move(uid)] = std::move(sha);
-    if (inventory.items.size() > kMaxInventoryItems) {
+    listed += page->items.size();
+    if (listed > kMaxInventoryItems) {
       return Status(ErrorCode::kServerError, "GET " + path + ": the inventory goes on past " +
                                                  std::to_string(kMaxInventoryItems) + " items");
     }
+    std::map<std::string, std::string> items;
+    for (auto& [uid, sha] : page->items) items[std::move(uid)] = std::move(sha);
     after = std::move(page->next);
+    HF_RETURN_IF_ERROR(visit(std::move(items)));
   }
-  return inventory;
+  return false;
 }
 
 Result<std::optional<std::string>> HoldfastBackend::ReadItem(const std::string& collection_id,

@@ -59,6 +59,8 @@ class HoldfastBackend final : public RemoteBackend {
 
   std::string ItemName(std::string_view uid) const override;
   Result<Inventory> ListInventory(const std::string& collection_id) override;
+  Result<bool> ForEachInventoryPage(const std::string& collection_id,
+                                    const std::function<Status(std::map<std::string, std::string>&&)>& visit) override;
   Result<std::optional<std::string>> ReadItem(const std::string& collection_id, const std::string& item_name) override;
 
   Status Run() override { return client_->Run(); }

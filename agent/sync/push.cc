@@ -17,6 +17,10 @@ using storage::ItemKind;
 using storage::PendingChange;
 
 constexpr int kMaxRounds = 3;
+// Pending changes held at once: one page, read from the ledger by key, so
+// memory does not grow with the vault (about 2 MB of changes at a time; a
+// page's batches keep every transfer busy until its last ones).
+constexpr size_t kPageChanges = 10'000;
 
 // Contacts first, photos last: what a user misses most goes first.
 int KindOrder(ItemKind kind) {
@@ -55,19 +59,19 @@ class Pusher {
         HF_RETURN_IF_ERROR(EnsureCollections());
       }
       retry_round_ = false;
-      HF_RETURN_IF_ERROR(LoadPending());
-      if (pending_.empty()) break;
-      HF_RETURN_IF_ERROR(UploadBlobs());
-      HF_RETURN_IF_ERROR(SendBatches());
+      HF_RETURN_IF_ERROR(CountPending());
+      if (progress_.items_total == 0) break;
+      HF_RETURN_IF_ERROR(PushPages());
       if (!retry_round_) break;
       if (round + 1 == kMaxRounds) {
+        HF_RETURN_IF_ERROR(CountPending());
         // Each round ended with the server asking for the same work again
         // (a blob it calls missing right after it took it, a collection
         // gone again): another round would do the same.
         return Status(ErrorCode::kServerError,
                       std::to_string(kMaxRounds) + " rounds and the server still " +
                           (collection_gone_ ? "loses a collection" : "answers missing-blob for a blob it took") +
-                          ": " + std::to_string(pending_.size()) + " item(s) not acknowledged");
+                          ": " + std::to_string(progress_.items_total) + " item(s) not acknowledged");
       }
     }
     HF_RETURN_IF_ERROR(RecordMarkers());
@@ -180,26 +184,43 @@ class Pusher {
   // (remote_backend.h), not a failure of the server or the connection.
   static bool UsableElsewhere(const Status& status) { return status.code() == ErrorCode::kInvalidArgument; }
 
-  Status LoadPending() {
-    pending_.clear();
-    HF_RETURN_IF_ERROR(ledger_.ForEachPending([&](PendingChange&& change) {
-      if (unusable_.count(change.collection_id) != 0) return Status::Ok();
-      pending_.push_back(std::move(change));
-      return Status::Ok();
-    }));
-    // Contacts, calendars, tasks, notes, then photos newest first.
-    std::stable_sort(pending_.begin(), pending_.end(), [&](const PendingChange& a, const PendingChange& b) {
-      const int ka = KindOrder(kinds_[a.collection_id]), kb = KindOrder(kinds_[b.collection_id]);
-      if (ka != kb) return ka < kb;
-      if (kinds_[a.collection_id] == ItemKind::kPhoto && a.captured_at_ms != b.captured_at_ms) {
-        return a.captured_at_ms > b.captured_at_ms;
-      }
-      return false;
-    });
+  // What this round will send, for progress: counted, not kept.
+  Status CountPending() {
     progress_ = PushProgress{};
-    for (const PendingChange& p : pending_) {
-      ++progress_.items_total;
-      if (!p.deleted) progress_.bytes_total += static_cast<int64_t>(p.size_bytes);
+    Result<std::map<int64_t, storage::Ledger::PendingTotals>> totals = ledger_.PendingByCollection();
+    if (!totals) return totals.error();
+    for (const auto& [collection_id, t] : *totals) {
+      if (unusable_.count(collection_id) != 0) continue;
+      progress_.items_total += t.changes;
+      progress_.bytes_total += t.put_bytes;
+    }
+    return Status::Ok();
+  }
+
+  // One round: contacts, calendars, tasks, notes, then photos newest first;
+  // a page of each collection at a time, its blobs, then its batches.
+  Status PushPages() {
+    std::vector<int64_t> order;
+    for (const auto& [id, kind] : kinds_) {
+      if (unusable_.count(id) == 0) order.push_back(id);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return KindOrder(kinds_[a]) < KindOrder(kinds_[b]); });
+    for (int64_t collection_id : order) {
+      const bool newest_first = kinds_[collection_id] == ItemKind::kPhoto;
+      storage::PendingCursor cursor;
+      while (true) {
+        Result<std::vector<PendingChange>> page = ledger_.PendingPage(collection_id, newest_first, cursor, kPageChanges);
+        if (!page) return page.error();
+        if (page->empty()) break;
+        pending_ = std::move(*page);
+        cursor = storage::PendingCursor{pending_.back().item_id, pending_.back().captured_at_ms};
+        HF_RETURN_IF_ERROR(UploadBlobs());
+        HF_RETURN_IF_ERROR(SendBatches());
+        const bool last = pending_.size() < kPageChanges;
+        pending_.clear();
+        if (last) break;
+      }
     }
     return Status::Ok();
   }

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <nlohmann/json.hpp>
 
 #include "platform/clock.h"
 #include "platform/sha256.h"
+#include "storage/scratch_map.h"
 
 namespace holdfast::agent {
 namespace {
@@ -15,6 +17,10 @@ using storage::ItemKind;
 using storage::Vault;
 
 constexpr int kMaxRounds = 4;
+// Lost items named per collection when a whole collection is lost: what the
+// report shows of them (its text lists 20); the rest is counted and set
+// aside with the collection, so memory does not grow with the ledger.
+constexpr size_t kLostListed = 100;
 // The longest `recover --wait` sleeps for an operator's re-upload slot.
 constexpr int64_t kMaxSlotWaitMs = int64_t{24} * 3600 * 1000;
 
@@ -24,19 +30,22 @@ Status AddPendingTotals(SyncSession& session, RecoverReport* report) {
   if (!collections) return collections.error();
   std::map<int64_t, ItemKind> kinds;
   for (const storage::CollectionInfo& c : *collections) kinds[c.id] = c.kind;
-  return session.ledger().ForEachPending([&](storage::PendingChange&& p) {
-    if (p.deleted) return Status::Ok();
-    KindTotals& totals = report->by_kind[static_cast<size_t>(kinds[p.collection_id])];
-    ++totals.items;
-    totals.bytes += static_cast<int64_t>(p.size_bytes);
-    return Status::Ok();
-  });
+  Result<std::map<int64_t, storage::Ledger::PendingTotals>> pending = session.ledger().PendingByCollection();
+  if (!pending) return pending.error();
+  for (const auto& [collection_id, t] : *pending) {
+    KindTotals& totals = report->by_kind[static_cast<size_t>(kinds[collection_id])];
+    totals.items += t.puts;
+    totals.bytes += t.put_bytes;
+  }
+  return Status::Ok();
 }
 
 // Compares every collection's inventory with the vault's live items. What
 // differs gets its acknowledgement forgotten (so the next push sends it);
 // server items the vault does not hold live are deleted there. Returns how
-// many differed.
+// many differed. Memory holds one inventory page and one read batch: the
+// inventory waits in a scratch map on disk while the vault's items are
+// walked one at a time.
 Result<int64_t> ReadBack(SyncSession& session) {
   Vault& vault = session.vault();
   RemoteBackend& backend = session.backend();
@@ -51,71 +60,74 @@ Result<int64_t> ReadBack(SyncSession& session) {
   for (const RemoteState::Collection& c : (*state)->collections) {
     if (c.tokens) markers[c.id] = *c.tokens;
   }
+  Result<std::unique_ptr<storage::ScratchMap>> scratch = storage::ScratchMap::Open();
+  if (!scratch) return scratch.error().WithContext("read-back");
+  storage::ScratchMap& held_items = **scratch;  // name -> token; marked: named after an item the vault knows
   int64_t differing = 0;
   for (const storage::CollectionInfo& c : *collections) {
     const std::string id = backend.CollectionId(c);
     const int64_t differing_before = differing;
+    HF_RETURN_IF_ERROR(held_items.Clear());
     // A collection gone lists nothing: everything in it is sent again.
-    Result<Inventory> inventory = backend.ListInventory(id);
-    if (!inventory) return inventory.error();
-    std::map<std::string, std::string>& held_items = inventory->items;
-    Result<std::vector<storage::ItemRecord>> items = vault.ListItems(c.id);
-    if (!items) return items.error();
-    // The server's token for an item is the one its acknowledgement of the
-    // vault's current content recorded; else the content's SHA-256 hex.
-    Result<std::vector<storage::LedgerEntry>> acked = session.ledger().EntriesFor(c.id);
-    if (!acked) return acked.error();
-    std::map<int64_t, const storage::LedgerEntry*> ack_of;
-    for (const storage::LedgerEntry& e : *acked) ack_of[e.item_id] = &e;
+    Result<bool> gone = backend.ForEachInventoryPage(id, [&](std::map<std::string, std::string>&& page) {
+      for (const auto& [name, token] : page) HF_RETURN_IF_ERROR(held_items.Put(name, token));
+      return Status::Ok();
+    });
+    if (!gone) return gone.error();
+    if (*gone) HF_RETURN_IF_ERROR(held_items.Clear());
     std::vector<int64_t> resend;
-    std::set<std::string> known_names;
-    std::vector<const storage::ItemRecord*> to_compare;
-    for (const storage::ItemRecord& item : *items) {
-      const std::string name = backend.ItemName(item.uid);
-      known_names.insert(name);
-      if (item.deleted) continue;
-      auto held = held_items.find(name);
-      std::string token = platform::ToHex(item.sha256);
-      auto ack = ack_of.find(item.id);
-      if (ack != ack_of.end() && ack->second->sha256 == item.sha256 && !ack->second->version.empty()) {
-        token = ack->second->version;
-      }
-      if (held == held_items.end() || held->second != token) {
-        resend.push_back(item.id);
-      } else if (backend.ReadBackContent()) {
-        to_compare.push_back(&item);
-      }
-      if (held != held_items.end()) held_items.erase(held);
-    }
     // Tokens that do not name the content: the content itself, fetched and
-    // compared as the backend defines "the same item".
-    // max_read_batch() items at a time, so that memory holds one batch.
+    // compared as the backend defines "the same item", max_read_batch()
+    // items at a time, so that memory holds one batch.
     const size_t batch = std::max<size_t>(backend.max_read_batch(id), 1);
-    for (size_t start = 0; start < to_compare.size(); start += batch) {
-      const size_t end = std::min(to_compare.size(), start + batch);
+    std::vector<storage::ItemRecord> to_compare;
+    auto compare = [&]() -> Status {
+      if (to_compare.empty()) return Status::Ok();
       std::vector<std::string> names;
-      for (size_t i = start; i < end; ++i) names.push_back(backend.ItemName(to_compare[i]->uid));
+      for (const storage::ItemRecord& item : to_compare) names.push_back(backend.ItemName(item.uid));
       Result<std::map<std::string, std::string>> held = backend.ReadItems(id, names);
       if (!held) return held.error();
-      for (size_t i = start; i < end; ++i) {
-        const storage::ItemRecord* item = to_compare[i];
-        auto got = held->find(names[i - start]);
-        Result<std::string> bytes = vault.ReadRevisionBytes(item->head_revision_id, item->size_bytes);
+      for (size_t i = 0; i < to_compare.size(); ++i) {
+        const storage::ItemRecord& item = to_compare[i];
+        auto got = held->find(names[i]);
+        Result<std::string> bytes = vault.ReadRevisionBytes(item.head_revision_id, item.size_bytes);
         if (!bytes) return bytes.error();
-        if (got == held->end() || !backend.SameContent(id, *bytes, got->second)) resend.push_back(item->id);
+        if (got == held->end() || !backend.SameContent(id, *bytes, got->second)) resend.push_back(item.id);
       }
-    }
+      to_compare.clear();
+      return Status::Ok();
+    };
+    HF_RETURN_IF_ERROR(vault.ForEachItem(c.id, [&](storage::ItemRecord&& item) -> Status {
+      const std::string name = backend.ItemName(item.uid);
+      if (item.deleted) return held_items.Mark(name);
+      Result<std::optional<std::string>> held = held_items.Take(name);
+      if (!held) return held.error();
+      // The server's token for an item is the one its acknowledgement of the
+      // vault's current content recorded; else the content's SHA-256 hex.
+      std::string token = platform::ToHex(item.sha256);
+      Result<std::optional<storage::LedgerEntry>> ack = session.ledger().EntryOf(item.id);
+      if (!ack) return ack.error();
+      if (ack->has_value() && (*ack)->sha256 == item.sha256 && !(*ack)->version.empty()) token = (*ack)->version;
+      if (!held->has_value() || **held != token) {
+        resend.push_back(item.id);
+      } else if (backend.ReadBackContent()) {
+        to_compare.push_back(std::move(item));
+        if (to_compare.size() >= batch) return compare();
+      }
+      return Status::Ok();
+    }));
+    HF_RETURN_IF_ERROR(compare());
     differing += static_cast<int64_t>(resend.size());
     HF_RETURN_IF_ERROR(session.ledger().ForgetAcks(resend));
     // Left in the inventory: what the vault does not hold live. Deleted on the
     // server so that it equals the vault (the ledger may not know them: a
     // push killed before it recorded them, or a deletion already forgotten).
     // A collection others write to keeps what this vault never named.
-    for (const auto& [name, sha] : held_items) {
-      if (backend.SharedCollections() && known_names.count(name) == 0) continue;
+    HF_RETURN_IF_ERROR(held_items.ForEach([&](std::string_view name, std::string_view, bool known) -> Status {
+      if (backend.SharedCollections() && !known) return Status::Ok();
       ++differing;
-      HF_RETURN_IF_ERROR(backend.RemoveItem(id, name));
-    }
+      return backend.RemoveItem(id, std::string(name));
+    }));
     auto marker = markers.find(id);
     if (differing == differing_before && marker != markers.end()) {
       HF_RETURN_IF_ERROR(session.ledger().SetTokens(id, marker->second, session.now_ms()));
@@ -153,7 +165,7 @@ Result<RecoverReport> Recover(SyncSession& session, const RecoverRequest& reques
 
   Result<std::optional<storage::RecoveryState>> in_progress = ledger.Recovery();
   if (!in_progress) return in_progress.error();
-  Result<CheckReport> check = Check(session);
+  Result<CheckReport> check = Check(session, CheckOptions{kLostListed});
   if (!check) return check.error();
   report.check = *check;
 
@@ -172,7 +184,12 @@ Result<RecoverReport> Recover(SyncSession& session, const RecoverRequest& reques
     if (check->AnyLost()) {
       report.reason = check->epoch_changed ? "epoch" : "lost";
       for (const CollectionCheck& c : check->collections) {
-        if (c.health == Health::kLost) set_aside_items.insert(set_aside_items.end(), c.missing_item_ids.begin(), c.missing_item_ids.end());
+        if (c.health != Health::kLost) continue;
+        if (c.all_lost) {
+          set_aside_collections.push_back(c.collection.id);
+        } else {
+          set_aside_items.insert(set_aside_items.end(), c.missing_item_ids.begin(), c.missing_item_ids.end());
+        }
       }
     } else if (request.manual_reupload) {
       report.reason = "manual";

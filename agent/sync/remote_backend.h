@@ -249,6 +249,20 @@ class RemoteBackend {
   // from the ledger's record of each ETag, or from reading the item.)
   virtual Result<Inventory> ListInventory(const std::string& collection_id) = 0;
 
+  // The same listing as ListInventory, a page at a time, so that memory
+  // holds one page: `visit` gets each page's items (name -> token); its
+  // error stops the listing. Answers true when the collection is gone (the
+  // pages visited before it said so, if any, stand for nothing). Errors: ListInventory's. The default lists the
+  // whole inventory as one page.
+  virtual Result<bool> ForEachInventoryPage(const std::string& collection_id,
+                                            const std::function<Status(std::map<std::string, std::string>&&)>& visit) {
+    Result<Inventory> all = ListInventory(collection_id);
+    if (!all) return all.error();
+    if (all->collection_gone) return true;
+    HF_RETURN_IF_ERROR(visit(std::move(all->items)));
+    return false;
+  }
+
   // One item's bytes as the server holds them; nullopt if it holds none.
   // Errors: unknown, as above. (DAV: GET, or a multiget for many.)
   virtual Result<std::optional<std::string>> ReadItem(const std::string& collection_id,

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "platform/sha256.h"
+#include "storage/scratch_map.h"
 #include "storage/vault.h"
 #include "tests/support/temp_dir.h"
 
@@ -75,6 +76,83 @@ TEST_CASE("a refusal is listed with its reason until the remote acknowledges the
   refused = a.Refusals();
   REQUIRE(refused->size() == 1);
   CHECK((*refused)[0].uid == "two");
+}
+
+// Reads every page of one collection's pending changes, `limit` at a time,
+// acknowledging `ack_each_page` of each page's changes before the next page.
+std::vector<std::string> PagedUids(Ledger& ledger, int64_t collection, bool newest_first, size_t limit,
+                                   size_t ack_each_page = 0) {
+  std::vector<std::string> uids;
+  PendingCursor cursor;
+  while (true) {
+    Result<std::vector<PendingChange>> page = ledger.PendingPage(collection, newest_first, cursor, limit);
+    REQUIRE_MESSAGE(page.has_value(), (page ? "" : page.error().ToString()));
+    CHECK(page->size() <= limit);
+    if (page->empty()) break;
+    std::vector<LedgerAck> acks;
+    for (const PendingChange& p : *page) {
+      uids.push_back(p.uid);
+      if (acks.size() < ack_each_page) acks.push_back(LedgerAck{p.item_id, p.sha256, false, ""});
+    }
+    REQUIRE(ledger.RecordAcks(acks, 1).ok());
+    cursor = PendingCursor{page->back().item_id, page->back().captured_at_ms};
+  }
+  return uids;
+}
+
+TEST_CASE("pending changes come page by page in the order asked, each once, while pages are acknowledged") {
+  Fixture f;
+  Result<int64_t> photos = f.vault->EnsureCollection(ItemKind::kPhoto, "camera", "src");
+  REQUIRE(photos.has_value());
+  std::vector<std::string> by_id, newest_first;
+  for (int i = 0; i < 7; ++i) {
+    const std::string uid = "c" + std::to_string(i);
+    f.Put(uid, "BEGIN:VCARD\r\nUID:" + uid + "\r\nEND:VCARD\r\n");
+    by_id.push_back(uid);
+  }
+  // Photos captured at 3000, 1000, 3000, 2000: newest first, ties by item id.
+  const int64_t captured[] = {3000, 1000, 3000, 2000};
+  for (int i = 0; i < 4; ++i) {
+    const std::string uid = "p" + std::to_string(i);
+    REQUIRE(f.vault->PutItem(*photos, uid, "photo " + uid, uid, captured[i]).has_value());
+  }
+  Ledger ledger(*f.vault, "a");
+  CHECK(PagedUids(ledger, f.collection, false, 3) == by_id);
+  CHECK(PagedUids(ledger, f.collection, false, 100) == by_id);
+  CHECK(PagedUids(ledger, *photos, true, 1) == std::vector<std::string>{"p0", "p2", "p3", "p1"});
+  CHECK(PagedUids(ledger, *photos, true, 3) == std::vector<std::string>{"p0", "p2", "p3", "p1"});
+  // Acknowledging part of each page drops those changes without skipping others.
+  CHECK(PagedUids(ledger, f.collection, false, 3, 1) == by_id);
+  CHECK(PagedUids(ledger, f.collection, false, 3) == std::vector<std::string>{"c1", "c2", "c4", "c5"});
+}
+
+TEST_CASE("a scratch map takes, marks and lists its entries in byte order") {
+  Result<std::unique_ptr<ScratchMap>> opened = ScratchMap::Open();
+  REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().ToString()));
+  ScratchMap& map = **opened;
+  REQUIRE(map.Put("b", "2").ok());
+  REQUIRE(map.Put("a", "1").ok());
+  REQUIRE(map.Put(std::string("c\0x", 3), "").ok());
+  REQUIRE(map.Put("a", "one").ok());  // replaces
+  REQUIRE(map.Mark("b").ok());
+  REQUIRE(map.Mark("absent").ok());
+  Result<std::optional<std::string>> taken = map.Take("a");
+  REQUIRE(taken.has_value());
+  CHECK(*taken == std::optional<std::string>("one"));
+  CHECK(*map.Take("a") == std::nullopt);
+  std::vector<std::string> listed;
+  REQUIRE(map.ForEach([&](std::string_view key, std::string_view value, bool marked) {
+    listed.push_back(std::string(key) + "=" + std::string(value) + (marked ? "*" : ""));
+    return Status::Ok();
+  }).ok());
+  CHECK(listed == std::vector<std::string>{"b=2*", std::string("c\0x=", 4)});
+  REQUIRE(map.Clear().ok());
+  listed.clear();
+  REQUIRE(map.ForEach([&](std::string_view key, std::string_view, bool) {
+    listed.emplace_back(key);
+    return Status::Ok();
+  }).ok());
+  CHECK(listed.empty());
 }
 
 }  // namespace
