@@ -9,11 +9,14 @@ if(HOLDFAST_HAVE_EDS)
   include(GNUInstallDirs)
   # Installed under the library folder, found from the program's own folder
   # (bin/..), so that any install prefix works: /usr/bin/holdfast loads
-  # /usr/lib/holdfast/holdfast-eds.so (with CMAKE_INSTALL_LIBDIR=lib).
-  set(HOLDFAST_EDS_MODULE_DESTINATION ${CMAKE_INSTALL_LIBDIR}/holdfast PARENT_SCOPE)
+  # /usr/lib/holdfast/modules/holdfast-eds.so (with CMAKE_INSTALL_LIBDIR=lib).
+  # Two folders below lib/: CPack gives a package ldconfig scripts for a
+  # shared object in lib/ or one folder below it, which a private module does
+  # not need (and they would leave the package half-installed after a remove).
+  set(HOLDFAST_EDS_MODULE_DESTINATION ${CMAKE_INSTALL_LIBDIR}/holdfast/modules PARENT_SCOPE)
   target_sources(holdfast_platform PRIVATE ${CMAKE_CURRENT_LIST_DIR}/eds_module.cc)
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/eds_module.cc PROPERTIES COMPILE_DEFINITIONS
-    "HOLDFAST_EDS_MODULE_RELATIVE=\"../${CMAKE_INSTALL_LIBDIR}/holdfast/holdfast-eds.so\"")
+    "HOLDFAST_EDS_MODULE_RELATIVE=\"../${CMAKE_INSTALL_LIBDIR}/holdfast/modules/holdfast-eds.so\"")
   target_link_libraries(holdfast_platform PRIVATE ${CMAKE_DL_LIBS})
 
   # The module holds its own copy of the few platform sources it uses, and

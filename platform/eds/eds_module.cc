@@ -9,7 +9,7 @@
 //   1. $HOLDFAST_EDS_MODULE, when set (the tests point it at the build's);
 //   2. holdfast-eds.so beside the running program (a build tree: the build
 //      puts it beside agent/holdfast);
-//   3. the installed one, found from the program's folder: bin/../lib/holdfast
+//   3. the installed one, found from the program's folder: bin/../lib/holdfast/modules
 //      (HOLDFAST_EDS_MODULE_RELATIVE, eds.cmake), whatever the prefix.
 // It is never unloaded: GLib cannot be.
 #include <dlfcn.h>

@@ -183,6 +183,25 @@ run "Added contacts source 'contacts'" /usr/bin/holdfast source add --kind conta
 run "items: 2 new" /usr/bin/holdfast capture
 run "2 items" /usr/bin/holdfast status
 
+# A package built with EDS support holds its module apart from the program
+# (platform/eds/eds_module.cc): the installed holdfast must find it. With a
+# session bus that is not there, a found module says so; a lost one would say
+# "cannot load holdfast's Evolution Data Server module".
+if dpkg -L holdfast | grep -q '/holdfast-eds\.so$'; then
+  step "the installed holdfast loads its EDS module"
+  EDS_CONFIG="$SCRATCH/eds-config.json"
+  /usr/bin/holdfast --vault "$SCRATCH/eds-vault.db" init >/dev/null || fail "init of a second vault failed"
+  /usr/bin/holdfast --config "$EDS_CONFIG" source add --kind eds "$HOME/eds" --name eds >/dev/null ||
+    fail "source add --kind eds failed with the installed holdfast"
+  eds_out=$(env -u HOLDFAST_EDS_MODULE DBUS_SESSION_BUS_ADDRESS="unix:path=$SCRATCH/no-bus" \
+    /usr/bin/holdfast --vault "$SCRATCH/eds-vault.db" --config "$EDS_CONFIG" capture 2>&1 || true)
+  case "$eds_out" in
+    *"cannot load"*) fail "the installed holdfast did not load its EDS module: $eds_out" ;;
+    *"session bus"*) ;;
+    *) fail "an eds capture without a session bus printed '$eds_out', without 'session bus'" ;;
+  esac
+fi
+
 step "the installed holdfast-server on 127.0.0.1, a free port; push and check"
 token=$(/usr/bin/holdfast-server add-account --data "$SCRATCH/server" --account phone) ||
   fail "holdfast-server add-account failed"
