@@ -117,7 +117,7 @@ run_tests() {
   echo "==> running the tests in $dir $*"
   local started=$SECONDS
   ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 900 "$@"
-  echo "==> tests in $1 passed in $((SECONDS - started))s"
+  echo "==> tests in $dir passed in $((SECONDS - started))s"
 }
 
 # package: the two programs and the man pages built, then one .deb per

@@ -326,7 +326,9 @@ class SourceCapturer {
     const int max_depth = source_.kind == SourceKind::kPhotos ? kPhotoTreeDepth : 1;
     if (source_.kind != SourceKind::kPhotos && HasExtension(source_.path, ext)) return false;  // one export file
     if (source_.kind == SourceKind::kEds) return false;  // EDS is read whole, collection by collection
+    std::set<std::string_view> seen;
     for (const std::string& path : options_.only_paths) {
+      if (!seen.insert(path).second) continue;  // named twice: looked at once
       const bool bad = path.empty() || path.front() == '/' || path.back() == '/' ||
                        ("/" + path + "/").find("/../") != std::string::npos ||
                        ("/" + path + "/").find("/./") != std::string::npos ||
@@ -413,7 +415,17 @@ class SourceCapturer {
       }
     } else {
       size_t next = 0;  // position in by_path_
+      std::string previous;
+      bool first = true;
       HF_RETURN_IF_ERROR(vault_.capture_state().ForEachSourceFile(source_.name, [&](SourceFileRecord&& record) {
+        // The merge needs both sides in one order: entries out of it would
+        // look like vanished files, and those would be recorded as deletions.
+        if (!first && !(previous < record.path)) {
+          return Status(ErrorCode::kInternal, "the stat cache of source '" + source_.name +
+                                                  "' came out of path order at '" + record.path + "'");
+        }
+        first = false;
+        previous = record.path;
         collections.insert(record.collection_id);
         while (next < by_path_.size() && files[by_path_[next]].path < record.path) ++next;
         if (next < by_path_.size() && files[by_path_[next]].path == record.path) {

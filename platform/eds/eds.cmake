@@ -23,9 +23,14 @@ if(HOLDFAST_HAVE_EDS)
   # shows only its entry point (hidden symbols, bound within the module).
   add_library(holdfast_eds MODULE ${CMAKE_CURRENT_LIST_DIR}/eds_store.cc ${CMAKE_CURRENT_LIST_DIR}/eds_kind.cc
               ${CMAKE_CURRENT_LIST_DIR}/../status.cc ${CMAKE_CURRENT_LIST_DIR}/../unique_fd.cc)
-  target_include_directories(holdfast_eds PRIVATE ${HOLDFAST_INCLUDE_ROOT})
+  target_include_directories(holdfast_eds PRIVATE ${HOLDFAST_INCLUDE_ROOT} ${CMAKE_BINARY_DIR}/generated)
   target_link_libraries(holdfast_eds PRIVATE PkgConfig::EDS)
-  target_link_options(holdfast_eds PRIVATE -Wl,-Bsymbolic -Wl,--no-undefined)
+  target_link_options(holdfast_eds PRIVATE -Wl,-Bsymbolic)
+  if(NOT HOLDFAST_SANITIZE AND NOT HOLDFAST_FUZZ)
+    # Every symbol resolved within the module or its libraries (a sanitizer's
+    # runtime is not linked into a module by clang: left out there).
+    target_link_options(holdfast_eds PRIVATE -Wl,--no-undefined)
+  endif()
   set_target_properties(holdfast_eds PROPERTIES
     OUTPUT_NAME holdfast-eds PREFIX ""
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON

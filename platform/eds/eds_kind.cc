@@ -1,6 +1,8 @@
 // Shared by both EDS stores (eds.cmake).
 #include "platform/eds/eds_store.h"
 
+#include "holdfast/version.h"
+
 namespace holdfast::platform::eds {
 
 const char* EdsKindName(EdsKind kind) {
@@ -11,6 +13,12 @@ const char* EdsKindName(EdsKind kind) {
     case EdsKind::kMemoList: return "memo-list";
   }
   return "?";
+}
+
+std::string EdsBuildStamp() {
+  return std::string(kVersion) + " eds-interface " + std::to_string(kEdsInterfaceVersion) + " gcc " + __VERSION__ +
+         " sizes " + std::to_string(sizeof(std::string)) + "/" + std::to_string(sizeof(Status)) + "/" +
+         std::to_string(sizeof(Result<std::unique_ptr<EdsStore>>)) + "/" + std::to_string(sizeof(EdsCollection));
 }
 
 }  // namespace holdfast::platform::eds

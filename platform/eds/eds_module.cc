@@ -27,9 +27,11 @@ namespace holdfast::platform::eds {
 namespace {
 
 using ConnectFn = void (*)(const std::string* photo_root, Result<std::unique_ptr<EdsStore>>* out);
+using StampFn = void (*)(std::string* out);
 
 constexpr const char* kModuleName = "holdfast-eds.so";
 constexpr const char* kEntryPoint = "holdfast_eds_connect_v1";
+constexpr const char* kStampEntryPoint = "holdfast_eds_build_stamp_v1";
 
 std::vector<std::string> Candidates() {
   std::vector<std::string> paths;
@@ -67,15 +69,26 @@ Loaded Load() {
       tried += (tried.empty() ? "" : ", ") + path + " (" + (why ? why : "dlopen failed") + ")";
       continue;
     }
+    auto stamp = reinterpret_cast<StampFn>(dlsym(handle, kStampEntryPoint));
     auto connect = reinterpret_cast<ConnectFn>(dlsym(handle, kEntryPoint));
-    if (connect == nullptr) {
-      tried += (tried.empty() ? "" : ", ") + path + " (no " + kEntryPoint + ": another version of holdfast?)";
+    if (stamp == nullptr || connect == nullptr) {
+      tried += (tried.empty() ? "" : ", ") + path + " (not a holdfast EDS module of this interface)";
       dlclose(handle);
       continue;
+    }
+    // A module of another build (a package upgraded under a running agent,
+    // say) would pass objects laid out otherwise: refused before any call.
+    std::string theirs;
+    stamp(&theirs);
+    if (theirs != EdsBuildStamp()) {
+      tried += (tried.empty() ? "" : ", ") + path + " (from another build of holdfast: " + theirs +
+               "; this holdfast is " + EdsBuildStamp() + "; restart holdfast after an upgrade)";
+      continue;  // left loaded: GLib cannot be unloaded once its types exist
     }
     loaded.connect = connect;
     return loaded;
   }
+  if (tried.empty()) tried = "nothing (/proc/self/exe unreadable and HOLDFAST_EDS_MODULE not set)";
   loaded.error = "cannot load holdfast's Evolution Data Server module: tried " + tried +
                  " (reinstall holdfast, or set HOLDFAST_EDS_MODULE to the module's path)";
   return loaded;
@@ -86,12 +99,20 @@ Loaded Load() {
 bool EdsSupportBuiltIn() { return true; }
 
 Result<std::unique_ptr<EdsStore>> EdsStore::Connect(std::string photo_root) {
-  static std::once_flag once;
-  static Loaded loaded;
-  std::call_once(once, [] { loaded = Load(); });
-  if (loaded.connect == nullptr) return Status(ErrorCode::kNotFound, loaded.error);
+  // A module found is kept; one not found is looked for again at the next
+  // use (an agent may outlive an install or an upgrade).
+  static std::mutex mutex;
+  static ConnectFn connect = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (connect == nullptr) {
+      Loaded loaded = Load();
+      if (loaded.connect == nullptr) return Status(ErrorCode::kNotFound, loaded.error);
+      connect = loaded.connect;
+    }
+  }
   Result<std::unique_ptr<EdsStore>> store = Status(ErrorCode::kInternal, "the EDS module gave no answer");
-  loaded.connect(&photo_root, &store);
+  connect(&photo_root, &store);
   return store;
 }
 

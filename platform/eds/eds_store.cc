@@ -485,7 +485,12 @@ Result<std::unique_ptr<EdsStore>> ConnectToEds(std::string photo_root) {
 }  // namespace
 }  // namespace holdfast::platform::eds
 
-// The module's one exported symbol, found by eds_module.cc with dlsym.
+// The module's exported symbols, found by eds_module.cc with dlsym: its
+// build stamp, checked before anything else is called, and the connection.
+extern "C" __attribute__((visibility("default"))) void holdfast_eds_build_stamp_v1(std::string* out) {
+  *out = holdfast::platform::eds::EdsBuildStamp();
+}
+
 extern "C" __attribute__((visibility("default"))) void holdfast_eds_connect_v1(
     const std::string* photo_root, holdfast::Result<std::unique_ptr<holdfast::platform::eds::EdsStore>>* out) {
   *out = holdfast::platform::eds::ConnectToEds(*photo_root);

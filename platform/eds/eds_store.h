@@ -104,4 +104,14 @@ class EdsStore {
 // A photo larger than this stays a file URI in the captured vCard.
 inline constexpr size_t kMaxEdsPhotoBytes = size_t{16} << 20;
 
+// Bump when EdsStore's virtual functions or the types they pass change: the
+// store lives in a module loaded at run time (eds_module.cc), which must be
+// of the same build as the program that loads it.
+inline constexpr int kEdsInterfaceVersion = 1;
+
+// What must agree between holdfast and its EDS module: the project's version,
+// the interface version, the compiler, and the sizes of the types that cross.
+// Computed on each side from its own headers; eds_module.cc compares them.
+std::string EdsBuildStamp();
+
 }  // namespace holdfast::platform::eds
