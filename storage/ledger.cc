@@ -191,39 +191,45 @@ Status Ledger::SetEpoch(std::string_view epoch, int64_t now_ms) {
   });
 }
 
+// A ledger entry with its item's uid (ReadEntryRow's columns).
+#define HF_SQL_ENTRY_SELECT \
+  "SELECT i.id, i.uid, l.sha256, coalesce(l.version, '') FROM ledger l JOIN items i ON i.id = l.item_id "
+
+static LedgerEntry ReadEntryRow(Stmt& stmt) {
+  return LedgerEntry{stmt.Int(0), stmt.Text(1), DigestFromBytes(stmt.Blob(2)), stmt.Text(3)};
+}
+
 Result<std::vector<LedgerEntry>> Ledger::EntriesFor(int64_t collection_id) {
-  Result<Stmt> stmt = conn_->db().Prepare(
-      "SELECT i.id, i.uid, l.sha256, coalesce(l.version, '') FROM ledger l JOIN items i ON i.id = l.item_id "
-      "WHERE l.remote = ?1 AND i.collection_id = ?2 ORDER BY i.uid");
-  if (!stmt) return stmt.error();
-  stmt->Bind(1, remote_).Bind(2, collection_id);
-  return CollectRows(*stmt, [](Stmt& s) { return LedgerEntry{s.Int(0), s.Text(1), DigestFromBytes(s.Blob(2)), s.Text(3)}; });
+  std::vector<LedgerEntry> entries;
+  HF_RETURN_IF_ERROR(ForEachEntry(collection_id, [&](LedgerEntry&& entry) {
+    entries.push_back(std::move(entry));
+    return Status::Ok();
+  }));
+  return entries;
 }
 
 Status Ledger::ForEachEntry(int64_t collection_id, const std::function<Status(LedgerEntry&&)>& visit) {
-  Result<Stmt> stmt = conn_->db().Prepare(
-      "SELECT i.id, i.uid, l.sha256, coalesce(l.version, '') FROM ledger l JOIN items i ON i.id = l.item_id "
-      "WHERE l.remote = ?1 AND i.collection_id = ?2 ORDER BY i.uid");
+  Result<Stmt> stmt =
+      conn_->db().Prepare(HF_SQL_ENTRY_SELECT "WHERE l.remote = ?1 AND i.collection_id = ?2 ORDER BY i.uid");
   if (!stmt) return stmt.error();
   stmt->Bind(1, remote_).Bind(2, collection_id);
   while (true) {
     Result<bool> row = stmt->Step();
     if (!row) return row.error().WithContext("acknowledgements of remote '" + remote_ + "'");
     if (!*row) return Status::Ok();
-    HF_RETURN_IF_ERROR(visit(LedgerEntry{stmt->Int(0), stmt->Text(1), DigestFromBytes(stmt->Blob(2)), stmt->Text(3)}));
+    HF_RETURN_IF_ERROR(visit(ReadEntryRow(*stmt)));
   }
 }
 
 Result<std::optional<LedgerEntry>> Ledger::EntryOf(int64_t item_id) {
-  Result<Stmt> stmt = conn_->db().Cached(
-      "SELECT i.id, i.uid, l.sha256, coalesce(l.version, '') FROM ledger l JOIN items i ON i.id = l.item_id "
-      "WHERE l.remote = ?1 AND l.item_id = ?2");
+  Result<Stmt> stmt = conn_->db().Cached(HF_SQL_ENTRY_SELECT "WHERE l.remote = ?1 AND l.item_id = ?2");
   if (!stmt) return stmt.error();
   stmt->Reset();
   Result<bool> row = stmt->Bind(1, remote_).Bind(2, item_id).Step();
-  if (!row) return row.error();
+  if (!row) return row.error().WithContext("acknowledgement of item " + std::to_string(item_id) + " by remote '" +
+                                           remote_ + "'");
   if (!*row) return std::optional<LedgerEntry>();
-  LedgerEntry entry{stmt->Int(0), stmt->Text(1), DigestFromBytes(stmt->Blob(2)), stmt->Text(3)};
+  LedgerEntry entry = ReadEntryRow(*stmt);
   stmt->Reset();
   return std::optional<LedgerEntry>(std::move(entry));
 }

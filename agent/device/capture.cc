@@ -407,7 +407,8 @@ class SourceCapturer {
     if (targeted_) {
       // Only the entries of the files looked at: the others are not missing.
       for (size_t i = 0; i < files.size(); ++i) {
-        Result<std::optional<SourceFileRecord>> record = vault_.capture_state().GetSourceFile(source_.name, files[i].path);
+        Result<std::optional<SourceFileRecord>> record =
+            vault_.capture_state().GetSourceFile(source_.name, files[i].path);
         if (!record) return record.error();
         if (!*record) continue;
         collections.insert((*record)->collection_id);
@@ -740,8 +741,9 @@ class SourceCapturer {
   std::map<std::pair<int64_t, Digest>, std::string> missing_by_content_;
   // The files this scan found, positions in files_ sorted by path, and for
   // each (by position) what the stat cache has of it, whether this scan
-  // reads it (changed or new) and whether it has read it already. Flat arrays, not sets of paths: a few
-  // bytes per file instead of a copy of its path.
+  // reads it (changed or new) and whether it has read it already. Flat
+  // arrays, not sets of paths: a few bytes per file instead of a copy of its
+  // path.
   std::vector<FileEntry> files_;
   std::vector<size_t> by_path_;
   std::vector<bool> cached_;     // has a stat cache entry
